@@ -1,0 +1,54 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+/* The per-pixel kernels.  Each blends one row of overlay units into one
+ * row of the frame; the caller clips and moves the pointers first.
+ *
+ * For every frame byte d with overlay value v and unit alpha a, and the
+ * global opacity op (0..255):
+ *   A   = div255 (a * op)
+ *   out = div255 (v * A + d * (255 - A))
+ * where div255 (x) = round (x / 255) exactly (halves round up).  An alpha
+ * slot in the frame gets v = 255, which makes it Porter-Duff "over":
+ *   out_a = A + d_a * (255 - A) / 255, rounded. */
+
+#ifndef __NPW_BLEND_H__
+#define __NPW_BLEND_H__
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* dst: frame row; val: @n units of unit-size bytes; alpha: one per unit
+ * (or one per byte for npw_blend_row_bytes). */
+typedef void (*NpwBlendRowFunc) (guint8 * dst, const guint8 * val,
+    const guint8 * alpha, gint n, guint op);
+
+/* One alpha per byte: planar Y/U/V, GRAY8, packed 4:2:2 (n in bytes). */
+void npw_blend_row_bytes (guint8 * dst, const guint8 * val,
+    const guint8 * alpha, gint n, guint op);
+/* One alpha per 2-byte unit: the interleaved chroma of NV12/NV21. */
+void npw_blend_row_unit2 (guint8 * dst, const guint8 * val,
+    const guint8 * alpha, gint n, guint op);
+/* One alpha per 3-byte pixel: RGB, BGR. */
+void npw_blend_row_unit3 (guint8 * dst, const guint8 * val,
+    const guint8 * alpha, gint n, guint op);
+/* One alpha per 4-byte pixel: RGBA family, RGBx family, AYUV. */
+void npw_blend_row_unit4 (guint8 * dst, const guint8 * val,
+    const guint8 * alpha, gint n, guint op);
+
+G_END_DECLS
+
+#endif /* __NPW_BLEND_H__ */

@@ -1,0 +1,562 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+/**
+ * SECTION:element-npywatermark
+ * @title: npywatermark
+ *
+ * Stamps a watermark kept as a NumPy `.npy` array onto video frames, at
+ * the frame's top-left corner plus #GstNpyWatermark:offset-x and
+ * #GstNpyWatermark:offset-y, clipped on every side.
+ *
+ * The array is read when the element starts and prepared once for the
+ * negotiated format and colorimetry, so a frame costs only the blend of
+ * the overlay's area.  The element works in place, natively in RGB
+ * (RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR, RGB, BGR), YUV (AYUV,
+ * I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY) and GRAY8: decoders and
+ * cameras connect to it with no videoconvert.
+ *
+ * ## Supported arrays
+ *
+ * `.npy` versions 1.0, 2.0 and 3.0, C or Fortran order, shaped (H, W, 4)
+ * RGBA, (H, W, 3) RGB (opaque), (H, W, 2) gray + alpha, or (H, W, 1) and
+ * (H, W) gray whose value is also its alpha (PIL's "L" mask).  dtypes:
+ * bool (0/255), uint8, uint16 (a 16-bit image, scaled to 8 bits), other
+ * integers holding 0..255, and float16/32/64 (0..1 when every value is
+ * at most 1.0, else 0..255).
+ *
+ * ## Alpha and opacity
+ *
+ * Each pixel's effective alpha is A = round (alpha * round (opacity * 255)
+ * / 255); a colour byte becomes round ((overlay * A + frame * (255 - A)) /
+ * 255).  A frame alpha channel becomes A + frame_alpha * (255 - A) / 255
+ * (Porter-Duff "over"), so an opaque frame stays opaque.  (PIL's paste,
+ * which the original script used, would instead replace the frame's alpha
+ * with a mix of both; for the RGB pictures it wrote this is the same.)
+ * In YUV formats the overlay is converted with the caps' matrix and range;
+ * each subsampled chroma sample gets the mean alpha of the pixels it
+ * covers and their alpha-weighted mean colour.
+ *
+ * With no location, an empty one, or opacity 0, buffers pass through
+ * untouched.  While PLAYING, a new location is read in a background
+ * thread and takes effect at the next frame boundary after the read; the
+ * element then posts an element message "npywatermark-loaded" (fields
+ * "location" and "timestamp", the first buffer carrying it).  A new file
+ * that cannot be read posts a warning and the previous watermark stays.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 filesrc location=photo.jpg ! jpegdec ! npywatermark location=logo.npy ! jpegenc quality=100 ! filesink location=out.jpg
+ * ]| Watermarks a JPEG, in its own I420/Y42B/Y444, without conversion.
+ * |[
+ * gst-launch-1.0 videotestsrc ! npywatermark location=logo.npy opacity=0.5 offset-x=16 offset-y=16 ! autovideosink
+ * ]| A half-transparent watermark 16 pixels from the corner.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+
+#include "gstnpywatermark.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_npy_watermark_debug);
+#define GST_CAT_DEFAULT gst_npy_watermark_debug
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_OPACITY,
+  PROP_OFFSET_X,
+  PROP_OFFSET_Y,
+  PROP_MAX_SIZE,
+};
+
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_OPACITY 1.0
+#define DEFAULT_OFFSET_X 0
+#define DEFAULT_OFFSET_Y 0
+#define DEFAULT_MAX_SIZE NPY_DEFAULT_MAX_SIDE
+
+#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS)
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
+
+G_DEFINE_TYPE (GstNpyWatermark, gst_npy_watermark, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (npywatermark, "npywatermark", GST_RANK_NONE,
+    GST_TYPE_NPY_WATERMARK);
+
+typedef struct
+{
+  gchar *location;
+  guint serial;
+  guint max_size;
+} LoadJob;
+
+static void gst_npy_watermark_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_npy_watermark_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_npy_watermark_finalize (GObject * object);
+static gboolean gst_npy_watermark_start (GstBaseTransform * trans);
+static gboolean gst_npy_watermark_stop (GstBaseTransform * trans);
+static void gst_npy_watermark_before_transform (GstBaseTransform * trans,
+    GstBuffer * buf);
+static gboolean gst_npy_watermark_set_info (GstVideoFilter * filter,
+    GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
+    GstVideoInfo * out_info);
+static GstFlowReturn gst_npy_watermark_transform_frame_ip (GstVideoFilter *
+    filter, GstVideoFrame * frame);
+static void gst_npy_watermark_load_func (gpointer data, gpointer user_data);
+
+static void
+gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_npy_watermark_debug, "npywatermark", 0,
+      "NumPy .npy watermark");
+
+  gobject_class->set_property = gst_npy_watermark_set_property;
+  gobject_class->get_property = gst_npy_watermark_get_property;
+  gobject_class->finalize = gst_npy_watermark_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "Path of the .npy watermark (HxWx4 RGBA, HxWx3, HxWx2, HxW). "
+          "While PLAYING the new file is read in the background and used "
+          "from the next frame on; NULL or \"\" removes the watermark",
+          DEFAULT_LOCATION,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
+          G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_OPACITY,
+      g_param_spec_double ("opacity", "Opacity",
+          "Multiplies the watermark's alpha (0: invisible, passthrough)",
+          0.0, 1.0, DEFAULT_OPACITY,
+          G_PARAM_READWRITE | GST_PARAM_CONTROLLABLE |
+          GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_OFFSET_X,
+      g_param_spec_int ("offset-x", "X offset",
+          "Horizontal position of the watermark's left edge, in pixels "
+          "from the frame's left edge (negative clips it)",
+          G_MININT, G_MAXINT, DEFAULT_OFFSET_X,
+          G_PARAM_READWRITE | GST_PARAM_CONTROLLABLE |
+          GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_OFFSET_Y,
+      g_param_spec_int ("offset-y", "Y offset",
+          "Vertical position of the watermark's top edge, in pixels "
+          "from the frame's top edge (negative clips it)",
+          G_MININT, G_MAXINT, DEFAULT_OFFSET_Y,
+          G_PARAM_READWRITE | GST_PARAM_CONTROLLABLE |
+          GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_MAX_SIZE,
+      g_param_spec_uint ("max-size", "Maximum size",
+          "Largest height or width of .npy array accepted, in pixels; "
+          "larger shapes are refused before anything is allocated",
+          1, G_MAXINT, DEFAULT_MAX_SIZE,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_set_static_metadata (element_class,
+      "NumPy watermark overlay", "Filter/Effect/Video",
+      "Alpha-composites a NumPy .npy RGBA array onto video frames",
+      "gst-npywatermark authors");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->transform_ip_on_passthrough = FALSE;
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_npy_watermark_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_npy_watermark_stop);
+  trans_class->before_transform =
+      GST_DEBUG_FUNCPTR (gst_npy_watermark_before_transform);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_npy_watermark_set_info);
+  filter_class->transform_frame_ip =
+      GST_DEBUG_FUNCPTR (gst_npy_watermark_transform_frame_ip);
+}
+
+static void
+gst_npy_watermark_init (GstNpyWatermark * self)
+{
+  self->location = g_strdup (DEFAULT_LOCATION);
+  self->opacity = DEFAULT_OPACITY;
+  self->offset_x = DEFAULT_OFFSET_X;
+  self->offset_y = DEFAULT_OFFSET_Y;
+  self->max_size = DEFAULT_MAX_SIZE;
+  /* One reader thread is plenty: a newer location makes older reads
+   * stale, and they are dropped. */
+  self->loader = g_thread_pool_new (gst_npy_watermark_load_func, self, 1,
+      FALSE, NULL);
+}
+
+/* Forgets a finished load nobody took yet.  Call with OBJECT_LOCK. */
+static void
+gst_npy_watermark_clear_load (GstNpyWatermark * self)
+{
+  self->load_done = FALSE;
+  g_clear_pointer (&self->load_image, npy_image_free);
+  g_clear_error (&self->load_error);
+  g_clear_pointer (&self->load_location, g_free);
+}
+
+static void
+gst_npy_watermark_finalize (GObject * object)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (object);
+
+  /* Waits for a read in progress; it only touches self under the lock. */
+  g_thread_pool_free (self->loader, TRUE, TRUE);
+  gst_npy_watermark_clear_load (self);
+  g_free (self->location);
+  g_clear_pointer (&self->image, npy_image_free);
+  g_clear_pointer (&self->overlay, npw_overlay_free);
+
+  G_OBJECT_CLASS (gst_npy_watermark_parent_class)->finalize (object);
+}
+
+static gboolean
+location_is_empty (const gchar * location)
+{
+  return location == NULL || location[0] == '\0';
+}
+
+/* A new location while started: read it off the streaming thread.  Call
+ * with OBJECT_LOCK. */
+static void
+gst_npy_watermark_reload (GstNpyWatermark * self)
+{
+  gst_npy_watermark_clear_load (self);
+  self->load_serial++;
+
+  if (location_is_empty (self->location)) {
+    /* Nothing to read: the watermark goes at the next frame. */
+    self->load_done = TRUE;
+  } else {
+    LoadJob *job = g_new0 (LoadJob, 1);
+
+    job->location = g_strdup (self->location);
+    job->serial = self->load_serial;
+    job->max_size = self->max_size;
+    g_thread_pool_push (self->loader, job, NULL);
+  }
+}
+
+static void
+gst_npy_watermark_load_func (gpointer data, gpointer user_data)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (user_data);
+  LoadJob *job = data;
+  NpyImage *image = NULL;
+  GError *error = NULL;
+  gboolean stale;
+
+  GST_OBJECT_LOCK (self);
+  stale = job->serial != self->load_serial;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!stale) {
+    GST_DEBUG_OBJECT (self, "reading %s", job->location);
+    image = npy_image_new_from_file (job->location, job->max_size, &error);
+
+    GST_OBJECT_LOCK (self);
+    if (job->serial == self->load_serial) {
+      gst_npy_watermark_clear_load (self);
+      self->load_done = TRUE;
+      self->load_image = g_steal_pointer (&image);
+      self->load_error = g_steal_pointer (&error);
+      self->load_location = g_steal_pointer (&job->location);
+    }
+    GST_OBJECT_UNLOCK (self);
+  }
+
+  if (image)
+    npy_image_free (image);
+  g_clear_error (&error);
+  g_free (job->location);
+  g_free (job);
+}
+
+static void
+gst_npy_watermark_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      if (g_strcmp0 (self->location, g_value_get_string (value)) != 0) {
+        g_free (self->location);
+        self->location = g_value_dup_string (value);
+        if (self->started)
+          gst_npy_watermark_reload (self);
+      }
+      break;
+    case PROP_OPACITY:
+      self->opacity = g_value_get_double (value);
+      break;
+    case PROP_OFFSET_X:
+      self->offset_x = g_value_get_int (value);
+      break;
+    case PROP_OFFSET_Y:
+      self->offset_y = g_value_get_int (value);
+      break;
+    case PROP_MAX_SIZE:
+      self->max_size = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_npy_watermark_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_OPACITY:
+      g_value_set_double (value, self->opacity);
+      break;
+    case PROP_OFFSET_X:
+      g_value_set_int (value, self->offset_x);
+      break;
+    case PROP_OFFSET_Y:
+      g_value_set_int (value, self->offset_y);
+      break;
+    case PROP_MAX_SIZE:
+      g_value_set_uint (value, self->max_size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Prepares self->overlay from self->image for the negotiated caps, if
+ * both are known.  Streaming thread (or start/stop). */
+static void
+gst_npy_watermark_prepare (GstNpyWatermark * self)
+{
+  GstVideoFilter *filter = GST_VIDEO_FILTER (self);
+
+  g_clear_pointer (&self->overlay, npw_overlay_free);
+  if (self->image == NULL || !filter->negotiated)
+    return;
+
+  self->overlay = npw_overlay_new (self->image, &filter->in_info);
+  GST_DEBUG_OBJECT (self, "prepared %ux%u overlay for %s %dx%d",
+      self->image->width, self->image->height,
+      GST_VIDEO_INFO_NAME (&filter->in_info),
+      GST_VIDEO_INFO_WIDTH (&filter->in_info),
+      GST_VIDEO_INFO_HEIGHT (&filter->in_info));
+}
+
+static gboolean
+gst_npy_watermark_start (GstBaseTransform * trans)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+  g_autofree gchar *location = NULL;
+  g_autoptr (GError) error = NULL;
+  guint max_size;
+
+  GST_OBJECT_LOCK (self);
+  self->started = TRUE;
+  self->load_serial++;
+  gst_npy_watermark_clear_load (self);
+  location = g_strdup (self->location);
+  max_size = self->max_size;
+  GST_OBJECT_UNLOCK (self);
+
+  g_clear_pointer (&self->image, npy_image_free);
+  g_clear_pointer (&self->overlay, npw_overlay_free);
+
+  if (location_is_empty (location)) {
+    GST_WARNING_OBJECT (self, "no location set, passing buffers through");
+    return TRUE;
+  }
+
+  if (!g_file_test (location, G_FILE_TEST_EXISTS))
+    goto not_found;
+
+  self->image = npy_image_new_from_file (location, max_size, &error);
+  if (self->image == NULL)
+    goto load_failed;
+
+  GST_INFO_OBJECT (self, "loaded %s: %ux%u", location, self->image->width,
+      self->image->height);
+  return TRUE;
+
+  /* ERRORS */
+not_found:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Could not load watermark \"%s\": no such file.", location),
+        ("%s does not exist", location));
+    return FALSE;
+  }
+load_failed:
+  {
+    if (error->domain == NPY_ERROR && error->code != NPY_ERROR_FAILED)
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Could not load watermark \"%s\".", location),
+          ("%s", error->message));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not load watermark \"%s\".", location),
+          ("%s", error->message));
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_npy_watermark_stop (GstBaseTransform * trans)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+
+  GST_OBJECT_LOCK (self);
+  self->started = FALSE;
+  self->load_serial++;          /* a read in progress is now stale */
+  gst_npy_watermark_clear_load (self);
+  GST_OBJECT_UNLOCK (self);
+
+  g_clear_pointer (&self->image, npy_image_free);
+  g_clear_pointer (&self->overlay, npw_overlay_free);
+  self->draw = FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
+
+  if (!npw_overlay_supports_format (GST_VIDEO_INFO_FORMAT (in_info)))
+    goto unsupported;
+
+  /* filter->in_info is set only after we return: prepare from ours. */
+  g_clear_pointer (&self->overlay, npw_overlay_free);
+  if (self->image)
+    self->overlay = npw_overlay_new (self->image, in_info);
+
+  return TRUE;
+
+  /* ERRORS */
+unsupported:
+  {
+    GST_ERROR_OBJECT (self, "unsupported format %s",
+        GST_VIDEO_INFO_NAME (in_info));
+    return FALSE;
+  }
+}
+
+/* Takes a finished read, if any.  Streaming thread. */
+static void
+gst_npy_watermark_take_load (GstNpyWatermark * self, GstClockTime timestamp)
+{
+  g_autoptr (NpyImage) image = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *location = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (!self->load_done) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  self->load_done = FALSE;
+  image = g_steal_pointer (&self->load_image);
+  error = g_steal_pointer (&self->load_error);
+  location = g_steal_pointer (&self->load_location);
+  GST_OBJECT_UNLOCK (self);
+
+  if (error) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Could not load watermark \"%s\"; keeping the previous one.",
+            location), ("%s", error->message));
+    return;
+  }
+
+  g_clear_pointer (&self->image, npy_image_free);
+  self->image = g_steal_pointer (&image);
+  gst_npy_watermark_prepare (self);
+
+  GST_INFO_OBJECT (self, "switched to %s at %" GST_TIME_FORMAT,
+      location ? location : "(none)", GST_TIME_ARGS (timestamp));
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("npywatermark-loaded",
+              "location", G_TYPE_STRING, location,
+              "timestamp", G_TYPE_UINT64, (guint64) timestamp, NULL)));
+}
+
+static void
+gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+  GstClockTime timestamp = GST_BUFFER_PTS (buf);
+  GstClockTime stream_time;
+  gdouble opacity;
+
+  /* Controlled properties take the value for this buffer's time. */
+  stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME,
+      timestamp);
+  if (GST_CLOCK_TIME_IS_VALID (stream_time))
+    gst_object_sync_values (GST_OBJECT (self), stream_time);
+
+  gst_npy_watermark_take_load (self, timestamp);
+
+  /* One consistent set of values for the whole frame. */
+  GST_OBJECT_LOCK (self);
+  opacity = self->opacity;
+  self->frame_x = self->offset_x;
+  self->frame_y = self->offset_y;
+  GST_OBJECT_UNLOCK (self);
+  self->frame_op = (guint) floor (opacity * 255.0 + 0.5);
+
+  self->draw = self->overlay != NULL && self->frame_op > 0 &&
+      npw_overlay_is_visible (self->overlay, self->frame_x, self->frame_y);
+  gst_base_transform_set_passthrough (trans, !self->draw);
+}
+
+static GstFlowReturn
+gst_npy_watermark_transform_frame_ip (GstVideoFilter * filter,
+    GstVideoFrame * frame)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
+
+  if (self->draw)
+    npw_overlay_blend (self->overlay, frame, self->frame_x, self->frame_y,
+        self->frame_op);
+
+  return GST_FLOW_OK;
+}

@@ -1,0 +1,58 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+/* A parsed .npy image turned once, for one negotiated video format and
+ * colorimetry, into planes ready to blend: values already in the frame's
+ * byte order and colour space, subsampled chroma already averaged, one
+ * copy per chroma phase so odd offsets need no work per frame. */
+
+#ifndef __NPW_OVERLAY_H__
+#define __NPW_OVERLAY_H__
+
+#include <gst/video/video.h>
+#include "npy.h"
+
+G_BEGIN_DECLS
+
+/* Every format the overlay can be prepared for. */
+#define NPW_OVERLAY_FORMATS \
+  "{ RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR, RGB, BGR, " \
+  "AYUV, I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY, GRAY8 }"
+
+typedef struct _NpwOverlay NpwOverlay;
+
+gboolean npw_overlay_supports_format (GstVideoFormat format);
+
+/* Converts @image for frames described by @info (format, size and
+ * colorimetry).  Returns NULL for an unsupported format. */
+NpwOverlay *npw_overlay_new (const NpyImage * image, const GstVideoInfo * info);
+
+void npw_overlay_free (NpwOverlay * overlay);
+
+/* TRUE when some non-transparent part of the overlay placed at (@x, @y)
+ * lands inside the frame. */
+gboolean npw_overlay_is_visible (const NpwOverlay * overlay, gint x, gint y);
+
+/* Blends the overlay into @frame (mapped writable, of the format it was
+ * built for) with its top-left corner at (@x, @y), clipped on every side,
+ * with global opacity @op (0..255).  Touches only the overlay's area. */
+void npw_overlay_blend (const NpwOverlay * overlay, GstVideoFrame * frame,
+    gint x, gint y, guint op);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpwOverlay, npw_overlay_free)
+
+G_END_DECLS
+
+#endif /* __NPW_OVERLAY_H__ */

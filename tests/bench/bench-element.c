@@ -1,0 +1,366 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+/* bench-element: npywatermark against gdkpixbufoverlay (the stock element
+ * that stamps an image file on video), in one process and one run.
+ *
+ * For each format and overlay size it pushes the same 1920x1080 frame
+ * through GstHarness instances of identity (the baseline: buffer
+ * handling only), npywatermark and gdkpixbufoverlay with the same logo
+ * as a PNG, and prints the net CPU time per frame (element minus
+ * identity), the ratio gdkpixbufoverlay / npywatermark, and the
+ * bandwidth bound of the work: bytes read and written for the touched
+ * region (frame bytes in and out plus the prepared overlay's bytes
+ * read) divided by the memcpy rate measured in the same run.  Frames
+ * rotate through 24 buffers so that, as behind a decoder, they come from
+ * memory rather than cache (the prepared overlay, read every frame, may
+ * stay cached, as it would in a real pipeline).
+ *
+ *   tests/bench/bench-element [--frames N]
+ *
+ * Not a test: it prints figures and always exits 0 when it could run. */
+
+#include <string.h>
+#include <time.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+#include "gstnpywatermark.h"
+
+#define W 1920
+#define H 1080
+
+/* 24 frames: 75 MB of I420, 200 MB of RGBA, past any L3 cache */
+#define N_BUFS 24
+
+static gint n_frames = 120;
+
+static gdouble
+cpu_seconds (void)
+{
+#ifdef CLOCK_THREAD_CPUTIME_ID
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+#else
+  return g_get_monotonic_time () / 1e6;
+#endif
+}
+
+/* memcpy rate in bytes moved (read + written) per second. */
+static gdouble
+memcpy_rate (void)
+{
+  gsize size = 64 << 20;
+  guint8 *a = g_malloc (size), *b = g_malloc (size);
+  gdouble best = 0;
+  gint i;
+
+  memset (a, 1, size);
+  memset (b, 2, size);
+  for (i = 0; i < 8; i++) {
+    gdouble t0 = cpu_seconds (), t;
+
+    memcpy (i % 2 ? a : b, i % 2 ? b : a, size);
+    t = cpu_seconds () - t0;
+    if (t > 0)
+      best = MAX (best, 2.0 * size / t);
+  }
+  g_free (a);
+  g_free (b);
+  return best;
+}
+
+typedef struct
+{
+  const gchar *name;
+  gint w, h;
+  guint8 *rgba;
+  gchar *npy;
+  gchar *png;
+  gsize nontransparent;         /* pixels with alpha > 0 */
+} Logo;
+
+static void
+write_npy (Logo * logo, const gchar * dir)
+{
+  gchar *header = g_strdup_printf ("{'descr': '|u1', 'fortran_order': False, "
+      "'shape': (%d, %d, 4), }", logo->h, logo->w);
+  gsize hlen = strlen (header) + 1, size;
+  GString *s = g_string_new (NULL);
+  guint16 le;
+
+  while ((10 + hlen) % 64)
+    hlen++;
+  g_string_append_len (s, "\x93NUMPY\x01\x00", 8);
+  le = GUINT16_TO_LE ((guint16) hlen);
+  g_string_append_len (s, (const gchar *) &le, 2);
+  g_string_append (s, header);
+  while (s->len < 10 + hlen - 1)
+    g_string_append_c (s, ' ');
+  g_string_append_c (s, '\n');
+  size = (gsize) logo->w * logo->h * 4;
+  g_string_append_len (s, (const gchar *) logo->rgba, size);
+  logo->npy = g_strdup_printf ("%s/%s.npy", dir, logo->name);
+  g_file_set_contents (logo->npy, s->str, s->len, NULL);
+  g_string_free (s, TRUE);
+  g_free (header);
+}
+
+/* The same pixels as a PNG, written by pngenc. */
+static void
+write_png (Logo * logo, const gchar * dir)
+{
+  gchar *desc;
+  GstElement *pipe;
+  GstElement *src;
+  GstBuffer *buf;
+  GstMessage *msg;
+  GstBus *bus;
+
+  logo->png = g_strdup_printf ("%s/%s.png", dir, logo->name);
+  desc = g_strdup_printf ("appsrc name=src caps=video/x-raw,format=RGBA,"
+      "width=%d,height=%d,framerate=0/1 ! pngenc ! filesink location=\"%s\"",
+      logo->w, logo->h, logo->png);
+  pipe = gst_parse_launch (desc, NULL);
+  g_assert_nonnull (pipe);
+  src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  buf = gst_buffer_new_memdup (logo->rgba, (gsize) logo->w * logo->h * 4);
+  gst_app_src_push_buffer (GST_APP_SRC (src), buf);
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  bus = gst_element_get_bus (pipe);
+  msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (pipe);
+  g_free (desc);
+}
+
+/* A 400x100 logo: a translucent plate with opaque strokes, transparent
+ * around it, like examples/watermark.npy. */
+static void
+make_logo (Logo * logo)
+{
+  gint x, y;
+
+  logo->name = "logo-400x100";
+  logo->w = 400;
+  logo->h = 100;
+  logo->rgba = g_malloc ((gsize) logo->w * logo->h * 4);
+  for (y = 0; y < logo->h; y++) {
+    for (x = 0; x < logo->w; x++) {
+      guint8 *p = logo->rgba + 4 * (y * logo->w + x);
+      gboolean plate = x > 4 && x < logo->w - 4 && y > 4 && y < logo->h - 4;
+      gboolean stroke = plate && ((x / 6 + y / 6) % 5 == 0);
+
+      p[0] = stroke ? 255 : 20;
+      p[1] = stroke ? 255 : 60;
+      p[2] = stroke ? 255 : 140;
+      p[3] = stroke ? 230 : plate ? 115 : 0;
+    }
+  }
+}
+
+/* A full-frame overlay whose every pixel is partly opaque: the worst
+ * case, nothing can be skipped. */
+static void
+make_full (Logo * logo)
+{
+  gint x, y;
+
+  logo->name = "full-1920x1080";
+  logo->w = W;
+  logo->h = H;
+  logo->rgba = g_malloc ((gsize) logo->w * logo->h * 4);
+  for (y = 0; y < logo->h; y++) {
+    for (x = 0; x < logo->w; x++) {
+      guint8 *p = logo->rgba + 4 * ((gsize) y * logo->w + x);
+
+      p[0] = x * 255 / W;
+      p[1] = y * 255 / H;
+      p[2] = (x + y) & 255;
+      p[3] = 16 + ((x ^ y) & 127);
+    }
+  }
+}
+
+static void
+count_visible (Logo * logo)
+{
+  gsize i;
+
+  logo->nontransparent = 0;
+  for (i = 0; i < (gsize) logo->w * logo->h; i++)
+    logo->nontransparent += logo->rgba[4 * i + 3] != 0;
+}
+
+/* CPU seconds per frame for @element pushing the same frame n times. */
+static gdouble
+run (const gchar * factory, const gchar * location, GstVideoFormat format)
+{
+  GstElement *element = gst_element_factory_make (factory, NULL);
+  GstVideoInfo info;
+  GstCaps *caps;
+  GstHarness *h;
+  GstBuffer *bufs[N_BUFS], *buf;
+  gdouble t0, t;
+  gint i;
+
+  if (element == NULL)
+    return -1;
+  if (location)
+    g_object_set (element, "location", location, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+
+  gst_video_info_set_format (&info, format, W, H);
+  caps = gst_video_info_to_caps (&info);
+  gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
+  gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+
+  /* Frames cycle through more memory than any cache holds, as a
+   * decoder's output would; each is handed on writable, so nobody
+   * copies it. */
+  for (i = 0; i < N_BUFS; i++) {
+    bufs[i] = gst_buffer_new_allocate (NULL, info.size, NULL);
+    gst_buffer_memset (bufs[i], 0, 0x60 + i, info.size);
+  }
+  /* warm up: negotiation, overlay preparation, first-touch page faults */
+  for (i = 0; i < N_BUFS; i++)
+    bufs[i] = gst_harness_push_and_pull (h, bufs[i]);
+
+  t0 = cpu_seconds ();
+  for (i = 0; i < n_frames; i++) {
+    buf = bufs[i % N_BUFS];
+    GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
+    bufs[i % N_BUFS] = gst_harness_push_and_pull (h, buf);
+  }
+  t = (cpu_seconds () - t0) / n_frames;
+
+  for (i = 0; i < N_BUFS; i++)
+    gst_buffer_unref (bufs[i]);
+  gst_harness_teardown (h);
+  return t;
+}
+
+/* Bytes the blend must move for @logo at (0,0): the frame's bytes under
+ * it, read and written, plus the prepared overlay read once. */
+static gdouble
+touched_bytes (const Logo * logo, GstVideoFormat format)
+{
+  gdouble px = (gdouble) logo->w * logo->h;
+
+  switch (format) {
+    case GST_VIDEO_FORMAT_I420:
+    case GST_VIDEO_FORMAT_NV12:
+      /* frame: 1.5 B/px in and out; overlay: Y value + alpha (2 B/px),
+       * chroma values + alpha (0.75 B/px for I420, 0.75 for NV12) */
+      return px * (1.5 * 2 + 2 + 0.75);
+    case GST_VIDEO_FORMAT_RGBA:
+    default:
+      /* frame: 4 B/px in and out; overlay: 4 values + alpha */
+      return px * (4 * 2 + 5);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  GOptionEntry entries[] = {
+    {"frames", 'n', 0, G_OPTION_ARG_INT, &n_frames,
+        "Frames per measurement (default 120)", "N"},
+    {NULL}
+  };
+  GOptionContext *ctx = g_option_context_new ("- npywatermark benchmark");
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_I420,
+    GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_RGBA
+  };
+  Logo logos[2];
+  GError *error = NULL;
+  gchar *dir;
+  gdouble rate;
+  guint f, l;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("bench-element: %s\n", error->message);
+    return 2;
+  }
+  g_option_context_free (ctx);
+  GST_ELEMENT_REGISTER (npywatermark, NULL);
+
+  if (!gst_element_factory_find ("gdkpixbufoverlay")) {
+    g_printerr ("bench-element: gdkpixbufoverlay is missing "
+        "(Debian: gstreamer1.0-plugins-good)\n");
+    return 2;
+  }
+
+  dir = g_dir_make_tmp ("bench-element-XXXXXX", NULL);
+  make_logo (&logos[0]);
+  make_full (&logos[1]);
+  for (l = 0; l < 2; l++) {
+    count_visible (&logos[l]);
+    write_npy (&logos[l], dir);
+    write_png (&logos[l], dir);
+  }
+
+  rate = memcpy_rate ();
+  g_print ("1920x1080 frames, %d per measurement; memcpy %.1f GB/s "
+      "(read + written)\n", n_frames, rate / 1e9);
+  g_print ("CPU ms per frame, net of identity (%s)\n\n",
+#ifdef CLOCK_THREAD_CPUTIME_ID
+      "thread CPU time"
+#else
+      "wall time"
+#endif
+      );
+  g_print ("%-6s %-15s %9s %13s %11s %16s %10s %12s\n", "format", "overlay",
+      "identity", "npywatermark", "bound", "gdkpixbufoverlay", "gdk/npy",
+      "npy/bound");
+
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    for (l = 0; l < 2; l++) {
+      gdouble base = run ("identity", NULL, formats[f]);
+      gdouble npy = run ("npywatermark", logos[l].npy, formats[f]) - base;
+      gdouble gdk = run ("gdkpixbufoverlay", logos[l].png, formats[f]) - base;
+      gdouble bound = touched_bytes (&logos[l], formats[f]) / rate;
+
+      g_print ("%-6s %-15s %9.3f %13.3f %11.3f %16.3f %9.1fx %11.2fx\n",
+          gst_video_format_to_string (formats[f]), logos[l].name,
+          base * 1e3, npy * 1e3, bound * 1e3, gdk * 1e3, gdk / npy,
+          npy / bound);
+    }
+  }
+
+  for (l = 0; l < 2; l++) {
+    g_unlink (logos[l].npy);
+    g_unlink (logos[l].png);
+    g_free (logos[l].npy);
+    g_free (logos[l].png);
+    g_free (logos[l].rgba);
+  }
+  g_rmdir (dir);
+  g_free (dir);
+  return 0;
+}

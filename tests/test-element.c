@@ -1,0 +1,758 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+/* npywatermark through GstHarness: every format against the reference
+ * blend in reference.c, clipping, offsets, opacity, passthrough, and
+ * errors for missing and malformed files. */
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+#include "gstnpywatermark.h"
+#include "reference.h"
+
+static gchar *tmpdir;
+
+/* A harness around an element configured before it starts, as
+ * gst-launch and applications do (a location set while running is read
+ * in the background instead; see test-live.c). */
+static GstHarness *
+harness_new (const gchar * location, gdouble opacity, gint x, gint y)
+{
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstHarness *h;
+
+  g_object_set (element, "location", location, "opacity", opacity,
+      "offset-x", x, "offset-y", y, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  return h;
+}
+
+/* Writes a version 1.0 .npy with @header and @size bytes of @data. */
+static gchar *
+write_raw_npy (const gchar * name, const gchar * header, const guint8 * data,
+    gsize size)
+{
+  GString *s = g_string_new (NULL);
+  gchar *path = g_build_filename (tmpdir, name, NULL);
+  gsize hlen = strlen (header) + 1;
+  guint16 total;
+  GError *error = NULL;
+
+  while ((10 + hlen) % 64)
+    hlen++;
+  g_string_append_len (s, "\x93NUMPY\x01\x00", 8);
+  total = GUINT16_TO_LE ((guint16) hlen);
+  g_string_append_len (s, (const gchar *) &total, 2);
+  g_string_append (s, header);
+  while (s->len < 10 + hlen - 1)
+    g_string_append_c (s, ' ');
+  g_string_append_c (s, '\n');
+  g_string_append_len (s, (const gchar *) data, size);
+  g_file_set_contents (path, s->str, s->len, &error);
+  g_assert_no_error (error);
+  g_string_free (s, TRUE);
+  return path;
+}
+
+/* Writes @image as a uint8 (H, W, 4) .npy; returns its path. */
+static gchar *
+write_npy (const RefImage * image, const gchar * name)
+{
+  gchar *header = g_strdup_printf ("{'descr': '|u1', 'fortran_order': False, "
+      "'shape': (%d, %d, 4), }", image->height, image->width);
+  gchar *path = write_raw_npy (name, header, image->rgba,
+      (gsize) image->width * image->height * 4);
+
+  g_free (header);
+  return path;
+}
+
+/* Random pixels; alpha is 0 and 255 often, as in real watermarks. */
+static RefImage *
+random_image (GRand * rand, gint w, gint h)
+{
+  RefImage *image = g_new0 (RefImage, 1);
+  gsize i;
+
+  image->width = w;
+  image->height = h;
+  image->rgba = g_malloc ((gsize) w * h * 4);
+  for (i = 0; i < (gsize) w * h; i++) {
+    guint32 r = g_rand_int (rand);
+    gint kind = g_rand_int_range (rand, 0, 4);
+
+    image->rgba[4 * i + 0] = r;
+    image->rgba[4 * i + 1] = r >> 8;
+    image->rgba[4 * i + 2] = r >> 16;
+    image->rgba[4 * i + 3] = kind == 0 ? 0 : kind == 1 ? 255 : r >> 24;
+  }
+  return image;
+}
+
+static RefImage *
+flat_image (gint w, gint h, guint8 r, guint8 g, guint8 b, guint8 a)
+{
+  RefImage *image = g_new0 (RefImage, 1);
+  gsize i;
+
+  image->width = w;
+  image->height = h;
+  image->rgba = g_malloc ((gsize) w * h * 4);
+  for (i = 0; i < (gsize) w * h; i++) {
+    image->rgba[4 * i + 0] = r;
+    image->rgba[4 * i + 1] = g;
+    image->rgba[4 * i + 2] = b;
+    image->rgba[4 * i + 3] = a;
+  }
+  return image;
+}
+
+static void
+ref_image_free (RefImage * image)
+{
+  g_free (image->rgba);
+  g_free (image);
+}
+
+static GstCaps *
+make_caps (GstVideoFormat format, gint w, gint h, const gchar * colorimetry)
+{
+  GstCaps *caps = gst_caps_new_simple ("video/x-raw",
+      "format", G_TYPE_STRING, gst_video_format_to_string (format),
+      "width", G_TYPE_INT, w, "height", G_TYPE_INT, h,
+      "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
+
+  if (colorimetry)
+    gst_caps_set_simple (caps, "colorimetry", G_TYPE_STRING, colorimetry,
+        NULL);
+  return caps;
+}
+
+static GstBuffer *
+random_frame (GRand * rand, const GstVideoInfo * info)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, info->size, NULL);
+  GstMapInfo map;
+  gsize i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i++)
+    map.data[i] = g_rand_int (rand);
+  gst_buffer_unmap (buf, &map);
+  return buf;
+}
+
+/* Pushes @in through a harness set up with @caps, @path, offsets and
+ * opacity, and returns the output buffer. */
+static GstBuffer *
+run_element (GstCaps * caps, const gchar * path, gint x, gint y,
+    gdouble opacity, GstBuffer * in)
+{
+  GstHarness *h = harness_new (path, opacity, x, y);
+  GstBuffer *out;
+
+  gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+  out = gst_harness_push_and_pull (h, in);
+  g_assert_nonnull (out);
+  gst_harness_teardown (h);
+  return out;
+}
+
+/* The element's output for @image on a random frame against the
+ * reference; returns the largest difference. */
+static gint
+check_blend (GRand * rand, GstVideoFormat format, gint w, gint h,
+    const gchar * colorimetry, const RefImage * image, gint x, gint y,
+    gdouble opacity, GstBuffer ** out_buf)
+{
+  GstCaps *caps = make_caps (format, w, h, colorimetry);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstMapInfo map;
+  guint8 *expected;
+  gchar *path = write_npy (image, "check.npy");
+  gint diff;
+
+  g_assert_true (gst_video_info_from_caps (&info, caps));
+  in = random_frame (rand, &info);
+  gst_buffer_map (in, &map, GST_MAP_READ);
+  expected = g_memdup2 (map.data, map.size);
+  gst_buffer_unmap (in, &map);
+  ref_blend (&info, expected, image, x, y, opacity);
+
+  out = run_element (caps, path, x, y, opacity, in);
+  g_assert_cmpuint (gst_buffer_get_size (out), ==, info.size);
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  diff = ref_max_diff (&info, map.data, expected);
+  gst_buffer_unmap (out, &map);
+
+  if (out_buf)
+    *out_buf = out;
+  else
+    gst_buffer_unref (out);
+  g_free (expected);
+  g_free (path);
+  return diff;
+}
+
+typedef struct
+{
+  GstVideoFormat format;
+  gint tolerance;               /* 0: exact */
+} FormatCase;
+
+static const GstVideoFormat rgb_formats[] = {
+  GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA, GST_VIDEO_FORMAT_ARGB,
+  GST_VIDEO_FORMAT_ABGR, GST_VIDEO_FORMAT_RGBx, GST_VIDEO_FORMAT_BGRx,
+  GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_xBGR, GST_VIDEO_FORMAT_RGB,
+  GST_VIDEO_FORMAT_BGR,
+};
+
+static const GstVideoFormat yuv_formats[] = {
+  GST_VIDEO_FORMAT_AYUV, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YV12,
+  GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_Y42B,
+  GST_VIDEO_FORMAT_Y444, GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_UYVY,
+  GST_VIDEO_FORMAT_GRAY8,
+};
+
+/* Placements that exercise every clipping edge and chroma phase:
+ * inside, odd offsets, negative offsets, past the right/bottom edge,
+ * larger than the frame on every side, and fully outside. */
+static const struct
+{
+  gint fw, fh, iw, ih, x, y;
+} placements[] = {
+  {64, 48, 20, 14, 0, 0},
+  {64, 48, 21, 15, 5, 7},
+  {63, 47, 19, 13, -3, -5},
+  {65, 49, 30, 30, 50, 30},
+  {33, 21, 80, 60, -9, -11},
+  {32, 24, 17, 9, 31, 23},
+  {40, 30, 16, 16, -16, 4},
+  {7, 5, 3, 3, 1, 1},
+  {1, 1, 4, 4, -1, -2},
+};
+
+static void
+test_format (gconstpointer data)
+{
+  const FormatCase *fc = data;
+  GRand *rand = g_rand_new_with_seed (fc->format);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (placements); i++) {
+    RefImage *image = random_image (rand, placements[i].iw, placements[i].ih);
+    gint diff = check_blend (rand, fc->format, placements[i].fw,
+        placements[i].fh, NULL, image, placements[i].x, placements[i].y,
+        1.0, NULL);
+
+    if (diff > fc->tolerance)
+      g_test_message ("placement %u: frame %dx%d, image %dx%d at %d,%d: "
+          "max diff %d", i, placements[i].fw, placements[i].fh,
+          placements[i].iw, placements[i].ih, placements[i].x,
+          placements[i].y, diff);
+    g_assert_cmpint (diff, <=, fc->tolerance);
+
+    diff = check_blend (rand, fc->format, placements[i].fw, placements[i].fh,
+        NULL, image, placements[i].x, placements[i].y, 0.37, NULL);
+    g_assert_cmpint (diff, <=, fc->tolerance);
+    ref_image_free (image);
+  }
+  g_rand_free (rand);
+}
+
+/* Buffers pass untouched (and unmapped for writing) when there is
+ * nothing to draw. */
+static void
+assert_passthrough (const gchar * location, gdouble opacity, gint x, gint y)
+{
+  GstHarness *h = harness_new (location, opacity, x, y);
+  GstCaps *caps = make_caps (GST_VIDEO_FORMAT_RGBA, 32, 16, NULL);
+  GstVideoInfo info;
+  GRand *rand = g_rand_new_with_seed (7);
+  GstBuffer *in, *out;
+  GstMapInfo a, b;
+
+  gst_video_info_from_caps (&info, caps);
+  gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+  in = random_frame (rand, &info);
+  gst_buffer_ref (in);
+  out = gst_harness_push_and_pull (h, in);
+  /* passthrough hands on the very same buffer */
+  g_assert_true (out == in);
+  gst_buffer_map (in, &a, GST_MAP_READ);
+  gst_buffer_map (out, &b, GST_MAP_READ);
+  g_assert_cmpmem (a.data, a.size, b.data, b.size);
+  gst_buffer_unmap (in, &a);
+  gst_buffer_unmap (out, &b);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+  gst_harness_teardown (h);
+  g_rand_free (rand);
+}
+
+static gchar *
+opaque_white_npy (void)
+{
+  RefImage *image = flat_image (8, 8, 255, 255, 255, 255);
+  gchar *path = write_npy (image, "white.npy");
+
+  ref_image_free (image);
+  return path;
+}
+
+static void
+test_passthrough_opacity_zero (void)
+{
+  gchar *path = opaque_white_npy ();
+
+  assert_passthrough (path, 0.0, 0, 0);
+  g_free (path);
+}
+
+static void
+test_passthrough_no_location (void)
+{
+  assert_passthrough (NULL, 1.0, 0, 0);
+  assert_passthrough ("", 1.0, 0, 0);
+}
+
+static void
+test_passthrough_outside (void)
+{
+  gchar *path = opaque_white_npy ();
+
+  assert_passthrough (path, 1.0, 32, 0);
+  assert_passthrough (path, 1.0, 0, 16);
+  assert_passthrough (path, 1.0, -8, 0);
+  assert_passthrough (path, 1.0, G_MININT, G_MAXINT);
+  g_free (path);
+}
+
+/* opacity set between two buffers applies from the second on */
+static void
+test_opacity_change (void)
+{
+  gchar *path = opaque_white_npy ();
+  GstHarness *h = harness_new (path, 1.0, 0, 0);
+  GstCaps *caps = make_caps (GST_VIDEO_FORMAT_RGBx, 16, 8, NULL);
+  const gdouble values[] = { 1.0, 0.5, 0.0, 0.25, 1.0 };
+  GstVideoInfo info;
+  guint i;
+
+  gst_video_info_from_caps (&info, caps);
+  gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+
+  for (i = 0; i < G_N_ELEMENTS (values); i++) {
+    GstBuffer *in = gst_buffer_new_allocate (NULL, info.size, NULL), *out;
+    GstMapInfo map;
+    gint A = (gint) (values[i] * 255 + 0.5);
+
+    gst_buffer_memset (in, 0, 0, info.size);
+    g_object_set (h->element, "opacity", values[i], NULL);
+    out = gst_harness_push_and_pull (h, in);
+    gst_buffer_map (out, &map, GST_MAP_READ);
+    /* white over black: every covered byte is A (red at 0,0; a pixel
+     * outside the 8x8 overlay stays black) */
+    g_assert_cmpint (map.data[0], ==, A);
+    g_assert_cmpint (map.data[4 * 7 + 2], ==, A);
+    g_assert_cmpint (map.data[4 * 8], ==, 0);
+    gst_buffer_unmap (out, &map);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+  g_free (path);
+}
+
+/* The hand-worked example of the README's formula. */
+static void
+test_hand_values (void)
+{
+  GRand *rand = g_rand_new_with_seed (1);
+  RefImage *image = flat_image (1, 1, 200, 100, 0, 128);
+  GstBuffer *out;
+  GstMapInfo map;
+  gchar *path = write_npy (image, "one.npy");
+  GstCaps *caps = make_caps (GST_VIDEO_FORMAT_RGBA, 2, 1, NULL);
+  GstBuffer *in = gst_buffer_new_allocate (NULL, 8, NULL);
+  const guint8 frame[8] = { 10, 20, 30, 255, 1, 2, 3, 4 };
+
+  gst_buffer_fill (in, 0, frame, 8);
+  out = run_element (caps, path, 0, 0, 1.0, in);
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  /* A = 128: (200*128 + 10*127)/255 = 105.38 -> 105;
+   * (100*128 + 20*127)/255 = 60.16 -> 60; (0 + 30*127)/255 = 14.94 -> 15;
+   * alpha 128 + 255*127/255 = 255 */
+  g_assert_cmpint (map.data[0], ==, 105);
+  g_assert_cmpint (map.data[1], ==, 60);
+  g_assert_cmpint (map.data[2], ==, 15);
+  g_assert_cmpint (map.data[3], ==, 255);
+  g_assert_cmpmem (map.data + 4, 4, frame + 4, 4);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  ref_image_free (image);
+  g_free (path);
+  g_rand_free (rand);
+}
+
+/* Runs a harness whose element fails to start and returns the error. */
+static GError *
+start_error (const gchar * location, gchar ** debug)
+{
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *error = NULL;
+
+  gst_element_set_bus (element, bus);
+  g_object_set (element, "location", location, NULL);
+  /* start () runs on the way to PAUSED, and fails */
+  g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  gst_message_parse_error (msg, &error, debug);
+  gst_message_unref (msg);
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_element_set_bus (element, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (element);
+  return error;
+}
+
+static void
+test_error_missing (void)
+{
+  gchar *path = g_build_filename (tmpdir, "no-such.npy", NULL);
+  gchar *debug = NULL;
+  GError *error = start_error (path, &debug);
+
+  g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, path));
+  g_error_free (error);
+  g_free (debug);
+  g_free (path);
+}
+
+/* Each malformed file fails start () with RESOURCE/READ, the user text
+ * naming the file, the debug text carrying the reader's reason. */
+static void
+test_error_malformed (void)
+{
+  const guint8 zeros[64] = { 0 };
+  const struct
+  {
+    const gchar *header;
+    gsize size;
+    const gchar *reason;
+  } cases[] = {
+    {"{'descr': '|O', 'fortran_order': False, 'shape': (2, 2), }", 32,
+        "|O"},
+    {"{'descr': '|u1', 'fortran_order': False, 'shape': (4, 4, 4), }", 10,
+        "truncated"},
+    {"{'descr': '|u1', 'shape': (2, 2), }", 4, "fortran_order"},
+    {"{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2, 7), }", 28,
+        "7"},
+    {"[1, 2, 3]", 0, "dict"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *path = write_raw_npy ("bad.npy", cases[i].header, zeros,
+        cases[i].size);
+    gchar *debug = NULL;
+    GError *error = start_error (path, &debug);
+
+    g_test_message ("%s -> %s / %s", cases[i].header, error->message, debug);
+    g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ);
+    g_assert_nonnull (strstr (error->message, path));
+    g_assert_nonnull (debug);
+    g_assert_nonnull (strstr (debug, cases[i].reason));
+    g_error_free (error);
+    g_free (debug);
+    g_free (path);
+  }
+
+  /* not a .npy at all */
+  {
+    gchar *path = g_build_filename (tmpdir, "text.npy", NULL);
+    gchar *debug = NULL;
+    GError *error;
+
+    g_assert_true (g_file_set_contents (path, "hello, world\n", -1, NULL));
+    error = start_error (path, &debug);
+    g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ);
+    g_assert_nonnull (strstr (error->message, path));
+    g_error_free (error);
+    g_free (debug);
+    g_free (path);
+  }
+}
+
+static void
+test_caps_change (void)
+{
+  /* A caps change rebuilds the overlay for the new format. */
+  RefImage *image = flat_image (4, 4, 255, 0, 0, 255);
+  gchar *path = write_npy (image, "red.npy");
+  GstHarness *h = harness_new (path, 1.0, 0, 0);
+  GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA,
+    GST_VIDEO_FORMAT_RGB
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstCaps *caps = make_caps (formats[i], 4, 4, NULL);
+    GstVideoInfo info;
+    GstBuffer *out;
+    GstMapInfo map;
+    gint r = formats[i] == GST_VIDEO_FORMAT_BGRA ? 2 : 0;
+
+    gst_video_info_from_caps (&info, caps);
+    gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+    out = gst_harness_push_and_pull (h,
+        gst_buffer_new_allocate (NULL, info.size, NULL));
+    gst_buffer_map (out, &map, GST_MAP_READ);
+    g_assert_cmpint (map.data[r], ==, 255);
+    g_assert_cmpint (map.data[2 - r], ==, 0);
+    gst_buffer_unmap (out, &map);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+  ref_image_free (image);
+  g_free (path);
+}
+
+/* Random blends under each matrix and range are within 2 levels of the
+ * reference; a flat opaque colour comes out exactly as the standard's
+ * formula gives, and differs between matrices and between ranges. */
+static const struct
+{
+  const gchar *colorimetry;
+  gdouble kr, kb;
+  gboolean full;
+} colorimetries[] = {
+  {"bt601", 0.299, 0.114, FALSE},
+  {"bt709", 0.2126, 0.0722, FALSE},
+  {"bt2020", 0.2627, 0.0593, FALSE},
+  {"1:4:0:0", 0.299, 0.114, TRUE},      /* full-range BT.601, as JPEG */
+  {"1:3:5:1", 0.2126, 0.0722, TRUE},    /* full-range BT.709 */
+};
+
+static void
+expected_yuv (guint8 r, guint8 g, guint8 b, gdouble kr, gdouble kb,
+    gboolean full, gint yuv[3])
+{
+  gdouble ey = (kr * r + (1 - kr - kb) * g + kb * b) / 255.0;
+  gdouble pb = (b / 255.0 - ey) / (2 * (1 - kb));
+  gdouble pr = (r / 255.0 - ey) / (2 * (1 - kr));
+
+  yuv[0] = (gint) ((full ? 255 * ey : 16 + 219 * ey) + 0.5);
+  yuv[1] = (gint) (128 + (full ? 255 : 224) * pb + 0.5);
+  yuv[2] = (gint) (128 + (full ? 255 : 224) * pr + 0.5);
+}
+
+static void
+flat_yuv (GstVideoFormat format, gint w, gint h, const gchar * colorimetry,
+    guint8 r, guint8 g, guint8 b, gint yuv[3])
+{
+  GRand *rand = g_rand_new_with_seed (3);
+  RefImage *image = flat_image (w + 2, h + 2, r, g, b, 255);
+  GstCaps *caps = make_caps (format, w, h, colorimetry);
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *out;
+  gint x, y, c;
+
+  gst_video_info_from_caps (&info, caps);
+  gst_caps_unref (caps);
+  /* odd offset: the overlay still covers the whole frame */
+  check_blend (rand, format, w, h, colorimetry, image, -1, -1, 1.0, &out);
+  gst_video_frame_map (&frame, &info, out, GST_MAP_READ);
+  for (c = 0; c < 3; c++) {
+    gint cw = GST_VIDEO_FRAME_COMP_WIDTH (&frame, c);
+    gint ch = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c);
+    const guint8 *data = GST_VIDEO_FRAME_COMP_DATA (&frame, c);
+    gint stride = GST_VIDEO_FRAME_COMP_STRIDE (&frame, c);
+    gint pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, c);
+
+    yuv[c] = data[0];
+    for (y = 0; y < ch; y++)
+      for (x = 0; x < cw; x++)
+        g_assert_cmpint (data[y * stride + x * pstride], ==, yuv[c]);
+  }
+  gst_video_frame_unmap (&frame);
+  gst_buffer_unref (out);
+  ref_image_free (image);
+  g_rand_free (rand);
+}
+
+static void
+test_colorimetry (void)
+{
+  GRand *rand = g_rand_new_with_seed (11);
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_I420,
+    GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_Y444
+  };
+  const guint8 colours[][3] = { {200, 100, 50}, {0, 255, 0}, {255, 255, 255},
+  {0, 0, 0}, {30, 60, 240}
+  };
+  gint got[G_N_ELEMENTS (colorimetries)][3];
+  guint i, f, k;
+
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    for (i = 0; i < G_N_ELEMENTS (colorimetries); i++) {
+      RefImage *image = random_image (rand, 23, 17);
+      gint diff = check_blend (rand, formats[f], 40, 30,
+          colorimetries[i].colorimetry, image, 3, -1, 0.8, NULL);
+
+      g_assert_cmpint (diff, <=, 2);
+      ref_image_free (image);
+
+      for (k = 0; k < G_N_ELEMENTS (colours); k++) {
+        gint want[3];
+
+        flat_yuv (formats[f], 12, 10, colorimetries[i].colorimetry,
+            colours[k][0], colours[k][1], colours[k][2], got[i]);
+        expected_yuv (colours[k][0], colours[k][1], colours[k][2],
+            colorimetries[i].kr, colorimetries[i].kb,
+            colorimetries[i].full, want);
+        g_assert_cmpint (got[i][0], ==, want[0]);
+        g_assert_cmpint (got[i][1], ==, want[1]);
+        g_assert_cmpint (got[i][2], ==, want[2]);
+      }
+    }
+    /* the last colour: every matrix and range gives its own values */
+    g_assert_true (got[0][0] != got[1][0] || got[0][1] != got[1][1]);
+    g_assert_true (got[1][0] != got[2][0] || got[1][1] != got[2][1]);
+    g_assert_true (got[0][0] != got[3][0]);
+    g_assert_true (got[1][0] != got[4][0]);
+  }
+  g_rand_free (rand);
+}
+
+/* Caps without colorimetry: GStreamer's default for the size (BT.601
+ * for SD, BT.709 for HD), as videoconvert would assume. */
+static void
+test_default_colorimetry (void)
+{
+  gint sd[3], hd[3], want[3];
+
+  flat_yuv (GST_VIDEO_FORMAT_I420, 64, 48, NULL, 30, 60, 240, sd);
+  expected_yuv (30, 60, 240, 0.299, 0.114, FALSE, want);
+  g_assert_cmpmem (sd, sizeof (sd), want, sizeof (want));
+  flat_yuv (GST_VIDEO_FORMAT_I420, 1280, 720, NULL, 30, 60, 240, hd);
+  expected_yuv (30, 60, 240, 0.2126, 0.0722, FALSE, want);
+  g_assert_cmpmem (hd, sizeof (hd), want, sizeof (want));
+}
+
+/* GRAY8 takes the overlay's luma. */
+static void
+test_gray (void)
+{
+  GRand *rand = g_rand_new_with_seed (5);
+  RefImage *image = flat_image (4, 4, 200, 100, 50, 255);
+  GstBuffer *out;
+  GstMapInfo map;
+  GstVideoInfo info;
+  GstCaps *caps = make_caps (GST_VIDEO_FORMAT_GRAY8, 4, 4, NULL);
+  gint want[3];
+
+  gst_video_info_from_caps (&info, caps);
+  gst_caps_unref (caps);
+  check_blend (rand, GST_VIDEO_FORMAT_GRAY8, 4, 4, NULL, image, 0, 0, 1.0,
+      &out);
+  expected_yuv (200, 100, 50, 0.299, 0.114,
+      info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255, want);
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  g_assert_cmpint (map.data[0], ==, want[0]);
+  g_assert_cmpint (map.data[3], ==, want[0]);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  ref_image_free (image);
+  g_rand_free (rand);
+}
+
+int
+main (int argc, char **argv)
+{
+  GError *error = NULL;
+  guint i;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  gst_init (NULL, NULL);
+  GST_ELEMENT_REGISTER (npywatermark, NULL);
+
+  tmpdir = g_dir_make_tmp ("test-element-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  for (i = 0; i < G_N_ELEMENTS (rgb_formats); i++) {
+    FormatCase *fc = g_new0 (FormatCase, 1);
+    gchar *name = g_strdup_printf ("/element/rgb/%s",
+        gst_video_format_to_string (rgb_formats[i]));
+
+    fc->format = rgb_formats[i];
+    fc->tolerance = 0;
+    g_test_add_data_func_full (name, fc, test_format, g_free);
+    g_free (name);
+  }
+  for (i = 0; i < G_N_ELEMENTS (yuv_formats); i++) {
+    FormatCase *fc = g_new0 (FormatCase, 1);
+    gchar *name = g_strdup_printf ("/element/yuv/%s",
+        gst_video_format_to_string (yuv_formats[i]));
+
+    fc->format = yuv_formats[i];
+    fc->tolerance = 2;
+    g_test_add_data_func_full (name, fc, test_format, g_free);
+    g_free (name);
+  }
+  g_test_add_func ("/element/hand-values", test_hand_values);
+  g_test_add_func ("/element/yuv/colorimetry", test_colorimetry);
+  g_test_add_func ("/element/yuv/default-colorimetry",
+      test_default_colorimetry);
+  g_test_add_func ("/element/yuv/gray-luma", test_gray);
+  g_test_add_func ("/element/passthrough/opacity-zero",
+      test_passthrough_opacity_zero);
+  g_test_add_func ("/element/passthrough/no-location",
+      test_passthrough_no_location);
+  g_test_add_func ("/element/passthrough/outside", test_passthrough_outside);
+  g_test_add_func ("/element/opacity/change", test_opacity_change);
+  g_test_add_func ("/element/caps-change", test_caps_change);
+  g_test_add_func ("/element/error/missing", test_error_missing);
+  g_test_add_func ("/element/error/malformed", test_error_malformed);
+
+  ret = g_test_run ();
+
+  {
+    GDir *dir = g_dir_open (tmpdir, 0, NULL);
+    const gchar *name;
+    while (dir && (name = g_dir_read_name (dir))) {
+      gchar *p = g_build_filename (tmpdir, name, NULL);
+      g_unlink (p);
+      g_free (p);
+    }
+    if (dir)
+      g_dir_close (dir);
+    g_rmdir (tmpdir);
+  }
+  g_free (tmpdir);
+  return ret;
+}
