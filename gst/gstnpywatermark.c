@@ -59,7 +59,7 @@
  * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=photo.jpg ! jpegdec ! npywatermark location=logo.npy ! jpegenc quality=100 ! filesink location=out.jpg
- * ]| Watermarks a JPEG, in its own I420/Y42B/Y444, without conversion.
+ * ]| Watermarks a JPEG in the decoder's own I420 or GRAY8, without conversion.
  * |[
  * gst-launch-1.0 videotestsrc ! npywatermark location=logo.npy opacity=0.5 offset-x=16 offset-y=16 ! autovideosink
  * ]| A half-transparent watermark 16 pixels from the corner.

@@ -690,6 +690,135 @@ test_gray (void)
   g_rand_free (rand);
 }
 
+/* The bundled examples/watermark.npy, written by NumPy: its pixels are
+ * taken straight from the file's data (a '|u1' C-order (H, W, 4) array
+ * after the header), not through the reader under test. */
+static RefImage *
+numpy_logo (gchar ** path)
+{
+  const gchar *srcdir = g_getenv ("G_TEST_SRCDIR");
+  RefImage *image = g_new0 (RefImage, 1);
+  gchar *contents;
+  gsize len, hlen;
+  GError *error = NULL;
+
+  *path = g_build_filename (srcdir ? srcdir : "tests", "..", "examples",
+      "watermark.npy", NULL);
+  g_file_get_contents (*path, &contents, &len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (contents, 8, "\x93NUMPY\x01\x00", 8);
+  hlen = (guint8) contents[8] | ((guint8) contents[9] << 8);
+  g_assert_nonnull (g_strstr_len (contents + 10, hlen, "(100, 400, 4)"));
+  g_assert_nonnull (g_strstr_len (contents + 10, hlen, "u1"));
+  image->width = 400;
+  image->height = 100;
+  g_assert_cmpuint (len, ==, 10 + hlen + 400 * 100 * 4);
+  image->rgba = g_memdup2 (contents + 10 + hlen, 400 * 100 * 4);
+  g_free (contents);
+  return image;
+}
+
+/* The NumPy-written logo on every format, at odd offsets. */
+static void
+test_numpy_logo (void)
+{
+  GRand *rand = g_rand_new_with_seed (9);
+  gchar *path;
+  RefImage *image = numpy_logo (&path);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (rgb_formats); i++)
+    g_assert_cmpint (check_blend (rand, rgb_formats[i], 321, 123, NULL,
+            image, -7, 3, 0.9, NULL), ==, 0);
+  for (i = 0; i < G_N_ELEMENTS (yuv_formats); i++)
+    g_assert_cmpint (check_blend (rand, yuv_formats[i], 321, 123, "bt709",
+            image, 5, -3, 0.9, NULL), <=, 2);
+  ref_image_free (image);
+  g_free (path);
+  g_rand_free (rand);
+}
+
+/* Decoders and cameras connect straight to the element: the pipeline
+ * runs without a converter and npywatermark sees the decoder's format. */
+static void
+assert_negotiates (const gchar * head, const gchar * tail,
+    const gchar * want_format)
+{
+  gchar *logo = g_build_filename (g_getenv ("G_TEST_SRCDIR") ?
+      g_getenv ("G_TEST_SRCDIR") : "tests", "..", "examples",
+      "watermark.npy", NULL);
+  gchar *desc = g_strdup_printf ("%s ! npywatermark name=wm location=\"%s\" "
+      "! %s", head, logo, tail);
+  GError *error = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &error);
+  GstElement *wm;
+  GstBus *bus;
+  GstMessage *msg;
+  GstCaps *caps;
+  GstPad *pad;
+
+  g_assert_no_error (error);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipe);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error (msg, &error, NULL);
+    g_error ("%s: %s", desc, error->message);
+  }
+  wm = gst_bin_get_by_name (GST_BIN (pipe), "wm");
+  pad = gst_element_get_static_pad (wm, "sink");
+  caps = gst_pad_get_current_caps (pad);
+  g_assert_nonnull (caps);
+  g_assert_cmpstr (gst_structure_get_string (gst_caps_get_structure (caps, 0),
+          "format"), ==, want_format);
+  gst_caps_unref (caps);
+  gst_object_unref (pad);
+  gst_object_unref (wm);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (logo);
+}
+
+static void
+test_negotiation (void)
+{
+  /* JPEG's sampling -> what jpegdec 1.22 outputs (its caps list I420,
+   * the RGB family and GRAY8; 4:2:2 and 4:4:4 come out as I420) */
+  const gchar *jpeg_formats[][2] = { {"I420", "I420"}, {"Y42B", "I420"},
+  {"Y444", "I420"}, {"GRAY8", "GRAY8"}
+  };
+  guint i;
+
+  if (!gst_element_factory_find ("jpegdec")) {
+    g_test_skip ("jpegdec/jpegenc missing (gstreamer1.0-plugins-good)");
+    return;
+  }
+  /* jpegdec gives what the JPEG holds */
+  for (i = 0; i < G_N_ELEMENTS (jpeg_formats); i++) {
+    gchar *head = g_strdup_printf ("videotestsrc num-buffers=2 ! "
+        "video/x-raw,format=%s,width=160,height=120 ! jpegenc ! jpegdec",
+        jpeg_formats[i][0]);
+
+    assert_negotiates (head, "jpegenc ! fakesink", jpeg_formats[i][1]);
+    g_free (head);
+  }
+  /* camera formats, straight into an encoder */
+  assert_negotiates ("videotestsrc num-buffers=2 ! "
+      "video/x-raw,format=YUY2,width=160,height=120", "jpegenc ! fakesink",
+      "YUY2");
+  assert_negotiates ("videotestsrc num-buffers=2 ! "
+      "video/x-raw,format=NV12,width=160,height=120", "jpegenc ! fakesink",
+      "NV12");
+  assert_negotiates ("videotestsrc num-buffers=2 ! "
+      "video/x-raw,format=UYVY,width=160,height=120", "jpegenc ! fakesink",
+      "UYVY");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -725,6 +854,8 @@ main (int argc, char **argv)
     g_free (name);
   }
   g_test_add_func ("/element/hand-values", test_hand_values);
+  g_test_add_func ("/element/numpy-logo", test_numpy_logo);
+  g_test_add_func ("/element/negotiation", test_negotiation);
   g_test_add_func ("/element/yuv/colorimetry", test_colorimetry);
   g_test_add_func ("/element/yuv/default-colorimetry",
       test_default_colorimetry);
