@@ -215,6 +215,7 @@ gst_npy_watermark_clear_load (GstNpyWatermark * self)
 {
   self->load_done = FALSE;
   g_clear_pointer (&self->load_image, npy_image_free);
+  g_clear_pointer (&self->load_overlay, npw_overlay_free);
   g_clear_error (&self->load_error);
   g_clear_pointer (&self->load_location, g_free);
 }
@@ -267,8 +268,10 @@ gst_npy_watermark_load_func (gpointer data, gpointer user_data)
   GstNpyWatermark *self = GST_NPY_WATERMARK (user_data);
   LoadJob *job = data;
   NpyImage *image = NULL;
+  NpwOverlay *overlay = NULL;
+  GstVideoInfo info;
   GError *error = NULL;
-  gboolean stale;
+  gboolean stale, have_info;
 
   GST_OBJECT_LOCK (self);
   stale = job->serial != self->load_serial;
@@ -278,11 +281,22 @@ gst_npy_watermark_load_func (gpointer data, gpointer user_data)
     GST_DEBUG_OBJECT (self, "reading %s", job->location);
     image = npy_image_new_from_file (job->location, job->max_size, &error);
 
+    /* Prepare it here too, for the caps of the moment, so the streaming
+     * thread only swaps pointers (unless the caps change meanwhile). */
+    GST_OBJECT_LOCK (self);
+    have_info = self->have_info;
+    info = self->info;
+    GST_OBJECT_UNLOCK (self);
+    if (image && have_info)
+      overlay = npw_overlay_new (image, &info);
+
     GST_OBJECT_LOCK (self);
     if (job->serial == self->load_serial) {
       gst_npy_watermark_clear_load (self);
       self->load_done = TRUE;
       self->load_image = g_steal_pointer (&image);
+      self->load_overlay = g_steal_pointer (&overlay);
+      self->load_info = info;
       self->load_error = g_steal_pointer (&error);
       self->load_location = g_steal_pointer (&job->location);
     }
@@ -291,6 +305,8 @@ gst_npy_watermark_load_func (gpointer data, gpointer user_data)
 
   if (image)
     npy_image_free (image);
+  if (overlay)
+    npw_overlay_free (overlay);
   g_clear_error (&error);
   g_free (job->location);
   g_free (job);
@@ -444,6 +460,7 @@ gst_npy_watermark_stop (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
+  self->have_info = FALSE;
   self->load_serial++;          /* a read in progress is now stale */
   gst_npy_watermark_clear_load (self);
   GST_OBJECT_UNLOCK (self);
@@ -463,6 +480,11 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
 
   if (!npw_overlay_supports_format (GST_VIDEO_INFO_FORMAT (in_info)))
     goto unsupported;
+
+  GST_OBJECT_LOCK (self);
+  self->info = *in_info;
+  self->have_info = TRUE;
+  GST_OBJECT_UNLOCK (self);
 
   /* filter->in_info is set only after we return: prepare from ours. */
   g_clear_pointer (&self->overlay, npw_overlay_free);
@@ -485,8 +507,10 @@ static void
 gst_npy_watermark_take_load (GstNpyWatermark * self, GstClockTime timestamp)
 {
   g_autoptr (NpyImage) image = NULL;
+  g_autoptr (NpwOverlay) overlay = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *location = NULL;
+  gboolean overlay_fits;
 
   GST_OBJECT_LOCK (self);
   if (!self->load_done) {
@@ -495,8 +519,11 @@ gst_npy_watermark_take_load (GstNpyWatermark * self, GstClockTime timestamp)
   }
   self->load_done = FALSE;
   image = g_steal_pointer (&self->load_image);
+  overlay = g_steal_pointer (&self->load_overlay);
   error = g_steal_pointer (&self->load_error);
   location = g_steal_pointer (&self->load_location);
+  overlay_fits = overlay && self->have_info &&
+      gst_video_info_is_equal (&self->load_info, &self->info);
   GST_OBJECT_UNLOCK (self);
 
   if (error) {
@@ -508,7 +535,12 @@ gst_npy_watermark_take_load (GstNpyWatermark * self, GstClockTime timestamp)
 
   g_clear_pointer (&self->image, npy_image_free);
   self->image = g_steal_pointer (&image);
-  gst_npy_watermark_prepare (self);
+  if (overlay_fits) {
+    g_clear_pointer (&self->overlay, npw_overlay_free);
+    self->overlay = g_steal_pointer (&overlay);
+  } else {
+    gst_npy_watermark_prepare (self);
+  }
 
   GST_INFO_OBJECT (self, "switched to %s at %" GST_TIME_FORMAT,
       location ? location : "(none)", GST_TIME_ARGS (timestamp));

@@ -46,8 +46,12 @@ struct _GstNpyWatermark
   guint load_serial;            /* bumped by every change of location */
   gboolean load_done;           /* a finished load waits for a frame */
   NpyImage *load_image;         /* its result: the image (NULL: none) */
+  NpwOverlay *load_overlay;     /* prepared for load_info, or NULL */
+  GstVideoInfo load_info;
   GError *load_error;           /* or why it failed */
   gchar *load_location;         /* the file it read */
+  GstVideoInfo info;            /* negotiated caps, for the loader */
+  gboolean have_info;
 
   /* file reads while PLAYING, off the streaming thread */
   GThreadPool *loader;
