@@ -70,6 +70,7 @@
 #endif
 
 #include <math.h>
+#include <glib/gstdio.h>
 
 #include "gstnpywatermark.h"
 
@@ -229,6 +230,7 @@ gst_npy_watermark_finalize (GObject * object)
   g_thread_pool_free (self->loader, TRUE, TRUE);
   gst_npy_watermark_clear_load (self);
   g_free (self->location);
+  g_free (self->image_location);
   g_clear_pointer (&self->image, npy_image_free);
   g_clear_pointer (&self->overlay, npw_overlay_free);
 
@@ -402,6 +404,7 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
   g_autofree gchar *location = NULL;
   g_autoptr (GError) error = NULL;
+  GStatBuf st;
   guint max_size;
 
   GST_OBJECT_LOCK (self);
@@ -412,21 +415,39 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   max_size = self->max_size;
   GST_OBJECT_UNLOCK (self);
 
-  g_clear_pointer (&self->image, npy_image_free);
   g_clear_pointer (&self->overlay, npw_overlay_free);
 
   if (location_is_empty (location)) {
     GST_WARNING_OBJECT (self, "no location set, passing buffers through");
+    g_clear_pointer (&self->image, npy_image_free);
     return TRUE;
   }
 
-  if (!g_file_test (location, G_FILE_TEST_EXISTS))
+  if (g_stat (location, &st) != 0) {
+    g_clear_pointer (&self->image, npy_image_free);
     goto not_found;
+  }
 
+  /* A pipeline reused for many pictures (READY between them) reads the
+   * file once, not once per picture, unless it changed on disk. */
+  if (self->image && g_strcmp0 (self->image_location, location) == 0 &&
+      self->image_mtime == (gint64) st.st_mtime &&
+      self->image_size == (goffset) st.st_size &&
+      self->image_max_size == max_size) {
+    GST_DEBUG_OBJECT (self, "%s unchanged, not read again", location);
+    return TRUE;
+  }
+
+  g_clear_pointer (&self->image, npy_image_free);
   self->image = npy_image_new_from_file (location, max_size, &error);
   if (self->image == NULL)
     goto load_failed;
 
+  g_free (self->image_location);
+  self->image_location = g_strdup (location);
+  self->image_mtime = st.st_mtime;
+  self->image_size = st.st_size;
+  self->image_max_size = max_size;
   GST_INFO_OBJECT (self, "loaded %s: %ux%u", location, self->image->width,
       self->image->height);
   return TRUE;
@@ -465,7 +486,7 @@ gst_npy_watermark_stop (GstBaseTransform * trans)
   gst_npy_watermark_clear_load (self);
   GST_OBJECT_UNLOCK (self);
 
-  g_clear_pointer (&self->image, npy_image_free);
+  /* self->image stays for the next start () */
   g_clear_pointer (&self->overlay, npw_overlay_free);
   self->draw = FALSE;
 
@@ -535,6 +556,8 @@ gst_npy_watermark_take_load (GstNpyWatermark * self, GstClockTime timestamp)
 
   g_clear_pointer (&self->image, npy_image_free);
   self->image = g_steal_pointer (&image);
+  /* not what start () read: read again at the next start () */
+  g_clear_pointer (&self->image_location, g_free);
   if (overlay_fits) {
     g_clear_pointer (&self->overlay, npw_overlay_free);
     self->overlay = g_steal_pointer (&overlay);

@@ -56,8 +56,12 @@ struct _GstNpyWatermark
   /* file reads while PLAYING, off the streaming thread */
   GThreadPool *loader;
 
-  /* streaming thread only */
-  NpyImage *image;
+  /* streaming thread only (and start/stop, when it is not running) */
+  NpyImage *image;              /* kept across stop/start, see below */
+  gchar *image_location;        /* what start () read it from, with */
+  gint64 image_mtime;           /* the file's time and size then and */
+  goffset image_size;
+  guint image_max_size;         /* the limit it passed */
   NpwOverlay *overlay;          /* image prepared for the negotiated caps */
   gboolean draw;                /* this buffer gets the overlay */
   guint frame_op;               /* values for this buffer, read once */

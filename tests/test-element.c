@@ -819,6 +819,68 @@ test_negotiation (void)
       "UYVY");
 }
 
+static gint reads_skipped;
+
+static void
+count_skipped_reads (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  if (g_str_has_suffix (gst_debug_message_get (message), "not read again"))
+    g_atomic_int_inc (&reads_skipped);
+}
+
+static guint8
+first_red (GstHarness * h, gint w)
+{
+  GstBuffer *out = gst_harness_push_and_pull (h,
+      gst_buffer_new_allocate (NULL, (gsize) w * w * 4, NULL));
+  GstMapInfo map;
+  guint8 red;
+
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  red = map.data[0];
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  return red;
+}
+
+/* A pipeline reused for many pictures goes through READY between them:
+ * the file is read once, and again only when it changes on disk. */
+static void
+test_reuse_across_restarts (void)
+{
+  RefImage *grey = flat_image (4, 4, 100, 100, 100, 255);
+  RefImage *red = flat_image (5, 5, 250, 0, 0, 255);
+  gchar *path = write_npy (grey, "reused.npy");
+  GstHarness *h = harness_new (path, 1.0, 0, 0);
+
+  gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (count_skipped_reads, NULL, NULL);
+  gst_harness_set_caps (h, make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL),
+      make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL));
+  g_assert_cmpint (first_red (h, 4), ==, 100);
+
+  gst_element_set_state (h->element, GST_STATE_READY);
+  gst_element_set_state (h->element, GST_STATE_PLAYING);
+  g_assert_cmpint (g_atomic_int_get (&reads_skipped), ==, 1);
+  g_assert_cmpint (first_red (h, 4), ==, 100);
+
+  /* rewritten (another size): read again */
+  gst_element_set_state (h->element, GST_STATE_READY);
+  g_free (write_npy (red, "reused.npy"));
+  gst_element_set_state (h->element, GST_STATE_PLAYING);
+  g_assert_cmpint (g_atomic_int_get (&reads_skipped), ==, 1);
+  g_assert_cmpint (first_red (h, 4), ==, 250);
+
+  gst_debug_remove_log_function (count_skipped_reads);
+  gst_debug_unset_threshold_for_name ("npywatermark");
+  gst_harness_teardown (h);
+  ref_image_free (grey);
+  ref_image_free (red);
+  g_free (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -867,6 +929,8 @@ main (int argc, char **argv)
   g_test_add_func ("/element/passthrough/outside", test_passthrough_outside);
   g_test_add_func ("/element/opacity/change", test_opacity_change);
   g_test_add_func ("/element/caps-change", test_caps_change);
+  g_test_add_func ("/element/reuse-across-restarts",
+      test_reuse_across_restarts);
   g_test_add_func ("/element/error/missing", test_error_missing);
   g_test_add_func ("/element/error/malformed", test_error_malformed);
 
