@@ -1,0 +1,172 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+#include "files.h"
+
+typedef struct
+{
+  const gchar *input_folder;
+  const gchar *output_folder;
+  gboolean recursive;
+  gboolean have_output;         /* output folder exists: skip it */
+  GStatBuf output_stat;
+  GPtrArray *pictures;
+  GHashTable *visited;          /* "dev:ino" of folders, against loops */
+} Walk;
+
+void
+npw_picture_free (NpwPicture * picture)
+{
+  g_free (picture->relative);
+  g_free (picture->input_path);
+  g_free (picture->output_path);
+  g_free (picture);
+}
+
+gboolean
+npw_files_same_dir (const gchar * a, const gchar * b)
+{
+  GStatBuf sa, sb;
+
+  return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0 &&
+      sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The script's glob took *.jpg, *.jpeg and *.png, case-sensitive. */
+static gboolean
+is_picture_name (const gchar * name)
+{
+  const gchar *dot = strrchr (name, '.');
+
+  return dot && (g_ascii_strcasecmp (dot, ".jpg") == 0 ||
+      g_ascii_strcasecmp (dot, ".jpeg") == 0 ||
+      g_ascii_strcasecmp (dot, ".png") == 0);
+}
+
+static gboolean
+walk_folder (Walk * w, const gchar * relative, GError ** error)
+{
+  g_autofree gchar *folder = relative ?
+      g_build_filename (w->input_folder, relative, NULL) :
+      g_strdup (w->input_folder);
+  g_autoptr (GDir) dir = NULL;
+  g_autofree gchar *key = NULL;
+  const gchar *name;
+  GStatBuf st;
+
+  if (g_stat (folder, &st) != 0 || !S_ISDIR (st.st_mode)) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
+        "%s: no such folder", folder);
+    return FALSE;
+  }
+  key = g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT,
+      (guint64) st.st_dev, (guint64) st.st_ino);
+  if (!g_hash_table_add (w->visited, g_steal_pointer (&key)))
+    return TRUE;                /* a link back to a folder already walked */
+
+  dir = g_dir_open (folder, 0, error);
+  if (dir == NULL)
+    return FALSE;
+
+  while ((name = g_dir_read_name (dir))) {
+    g_autofree gchar *rel = relative ?
+        g_build_filename (relative, name, NULL) : g_strdup (name);
+    g_autofree gchar *path = g_build_filename (w->input_folder, rel, NULL);
+
+    if (name[0] == '.')
+      continue;
+    if (g_stat (path, &st) != 0)
+      continue;                 /* a dangling link */
+
+    if (S_ISDIR (st.st_mode)) {
+      if (!w->recursive)
+        continue;
+      if (w->have_output && st.st_dev == w->output_stat.st_dev
+          && st.st_ino == w->output_stat.st_ino)
+        continue;
+      /* An unreadable subfolder is not worth stopping the run for. */
+      if (!walk_folder (w, rel, NULL))
+        g_printerr ("npy-watermark: %s: cannot read this folder, skipped\n",
+            path);
+    } else if (S_ISREG (st.st_mode) && is_picture_name (name)) {
+      NpwPicture *p = g_new0 (NpwPicture, 1);
+
+      p->relative = g_steal_pointer (&rel);
+      p->input_path = g_steal_pointer (&path);
+      p->output_path = g_build_filename (w->output_folder, p->relative, NULL);
+      g_ptr_array_add (w->pictures, p);
+    }
+  }
+  return TRUE;
+}
+
+static gint
+compare_pictures (gconstpointer a, gconstpointer b)
+{
+  const NpwPicture *pa = *(NpwPicture * const *) a;
+  const NpwPicture *pb = *(NpwPicture * const *) b;
+
+  return strcmp (pa->relative, pb->relative);
+}
+
+GPtrArray *
+npw_files_list (const gchar * input_folder, const gchar * output_folder,
+    gboolean recursive, GError ** error)
+{
+  Walk w = { 0, };
+  gboolean ok;
+
+  w.input_folder = input_folder;
+  w.output_folder = output_folder;
+  w.recursive = recursive;
+  w.have_output = g_stat (output_folder, &w.output_stat) == 0;
+  w.pictures = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      npw_picture_free);
+  w.visited = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  ok = walk_folder (&w, NULL, error);
+  g_hash_table_unref (w.visited);
+  if (!ok) {
+    g_ptr_array_unref (w.pictures);
+    return NULL;
+  }
+  g_ptr_array_sort (w.pictures, compare_pictures);
+  return w.pictures;
+}
+
+void
+npw_files_shard (GPtrArray * pictures, guint k, guint n)
+{
+  guint i, kept = 0;
+
+  g_return_if_fail (n >= 1 && k >= 1 && k <= n);
+
+  for (i = 0; i < pictures->len; i++) {
+    if (i % n == k - 1) {
+      NpwPicture *tmp = pictures->pdata[kept];
+
+      pictures->pdata[kept++] = pictures->pdata[i];
+      pictures->pdata[i] = tmp;
+    }
+  }
+  g_ptr_array_set_size (pictures, kept);
+}

@@ -1,0 +1,170 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "log.h"
+
+GST_DEBUG_CATEGORY (npw_debug);
+
+static GMutex lock;
+static gint log_fd = -1;        /* with lock */
+static gboolean quiet;
+static gboolean terminal;
+static gchar *progress;         /* with lock */
+static GPrivate thread_name = G_PRIVATE_INIT (g_free);
+
+/* Writes all of @len bytes; a full disk must not loop forever. */
+static void
+write_all (gint fd, const gchar * buf, gsize len)
+{
+  while (len > 0) {
+    gssize n = write (fd, buf, len);
+
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return;
+    buf += n;
+    len -= n;
+  }
+}
+
+/* Python logging's level names. */
+static const gchar *
+level_name (GstDebugLevel level)
+{
+  switch (level) {
+    case GST_LEVEL_ERROR:
+      return "ERROR";
+    case GST_LEVEL_WARNING:
+    case GST_LEVEL_FIXME:
+      return "WARNING";
+    case GST_LEVEL_INFO:
+      return "INFO";
+    default:
+      return "DEBUG";
+  }
+}
+
+static void
+npw_log_function (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  g_autoptr (GDateTime) now = NULL;
+  g_autofree gchar *stamp = NULL;
+  g_autofree gchar *text = NULL;
+  const gchar *who;
+  gboolean to_console;
+
+  if (category != npw_debug) {
+    gst_debug_log_default (category, level, file, function, line, object,
+        message, NULL);
+    return;
+  }
+
+  now = g_date_time_new_now_local ();
+  stamp = g_date_time_format (now, "%Y-%m-%d %H:%M:%S");
+  who = g_private_get (&thread_name);
+  text = g_strdup_printf ("%s,%03d - %s - [%s] - %s\n", stamp,
+      g_date_time_get_microsecond (now) / 1000, who ? who : "gst",
+      level_name (level), gst_debug_message_get (message));
+  to_console = !quiet || level <= GST_LEVEL_WARNING;
+
+  g_mutex_lock (&lock);
+  if (log_fd >= 0)
+    write_all (log_fd, text, strlen (text));
+  if (to_console) {
+    if (progress) {
+      g_autofree gchar *both = g_strconcat ("\r\033[K", text, progress, NULL);
+
+      write_all (STDERR_FILENO, both, strlen (both));
+    } else {
+      write_all (STDERR_FILENO, text, strlen (text));
+    }
+  }
+  g_mutex_unlock (&lock);
+}
+
+void
+npw_log_init (const gchar * log_file, gboolean quiet_console)
+{
+  GST_DEBUG_CATEGORY_INIT (npw_debug, NPW_LOG_CATEGORY_NAME, 0,
+      "npy-watermark batch command");
+  /* INFO ("Processed: ...") is the command's normal output: on unless
+   * GST_DEBUG asked for more. */
+  if (gst_debug_category_get_threshold (npw_debug) < GST_LEVEL_INFO)
+    gst_debug_category_set_threshold (npw_debug, GST_LEVEL_INFO);
+
+  quiet = quiet_console;
+  terminal = isatty (STDERR_FILENO);
+  npw_log_set_thread_name ("main");
+
+  log_fd = g_open (log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  if (log_fd < 0)
+    g_printerr ("npy-watermark: %s: %s (logging to the console only)\n",
+        log_file, g_strerror (errno));
+
+  gst_debug_add_log_function (npw_log_function, NULL, NULL);
+  gst_debug_remove_log_function (gst_debug_log_default);
+}
+
+void
+npw_log_shutdown (void)
+{
+  npw_log_set_progress (NULL);
+  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
+  gst_debug_remove_log_function (npw_log_function);
+
+  g_mutex_lock (&lock);
+  if (log_fd >= 0)
+    g_close (log_fd, NULL);
+  log_fd = -1;
+  g_mutex_unlock (&lock);
+}
+
+void
+npw_log_set_thread_name (const gchar * name)
+{
+  g_private_replace (&thread_name, g_strdup (name));
+}
+
+gboolean
+npw_log_console_is_terminal (void)
+{
+  return terminal;
+}
+
+void
+npw_log_set_progress (const gchar * text)
+{
+  g_mutex_lock (&lock);
+  if (terminal && (text || progress)) {
+    g_autofree gchar *line = g_strconcat ("\r\033[K", text ? text : "", NULL);
+
+    write_all (STDERR_FILENO, line, strlen (line));
+  }
+  g_free (progress);
+  progress = g_strdup (text);
+  g_mutex_unlock (&lock);
+}

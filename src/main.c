@@ -1,0 +1,487 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+/* npy-watermark: watermarks a folder of photos with a .npy array, as the
+ * original Python script did, with the script's config.yaml.  One
+ * process; --jobs worker threads, each reusing its own pipelines. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+
+#include "gstnpywatermark.h"
+#include "npy.h"
+#include "files.h"
+#include "log.h"
+#include "settings.h"
+#include "worker.h"
+
+#define GST_CAT_DEFAULT npw_debug
+
+#define LOG_FILE "watermark.log"
+
+/* Exit statuses, documented in --help. */
+enum
+{
+  EXIT_ALL_DONE = 0,
+  EXIT_SOME_FAILED = 1,
+  EXIT_CANNOT_START = 2,
+  EXIT_INTERRUPTED = 130
+};
+
+typedef enum
+{
+  RESULT_PENDING,
+  RESULT_PROCESSED,
+  RESULT_FAILED,
+  RESULT_SKIPPED
+} Result;
+
+typedef struct
+{
+  GPtrArray *pictures;          /* NpwPicture, sorted */
+  Result *results;
+  gchar **reasons;              /* why each failed one failed */
+  const NpwWorkerSettings *settings;
+  gboolean skip_existing;
+
+  gint next;                    /* atomic: next picture to take */
+  GMutex lock;
+  GCond cond;
+  guint done;                   /* with lock */
+  guint workers_left;           /* with lock */
+} Run;
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal (int sig)
+{
+  /* Finish the pictures in hand, start no more.  A second signal kills. */
+  interrupted = 1;
+  signal (sig, SIG_DFL);
+}
+
+static gpointer
+worker_thread (gpointer data)
+{
+  Run *run = data;
+  g_autofree gchar *name = NULL;
+  NpwWorker *worker = npw_worker_new (run->settings);
+  static gint counter;
+
+  name = g_strdup_printf ("worker-%d", g_atomic_int_add (&counter, 1) + 1);
+  npw_log_set_thread_name (name);
+
+  for (;;) {
+    gint i = g_atomic_int_add (&run->next, 1);
+    const NpwPicture *picture;
+    g_autoptr (GError) error = NULL;
+    Result result;
+
+    if (i >= (gint) run->pictures->len || interrupted)
+      break;
+    picture = g_ptr_array_index (run->pictures, i);
+
+    if (run->skip_existing && g_file_test (picture->output_path,
+            G_FILE_TEST_EXISTS)) {
+      GST_INFO ("Skipped (output exists): %s", picture->relative);
+      result = RESULT_SKIPPED;
+    } else if (npw_worker_process (worker, picture, &error)) {
+      GST_INFO ("Processed: %s", picture->relative);
+      result = RESULT_PROCESSED;
+    } else {
+      GST_ERROR ("Error processing %s: %s", picture->input_path,
+          error->message);
+      run->reasons[i] = g_strdup (error->message);
+      result = RESULT_FAILED;
+    }
+
+    g_mutex_lock (&run->lock);
+    run->results[i] = result;
+    run->done++;
+    g_cond_signal (&run->cond);
+    g_mutex_unlock (&run->lock);
+  }
+
+  npw_worker_free (worker);
+
+  g_mutex_lock (&run->lock);
+  run->workers_left--;
+  g_cond_signal (&run->cond);
+  g_mutex_unlock (&run->lock);
+  return NULL;
+}
+
+static gchar *
+format_duration (gdouble seconds)
+{
+  guint s = seconds < 0 ? 0 : (guint) (seconds + 0.5);
+
+  if (s >= 3600)
+    return g_strdup_printf ("%u:%02u:%02u", s / 3600, s / 60 % 60, s % 60);
+  return g_strdup_printf ("%u:%02u", s / 60, s % 60);
+}
+
+static void
+draw_progress (guint done, guint total, gdouble elapsed)
+{
+  const guint width = 30;
+  guint filled = total ? done * width / total : width;
+  gdouble rate = elapsed > 0 ? done / elapsed : 0;
+  g_autofree gchar *eta = format_duration (rate > 0 ?
+      (total - done) / rate : 0);
+  g_autofree gchar *bar = g_strnfill (filled, '#');
+  g_autofree gchar *rest = g_strnfill (width - filled, '.');
+  g_autofree gchar *text = g_strdup_printf ("[%s%s] %u/%u  %.1f images/s  "
+      "ETA %s", bar, rest, done, total, rate, done ? eta : "?");
+
+  npw_log_set_progress (text);
+}
+
+/* Runs the workers and waits for them, drawing progress on a terminal. */
+static void
+run_workers (Run * run, guint jobs, gboolean progress)
+{
+  gint64 start = g_get_monotonic_time ();
+  GPtrArray *threads = g_ptr_array_new ();
+  guint i;
+
+  run->workers_left = jobs;
+  for (i = 0; i < jobs; i++)
+    g_ptr_array_add (threads, g_thread_new ("npw-worker", worker_thread, run));
+
+  g_mutex_lock (&run->lock);
+  while (run->workers_left > 0) {
+    if (progress)
+      draw_progress (run->done, run->pictures->len,
+          (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC);
+    g_cond_wait_until (&run->cond, &run->lock,
+        g_get_monotonic_time () + G_USEC_PER_SEC / 5);
+  }
+  g_mutex_unlock (&run->lock);
+  if (progress)
+    npw_log_set_progress (NULL);
+
+  for (i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+  g_ptr_array_unref (threads);
+}
+
+/* npy_path is a name the script completed with ".npy": either works. */
+static gchar *
+find_npy (const gchar * path)
+{
+  g_autofree gchar *with_suffix = g_strconcat (path, ".npy", NULL);
+  const gchar *first = g_str_has_suffix (path, ".npy") ? path : with_suffix;
+  const gchar *second = first == path ? with_suffix : path;
+
+  if (!g_file_test (first, G_FILE_TEST_EXISTS)
+      && g_file_test (second, G_FILE_TEST_IS_REGULAR))
+    return g_strdup (second);
+  return g_strdup (first);
+}
+
+static gboolean
+parse_shard (const gchar * text, guint * k, guint * n)
+{
+  guint64 a, b;
+  gchar *end;
+
+  if (text == NULL)
+    return TRUE;
+  a = g_ascii_strtoull (text, &end, 10);
+  if (end == text || *end != '/')
+    return FALSE;
+  text = end + 1;
+  b = g_ascii_strtoull (text, &end, 10);
+  if (end == text || *end != '\0' || b < 1 || a < 1 || a > b || b > G_MAXUINT)
+    return FALSE;
+  *k = a;
+  *n = b;
+  return TRUE;
+}
+
+static guint
+current_umask (void)
+{
+  mode_t mask = umask (022);
+
+  umask (mask);
+  return mask;
+}
+
+static void
+print_summary (const Run * run, gdouble elapsed, const gchar * output_folder)
+{
+  guint processed = 0, failed = 0, skipped = 0, i;
+
+  for (i = 0; i < run->pictures->len; i++) {
+    processed += run->results[i] == RESULT_PROCESSED;
+    failed += run->results[i] == RESULT_FAILED;
+    skipped += run->results[i] == RESULT_SKIPPED;
+  }
+
+  g_print ("Processed: %u, failed: %u, skipped: %u", processed, failed,
+      skipped);
+  if (processed + failed + skipped < run->pictures->len)
+    g_print (", not started: %u", run->pictures->len - processed - failed -
+        skipped);
+  g_print (", in %.1f s (%.2f images/s). Outputs in %s\n", elapsed,
+      elapsed > 0 ? processed / elapsed : 0.0, output_folder);
+  if (failed) {
+    g_print ("Failed:\n");
+    for (i = 0; i < run->pictures->len; i++)
+      if (run->results[i] == RESULT_FAILED)
+        g_print ("  %s: %s\n", ((NpwPicture *) run->pictures->pdata[i])->
+            input_path, run->reasons[i]);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NpwSettings) settings = NULL;
+  g_autoptr (GPtrArray) pictures = NULL;
+  g_autoptr (NpyImage) watermark = NULL;
+  g_autofree gchar *npy_path = NULL;
+  g_autofree gchar *output_folder = NULL;
+  g_autofree gchar *config_file = NULL;
+  g_autofree gchar *input_folder = NULL;
+  g_autofree gchar *output_option = NULL;
+  g_autofree gchar *npy_option = NULL;
+  g_autofree gchar *shard = NULL;
+  NpwSettingsOverrides overrides = { 0, };
+  NpwWorkerSettings worker_settings = { 0, };
+  gdouble opacity = -1.0;
+  gint quality = -1, height = -1, output_quality = -1, jobs = 0;
+  gboolean recursive = FALSE, skip_existing = FALSE, quiet = FALSE;
+  gboolean version = FALSE;
+  guint shard_k = 1, shard_n = 1, failed = 0, i;
+  gint64 start;
+  gdouble elapsed;
+  Run run = { 0, };
+  const GOptionEntry entries[] = {
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
+        "Settings file (default: ./config.yaml, the script's)", "FILE"},
+    {"input", 'i', 0, G_OPTION_ARG_FILENAME, &input_folder,
+        "Folder of pictures (input_folder)", "DIR"},
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output_option,
+        "Where results go (default: <input>/output)", "DIR"},
+    {"npy", 'n', 0, G_OPTION_ARG_FILENAME, &npy_option,
+        "Watermark array, \".npy\" optional (npy_path)", "FILE"},
+    {"opacity", 0, 0, G_OPTION_ARG_DOUBLE, &opacity,
+        "Watermark opacity in percent, 0..100 (opacity)", "PERCENT"},
+    {"quality", 'q', 0, G_OPTION_ARG_INT, &quality,
+        "JPEG quality of the round trip before watermarking, 1..100 "
+          "(quality)", "Q"},
+    {"height", 'H', 0, G_OPTION_ARG_INT, &height,
+        "Height of the outputs in pixels, 1..32768 (output_height)", "PX"},
+    {"output-quality", 0, 0, G_OPTION_ARG_INT, &output_quality,
+        "JPEG quality of .jpg outputs, 1..100 (output_quality, default "
+          "100)", "Q"},
+    {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+        "Worker threads (default: number of processors)", "N"},
+    {"recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
+        "Walk subfolders too, mirrored under the output folder", NULL},
+    {"skip-existing", 's', 0, G_OPTION_ARG_NONE, &skip_existing,
+        "Leave pictures whose output exists alone (resume a run)", NULL},
+    {"shard", 0, 0, G_OPTION_ARG_STRING, &shard,
+        "Process only the K-th of N interleaved slices of the sorted "
+          "list (1 <= K <= N)", "K/N"},
+    {"quiet", 0, 0, G_OPTION_ARG_NONE, &quiet,
+        "Only warnings and errors on the console (the log file gets all)",
+        NULL},
+    {"version", 0, 0, G_OPTION_ARG_NONE, &version,
+        "Print the version and exit", NULL},
+    {NULL}
+  };
+
+  context = g_option_context_new ("- watermark a folder of photos");
+  g_option_context_set_summary (context,
+      "Resizes every .jpg, .jpeg and .png picture of the input folder to the "
+      "output height,\ngives colour pictures the JPEG round trip at "
+      "\"quality\", stamps the .npy watermark\nat the top-left and writes "
+      "the result under the same name in the output folder,\nas the "
+      "original watermark script did, with its config.yaml:\n\n"
+      "  watermark:\n"
+      "    input_folder: pictures\n"
+      "    npy_path: watermark     # .npy optional\n"
+      "    opacity: 80             # percent\n"
+      "    quality: 30\n"
+      "    output_height: 1080\n"
+      "    # output_quality: 100   # JPEG outputs\n"
+      "    # auto_orient: true     # apply EXIF orientation\n\n"
+      "Options override the file and, all given, make it optional.  Log "
+      "lines go to the\nconsole and are appended to ./watermark.log.");
+  g_option_context_set_description (context,
+      "Exit status:\n"
+      "  0  every picture done (also when none matched: a warning)\n"
+      "  1  some pictures failed; the others are done\n"
+      "  2  nothing could start: bad config, unreadable watermark, missing "
+      "input folder\n"
+      "  130  interrupted (pictures in hand were finished)\n");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_group (context, gst_init_get_option_group ());
+  if (!g_option_context_parse (context, &argc, &argv, &error)) {
+    g_printerr ("npy-watermark: %s\n", error->message);
+    return EXIT_CANNOT_START;
+  }
+  if (version) {
+    g_autofree gchar *gst = gst_version_string ();
+
+    g_print ("npy-watermark %s (%s)\n", PACKAGE_VERSION, gst);
+    return EXIT_ALL_DONE;
+  }
+  if (argc > 1) {
+    g_printerr ("npy-watermark: unexpected argument \"%s\" (see --help)\n",
+        argv[1]);
+    return EXIT_CANNOT_START;
+  }
+
+  GST_ELEMENT_REGISTER (npywatermark, NULL);
+  npw_log_init (LOG_FILE, quiet);
+
+  overrides.config_file = config_file;
+  overrides.input_folder = input_folder;
+  overrides.output_folder = output_option;
+  overrides.npy_path = npy_option;
+  overrides.opacity = opacity;
+  overrides.quality = quality;
+  overrides.output_height = height;
+  overrides.output_quality = output_quality;
+  settings = npw_settings_load (&overrides, &error);
+  if (settings == NULL) {
+    g_printerr ("npy-watermark: %s\n", error->message);
+    goto cannot_start;
+  }
+  if (jobs < 0 || !parse_shard (shard, &shard_k, &shard_n)) {
+    g_printerr ("npy-watermark: %s\n", jobs < 0 ? "--jobs must be 1 or more"
+        : "--shard must be K/N with 1 <= K <= N, e.g. 1/4");
+    goto cannot_start;
+  }
+  if (jobs == 0)
+    jobs = g_get_num_processors ();
+
+  /* The watermark is read once, here, to fail early and clearly. */
+  npy_path = find_npy (settings->npy_path);
+  if (!g_file_test (npy_path, G_FILE_TEST_EXISTS)) {
+    g_printerr ("npy-watermark: %s: no such file (npy_path)\n", npy_path);
+    goto cannot_start;
+  }
+  watermark = npy_image_new_from_file (npy_path, 0, &error);
+  if (watermark == NULL) {
+    g_printerr ("npy-watermark: %s\n", error->message);
+    goto cannot_start;
+  }
+
+  if (!g_file_test (settings->input_folder, G_FILE_TEST_IS_DIR)) {
+    g_printerr ("npy-watermark: %s: no such folder (input_folder)\n",
+        settings->input_folder);
+    goto cannot_start;
+  }
+  output_folder = settings->output_folder ?
+      g_strdup (settings->output_folder) :
+      g_build_filename (settings->input_folder, "output", NULL);
+  if (npw_files_same_dir (output_folder, settings->input_folder)) {
+    g_printerr ("npy-watermark: %s: the output folder is the input folder; "
+        "inputs are never overwritten, choose another --output\n",
+        output_folder);
+    goto cannot_start;
+  }
+
+  pictures = npw_files_list (settings->input_folder, output_folder,
+      recursive, &error);
+  if (pictures == NULL) {
+    g_printerr ("npy-watermark: %s\n", error->message);
+    goto cannot_start;
+  }
+  npw_files_shard (pictures, shard_k, shard_n);
+  if (pictures->len == 0) {
+    GST_WARNING ("No .jpg, .jpeg or .png pictures in %s%s",
+        settings->input_folder, shard_n > 1 ? " for this shard" : "");
+    npw_log_shutdown ();
+    return EXIT_ALL_DONE;
+  }
+
+  /* Output folders, mirrored for --recursive. */
+  for (i = 0; i < pictures->len; i++) {
+    NpwPicture *p = pictures->pdata[i];
+    g_autofree gchar *dir = g_path_get_dirname (p->output_path);
+
+    if (g_mkdir_with_parents (dir, 0777) != 0) {
+      g_printerr ("npy-watermark: %s: cannot create the output folder: %s\n",
+          dir, g_strerror (errno));
+      goto cannot_start;
+    }
+  }
+
+  worker_settings.npy_path = npy_path;
+  worker_settings.opacity = settings->opacity / 100.0;
+  worker_settings.quality = settings->quality;
+  worker_settings.output_height = settings->output_height;
+  worker_settings.output_quality = settings->output_quality;
+  worker_settings.auto_orient = settings->auto_orient;
+  worker_settings.file_mode = 0666 & ~current_umask ();
+
+  run.pictures = pictures;
+  run.results = g_new0 (Result, pictures->len);
+  run.reasons = g_new0 (gchar *, pictures->len);
+  run.settings = &worker_settings;
+  run.skip_existing = skip_existing;
+  g_mutex_init (&run.lock);
+  g_cond_init (&run.cond);
+
+  signal (SIGINT, on_signal);
+  signal (SIGTERM, on_signal);
+
+  GST_INFO ("Watermarking %u pictures of %s with %s, %d worker%s",
+      pictures->len, settings->input_folder, npy_path, jobs,
+      jobs == 1 ? "" : "s");
+  start = g_get_monotonic_time ();
+  run_workers (&run, MIN ((guint) jobs, pictures->len), !quiet &&
+      npw_log_console_is_terminal ());
+  elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+
+  for (i = 0; i < pictures->len; i++)
+    failed += run.results[i] == RESULT_FAILED;
+  if (!quiet || failed)
+    print_summary (&run, elapsed, output_folder);
+
+  for (i = 0; i < pictures->len; i++)
+    g_free (run.reasons[i]);
+  g_free (run.reasons);
+  g_free (run.results);
+  g_mutex_clear (&run.lock);
+  g_cond_clear (&run.cond);
+  npw_log_shutdown ();
+
+  if (interrupted)
+    return EXIT_INTERRUPTED;
+  return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+
+cannot_start:
+  npw_log_shutdown ();
+  return EXIT_CANNOT_START;
+}

@@ -1,0 +1,484 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <yaml.h>
+
+#include "settings.h"
+
+G_DEFINE_QUARK (npw-settings-error-quark, npw_settings_error);
+
+#define DEFAULT_CONFIG_FILE "config.yaml"
+#define SECTION "watermark"
+
+/* One key of the "watermark:" mapping, as found in the file. */
+typedef enum
+{
+  KEY_INPUT_FOLDER,
+  KEY_NPY_PATH,
+  KEY_OPACITY,
+  KEY_QUALITY,
+  KEY_OUTPUT_HEIGHT,
+  KEY_OUTPUT_QUALITY,
+  KEY_AUTO_ORIENT,
+  N_KEYS
+} Key;
+
+static const gchar *const key_names[N_KEYS] = {
+  "input_folder", "npy_path", "opacity", "quality", "output_height",
+  "output_quality", "auto_orient",
+};
+
+typedef struct
+{
+  const gchar *file;            /* for messages */
+  yaml_document_t *doc;
+  yaml_node_t *value[N_KEYS];   /* NULL: not in the file */
+  gulong section_line;          /* 1-based line of "watermark:" */
+} FileValues;
+
+void
+npw_settings_free (NpwSettings * settings)
+{
+  if (settings == NULL)
+    return;
+  g_free (settings->config_file);
+  g_free (settings->input_folder);
+  g_free (settings->npy_path);
+  g_free (settings->output_folder);
+  g_free (settings);
+}
+
+static gulong
+node_line (const yaml_node_t * node)
+{
+  return (gulong) node->start_mark.line + 1;
+}
+
+static const gchar *
+scalar_text (const yaml_node_t * node)
+{
+  return (const gchar *) node->data.scalar.value;
+}
+
+/* A plain scalar that YAML reads as null: "", "~", "null". */
+static gboolean
+scalar_is_null (const yaml_node_t * node)
+{
+  const gchar *text = scalar_text (node);
+
+  if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    return FALSE;
+  return text[0] == '\0' || g_str_equal (text, "~") ||
+      g_ascii_strcasecmp (text, "null") == 0;
+}
+
+static gboolean
+invalid (const FileValues * fv, Key key, GError ** error,
+    const gchar * expected)
+{
+  const yaml_node_t *node = fv->value[key];
+  const gchar *got;
+
+  if (node->type == YAML_SCALAR_NODE)
+    got = scalar_is_null (node) ? "nothing" : scalar_text (node);
+  else if (node->type == YAML_MAPPING_NODE)
+    got = "a mapping";
+  else
+    got = "a list";
+
+  g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+      "%s:%lu: %s must be %s, got %s%s%s", fv->file, node_line (node),
+      key_names[key], expected,
+      node->type == YAML_SCALAR_NODE && !scalar_is_null (node) ? "\"" : "",
+      got, node->type == YAML_SCALAR_NODE && !scalar_is_null (node) ?
+      "\"" : "");
+  return FALSE;
+}
+
+static gboolean
+file_string (const FileValues * fv, Key key, const gchar * base,
+    gchar ** out, GError ** error)
+{
+  const yaml_node_t *node = fv->value[key];
+
+  if (node->type != YAML_SCALAR_NODE || scalar_is_null (node))
+    return invalid (fv, key, error, "a path");
+
+  g_free (*out);
+  if (base == NULL || g_path_is_absolute (scalar_text (node)))
+    *out = g_strdup (scalar_text (node));
+  else
+    *out = g_build_filename (base, scalar_text (node), NULL);
+  return TRUE;
+}
+
+/* Numbers as the script's float () and int () took them: quoted or not. */
+static gboolean
+parse_number (const gchar * text, gdouble * out)
+{
+  gchar *end = NULL;
+  gdouble v;
+
+  if (text[0] == '\0' || g_ascii_isspace (text[0]))
+    return FALSE;
+  errno = 0;
+  v = g_ascii_strtod (text, &end);
+  if (errno != 0 || end == text || *end != '\0' || !isfinite (v))
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+file_double (const FileValues * fv, Key key, gdouble max, gdouble * out,
+    GError ** error)
+{
+  const yaml_node_t *node = fv->value[key];
+  g_autofree gchar *expected =
+      g_strdup_printf ("a number from 0 to %g", max);
+  gdouble v;
+
+  if (node->type != YAML_SCALAR_NODE || !parse_number (scalar_text (node),
+          &v) || v < 0.0 || v > max)
+    return invalid (fv, key, error, expected);
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+file_int (const FileValues * fv, Key key, gint min, gint max, gint * out,
+    GError ** error)
+{
+  const yaml_node_t *node = fv->value[key];
+  g_autofree gchar *expected =
+      g_strdup_printf ("a whole number from %d to %d", min, max);
+  gdouble v;
+
+  if (node->type != YAML_SCALAR_NODE || !parse_number (scalar_text (node),
+          &v) || v != floor (v) || v < min || v > max)
+    return invalid (fv, key, error, expected);
+  *out = (gint) v;
+  return TRUE;
+}
+
+static gboolean
+file_bool (const FileValues * fv, Key key, gboolean * out, GError ** error)
+{
+  static const gchar *const yes[] = { "true", "yes", "on", NULL };
+  static const gchar *const no[] = { "false", "no", "off", NULL };
+  const yaml_node_t *node = fv->value[key];
+  guint i;
+
+  if (node->type == YAML_SCALAR_NODE) {
+    for (i = 0; yes[i]; i++) {
+      if (g_ascii_strcasecmp (scalar_text (node), yes[i]) == 0) {
+        *out = TRUE;
+        return TRUE;
+      }
+      if (g_ascii_strcasecmp (scalar_text (node), no[i]) == 0) {
+        *out = FALSE;
+        return TRUE;
+      }
+    }
+  }
+  return invalid (fv, key, error, "true or false");
+}
+
+/* Finds the keys of the "watermark:" mapping in a loaded document. */
+static gboolean
+collect_keys (FileValues * fv, GError ** error)
+{
+  yaml_node_t *root = yaml_document_get_root_node (fv->doc);
+  yaml_node_t *section = NULL;
+  yaml_node_pair_t *pair;
+
+  if (root == NULL || root->type != YAML_MAPPING_NODE) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_MISSING,
+        "%s:%lu: expected a mapping with a \"%s:\" key", fv->file,
+        root ? node_line (root) : 1, SECTION);
+    return FALSE;
+  }
+
+  for (pair = root->data.mapping.pairs.start;
+      pair < root->data.mapping.pairs.top; pair++) {
+    yaml_node_t *k = yaml_document_get_node (fv->doc, pair->key);
+    yaml_node_t *v = yaml_document_get_node (fv->doc, pair->value);
+
+    if (k->type == YAML_SCALAR_NODE && g_str_equal (scalar_text (k), SECTION)) {
+      section = v;
+      fv->section_line = node_line (k);
+    } else {
+      g_printerr ("npy-watermark: %s:%lu: warning: unknown key \"%s\", "
+          "ignored\n", fv->file, node_line (k),
+          k->type == YAML_SCALAR_NODE ? scalar_text (k) : "?");
+    }
+  }
+
+  if (section == NULL) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_MISSING,
+        "%s:%lu: missing key \"%s\"", fv->file, node_line (root), SECTION);
+    return FALSE;
+  }
+  if (section->type != YAML_MAPPING_NODE) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+        "%s:%lu: \"%s\" must be a mapping of keys (input_folder, npy_path, "
+        "opacity, quality, output_height)", fv->file, fv->section_line,
+        SECTION);
+    return FALSE;
+  }
+
+  for (pair = section->data.mapping.pairs.start;
+      pair < section->data.mapping.pairs.top; pair++) {
+    yaml_node_t *k = yaml_document_get_node (fv->doc, pair->key);
+    yaml_node_t *v = yaml_document_get_node (fv->doc, pair->value);
+    gint key = -1, i;
+
+    if (k->type == YAML_SCALAR_NODE) {
+      for (i = 0; i < N_KEYS; i++)
+        if (g_str_equal (scalar_text (k), key_names[i]))
+          key = i;
+    }
+    if (key < 0) {
+      g_printerr ("npy-watermark: %s:%lu: warning: unknown key \"%s\" "
+          "under \"%s\", ignored\n", fv->file, node_line (k),
+          k->type == YAML_SCALAR_NODE ? scalar_text (k) : "?", SECTION);
+      continue;
+    }
+    /* As yaml.safe_load: the last one wins. */
+    fv->value[key] = v;
+  }
+  return TRUE;
+}
+
+static gboolean
+load_document (const gchar * file, const gchar * contents, gsize length,
+    yaml_document_t * doc, GError ** error)
+{
+  yaml_parser_t parser;
+  gboolean ok;
+
+  if (!yaml_parser_initialize (&parser)) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
+        "%s: out of memory", file);
+    return FALSE;
+  }
+  yaml_parser_set_input_string (&parser, (const guchar *) contents, length);
+  ok = yaml_parser_load (&parser, doc);
+  if (!ok) {
+    const yaml_mark_t *mark = parser.problem ? &parser.problem_mark :
+        &parser.context_mark;
+
+    if (parser.context)
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_SYNTAX,
+          "%s:%lu:%lu: %s (%s)", file, (gulong) mark->line + 1,
+          (gulong) mark->column + 1,
+          parser.problem ? parser.problem : "syntax error", parser.context);
+    else
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_SYNTAX,
+          "%s:%lu:%lu: %s", file, (gulong) mark->line + 1,
+          (gulong) mark->column + 1,
+          parser.problem ? parser.problem : "syntax error");
+  }
+  yaml_parser_delete (&parser);
+  return ok;
+}
+
+static gboolean
+apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
+    GError ** error)
+{
+  g_autofree gchar *contents = NULL;
+  g_autofree gchar *base = NULL;
+  g_autoptr (GError) read_error = NULL;
+  yaml_document_t doc;
+  FileValues fv = { 0, };
+  gsize length;
+  gboolean ok = FALSE;
+
+  if (!g_file_get_contents (file, &contents, &length, &read_error)) {
+    if (g_error_matches (read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
+          "%s: no such file", file);
+    else
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
+          "%s", read_error->message);
+    return FALSE;
+  }
+  if (!load_document (file, contents, length, &doc, error))
+    return FALSE;
+
+  fv.file = file;
+  fv.doc = &doc;
+  if (!collect_keys (&fv, error))
+    goto out;
+
+  base = g_path_get_dirname (file);
+  if (g_str_equal (base, "."))
+    g_clear_pointer (&base, g_free);
+
+  for (gint key = 0; key < N_KEYS; key++) {
+    if (fv.value[key] == NULL)
+      continue;
+    switch (key) {
+      case KEY_INPUT_FOLDER:
+        ok = file_string (&fv, key, base, &s->input_folder, error);
+        break;
+      case KEY_NPY_PATH:
+        ok = file_string (&fv, key, base, &s->npy_path, error);
+        break;
+      case KEY_OPACITY:
+        ok = file_double (&fv, key, NPW_OPACITY_MAX, &s->opacity, error);
+        break;
+      case KEY_QUALITY:
+        ok = file_int (&fv, key, NPW_QUALITY_MIN, NPW_QUALITY_MAX,
+            &s->quality, error);
+        break;
+      case KEY_OUTPUT_HEIGHT:
+        ok = file_int (&fv, key, 1, NPW_HEIGHT_MAX, &s->output_height, error);
+        break;
+      case KEY_OUTPUT_QUALITY:
+        ok = file_int (&fv, key, NPW_QUALITY_MIN, NPW_QUALITY_MAX,
+            &s->output_quality, error);
+        break;
+      case KEY_AUTO_ORIENT:
+        ok = file_bool (&fv, key, &s->auto_orient, error);
+        break;
+      default:
+        g_assert_not_reached ();
+    }
+    if (!ok)
+      goto out;
+  }
+
+  /* Missing keys are checked by the caller, once the command line has
+   * had its say: it needs the line of "watermark:". */
+  *section_line = fv.section_line;
+  ok = TRUE;
+
+out:
+  yaml_document_delete (&doc);
+  return ok;
+}
+
+/* A required value left unset by both the file and the command line. */
+static gboolean
+check_given (const NpwSettings * s, gulong section_line, gboolean given,
+    const gchar * key, const gchar * option, GError ** error)
+{
+  if (given)
+    return TRUE;
+  if (s->config_file)
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_MISSING,
+        "%s:%lu: missing key \"%s\" under \"%s\" (or give %s)",
+        s->config_file, section_line, key, SECTION, option);
+  else
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_MISSING,
+        "no %s: give %s, or run where a config.yaml is, or use "
+        "--config FILE", key, option);
+  return FALSE;
+}
+
+NpwSettings *
+npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
+{
+  g_autoptr (NpwSettings) s = g_new0 (NpwSettings, 1);
+  const gchar *file = o->config_file;
+  gulong section_line = 1;
+
+  s->opacity = -1.0;
+  s->quality = -1;
+  s->output_height = -1;
+  s->output_quality = NPW_DEFAULT_OUTPUT_QUALITY;
+  s->auto_orient = TRUE;
+
+  if (file == NULL && g_file_test (DEFAULT_CONFIG_FILE, G_FILE_TEST_EXISTS))
+    file = DEFAULT_CONFIG_FILE;
+
+  if (file) {
+    s->config_file = g_strdup (file);
+    if (!apply_file (s, file, &section_line, error))
+      return NULL;
+  } else {
+    /* No file at all: the command line alone, with the script's
+     * defaults for what it may leave out. */
+    s->opacity = NPW_DEFAULT_OPACITY;
+    s->quality = NPW_DEFAULT_QUALITY;
+  }
+
+  if (o->input_folder) {
+    g_free (s->input_folder);
+    s->input_folder = g_strdup (o->input_folder);
+  }
+  if (o->npy_path) {
+    g_free (s->npy_path);
+    s->npy_path = g_strdup (o->npy_path);
+  }
+  if (o->output_folder)
+    s->output_folder = g_strdup (o->output_folder);
+  if (o->opacity >= 0.0 || isnan (o->opacity))
+    s->opacity = o->opacity;
+  if (o->quality >= 0)
+    s->quality = o->quality;
+  if (o->output_height >= 0)
+    s->output_height = o->output_height;
+  if (o->output_quality >= 0)
+    s->output_quality = o->output_quality;
+
+  if (!check_given (s, section_line, s->input_folder != NULL,
+          "input_folder", "--input DIR", error) ||
+      !check_given (s, section_line, s->npy_path != NULL, "npy_path",
+          "--npy FILE", error) ||
+      !check_given (s, section_line, s->opacity >= 0.0 || isnan (s->opacity),
+          "opacity", "--opacity PERCENT", error) ||
+      !check_given (s, section_line, s->quality >= 0, "quality",
+          "--quality Q", error) ||
+      !check_given (s, section_line, s->output_height >= 0, "output_height",
+          "--height PX", error))
+    return NULL;
+
+  /* The command line's values are checked here, the file's already were. */
+  if (!(s->opacity >= 0.0 && s->opacity <= NPW_OPACITY_MAX)) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+        "--opacity must be a number from 0 to 100, got %g", s->opacity);
+    return NULL;
+  }
+  if (s->quality < NPW_QUALITY_MIN || s->quality > NPW_QUALITY_MAX) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+        "--quality must be a whole number from 1 to 100, got %d", s->quality);
+    return NULL;
+  }
+  if (s->output_quality < NPW_QUALITY_MIN
+      || s->output_quality > NPW_QUALITY_MAX) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+        "--output-quality must be a whole number from 1 to 100, got %d",
+        s->output_quality);
+    return NULL;
+  }
+  if (s->output_height < 1 || s->output_height > NPW_HEIGHT_MAX) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+        "--height must be a whole number from 1 to %d, got %d",
+        NPW_HEIGHT_MAX, s->output_height);
+    return NULL;
+  }
+
+  return g_steal_pointer (&s);
+}

@@ -1,0 +1,89 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+/* The run's settings: the original script's config.yaml (read with
+ * libyaml, every fault reported with its file and line), then the
+ * command line on top. */
+
+#ifndef __NPW_SETTINGS_H__
+#define __NPW_SETTINGS_H__
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define NPW_SETTINGS_ERROR (npw_settings_error_quark ())
+GQuark npw_settings_error_quark (void);
+
+typedef enum
+{
+  NPW_SETTINGS_ERROR_SYNTAX,    /* libyaml could not parse the file */
+  NPW_SETTINGS_ERROR_MISSING,   /* a required key is absent */
+  NPW_SETTINGS_ERROR_INVALID,   /* wrong type or out of range */
+  NPW_SETTINGS_ERROR_FAILED     /* anything else (I/O) */
+} NpwSettingsError;
+
+/* Limits, shared by the file and the command line. */
+#define NPW_QUALITY_MIN 1
+#define NPW_QUALITY_MAX 100
+#define NPW_OPACITY_MAX 100.0
+#define NPW_HEIGHT_MAX 32768
+
+/* Defaults for values the script had no key for, or, without a config
+ * file, for the two the command line may leave out. */
+#define NPW_DEFAULT_OUTPUT_QUALITY 100
+#define NPW_DEFAULT_OPACITY 100.0
+#define NPW_DEFAULT_QUALITY 30
+
+typedef struct
+{
+  gchar *config_file;           /* the file read, NULL if none */
+  /* Relative paths from the file are resolved against its folder;
+   * paths from the command line against the working directory. */
+  gchar *input_folder;
+  gchar *npy_path;              /* as written: ".npy" may be missing */
+  gchar *output_folder;         /* NULL: <input_folder>/output */
+  gdouble opacity;              /* percent, 0..100 */
+  gint quality;                 /* JPEG round trip, 1..100 */
+  gint output_height;           /* 1..NPW_HEIGHT_MAX */
+  gint output_quality;          /* JPEG outputs, 1..100 */
+  gboolean auto_orient;         /* apply EXIF orientation */
+} NpwSettings;
+
+/* What the command line gave; unset values are NULL or negative. */
+typedef struct
+{
+  const gchar *config_file;     /* NULL: ./config.yaml if it exists */
+  const gchar *input_folder;
+  const gchar *output_folder;
+  const gchar *npy_path;
+  gdouble opacity;
+  gint quality;
+  gint output_height;
+  gint output_quality;
+} NpwSettingsOverrides;
+
+/* Reads the config file, applies @overrides and checks every value.
+ * Unknown keys are warnings, printed to stderr.  Error messages start
+ * with "FILE:LINE: " (or "FILE: ") when a file is at fault. */
+NpwSettings *npw_settings_load (const NpwSettingsOverrides * overrides,
+    GError ** error);
+
+void npw_settings_free (NpwSettings * settings);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpwSettings, npw_settings_free)
+
+G_END_DECLS
+
+#endif /* __NPW_SETTINGS_H__ */

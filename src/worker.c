@@ -1,0 +1,387 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
+
+#include "log.h"
+#include "probe.h"
+#include "worker.h"
+
+#define GST_CAT_DEFAULT npw_debug
+
+/* Safety net: a picture that neither finishes nor fails in this time is
+ * reported as failed rather than holding the run forever. */
+#define PICTURE_TIMEOUT (120 * GST_SECOND)
+
+/* JPEG cannot hold a side longer than this. */
+#define JPEG_MAX_SIDE 65500
+
+/* YUV as JPEG stores it (full range, BT.601, centred chroma): what
+ * jpegdec outputs and jpegenc assumes. */
+#define JPEG_YUV_CAPS "video/x-raw, format=I420, colorimetry=1:4:0:0, " \
+  "chroma-site=jpeg"
+/* Formats pictures without the round trip keep, alpha included. */
+#define LOSSLESS_CAPS "video/x-raw, format={ RGBA, RGB, GRAY8 }"
+
+/* A kind of pipeline: one bit each for decoder, round trip, encoder. */
+enum
+{
+  CHAIN_PNG_IN = 1 << 0,
+  CHAIN_ROUND_TRIP = 1 << 1,
+  CHAIN_PNG_OUT = 1 << 2,
+  N_CHAINS = 1 << 3
+};
+
+typedef struct
+{
+  GstElement *pipeline;
+  GstElement *src;
+  GstElement *flip;
+  GstElement *size;             /* capsfilter: the output size */
+  GstElement *sink;
+  GstBus *bus;
+} Chain;
+
+struct _NpwWorker
+{
+  const NpwWorkerSettings *settings;
+  Chain *chains[N_CHAINS];      /* built when first needed */
+};
+
+NpwWorker *
+npw_worker_new (const NpwWorkerSettings * settings)
+{
+  NpwWorker *worker = g_new0 (NpwWorker, 1);
+
+  worker->settings = settings;
+  return worker;
+}
+
+static void
+chain_free (Chain * chain)
+{
+  gst_element_set_state (chain->pipeline, GST_STATE_NULL);
+  gst_object_unref (chain->bus);
+  gst_object_unref (chain->pipeline);
+  g_free (chain);
+}
+
+void
+npw_worker_free (NpwWorker * worker)
+{
+  guint i;
+
+  for (i = 0; i < N_CHAINS; i++)
+    if (worker->chains[i])
+      chain_free (worker->chains[i]);
+  g_free (worker);
+}
+
+static void
+set_caps (GstElement * capsfilter, const gchar * description)
+{
+  GstCaps *caps = gst_caps_from_string (description);
+
+  g_object_set (capsfilter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+}
+
+/*   appsrc ! {jpegdec|pngdec} ! videoscale ! videoconvert ! videoflip !
+ *   capsfilter (size) [! jpegenc quality=Q ! jpegdec] ! videoconvert !
+ *   capsfilter (blend) ! npywatermark ! videoconvert ! capsfilter (encode) !
+ *   {jpegenc|pngenc} ! filesink
+ *
+ * The videoconverts are passthrough whenever the formats already agree:
+ * a colour JPEG to a JPEG goes decoder, scaler, round trip, watermark and
+ * encoder in I420 without a single conversion. */
+static Chain *
+chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
+{
+  g_autofree gchar *description = NULL;
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) blend = NULL;
+  g_autoptr (GstElement) encode = NULL;
+  g_autoptr (GstElement) mark = NULL;
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstCaps) src_caps = NULL;
+  Chain *chain;
+
+  description = g_strdup_printf ("appsrc name=src ! %s ! "
+      "videoscale method=catrom add-borders=false ! videoconvert ! "
+      "videoflip name=flip ! capsfilter name=size ! %s "
+      "videoconvert ! capsfilter name=blend ! "
+      "npywatermark name=mark ! videoconvert ! capsfilter name=encode ! "
+      "%s ! filesink name=sink sync=false",
+      kind & CHAIN_PNG_IN ? "pngdec" : "jpegdec idct-method=islow",
+      kind & CHAIN_ROUND_TRIP ? "jpegenc name=lossy ! "
+      "jpegdec idct-method=islow !" : "",
+      kind & CHAIN_PNG_OUT ? "pngenc" : "jpegenc name=final");
+
+  pipeline = gst_parse_launch_full (description, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, error);
+  if (pipeline == NULL)
+    return NULL;
+
+  chain = g_new0 (Chain, 1);
+  chain->src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  chain->flip = gst_bin_get_by_name (GST_BIN (pipeline), "flip");
+  chain->size = gst_bin_get_by_name (GST_BIN (pipeline), "size");
+  chain->sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  blend = gst_bin_get_by_name (GST_BIN (pipeline), "blend");
+  encode = gst_bin_get_by_name (GST_BIN (pipeline), "encode");
+  mark = gst_bin_get_by_name (GST_BIN (pipeline), "mark");
+
+  /* The bin holds the elements; these are borrowed from here on. */
+  gst_object_unref (chain->src);
+  gst_object_unref (chain->flip);
+  gst_object_unref (chain->size);
+  gst_object_unref (chain->sink);
+
+  src_caps = gst_caps_new_empty_simple (kind & CHAIN_PNG_IN ? "image/png" :
+      "image/jpeg");
+  g_object_set (chain->src, "caps", src_caps, "format", GST_FORMAT_BYTES,
+      "max-bytes", (guint64) 0, NULL);
+
+  if (kind & CHAIN_ROUND_TRIP) {
+    g_autoptr (GstElement) lossy = gst_bin_get_by_name (GST_BIN (pipeline),
+        "lossy");
+
+    g_object_set (lossy, "quality", s->quality, NULL);
+  }
+  if (!(kind & CHAIN_PNG_OUT)) {
+    g_autoptr (GstElement) final = gst_bin_get_by_name (GST_BIN (pipeline),
+        "final");
+
+    g_object_set (final, "quality", s->output_quality, NULL);
+  }
+
+  /* Blend where the pixels already are, except a round-tripped picture
+   * bound for PNG, blended in RGB as PIL did. */
+  if ((kind & CHAIN_ROUND_TRIP) && (kind & CHAIN_PNG_OUT))
+    set_caps (blend, "video/x-raw, format=RGB");
+  else if (kind & CHAIN_ROUND_TRIP)
+    set_caps (blend, JPEG_YUV_CAPS);
+  else
+    set_caps (blend, LOSSLESS_CAPS);
+  /* JPEG outputs are colour YUV 4:2:0 like PIL's: even gray pictures,
+   * which the script converted to RGB before saving. */
+  set_caps (encode, kind & CHAIN_PNG_OUT ? LOSSLESS_CAPS : JPEG_YUV_CAPS);
+
+  g_object_set (mark, "location", s->npy_path, "opacity", s->opacity, NULL);
+
+  chain->bus = gst_element_get_bus (pipeline);
+  chain->pipeline = g_steal_pointer (&pipeline);
+  return chain;
+}
+
+/* The script: scale = output_height / height; width = int (width * scale),
+ * in doubles.  At least one pixel. */
+static gint
+scaled_width (guint width, guint height, gint output_height)
+{
+  gdouble scale = (gdouble) output_height / (gdouble) height;
+  gdouble w = (gdouble) width * scale;
+
+  return w < 1.0 ? 1 : w > G_MAXINT ? G_MAXINT : (gint) w;
+}
+
+static GstVideoOrientationMethod
+orientation_method (guint exif_orientation)
+{
+  switch (exif_orientation) {
+    case 2:
+      return GST_VIDEO_ORIENTATION_HORIZ;
+    case 3:
+      return GST_VIDEO_ORIENTATION_180;
+    case 4:
+      return GST_VIDEO_ORIENTATION_VERT;
+    case 5:
+      return GST_VIDEO_ORIENTATION_UL_LR;
+    case 6:
+      return GST_VIDEO_ORIENTATION_90R;
+    case 7:
+      return GST_VIDEO_ORIENTATION_UR_LL;
+    case 8:
+      return GST_VIDEO_ORIENTATION_90L;
+    default:
+      return GST_VIDEO_ORIENTATION_IDENTITY;
+  }
+}
+
+static gboolean
+has_png_extension (const gchar * path)
+{
+  const gchar *dot = strrchr (path, '.');
+
+  return dot && g_ascii_strcasecmp (dot, ".png") == 0;
+}
+
+/* Runs @chain over @data once; FALSE with @error on failure. */
+static gboolean
+chain_run (Chain * chain, GMappedFile * file, GError ** error)
+{
+  GstBuffer *buffer;
+  GstMessage *msg;
+  gboolean ok = FALSE;
+
+  if (gst_element_set_state (chain->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    /* The bus says why, if anything does. */
+    msg = gst_bus_pop_filtered (chain->bus, GST_MESSAGE_ERROR);
+    goto failed;
+  }
+
+  buffer = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
+      g_mapped_file_get_contents (file), g_mapped_file_get_length (file), 0,
+      g_mapped_file_get_length (file), g_mapped_file_ref (file),
+      (GDestroyNotify) g_mapped_file_unref);
+  gst_app_src_push_buffer (GST_APP_SRC (chain->src), buffer);
+  gst_app_src_end_of_stream (GST_APP_SRC (chain->src));
+
+  msg = gst_bus_timed_pop_filtered (chain->bus, PICTURE_TIMEOUT,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS)
+    ok = TRUE;
+
+failed:
+  if (!ok) {
+    if (msg == NULL) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+          "no result after %u seconds, given up",
+          (guint) (PICTURE_TIMEOUT / GST_SECOND));
+    } else {
+      g_autoptr (GError) gerror = NULL;
+      g_autofree gchar *debug = NULL;
+
+      gst_message_parse_error (msg, &gerror, &debug);
+      GST_DEBUG ("error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
+          gerror->message, debug);
+      g_set_error (error, gerror->domain, gerror->code, "%s (%s)",
+          gerror->message, GST_MESSAGE_SRC_NAME (msg));
+    }
+  }
+  if (msg)
+    gst_message_unref (msg);
+
+  /* READY, not NULL: the elements keep what they set up once.  Only
+   * filesink goes to NULL: it holds its file open until then.  The bus
+   * is emptied so that nothing of this picture leaks into the next. */
+  gst_element_set_state (chain->pipeline, GST_STATE_READY);
+  gst_element_set_state (chain->sink, GST_STATE_NULL);
+  gst_bus_set_flushing (chain->bus, TRUE);
+  gst_bus_set_flushing (chain->bus, FALSE);
+  return ok;
+}
+
+gboolean
+npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
+    GError ** error)
+{
+  const NpwWorkerSettings *s = worker->settings;
+  g_autoptr (GMappedFile) file = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree gchar *temp = NULL;
+  g_autofree gchar *caps = NULL;
+  g_autofree gchar *folder = NULL;
+  g_autofree gchar *base = NULL;
+  NpwPictureInfo info;
+  guint width, height, kind = 0;
+  gint out_width, fd;
+  Chain *chain;
+
+  file = g_mapped_file_new (picture->input_path, FALSE, &local_error);
+  if (file == NULL) {
+    g_propagate_error (error, g_steal_pointer (&local_error));
+    return FALSE;
+  }
+  if (!npw_probe ((const guint8 *) g_mapped_file_get_contents (file),
+          g_mapped_file_get_length (file), &info, error))
+    return FALSE;
+
+  if (!s->auto_orient)
+    info.orientation = 1;
+  width = info.orientation >= 5 ? info.height : info.width;
+  height = info.orientation >= 5 ? info.width : info.height;
+  out_width = scaled_width (width, height, s->output_height);
+  if (out_width > JPEG_MAX_SIDE) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "%ux%u scaled to a height of %d would be %d pixels wide, more than "
+        "%d", width, height, s->output_height, out_width, JPEG_MAX_SIDE);
+    return FALSE;
+  }
+
+  if (info.format == NPW_PICTURE_PNG)
+    kind |= CHAIN_PNG_IN;
+  if (info.colour == NPW_COLOUR_RGB)
+    kind |= CHAIN_ROUND_TRIP;
+  if (has_png_extension (picture->output_path))
+    kind |= CHAIN_PNG_OUT;
+
+  chain = worker->chains[kind];
+  if (chain == NULL) {
+    chain = worker->chains[kind] = chain_new (s, kind, error);
+    if (chain == NULL)
+      return FALSE;
+  }
+
+  caps = g_strdup_printf ("%s, width=%d, height=%d",
+      kind & CHAIN_ROUND_TRIP ? JPEG_YUV_CAPS : LOSSLESS_CAPS, out_width,
+      s->output_height);
+  set_caps (chain->size, caps);
+  g_object_set (chain->flip, "video-direction",
+      orientation_method (info.orientation), NULL);
+
+  /* Written under a hidden temporary name in the same folder, renamed
+   * when complete: a killed run leaves no half-written picture. */
+  folder = g_path_get_dirname (picture->output_path);
+  base = g_path_get_basename (picture->output_path);
+  temp = g_strdup_printf ("%s/.%s.XXXXXX.part", folder, base);
+  fd = g_mkstemp_full (temp, O_WRONLY, 0600);
+  if (fd < 0) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+        "cannot write in %s: %s", folder, g_strerror (errno));
+    return FALSE;
+  }
+  g_close (fd, NULL);
+  g_object_set (chain->sink, "location", temp, NULL);
+
+  GST_DEBUG ("%s: %ux%u orientation %u -> %dx%d, pipeline kind %u",
+      picture->input_path, info.width, info.height, info.orientation,
+      out_width, s->output_height, kind);
+
+  if (!chain_run (chain, file, error))
+    goto failed;
+
+  if (g_chmod (temp, s->file_mode) != 0 ||
+      g_rename (temp, picture->output_path) != 0) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+        "cannot write %s: %s", picture->output_path, g_strerror (errno));
+    goto failed;
+  }
+  return TRUE;
+
+failed:
+  g_unlink (temp);
+  return FALSE;
+}

@@ -1,0 +1,57 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+/* One worker's pipelines and what it does to one picture: the script's
+ * steps (resize to the output height, JPEG round trip for colour
+ * pictures, watermark at the top-left, save under the same name) with
+ * stock elements and npywatermark.  A worker keeps one pipeline per kind
+ * of picture (decoder, round trip or not, encoder) and reuses it from
+ * picture to picture, going through READY in between. */
+
+#ifndef __NPW_WORKER_H__
+#define __NPW_WORKER_H__
+
+#include <gst/gst.h>
+
+#include "files.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const gchar *npy_path;        /* an existing, valid .npy file */
+  gdouble opacity;              /* 0..1 */
+  gint quality;                 /* the round trip's JPEG quality */
+  gint output_height;
+  gint output_quality;          /* JPEG outputs */
+  gboolean auto_orient;
+  guint file_mode;              /* permissions of new outputs */
+} NpwWorkerSettings;
+
+typedef struct _NpwWorker NpwWorker;
+
+/* @settings must outlive the worker. */
+NpwWorker *npw_worker_new (const NpwWorkerSettings * settings);
+
+/* Writes @picture's output (through a temporary file in the same folder,
+ * renamed when complete).  On failure nothing is left behind and @error
+ * says why, for people. */
+gboolean npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
+    GError ** error);
+
+void npw_worker_free (NpwWorker * worker);
+
+G_END_DECLS
+
+#endif /* __NPW_WORKER_H__ */
