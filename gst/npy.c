@@ -188,7 +188,7 @@ quote_text (const Header * h, const guint8 * start, gsize len)
     } else {
       const gchar *next = g_utf8_next_char ((const gchar *) p);
       if ((const guint8 *) next > end)
-        next = (const gchar *) end;
+        break;                  /* a character cut by the quote's end */
       g_string_append_len (s, (const gchar *) p, next - (const gchar *) p);
       p = (const guint8 *) next;
     }
@@ -673,7 +673,7 @@ half_to_double (guint16 bits)
   gdouble v;
 
   if (exponent == 0) {
-    v = (gdouble) mantissa *(1.0 / 16777216.0);
+    v = mantissa / 16777216.0;  /* 2^24 */
     return sign ? -v : v;
   }
   if (exponent == 31)
@@ -1005,7 +1005,7 @@ npy_image_new_from_data (const guint8 * data, gsize size, guint max_side,
   guint8 major, minor;
   guint32 header_len;
   guint channels;
-  gsize count, nbytes, present, rgba_size;
+  gsize count, nbytes, present, pixels, rgba_size;
   const guint8 *values;
   guint8 *tmp = NULL;
   NpyImage *image;
@@ -1063,9 +1063,9 @@ npy_image_new_from_data (const guint8 * data, gsize size, guint max_side,
   present = cursor_left (&c);
   if (present < nbytes)
     goto truncated_data;
-  /* count <= present, so neither of these can overflow in practice, but
-   * the sizes are checked all the same. */
-  if (!g_size_checked_mul (&rgba_size, l.dims[0] * l.dims[1], 4))
+  /* Bounded by count, itself checked, but every size is checked. */
+  if (!g_size_checked_mul (&pixels, l.dims[0], l.dims[1]) ||
+      !g_size_checked_mul (&rgba_size, pixels, 4))
     goto overflow;
 
   if (dt.kind == KIND_UINT && dt.size == 1) {
