@@ -1,0 +1,411 @@
+#!/usr/bin/python3
+# gst-npywatermark
+# Copyright (C) 2026 gst-npywatermark authors
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Runs each pipelines/ script and example as a user would, on inputs made
+here with videotestsrc and audiotestsrc, and checks what it wrote: the file
+exists and decodes, with the expected size and frame count (and audio), and
+the watermark sits at the top-left with the expected colours.
+
+    test-pipelines.py CASE [PROGRAM]
+
+CASE is one of the functions named case_*; PROGRAM is the built C example
+for case_c_example.  Needs the npywatermark plugin findable (meson's test
+environment sets GST_PLUGIN_PATH_1_0), numpy and python3-gst-1.0.
+"""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+SRCDIR = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+PIPELINES = os.path.join(SRCDIR, "pipelines")
+
+# Input frames are one flat colour, so the watermark's area can be checked
+# against the formula with the background measured in the same output.
+BACKGROUND = 0xff406080                     # ARGB for videotestsrc
+SOLID = f"pattern=solid-color foreground-color={BACKGROUND}"
+
+# Watermark 1: 48x32, left half opaque red, right half blue at alpha 128.
+# Watermark 2: 40x20, opaque green (for swaps).
+RED, BLUE, GREEN = (230, 30, 30), (30, 30, 230), (30, 230, 30)
+
+# Codec tolerance on a region's mean, in 8-bit levels.
+TOLERANCE = 10
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+    print(f"ok: {message}")
+
+
+def run(args, env=None, expect=0):
+    print("$ " + " ".join(args))
+    proc = subprocess.run(args, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+    sys.stdout.write(proc.stdout)
+    sys.stderr.write(proc.stderr)
+    check(proc.returncode == expect,
+          f"{os.path.basename(args[0])} exits with {expect}")
+    return proc
+
+
+def launch(description):
+    """Makes an input with gst-launch-1.0."""
+    run(["gst-launch-1.0", "-q"] + shlex.split(description))
+
+
+def write_watermarks(tmp):
+    one = np.zeros((32, 48, 4), np.uint8)
+    one[:, :24] = RED + (255,)
+    one[:, 24:] = BLUE + (128,)
+    two = np.zeros((20, 40, 4), np.uint8)
+    two[:] = GREEN + (255,)
+    paths = os.path.join(tmp, "one.npy"), os.path.join(tmp, "two.npy")
+    np.save(paths[0], one)
+    np.save(paths[1], two)
+    return paths
+
+
+def blend(v, a, d, opacity=1.0):
+    """The element's formula, written apart from it (see README)."""
+    op = int(np.floor(opacity * 255 + 0.5))
+    a = int(np.floor(a * op / 255 + 0.5))
+    return np.floor((np.asarray(v) * a + np.asarray(d) * (255 - a)) / 255
+                    + 0.5)
+
+
+def decode(path):
+    """Decodes every video frame of @path to RGB (numpy HxWx3 each) and
+    counts the audio; returns (frames, timestamps, audio seconds)."""
+    frames, stamps, audio = [], [], [0]
+    pipeline = Gst.Pipeline.new()
+    src = Gst.ElementFactory.make("uridecodebin")
+    src.set_property("uri", Gst.filename_to_uri(path))
+    pipeline.add(src)
+
+    def on_video(sink):
+        sample = sink.emit("pull-sample")
+        buf = sample.get_buffer()
+        s = sample.get_caps().get_structure(0)
+        w, h = s.get_value("width"), s.get_value("height")
+        ok, info = buf.map(Gst.MapFlags.READ)
+        rows = np.frombuffer(info.data, np.uint8)[:w * h * 4]
+        frames.append(rows.reshape(h, w, 4)[:, :, :3].copy())
+        buf.unmap(info)
+        stamps.append(buf.pts)
+        return Gst.FlowReturn.OK
+
+    def on_audio(sink):
+        buf = sink.emit("pull-sample").get_buffer()
+        audio[0] += buf.duration / Gst.SECOND
+        return Gst.FlowReturn.OK
+
+    def on_pad(_src, pad):
+        kind = pad.get_current_caps().get_structure(0).get_name()
+        if kind.startswith("video/"):
+            chain = "videoconvert ! video/x-raw,format=RGBx"
+            callback = on_video
+        elif kind.startswith("audio/"):
+            chain = "audioconvert"
+            callback = on_audio
+        else:
+            return
+        bin_ = Gst.parse_bin_from_description(
+            chain + " ! appsink name=sink sync=false emit-signals=true", True)
+        bin_.get_by_name("sink").connect("new-sample", callback)
+        pipeline.add(bin_)
+        bin_.sync_state_with_parent()
+        pad.link(bin_.get_static_pad("sink"))
+
+    src.connect("pad-added", on_pad)
+    pipeline.set_state(Gst.State.PLAYING)
+    msg = pipeline.get_bus().timed_pop_filtered(
+        60 * Gst.SECOND, Gst.MessageType.ERROR | Gst.MessageType.EOS)
+    pipeline.set_state(Gst.State.NULL)
+    if msg is None or msg.type != Gst.MessageType.EOS:
+        fail(f"{path} does not decode: "
+             f"{msg.parse_error()[0].message if msg else 'timeout'}")
+    return frames, stamps, audio[0]
+
+
+def mean(frame, x0, y0, x1, y1):
+    return frame[y0:y1, x0:x1].reshape(-1, 3).mean(axis=0)
+
+
+def close(got, want, tolerance=TOLERANCE):
+    return bool(np.all(np.abs(np.asarray(got) - np.asarray(want))
+                       <= tolerance))
+
+
+def describe(got):
+    return "(" + ", ".join(f"{v:.0f}" for v in got) + ")"
+
+
+def check_mark_one(frame, what, opacity=1.0):
+    """Watermark one at the top-left: red then blue, background after."""
+    d = mean(frame, frame.shape[1] - 40, frame.shape[0] - 24,
+             frame.shape[1] - 8, frame.shape[0] - 8)
+    red = mean(frame, 4, 4, 20, 28)
+    blue = mean(frame, 28, 4, 44, 28)
+    right = mean(frame, 52, 4, 70, 28)
+    below = mean(frame, 4, 36, 44, 48)
+    check(close(red, blend(RED, 255, d, opacity)),
+          f"{what}: red half {describe(red)} ~ "
+          f"{describe(blend(RED, 255, d, opacity))}")
+    check(close(blue, blend(BLUE, 128, d, opacity)),
+          f"{what}: blue half {describe(blue)} ~ "
+          f"{describe(blend(BLUE, 128, d, opacity))}")
+    check(close(right, d) and close(below, d),
+          f"{what}: background {describe(d)} right of and below it")
+
+
+def check_unmarked(frame, what):
+    d = mean(frame, frame.shape[1] - 40, frame.shape[0] - 24,
+             frame.shape[1] - 8, frame.shape[0] - 8)
+    corner = mean(frame, 4, 4, 44, 28)
+    check(close(corner, d), f"{what}: no watermark {describe(corner)}")
+
+
+def check_mark_two(frame, what):
+    d = mean(frame, frame.shape[1] - 40, frame.shape[0] - 24,
+             frame.shape[1] - 8, frame.shape[0] - 8)
+    green = mean(frame, 4, 4, 36, 16)
+    below = mean(frame, 4, 24, 36, 30)
+    check(close(green, GREEN) and close(below, d),
+          f"{what}: second watermark {describe(green)}, ends at y=20")
+
+
+def script(name):
+    return os.path.join(PIPELINES, name)
+
+
+def check_usage(name):
+    proc = subprocess.run([script(name)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    check(proc.returncode == 2 and "usage:" in proc.stderr,
+          f"{name} with no arguments prints its usage and exits with 2")
+
+
+def case_still(tmp):
+    check_usage("still.sh")
+    one, _ = write_watermarks(tmp)
+    jpg = os.path.join(tmp, "in photo.jpg")   # a space, as users have
+    png = os.path.join(tmp, "tall.png")
+    launch(f"videotestsrc num-buffers=1 {SOLID} ! "
+           f"video/x-raw,width=1280,height=960 ! jpegenc quality=95 ! "
+           f"filesink 'location={jpg}'")
+    launch(f"videotestsrc num-buffers=1 {SOLID} ! "
+           f"video/x-raw,width=800,height=1200 ! videoconvert ! pngenc ! "
+           f"filesink location={png}")
+
+    for src, args, size in [(jpg, ["480", "90"], (640, 480)),
+                            (png, ["300"], (200, 300)),
+                            (png, ["300", "30", "0.5"], (200, 300))]:
+        out = os.path.join(tmp, "out.jpg")
+        run([script("still.sh"), src, out, one] + args)
+        with open(out, "rb") as f:
+            check(f.read(3) == b"\xff\xd8\xff", "the output is a JPEG")
+        frames, _, _ = decode(out)
+        check(len(frames) == 1, "one picture")
+        h, w = frames[0].shape[:2]
+        check((w, h) == size, f"scaled to {w}x{h}")
+        opacity = float(args[2]) if len(args) > 2 else 1.0
+        check_mark_one(frames[0], os.path.basename(src), opacity)
+
+
+def case_sequence(tmp):
+    check_usage("sequence.sh")
+    one, _ = write_watermarks(tmp)
+    os.mkdir(os.path.join(tmp, "in"))
+    os.mkdir(os.path.join(tmp, "out"))
+    sizes = [(320, 240), (200, 300), (320, 240), (640, 360), (100, 100)]
+    for i, (w, h) in enumerate(sizes):
+        launch(f"videotestsrc num-buffers=1 {SOLID} ! "
+               f"video/x-raw,width={w},height={h} ! jpegenc quality=95 ! "
+               f"filesink location={tmp}/in/frame-{i:05d}.jpg")
+
+    for ext in ("jpg", "png"):
+        pattern = os.path.join(tmp, "out", f"wm-%05d.{ext}")
+        run([script("sequence.sh"), os.path.join(tmp, "in/frame-%05d.jpg"),
+             pattern, one])
+        outs = sorted(f for f in os.listdir(os.path.join(tmp, "out"))
+                      if f.endswith(ext))
+        check(outs == [f"wm-{i:05d}.{ext}" for i in range(len(sizes))],
+              f"one .{ext} per input picture, numbered alike")
+        for i, (w, h) in enumerate(sizes):
+            frames, _, _ = decode(pattern % i)
+            check(frames[0].shape[:2] == (h, w), f"picture {i} is {w}x{h}")
+            if w >= 80 and h >= 64:
+                check_mark_one(frames[0], f"picture {i}")
+            else:
+                # Cropped to the frame, still at the top-left.
+                red = mean(frames[0], 4, 4, 20, 28)
+                check(close(red, RED), f"picture {i}: red half, cropped")
+
+    # START: begin further on, and keep the numbers.
+    run([script("sequence.sh"), os.path.join(tmp, "in/frame-%05d.jpg"),
+         os.path.join(tmp, "out", "start-%05d.jpg"), one, "3"])
+    outs = sorted(f for f in os.listdir(os.path.join(tmp, "out"))
+                  if f.startswith("start-"))
+    check(outs == ["start-00003.jpg", "start-00004.jpg"],
+          "START=3 writes pictures 3 and 4")
+
+
+def make_video(tmp, name, audio):
+    path = os.path.join(tmp, name)
+    desc = (f"videotestsrc num-buffers=30 {SOLID} ! "
+            f"video/x-raw,width=320,height=240,framerate=30/1 ! "
+            f"jpegenc quality=95 ! matroskamux name=m ! "
+            f"filesink location={path}")
+    if audio:
+        desc += (" audiotestsrc num-buffers=43 samplesperbuffer=1024 ! "
+                 "audio/x-raw,rate=44100 ! audioconvert ! vorbisenc ! m.")
+    launch(desc)
+    return path
+
+
+def case_video(tmp):
+    check_usage("video.sh")
+    one, _ = write_watermarks(tmp)
+    for audio in (True, False):
+        src = make_video(tmp, f"in-{audio}.mkv", audio)
+        out = os.path.join(tmp, f"out-{audio}.mkv")
+        run([script("video.sh"), src, out, one])
+        frames, stamps, seconds = decode(out)
+        check(len(frames) == 30, f"30 frames out of 30 ({len(frames)})")
+        check(stamps == sorted(set(stamps)), "no frame twice, in order")
+        check(frames[0].shape[:2] == (240, 320), "320x240")
+        if audio:
+            check(abs(seconds - 1.0) < 0.1, f"the audio kept ({seconds} s)")
+        else:
+            check(seconds == 0, "no audio in, none out")
+        for i in (0, 15, 29):
+            check_mark_one(frames[i], f"frame {i}")
+
+    out = os.path.join(tmp, "half.mkv")
+    run([script("video.sh"), src, out, one, "0.5"])
+    frames, _, _ = decode(out)
+    check_mark_one(frames[10], "OPACITY 0.5", 0.5)
+
+
+LIVE_ENV = dict(os.environ, NPW_SOURCE=f"videotestsrc is-live=true {SOLID}",
+                NPW_CAPS="video/x-raw,width=320,height=240,framerate=30/1")
+
+
+def case_live(tmp):
+    check_usage("live.sh")
+    one, _ = write_watermarks(tmp)
+    os.mkdir(os.path.join(tmp, "shown"))
+    # Lossless frames to look at (jpegenc would store a limited-range
+    # source as if it were full range).
+    env = dict(LIVE_ENV, NPW_SINK=f"pngenc ! multifilesink "
+                                  f"location={tmp}/shown/%03d.png")
+    run([script("live.sh"), one, "12"], env=env)
+    shown = sorted(os.listdir(os.path.join(tmp, "shown")))
+    check(len(shown) == 12, f"12 frames shown ({len(shown)})")
+    for name in (shown[0], shown[-1]):
+        frames, _, _ = decode(os.path.join(tmp, "shown", name))
+        check(frames[0].shape[:2] == (240, 320), "320x240")
+        check_mark_one(frames[0], f"shown frame {name}")
+
+    # The display sink by default; fakesink stands in for a screen.
+    env = dict(os.environ, NPW_SINK="fakesink sync=true")
+    run([script("live.sh"), one, "5"], env=env)
+
+
+def case_live_record(tmp):
+    check_usage("live-record.sh")
+    one, _ = write_watermarks(tmp)
+    out = os.path.join(tmp, "live.mkv")
+    env = LIVE_ENV
+    run([script("live-record.sh"), one, out, "45"], env=env)
+    frames, stamps, _ = decode(out)
+    check(len(frames) == 45, f"45 frames recorded ({len(frames)})")
+    check(stamps == sorted(set(stamps)), "no frame twice, in order")
+    check(frames[0].shape[:2] == (240, 320), "320x240")
+    for i in (0, 44):
+        check_mark_one(frames[i], f"frame {i}")
+
+
+def case_c_example(tmp, program):
+    one, two = write_watermarks(tmp)
+    out = os.path.join(tmp, "fade.mkv")
+    proc = run([program, one, two, out])
+    found = re.search(r"in use from (\d+):(\d+):(\d+)\.(\d+)", proc.stdout)
+    check(found is not None, "the program reports when the swap took effect")
+    h, m, s, ns = (int(v) for v in found.groups())
+    swap = ((h * 60 + m) * 60 + s) * Gst.SECOND + ns
+
+    frames, stamps, _ = decode(out)
+    check(len(frames) == 60, f"60 frames ({len(frames)})")
+    check(stamps == sorted(set(stamps)), "no frame twice, in order")
+    # The fade: opacity = timestamp / 1 s, so frame 0 shows nothing and
+    # a frame a third of the way shows the watermark at a third.
+    check_unmarked(frames[0], "frame 0 (opacity 0)")
+    k = next(i for i, t in enumerate(stamps) if t >= Gst.SECOND // 3)
+    check_mark_one(frames[k], f"frame {k} (fading)",
+                   stamps[k] / Gst.SECOND)
+    # Matroska keeps milliseconds: the first new frame is the one within
+    # 1 ms of the reported timestamp.
+    first = next(i for i, t in enumerate(stamps) if t > swap - Gst.MSECOND)
+    check(abs(stamps[first] - swap) < Gst.MSECOND,
+          f"frame {first} is the one reported")
+    check_mark_one(frames[first - 1], f"frame {first - 1}, before the swap",
+                   min(1.0, stamps[first - 1] / Gst.SECOND))
+    check_mark_two(frames[first], f"frame {first}, the first after it")
+    check_mark_two(frames[-1], "the last frame")
+
+    # A bad second file: a warning, the first stays, exit status 1.
+    proc = run([program, one, os.path.join(tmp, "missing.npy")], expect=1)
+    check("missing.npy" in proc.stderr, "the warning names the bad file")
+
+
+def case_python_example(tmp):
+    program = os.path.join(PIPELINES, "examples", "watermark-video.py")
+    one, _ = write_watermarks(tmp)
+    src = make_video(tmp, "in.mkv", True)
+    out = os.path.join(tmp, "out.mkv")
+    run([sys.executable, program, src, out, one, "--opacity", "0.5"])
+    frames, stamps, seconds = decode(out)
+    check(len(frames) == 30, f"30 frames ({len(frames)})")
+    check(abs(seconds - 1.0) < 0.1, f"the audio kept ({seconds} s)")
+    check_mark_one(frames[5], "frame 5", 0.5)
+
+    # Errors come back from the bus, named, with status 1.
+    proc = run([sys.executable, program, src, out,
+                os.path.join(tmp, "missing.npy")], expect=1)
+    check("watermark-video:" in proc.stderr and "missing.npy" in
+          proc.stderr, "a missing watermark is reported, naming it")
+    proc = run([sys.executable, program, one, out, one], expect=1)
+    check("watermark-video:" in proc.stderr,
+          "a file that is not a video is reported")
+
+
+def main():
+    Gst.init(None)
+    case = sys.argv[1].replace("-", "_")
+    with tempfile.TemporaryDirectory(prefix="test-pipelines-") as tmp:
+        globals()["case_" + case](tmp, *sys.argv[2:])
+    print(f"PASS: {sys.argv[1]}")
+
+
+if __name__ == "__main__":
+    main()
