@@ -218,7 +218,8 @@ assert_frame (GstBuffer * buf, const Mark * mark, gdouble opacity, gint x,
 static GstHarness *
 new_harness (const Mark * mark, GstBus ** bus)
 {
-  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstElement *element =
+      gst_object_ref_sink (gst_element_factory_make ("npywatermark", NULL));
   GstHarness *h;
 
   /* Set before the harness starts the element: read in start (). */
@@ -232,6 +233,16 @@ new_harness (const Mark * mark, GstBus ** bus)
   gst_element_set_bus (h->element, *bus);
   gst_harness_set_src_caps_str (h, CAPS_STR);
   return h;
+}
+
+/* The element holds its bus and queued messages hold the element: break
+ * the cycle before the harness takes it down. */
+static void
+teardown (GstHarness * h, GstBus * bus)
+{
+  gst_element_set_bus (h->element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_harness_teardown (h);
 }
 
 /* Pushes frame @index and pulls it back: exactly one buffer out, the
@@ -341,7 +352,7 @@ test_fade (void)
 
   g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
   gst_object_unref (cs);
-  gst_harness_teardown (h);
+  teardown (h, bus);
 }
 
 /* A slide: offset-x bound absolutely (control values are pixels) moves
@@ -373,7 +384,7 @@ test_slide (void)
   }
 
   gst_object_unref (cs);
-  gst_harness_teardown (h);
+  teardown (h, bus);
 }
 
 /* A new location while frames flow: frames show the old watermark until
@@ -421,7 +432,7 @@ test_swap (void)
   /* One switch, one message, nothing else. */
   g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
   g_assert_cmpuint (gst_harness_buffers_received (h), ==, index);
-  gst_harness_teardown (h);
+  teardown (h, bus);
 }
 
 /* A new location that cannot be used: one warning naming the file, the
@@ -478,7 +489,7 @@ check_bad_swap (const gchar * bad_path)
     gst_buffer_unref (out);
   }
 
-  gst_harness_teardown (h);
+  teardown (h, bus);
 }
 
 static void
@@ -548,7 +559,7 @@ check_remove (const gchar * empty)
   gst_buffer_unref (out);
 
   g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
-  gst_harness_teardown (h);
+  teardown (h, bus);
 }
 
 static void
@@ -725,7 +736,7 @@ test_stress (void)
 
   for (i = 0; i < 3; i++)
     g_free (stress.locations[i]);
-  gst_harness_teardown (h);
+  teardown (h, bus);
 }
 
 /* The same in a real pipeline: a live videotestsrc, a swap from the
