@@ -1,0 +1,89 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+/* libFuzzer target for the .npy reader: the input is the file.
+ *
+ * Besides what ASan and UBSan catch, it checks the reader's contract:
+ * exactly one of image and error, an NPY_ERROR with a UTF-8 message, a
+ * size within the limit, and that a lower limit refuses exactly the
+ * images larger than it and changes nothing else.
+ *
+ * The same file is linked into tests/regress/ with a plain main () that
+ * replays tests/npy-regressions/npy/, so every input the fuzzer ever
+ * found is run by the ordinary test suite. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <glib.h>
+
+#include "npy.h"
+#include "fuzz.h"
+
+/* A lower limit, small enough that the corpus meets it. */
+#define SMALL_MAX_SIDE 4
+
+static void
+check_result (NpyImage * image, GError * error, guint max_side)
+{
+  if (image == NULL) {
+    FUZZ_CHECK (error != NULL);
+    FUZZ_CHECK (error->domain == NPY_ERROR);
+    FUZZ_CHECK (error->code >= NPY_ERROR_BAD_MAGIC
+        && error->code <= NPY_ERROR_FAILED);
+    /* Messages quote header bytes: they must still be printable. */
+    FUZZ_CHECK (g_utf8_validate (error->message, -1, NULL));
+    return;
+  }
+  FUZZ_CHECK (error == NULL);
+  FUZZ_CHECK (image->width >= 1 && image->width <= max_side);
+  FUZZ_CHECK (image->height >= 1 && image->height <= max_side);
+  FUZZ_CHECK (image->rgba != NULL);
+}
+
+int
+LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
+{
+  GError *error = NULL, *small_error = NULL;
+  NpyImage *image, *small;
+  gsize bytes;
+
+  image = npy_image_new_from_data (data, size, 0, &error);
+  check_result (image, error, NPY_DEFAULT_MAX_SIDE);
+
+  small = npy_image_new_from_data (data, size, SMALL_MAX_SIDE, &small_error);
+  check_result (small, small_error, SMALL_MAX_SIDE);
+
+  if (image == NULL) {
+    /* A limit never makes a bad file good. */
+    FUZZ_CHECK (small == NULL);
+  } else if (image->width > SMALL_MAX_SIDE || image->height > SMALL_MAX_SIDE) {
+    FUZZ_CHECK (small == NULL);
+    FUZZ_CHECK (g_error_matches (small_error, NPY_ERROR, NPY_ERROR_TOO_LARGE));
+  } else {
+    FUZZ_CHECK (small != NULL);
+    FUZZ_CHECK (small->width == image->width);
+    FUZZ_CHECK (small->height == image->height);
+    bytes = (gsize) image->width * image->height * 4;
+    FUZZ_CHECK (memcmp (small->rgba, image->rgba, bytes) == 0);
+  }
+
+  npy_image_free (image);
+  npy_image_free (small);
+  g_clear_error (&error);
+  g_clear_error (&small_error);
+  return 0;
+}

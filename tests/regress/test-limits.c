@@ -1,0 +1,388 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+/* Limits: a .npy claiming a huge shape is refused before anything is
+ * allocated, the element's max-size property lowers the limit, and
+ * frames of every size from 1x1 up are blended without a byte written
+ * outside the watermark (frame-check.c), in every format.
+ *
+ * "Before anything is allocated" is proved by running the reader with
+ * little memory: in a subprocess whose address space is capped
+ * (RLIMIT_AS) a few tens of MB above what it already uses, or, under
+ * AddressSanitizer, whose shadow memory needs the address space, with
+ * ASan's own cap on any single allocation.  A reader that allocated for
+ * the claimed shape first would abort there. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <sys/resource.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#include "npy.h"
+#include "gstnpywatermark.h"
+#include "frame-check.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* Memory the reader may use above what the process already has. */
+#define HEADROOM_MB 64
+
+#ifdef UNDER_ASAN
+/* Any single allocation above this is an error report and an abort;
+ * ASAN_OPTIONS in the environment still override it. */
+const char *__asan_default_options (void);
+const char *
+__asan_default_options (void)
+{
+  return "max_allocation_size_mb=64:allocator_may_return_null=0";
+}
+#endif
+
+static gchar *tmp_dir;
+
+/* A .npy 1.0 file: the header dict padded to a multiple of 64 bytes,
+ * then @data_len bytes of data (0, 1, 2, ...). */
+static GBytes *
+make_npy (const gchar * descr, const gchar * shape, gsize data_len)
+{
+  GByteArray *a = g_byte_array_new ();
+  g_autofree gchar *dict = g_strdup_printf ("{'descr': '%s', "
+      "'fortran_order': False, 'shape': %s, }", descr, shape);
+  gsize len = strlen (dict), total = (10 + len + 1 + 63) / 64 * 64;
+  guint16 hlen = (guint16) (total - 10);
+  gsize i;
+
+  g_byte_array_append (a, (const guint8 *) "\x93NUMPY\x01\x00", 8);
+  g_byte_array_append (a, (const guint8 *) &hlen, 2);   /* little-endian host */
+  g_byte_array_append (a, (const guint8 *) dict, len);
+  while (a->len < total - 1)
+    g_byte_array_append (a, (const guint8 *) " ", 1);
+  g_byte_array_append (a, (const guint8 *) "\n", 1);
+  for (i = 0; i < data_len; i++) {
+    guint8 b = (guint8) i;
+    g_byte_array_append (a, &b, 1);
+  }
+  return g_byte_array_free_to_bytes (a);
+}
+
+/* Caps what this process may allocate: its address space at the current
+ * size plus HEADROOM_MB (RLIMIT_AS), or under ASan, whose shadow memory
+ * needs the address space, the per-allocation cap of
+ * __asan_default_options ().  FALSE under valgrind, which has its own
+ * allocator: the checks then run unproved. */
+static gboolean
+cap_memory (void)
+{
+#ifdef UNDER_ASAN
+  return TRUE;
+#else
+  g_autofree gchar *status = NULL;
+  const gchar *line;
+  guint64 vm_kb;
+  struct rlimit rl;
+
+  if (RUNNING_ON_VALGRIND)
+    return FALSE;
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL,
+          NULL));
+  line = strstr (status, "\nVmSize:");
+  g_assert_nonnull (line);
+  vm_kb = g_ascii_strtoull (line + strlen ("\nVmSize:"), NULL, 10);
+  g_assert_cmpuint (vm_kb, >, 0);
+  rl.rlim_cur = rl.rlim_max = (vm_kb + HEADROOM_MB * 1024) * 1024;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &rl), ==, 0);
+  return TRUE;
+#endif
+}
+
+typedef struct
+{
+  const gchar *descr;
+  const gchar *shape;
+  gsize data_len;
+  guint max_side;
+  NpyError code;
+} HugeCase;
+
+static const HugeCase huge_cases[] = {
+  /* 4 GiB of uint8 claimed, 16 bytes present */
+  {"|u1", "(32768, 32768, 4)", 16, 0, NPY_ERROR_TRUNCATED_DATA},
+  /* 32 GiB of float64 */
+  {"<f8", "(32768, 32768, 4)", 64, 0, NPY_ERROR_TRUNCATED_DATA},
+  /* within the default limit on each side, 2^30 pixels */
+  {"|u1", "(32768, 32768)", 1, 0, NPY_ERROR_TRUNCATED_DATA},
+  /* over the default limit */
+  {"|u1", "(32769, 1, 4)", 16, 0, NPY_ERROR_TOO_LARGE},
+  {"|u1", "(1, 4294967296, 4)", 16, 0, NPY_ERROR_TOO_LARGE},
+  /* more elements than memory can address */
+  {"<u8", "(4294967296, 4294967296, 4)", 16, 0, NPY_ERROR_BAD_SHAPE},
+  {"|u1", "(18446744073709551615, 18446744073709551615, 4)", 16, 0,
+      NPY_ERROR_BAD_SHAPE},
+  /* a lowered limit refuses what the default would have read */
+  {"|u1", "(9, 9, 4)", 9 * 9 * 4, 8, NPY_ERROR_TOO_LARGE},
+  {"|u1", "(1, 9)", 9, 8, NPY_ERROR_TOO_LARGE},
+};
+
+static void
+run_huge_cases (void)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (huge_cases); i++) {
+    const HugeCase *c = &huge_cases[i];
+    g_autoptr (GBytes) bytes = make_npy (c->descr, c->shape, c->data_len);
+    g_autoptr (GError) error = NULL;
+    gsize size;
+    const guint8 *data = g_bytes_get_data (bytes, &size);
+    NpyImage *image;
+
+    image = npy_image_new_from_data (data, size, c->max_side, &error);
+    g_assert_null (image);
+    g_assert_error (error, NPY_ERROR, (gint) c->code);
+  }
+}
+
+static void
+test_huge_shape (void)
+{
+  if (g_test_subprocess ()) {
+    cap_memory ();
+    run_huge_cases ();
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+/* The cap itself works: the same subprocess asking for the memory a
+ * reader that trusted the shape would is stopped.  Without this the test
+ * above could not fail. */
+static void
+test_huge_shape_cap_works (void)
+{
+  if (RUNNING_ON_VALGRIND) {
+    g_test_skip ("no memory cap under valgrind");
+    return;
+  }
+  if (g_test_subprocess ()) {
+    guint8 *p;
+
+    g_assert_true (cap_memory ());
+    p = g_malloc ((gsize) 32768 * 32768 * 4);
+    memset (p, 1, 4096);
+    g_free (p);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+}
+
+/* Starts an element reading @path with max-size @max_size; returns the
+ * error it posted, or NULL if it started. */
+static GError *
+element_start (const gchar * path, guint max_size, gchar ** debug)
+{
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstStateChangeReturn ret;
+  GstMessage *msg;
+  GError *error = NULL;
+
+  g_assert_nonnull (element);
+  gst_element_set_bus (element, bus);
+  g_object_set (element, "location", path, "max-size", max_size, NULL);
+  /* start () reads the file on the way to PAUSED */
+  ret = gst_element_set_state (element, GST_STATE_PAUSED);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  if (msg) {
+    g_assert_cmpint (ret, ==, GST_STATE_CHANGE_FAILURE);
+    gst_message_parse_error (msg, &error, debug);
+    gst_message_unref (msg);
+  } else {
+    g_assert_cmpint (ret, !=, GST_STATE_CHANGE_FAILURE);
+  }
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_element_set_bus (element, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (element);
+  return error;
+}
+
+/* max-size lowers the limit: a 40x30 file is refused at 39, with a
+ * message naming the size and the limit, and read at 40. */
+static void
+test_element_max_size (void)
+{
+  g_autoptr (GBytes) bytes = make_npy ("|u1", "(30, 40, 4)", 30 * 40 * 4);
+  g_autofree gchar *path = g_build_filename (tmp_dir, "40x30.npy", NULL);
+  g_autofree gchar *debug = NULL;
+  GError *error;
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
+          g_bytes_get_size (bytes), NULL));
+
+  error = element_start (path, 39, &debug);
+  g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (debug);
+  g_assert_nonnull (strstr (debug, "40x30"));
+  g_assert_nonnull (strstr (debug, "limit is 39"));
+  g_clear_error (&error);
+
+  error = element_start (path, 40, NULL);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+}
+
+/* The element refuses a file claiming (32768, 32768, 4) quickly and
+ * within the memory cap: the shape alone decides. */
+static void
+test_element_huge_shape (void)
+{
+  if (g_test_subprocess ()) {
+    g_autoptr (GBytes) bytes = make_npy ("|u1", "(32768, 32768, 4)", 16);
+    g_autofree gchar *path = g_build_filename (tmp_dir, "huge.npy", NULL);
+    g_autofree gchar *debug = NULL;
+    GError *error;
+
+    g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes,
+                NULL), g_bytes_get_size (bytes), NULL));
+    cap_memory ();
+    error = element_start (path, 32768, &debug);
+    g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ);
+    g_assert_nonnull (strstr (debug, "truncated"));
+    g_error_free (error);
+    g_unlink (path);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+/* Sides of the frames tried: every size from 1x1 to MAX_SIDE x MAX_SIDE.
+ * Under valgrind (50 times slower) every third width only. */
+#define MAX_SIDE 40
+
+static void
+test_frame_sizes (gconstpointer data)
+{
+  GstVideoFormat format = GPOINTER_TO_INT (data);
+  GRand *rand = g_rand_new_with_seed (format);
+  NpyImage images[2];
+  guint i, n, w, h, w_step = RUNNING_ON_VALGRIND ? 3 : 1;
+
+  /* A small image, and one larger than most frames; random colour and
+   * alpha, with fully transparent and fully opaque pixels. */
+  images[0].width = 5;
+  images[0].height = 3;
+  images[1].width = 23;
+  images[1].height = 45;
+  for (i = 0; i < 2; i++) {
+    n = images[i].width * images[i].height * 4;
+    images[i].rgba = g_malloc (n);
+    for (w = 0; w < n; w++)
+      images[i].rgba[w] = g_rand_int_range (rand, 0, 4) == 0 ?
+          (g_rand_boolean (rand) ? 0 : 255) : g_rand_int_range (rand, 0, 256);
+  }
+
+  for (h = 1; h <= MAX_SIDE; h++) {
+    for (w = 1; w <= MAX_SIDE; w += w_step) {
+      GstVideoInfo info;
+
+      gst_video_info_init (&info);
+      g_assert_true (gst_video_info_set_format (&info, format, w, h));
+      for (i = 0; i < 2; i++) {
+        const NpyImage *image = &images[i];
+        NpwOverlay *overlay = npw_overlay_new (image, &info);
+        guint k;
+
+        g_assert_nonnull (overlay);
+        /* Offsets from fully off the left/top to fully off the
+         * right/bottom, and a random opacity (sometimes 0 or 255). */
+        for (k = 0; k < 3; k++) {
+          gint x = g_rand_int_range (rand, -(gint) image->width - 1,
+              (gint) w + 2);
+          gint y = g_rand_int_range (rand, -(gint) image->height - 1,
+              (gint) h + 2);
+          guint op = k == 0 ? 255 : g_rand_int_range (rand, 0, 256);
+
+          frame_check_blend_overlay (&info, image, overlay, x, y, op,
+              g_rand_int (rand) | 1);
+        }
+        npw_overlay_free (overlay);
+      }
+    }
+  }
+
+  g_free (images[0].rgba);
+  g_free (images[1].rgba);
+  g_rand_free (rand);
+}
+
+static const GstVideoFormat formats[] = {
+  GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA, GST_VIDEO_FORMAT_ARGB,
+  GST_VIDEO_FORMAT_ABGR, GST_VIDEO_FORMAT_RGBx, GST_VIDEO_FORMAT_BGRx,
+  GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_xBGR, GST_VIDEO_FORMAT_RGB,
+  GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_AYUV, GST_VIDEO_FORMAT_I420,
+  GST_VIDEO_FORMAT_YV12, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_NV21,
+  GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444, GST_VIDEO_FORMAT_YUY2,
+  GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_GRAY8,
+};
+
+int
+main (int argc, char **argv)
+{
+  guint i;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  gst_init (&argc, &argv);
+  GST_ELEMENT_REGISTER (npywatermark, NULL);
+
+  tmp_dir = g_dir_make_tmp ("npw-limits-XXXXXX", NULL);
+  g_assert_nonnull (tmp_dir);
+
+  g_test_add_func ("/limits/huge-shape/reader", test_huge_shape);
+  g_test_add_func ("/limits/huge-shape/cap-works", test_huge_shape_cap_works);
+  g_test_add_func ("/limits/huge-shape/element", test_element_huge_shape);
+  g_test_add_func ("/limits/max-size/element", test_element_max_size);
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    g_autofree gchar *name = g_strdup_printf ("/limits/frame-sizes/%s",
+        gst_video_format_to_string (formats[i]));
+    g_test_add_data_func (name, GINT_TO_POINTER (formats[i]), test_frame_sizes);
+  }
+
+  ret = g_test_run ();
+  g_rmdir (tmp_dir);
+  g_free (tmp_dir);
+  return ret;
+}
