@@ -252,8 +252,9 @@ print_summary (const Run * run, gdouble elapsed, const gchar * output_folder)
     g_print ("Failed:\n");
     for (i = 0; i < run->pictures->len; i++)
       if (run->results[i] == RESULT_FAILED)
-        g_print ("  %s: %s\n", ((NpwPicture *) run->pictures->pdata[i])->
-            input_path, run->reasons[i]);
+        g_print ("  %s: %s\n",
+            ((NpwPicture *) run->pictures->pdata[i])->input_path,
+            run->reasons[i]);
   }
 }
 
@@ -311,7 +312,7 @@ main (int argc, char **argv)
         "Process only the K-th of N interleaved slices of the sorted "
           "list (1 <= K <= N)", "K/N"},
     {"quiet", 0, 0, G_OPTION_ARG_NONE, &quiet,
-        "Only warnings and errors on the console (the log file gets all)",
+          "Only warnings and errors on the console (the log file gets all)",
         NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version,
         "Print the version and exit", NULL},

@@ -153,8 +153,7 @@ file_double (const FileValues * fv, Key key, gdouble max, gdouble * out,
     GError ** error)
 {
   const yaml_node_t *node = fv->value[key];
-  g_autofree gchar *expected =
-      g_strdup_printf ("a number from 0 to %g", max);
+  g_autofree gchar *expected = g_strdup_printf ("a number from 0 to %g", max);
   gdouble v;
 
   if (node->type != YAML_SCALAR_NODE || !parse_number (scalar_text (node),
