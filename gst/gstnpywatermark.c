@@ -70,7 +70,7 @@
 #endif
 
 #include <math.h>
-#include <glib/gstdio.h>
+#include <gio/gio.h>
 
 #include "gstnpywatermark.h"
 
@@ -146,8 +146,10 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
           "Path of the .npy watermark (HxWx4 RGBA, HxWx3, HxWx2, HxW). "
-          "While PLAYING the new file is read in the background and used "
-          "from the next frame on; NULL or \"\" removes the watermark",
+          "A missing or bad file is an error at start; while PLAYING a new "
+          "location (or the same one, to reread it) is read in the "
+          "background and used from the next frame on, and a bad file only "
+          "posts a warning. NULL or \"\" removes the watermark",
           DEFAULT_LOCATION,
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
           G_PARAM_STATIC_STRINGS));
@@ -160,14 +162,16 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
   g_object_class_install_property (gobject_class, PROP_OFFSET_X,
       g_param_spec_int ("offset-x", "X offset",
           "Horizontal position of the watermark's left edge, in pixels "
-          "from the frame's left edge (negative clips it)",
+          "from the frame's left edge (negative clips it; animate it with "
+          "an absolute control binding)",
           G_MININT, G_MAXINT, DEFAULT_OFFSET_X,
           G_PARAM_READWRITE | GST_PARAM_CONTROLLABLE |
           GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_OFFSET_Y,
       g_param_spec_int ("offset-y", "Y offset",
           "Vertical position of the watermark's top edge, in pixels "
-          "from the frame's top edge (negative clips it)",
+          "from the frame's top edge (negative clips it; animate it with "
+          "an absolute control binding)",
           G_MININT, G_MAXINT, DEFAULT_OFFSET_Y,
           G_PARAM_READWRITE | GST_PARAM_CONTROLLABLE |
           GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS));
@@ -275,6 +279,8 @@ gst_npy_watermark_load_func (gpointer data, gpointer user_data)
   GError *error = NULL;
   gboolean stale, have_info;
 
+  gst_video_info_init (&info);
+
   GST_OBJECT_LOCK (self);
   stale = job->serial != self->load_serial;
   GST_OBJECT_UNLOCK (self);
@@ -323,12 +329,11 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LOCATION:
-      if (g_strcmp0 (self->location, g_value_get_string (value)) != 0) {
-        g_free (self->location);
-        self->location = g_value_dup_string (value);
-        if (self->started)
-          gst_npy_watermark_reload (self);
-      }
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      /* Even the same path: the file may have been rewritten. */
+      if (self->started)
+        gst_npy_watermark_reload (self);
       break;
     case PROP_OPACITY:
       self->opacity = g_value_get_double (value);
@@ -398,13 +403,35 @@ gst_npy_watermark_prepare (GstNpyWatermark * self)
       GST_VIDEO_INFO_HEIGHT (&filter->in_info));
 }
 
+/* The file's modification time in microseconds and its size, or FALSE
+ * when it cannot be looked at (missing, or no permission). */
+static gboolean
+file_stamp (const gchar * location, gint64 * mtime, goffset * size)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (location);
+  g_autoptr (GFileInfo) info = NULL;
+
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_TIME_MODIFIED ","
+      G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
+      G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  if (info == NULL)
+    return FALSE;
+  *mtime = (gint64) g_file_info_get_attribute_uint64 (info,
+      G_FILE_ATTRIBUTE_TIME_MODIFIED) * G_USEC_PER_SEC +
+      g_file_info_get_attribute_uint32 (info,
+      G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC);
+  *size = g_file_info_get_size (info);
+  return TRUE;
+}
+
 static gboolean
 gst_npy_watermark_start (GstBaseTransform * trans)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
   g_autofree gchar *location = NULL;
   g_autoptr (GError) error = NULL;
-  GStatBuf st;
+  gint64 mtime;
+  goffset size;
   guint max_size;
 
   GST_OBJECT_LOCK (self);
@@ -423,7 +450,8 @@ gst_npy_watermark_start (GstBaseTransform * trans)
     return TRUE;
   }
 
-  if (g_stat (location, &st) != 0) {
+  if (!g_file_test (location, G_FILE_TEST_EXISTS) ||
+      !file_stamp (location, &mtime, &size)) {
     g_clear_pointer (&self->image, npy_image_free);
     goto not_found;
   }
@@ -431,8 +459,7 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   /* A pipeline reused for many pictures (READY between them) reads the
    * file once, not once per picture, unless it changed on disk. */
   if (self->image && g_strcmp0 (self->image_location, location) == 0 &&
-      self->image_mtime == (gint64) st.st_mtime &&
-      self->image_size == (goffset) st.st_size &&
+      self->image_mtime == mtime && self->image_size == size &&
       self->image_max_size == max_size) {
     GST_DEBUG_OBJECT (self, "%s unchanged, not read again", location);
     return TRUE;
@@ -445,8 +472,8 @@ gst_npy_watermark_start (GstBaseTransform * trans)
 
   g_free (self->image_location);
   self->image_location = g_strdup (location);
-  self->image_mtime = st.st_mtime;
-  self->image_size = st.st_size;
+  self->image_mtime = mtime;
+  self->image_size = size;
   self->image_max_size = max_size;
   GST_INFO_OBJECT (self, "loaded %s: %ux%u", location, self->image->width,
       self->image->height);
@@ -548,9 +575,15 @@ gst_npy_watermark_take_load (GstNpyWatermark * self, GstClockTime timestamp)
   GST_OBJECT_UNLOCK (self);
 
   if (error) {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Could not load watermark \"%s\"; keeping the previous one.",
-            location), ("%s", error->message));
+    if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ||
+        !g_file_test (location, G_FILE_TEST_EXISTS))
+      GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+          ("Could not load watermark \"%s\": no such file; keeping the "
+              "previous one.", location), ("%s", error->message));
+    else
+      GST_ELEMENT_WARNING (self, RESOURCE, READ,
+          ("Could not load watermark \"%s\"; keeping the previous one.",
+              location), ("%s", error->message));
     return;
   }
 

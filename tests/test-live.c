@@ -435,10 +435,11 @@ test_swap (void)
   teardown (h, bus);
 }
 
-/* A new location that cannot be used: one warning naming the file, the
- * old watermark stays, and no "loaded" message. */
+/* A new location that cannot be used: one warning naming the file (with
+ * @code: NOT_FOUND for a missing file, READ for a bad one), the old
+ * watermark stays, and no "loaded" message. */
 static void
-check_bad_swap (const gchar * bad_path)
+check_bad_swap (const gchar * bad_path, gint code)
 {
   g_autoptr (GstBus) bus = NULL;
   GstHarness *h = new_harness (&mark_a, &bus);
@@ -461,8 +462,7 @@ check_bad_swap (const gchar * bad_path)
   g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_WARNING);
   gst_message_parse_warning (msg, &error, &debug);
   g_test_message ("warning: %s (%s)", error->message, debug);
-  g_assert_true (g_error_matches (error, GST_RESOURCE_ERROR,
-          GST_RESOURCE_ERROR_READ));
+  g_assert_error (error, GST_RESOURCE_ERROR, code);
   g_assert_nonnull (strstr (error->message, bad_path));
   gst_message_unref (msg);
 
@@ -499,7 +499,7 @@ test_bad_swap_garbage (void)
 
   g_assert_true (g_file_set_contents (path, "this is not a .npy file\n",
           -1, NULL));
-  check_bad_swap (path);
+  check_bad_swap (path, GST_RESOURCE_ERROR_READ);
 }
 
 static void
@@ -507,7 +507,38 @@ test_bad_swap_missing (void)
 {
   g_autofree gchar *path = g_build_filename (tmpdir, "missing.npy", NULL);
 
-  check_bad_swap (path);
+  check_bad_swap (path, GST_RESOURCE_ERROR_NOT_FOUND);
+}
+
+/* The same path set again while frames flow rereads the file: a
+ * watermark rewritten in place is picked up without a new name. */
+static void
+test_same_location_rereads (void)
+{
+  static const Mark first = { "rewritten.npy", 6, 4, {200, 40, 40, 255} };
+  g_autofree gchar *path = mark_path (&first);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h;
+  GstMessage *msg;
+  GstBuffer *out;
+  guint index = 0;
+
+  write_npy (path, first.width, first.height, first.rgba);
+  h = new_harness (&first, &bus);
+  out = push_pull (h, index++);
+  assert_frame (out, &first, 1.0, 0, 0);
+  gst_buffer_unref (out);
+
+  /* rewritten in place with mark_b's size and colour */
+  write_npy (path, mark_b.width, mark_b.height, mark_b.rgba);
+  g_object_set (h->element, "location", path, NULL);
+  out = push_until_switch (h, bus, &index, &first, &msg);
+  g_assert_true (is_loaded_message (msg));
+  assert_frame (out, &mark_b, 1.0, 0, 0);
+  gst_message_unref (msg);
+  gst_buffer_unref (out);
+
+  teardown (h, bus);
 }
 
 /* NULL or "" while frames flow: the watermark goes from the frame the
@@ -818,6 +849,8 @@ main (int argc, char **argv)
   g_test_add_func ("/live/location/swap", test_swap);
   g_test_add_func ("/live/location/bad-swap-garbage", test_bad_swap_garbage);
   g_test_add_func ("/live/location/bad-swap-missing", test_bad_swap_missing);
+  g_test_add_func ("/live/location/same-location-rereads",
+      test_same_location_rereads);
   g_test_add_func ("/live/location/remove-null", test_remove_null);
   g_test_add_func ("/live/location/remove-empty", test_remove_empty);
   g_test_add_func ("/live/location/pipeline-swap", test_pipeline_swap);
