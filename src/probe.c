@@ -270,16 +270,29 @@ gboolean
 npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
     GError ** error)
 {
+  gboolean ok;
+
   memset (info, 0, sizeof (*info));
   info->orientation = 1;
 
-  if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
-    return probe_jpeg (data, size, info, error);
-  if (size >= sizeof (png_signature)
-      && memcmp (data, png_signature, sizeof (png_signature)) == 0)
-    return probe_png (data, size, info, error);
+  if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff) {
+    ok = probe_jpeg (data, size, info, error);
+  } else if (size >= sizeof (png_signature)
+      && memcmp (data, png_signature, sizeof (png_signature)) == 0) {
+    ok = probe_png (data, size, info, error);
+  } else {
+    g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNKNOWN_FORMAT,
+        size == 0 ? "empty file" : "not a JPEG or PNG picture");
+    return FALSE;
+  }
 
-  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNKNOWN_FORMAT,
-      size == 0 ? "empty file" : "not a JPEG or PNG picture");
-  return FALSE;
+  /* PIL's decompression bomb limit: a small file claiming a huge picture
+   * is refused before anything is allocated for it. */
+  if (ok && (guint64) info->width * info->height > NPW_PROBE_MAX_PIXELS) {
+    g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNSUPPORTED,
+        "%ux%u is too large (more than %u pixels)", info->width,
+        info->height, NPW_PROBE_MAX_PIXELS);
+    return FALSE;
+  }
+  return ok;
 }

@@ -60,6 +60,10 @@ typedef struct
   guint orientation;            /* EXIF 1..8; 1 when absent */
 } NpwPictureInfo;
 
+/* Pictures larger than this are refused, as PIL did (twice its
+ * MAX_IMAGE_PIXELS, where it raises DecompressionBombError). */
+#define NPW_PROBE_MAX_PIXELS 178956970u
+
 gboolean npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
     GError ** error);
 

@@ -277,8 +277,17 @@ failed:
       gst_message_parse_error (msg, &gerror, &debug);
       GST_DEBUG ("error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
           gerror->message, debug);
-      g_set_error (error, gerror->domain, gerror->code, "%s (%s)",
-          gerror->message, GST_MESSAGE_SRC_NAME (msg));
+      /* A decoder that gives up without a message of its own leaves only
+       * the source's "Internal data stream error": say what it means. */
+      if (g_error_matches (gerror, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED)
+          && msg->src == GST_OBJECT (chain->src))
+        g_set_error (error, gerror->domain, gerror->code, "%s",
+            debug && strstr (debug, "not-negotiated") ?
+            "unsupported picture layout (no format could be negotiated)" :
+            "corrupt or unsupported picture data (the decoder gave up)");
+      else
+        g_set_error (error, gerror->domain, gerror->code, "%s (%s)",
+            gerror->message, GST_MESSAGE_SRC_NAME (msg));
     }
   }
   if (msg)

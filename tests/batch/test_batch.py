@@ -15,11 +15,13 @@ import re
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import zlib
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -182,7 +184,24 @@ def make_folder_of_everything(folder):
     Image.new("CMYK", (30, 20), (10, 20, 30, 40)).save(
         os.path.join(pics, "cmyk.jpg"))
     open(os.path.join(pics, "empty.png"), "wb").close()
-    bad = ["cmyk.jpg", "empty.png", "text.jpg", "truncated.jpg"]
+    # A PNG whose compressed data is damaged (libpng's CRC check fails).
+    png = bytearray(open(os.path.join(pics, "rgb.png"), "rb").read())
+    at = png.index(b"IDAT") + 20
+    png[at:at + 16] = bytes(16)
+    with open(os.path.join(pics, "corrupt.png"), "wb") as f:
+        f.write(png)
+    # A small file claiming a picture PIL would call a decompression bomb.
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body +
+                struct.pack(">I", zlib.crc32(kind + body)))
+    with open(os.path.join(pics, "bomb.png"), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" +
+                chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2,
+                                           0, 0, 0)) +
+                chunk(b"IDAT", zlib.compress(bytes(1000))) +
+                chunk(b"IEND", b""))
+    bad = ["bomb.png", "cmyk.jpg", "corrupt.png", "empty.png", "text.jpg",
+           "truncated.jpg"]
     return good, bad
 
 
