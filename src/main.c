@@ -275,8 +275,9 @@ main (int argc, char **argv)
   g_autofree gchar *shard = NULL;
   NpwSettingsOverrides overrides = { 0, };
   NpwWorkerSettings worker_settings = { 0, };
-  gdouble opacity = -1.0;
-  gint quality = -1, height = -1, output_quality = -1, jobs = 0;
+  gdouble opacity = NPW_UNSET_DOUBLE;
+  gint quality = NPW_UNSET_INT, height = NPW_UNSET_INT;
+  gint output_quality = NPW_UNSET_INT, jobs = 0;
   gboolean recursive = FALSE, skip_existing = FALSE, quiet = FALSE;
   gboolean version = FALSE;
   guint shard_k = 1, shard_n = 1, failed = 0, i;

@@ -403,9 +403,9 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
   const gchar *file = o->config_file;
   gulong section_line = 1;
 
-  s->opacity = -1.0;
-  s->quality = -1;
-  s->output_height = -1;
+  s->opacity = NPW_UNSET_DOUBLE;
+  s->quality = NPW_UNSET_INT;
+  s->output_height = NPW_UNSET_INT;
   s->output_quality = NPW_DEFAULT_OUTPUT_QUALITY;
   s->auto_orient = TRUE;
 
@@ -433,25 +433,25 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
   }
   if (o->output_folder)
     s->output_folder = g_strdup (o->output_folder);
-  if (o->opacity >= 0.0 || isnan (o->opacity))
+  if (o->opacity != NPW_UNSET_DOUBLE)
     s->opacity = o->opacity;
-  if (o->quality >= 0)
+  if (o->quality != NPW_UNSET_INT)
     s->quality = o->quality;
-  if (o->output_height >= 0)
+  if (o->output_height != NPW_UNSET_INT)
     s->output_height = o->output_height;
-  if (o->output_quality >= 0)
+  if (o->output_quality != NPW_UNSET_INT)
     s->output_quality = o->output_quality;
 
   if (!check_given (s, section_line, s->input_folder != NULL,
           "input_folder", "--input DIR", error) ||
       !check_given (s, section_line, s->npy_path != NULL, "npy_path",
           "--npy FILE", error) ||
-      !check_given (s, section_line, s->opacity >= 0.0 || isnan (s->opacity),
+      !check_given (s, section_line, s->opacity != NPW_UNSET_DOUBLE,
           "opacity", "--opacity PERCENT", error) ||
-      !check_given (s, section_line, s->quality >= 0, "quality",
+      !check_given (s, section_line, s->quality != NPW_UNSET_INT, "quality",
           "--quality Q", error) ||
-      !check_given (s, section_line, s->output_height >= 0, "output_height",
-          "--height PX", error))
+      !check_given (s, section_line, s->output_height != NPW_UNSET_INT,
+          "output_height", "--height PX", error))
     return NULL;
 
   /* The command line's values are checked here, the file's already were. */

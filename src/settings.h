@@ -61,7 +61,11 @@ typedef struct
   gboolean auto_orient;         /* apply EXIF orientation */
 } NpwSettings;
 
-/* What the command line gave; unset values are NULL or negative. */
+/* Values the command line left unset. */
+#define NPW_UNSET_INT G_MININT
+#define NPW_UNSET_DOUBLE (-G_MAXDOUBLE)
+
+/* What the command line gave; unset values are NULL or NPW_UNSET_*. */
 typedef struct
 {
   const gchar *config_file;     /* NULL: ./config.yaml if it exists */

@@ -504,6 +504,12 @@ def group_config(tmp):
     r = run(tmp, "--quality", "0")
     tap.check(r.returncode == 2 and "--quality" in r.stderr,
               "--quality 0: exit 2", r.stderr)
+    r = run(tmp, "--opacity", "-5")
+    tap.check(r.returncode == 2 and "--opacity" in r.stderr,
+              "--opacity -5: exit 2", r.stderr)
+    r = run(tmp, "--height", "-1")
+    tap.check(r.returncode == 2 and "--height" in r.stderr,
+              "--height -1: exit 2", r.stderr)
     r = run(tmp, "--shard", "3/2")
     tap.eq(r.returncode, 2, "--shard 3/2: exit 2")
     r = run(tmp, "--help")
