@@ -107,6 +107,88 @@ set_caps (GstElement * capsfilter, const gchar * description)
   gst_caps_unref (caps);
 }
 
+/* jpegenc hands libjpeg the frame's rows in place ("raw data"), and
+ * libjpeg reads them in whole 8x8 blocks of every MCU: for a width that
+ * is not a multiple of 16 it reads past the last pixel into the stride
+ * padding and the start of the next row.  Those bytes are garbage (they
+ * change from run to run) and, after the DCT, show as blotches in the
+ * right-most column of blocks.  libjpeg's own path (PIL's) replicates the
+ * last pixel instead: so does this probe, on a copy whose rows are long
+ * enough, described by a GstVideoMeta (jpegenc maps frames with it). */
+static GstPadProbeReturn
+pad_rows_for_jpegenc (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstBuffer *in = GST_PAD_PROBE_INFO_BUFFER (info);
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstVideoFrame src, dst;
+  GstVideoInfo vinfo;
+  GstBuffer *out;
+  gsize offsets[GST_VIDEO_MAX_PLANES] = { 0, };
+  gint strides[GST_VIDEO_MAX_PLANES] = { 0, };
+  gsize size = 0;
+  guint p;
+
+  if (caps == NULL || !gst_video_info_from_caps (&vinfo, caps)
+      || GST_VIDEO_INFO_FORMAT (&vinfo) != GST_VIDEO_FORMAT_I420
+      || GST_VIDEO_INFO_WIDTH (&vinfo) % 16 == 0)
+    return GST_PAD_PROBE_OK;
+
+  for (p = 0; p < 3; p++) {
+    /* Whole MCUs (16 luma, 8 chroma samples), plus a spare block. */
+    strides[p] = (GST_ROUND_UP_16 (GST_VIDEO_INFO_WIDTH (&vinfo)) + 16) /
+        (p ? 2 : 1);
+    offsets[p] = size;
+    size += (gsize) strides[p] * GST_VIDEO_INFO_COMP_HEIGHT (&vinfo, p);
+  }
+
+  out = gst_buffer_new_allocate (NULL, size, NULL);
+  gst_buffer_copy_into (out, in, GST_BUFFER_COPY_METADATA, 0, -1);
+  gst_buffer_add_video_meta_full (out, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_FORMAT_I420, GST_VIDEO_INFO_WIDTH (&vinfo),
+      GST_VIDEO_INFO_HEIGHT (&vinfo), 3, offsets, strides);
+
+  if (!gst_video_frame_map (&src, &vinfo, in, GST_MAP_READ)) {
+    gst_buffer_unref (out);
+    return GST_PAD_PROBE_OK;
+  }
+  if (!gst_video_frame_map (&dst, &vinfo, out, GST_MAP_WRITE)) {
+    gst_video_frame_unmap (&src);
+    gst_buffer_unref (out);
+    return GST_PAD_PROBE_OK;
+  }
+
+  for (p = 0; p < 3; p++) {
+    guint w = GST_VIDEO_FRAME_COMP_WIDTH (&src, p);
+    guint h = GST_VIDEO_FRAME_COMP_HEIGHT (&src, p);
+    guint8 *s = GST_VIDEO_FRAME_PLANE_DATA (&src, p);
+    guint8 *d = GST_VIDEO_FRAME_PLANE_DATA (&dst, p);
+    gint ss = GST_VIDEO_FRAME_PLANE_STRIDE (&src, p);
+    gint ds = GST_VIDEO_FRAME_PLANE_STRIDE (&dst, p);
+    guint y;
+
+    for (y = 0; y < h; y++) {
+      memcpy (d + (gsize) y * ds, s + (gsize) y * ss, w);
+      memset (d + (gsize) y * ds + w, s[(gsize) y * ss + w - 1], ds - w);
+    }
+  }
+
+  gst_video_frame_unmap (&dst);
+  gst_video_frame_unmap (&src);
+  gst_buffer_unref (in);
+  GST_PAD_PROBE_INFO_DATA (info) = out;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_jpegenc_probe (GstElement * jpegenc)
+{
+  GstPad *pad = gst_element_get_static_pad (jpegenc, "sink");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, pad_rows_for_jpegenc,
+      NULL, NULL);
+  gst_object_unref (pad);
+}
+
 /*   appsrc ! {jpegdec|pngdec} ! videoscale ! videoconvert ! videoflip !
  *   capsfilter (size) [! jpegenc quality=Q ! jpegdec] ! videoconvert !
  *   capsfilter (blend) ! npywatermark ! videoconvert ! capsfilter (encode) !
@@ -114,7 +196,9 @@ set_caps (GstElement * capsfilter, const gchar * description)
  *
  * The videoconverts are passthrough whenever the formats already agree:
  * a colour JPEG to a JPEG goes decoder, scaler, round trip, watermark and
- * encoder in I420 without a single conversion. */
+ * encoder in I420 without a single conversion.  jpegenc is always given
+ * I420: given RGB it would write an RGB JPEG, not the YCbCr 4:2:0 that
+ * PIL wrote (and jpegdec only decodes those to I420). */
 static Chain *
 chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
 {
@@ -129,13 +213,13 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
 
   description = g_strdup_printf ("appsrc name=src ! %s ! "
       "videoscale method=catrom add-borders=false ! videoconvert ! "
-      "videoflip name=flip ! capsfilter name=size ! %s "
+      "videoflip name=flip ! capsfilter name=size ! %s"
       "videoconvert ! capsfilter name=blend ! "
       "npywatermark name=mark ! videoconvert ! capsfilter name=encode ! "
       "%s ! filesink name=sink sync=false",
       kind & CHAIN_PNG_IN ? "pngdec" : "jpegdec idct-method=islow",
       kind & CHAIN_ROUND_TRIP ? "jpegenc name=lossy ! "
-      "jpegdec idct-method=islow !" : "",
+      "jpegdec idct-method=islow ! " : "",
       kind & CHAIN_PNG_OUT ? "pngenc" : "jpegenc name=final");
 
   pipeline = gst_parse_launch_full (description, NULL,
@@ -168,12 +252,14 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
         "lossy");
 
     g_object_set (lossy, "quality", s->quality, NULL);
+    add_jpegenc_probe (lossy);
   }
   if (!(kind & CHAIN_PNG_OUT)) {
     g_autoptr (GstElement) final = gst_bin_get_by_name (GST_BIN (pipeline),
         "final");
 
     g_object_set (final, "quality", s->output_quality, NULL);
+    add_jpegenc_probe (final);
   }
 
   /* Blend where the pixels already are, except a round-tripped picture
@@ -243,12 +329,13 @@ chain_run (Chain * chain, GMappedFile * file, GError ** error)
 {
   GstBuffer *buffer;
   GstMessage *msg;
-  gboolean ok = FALSE;
+  gboolean ok = FALSE, started = TRUE;
 
   if (gst_element_set_state (chain->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     /* The bus says why, if anything does. */
     msg = gst_bus_pop_filtered (chain->bus, GST_MESSAGE_ERROR);
+    started = FALSE;
     goto failed;
   }
 
@@ -266,7 +353,10 @@ chain_run (Chain * chain, GMappedFile * file, GError ** error)
 
 failed:
   if (!ok) {
-    if (msg == NULL) {
+    if (msg == NULL && !started) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+          "the pipeline could not start");
+    } else if (msg == NULL) {
       g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
           "no result after %u seconds, given up",
           (guint) (PICTURE_TIMEOUT / GST_SECOND));
