@@ -169,6 +169,22 @@ compute_sample (const NpyImage * image, const NpwColour * colour, gint comp,
   gdouble sum_c = 0;
   gint x, y;
 
+  /* Full-rate samples (luma, RGB): one pixel, nothing to average. */
+  if (cw == 1 && ch == 1) {
+    gsize i;
+
+    if (x0 < 0 || y0 < 0 || x0 >= (gint) image->width ||
+        y0 >= (gint) image->height) {
+      *alpha = 0;
+      *val = comp < 0 ? 255 : 0;
+      return;
+    }
+    i = (gsize) y0 *image->width + x0;
+    *alpha = image->rgba[4 * i + 3];
+    *val = comp < 0 ? 255 : round_u8 (colour->comp[comp][i]);
+    return;
+  }
+
   for (y = y0; y < y0 + ch; y++) {
     if (y < 0 || y >= (gint) image->height)
       continue;

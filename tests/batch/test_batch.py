@@ -660,8 +660,24 @@ def group_script(tmp):
                                  "examples", "watermark.npy"), d)
         # The script never applied opacity: 100 makes the runs comparable.
         write_config(d, opacity=100, quality=30, output_height=240)
-    r = subprocess.run([sys.executable, ORIGINAL], cwd=theirs,
-                       capture_output=True, text=True, timeout=120)
+    # The original script itself sometimes hangs: its Pool forks while its
+    # QueueListener thread may hold a logging lock (the cross-process
+    # logging trouble npy-watermark exists to end).  Give it a few tries
+    # rather than fail our suite on its bug.
+    for attempt in range(1, 4):
+        shutil.rmtree(os.path.join(theirs, "pictures", "output"),
+                      ignore_errors=True)
+        if os.path.exists(os.path.join(theirs, "watermark.log")):
+            os.unlink(os.path.join(theirs, "watermark.log"))
+        try:
+            r = subprocess.run([sys.executable, ORIGINAL], cwd=theirs,
+                               capture_output=True, text=True, timeout=40)
+            break
+        except subprocess.TimeoutExpired:
+            print("# the original script hung (attempt %d), running it again"
+                  % attempt)
+    else:
+        r = subprocess.CompletedProcess(ORIGINAL, -1, "", "hung 3 times")
     tap.eq(r.returncode, 0, "the original script ran", r.stderr[-2000:])
     r = run(ours)
     tap.eq(r.returncode, 0, "npy-watermark ran", r.stderr)
