@@ -22,6 +22,10 @@
 
 #include "files.h"
 
+/* Temporary names: ".<name>" + ".XXXXXX" + ".part". */
+#define TEMP_RANDOM_LEN 7       /* ".XXXXXX" */
+#define TEMP_SUFFIX ".part"
+
 typedef struct
 {
   const gchar *input_folder;
@@ -169,4 +173,72 @@ npw_files_shard (GPtrArray * pictures, guint k, guint n)
     }
   }
   g_ptr_array_set_size (pictures, kept);
+}
+
+gchar *
+npw_files_temp_template (const gchar * output_path)
+{
+  g_autofree gchar *folder = g_path_get_dirname (output_path);
+  g_autofree gchar *base = g_path_get_basename (output_path);
+
+  return g_strdup_printf ("%s/.%s.XXXXXX" TEMP_SUFFIX, folder, base);
+}
+
+/* The output path a temporary file @name of @folder was for, or NULL if
+ * @name is not one of ours: ".<name>.XXXXXX.part" -> "<folder>/<name>". */
+static gchar *
+temp_output_path (const gchar * folder, const gchar * name)
+{
+  const gsize tail = TEMP_RANDOM_LEN + strlen (TEMP_SUFFIX);
+  gsize len = strlen (name);
+  g_autofree gchar *base = NULL;
+
+  if (name[0] != '.' || len < 2 + tail || name[len - tail] != '.'
+      || !g_str_has_suffix (name, TEMP_SUFFIX))
+    return NULL;
+  base = g_strndup (name + 1, len - 1 - tail);
+  return g_build_filename (folder, base, NULL);
+}
+
+GPtrArray *
+npw_files_remove_stale_temps (GPtrArray * pictures, gint64 max_age)
+{
+  GPtrArray *removed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) outputs = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) folders = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  GHashTableIter iter;
+  gpointer folder;
+  guint i;
+
+  for (i = 0; i < pictures->len; i++) {
+    const NpwPicture *p = pictures->pdata[i];
+
+    g_hash_table_add (outputs, p->output_path);
+    g_hash_table_add (folders, g_path_get_dirname (p->output_path));
+  }
+
+  /* One pass over each output folder, whatever the number of pictures. */
+  g_hash_table_iter_init (&iter, folders);
+  while (g_hash_table_iter_next (&iter, &folder, NULL)) {
+    g_autoptr (GDir) dir = g_dir_open (folder, 0, NULL);
+    const gchar *name;
+
+    while (dir && (name = g_dir_read_name (dir))) {
+      g_autofree gchar *output = temp_output_path (folder, name);
+      gchar *path;
+      GStatBuf st;
+
+      if (output == NULL || !g_hash_table_contains (outputs, output))
+        continue;
+      path = g_build_filename (folder, name, NULL);
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode)
+          && now - (gint64) st.st_mtime >= max_age && g_unlink (path) == 0)
+        g_ptr_array_add (removed, path);
+      else
+        g_free (path);
+    }
+  }
+  return removed;
 }

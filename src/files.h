@@ -44,6 +44,15 @@ GPtrArray *npw_files_list (const gchar * input_folder,
 /* Keeps the pictures whose index i has i % @n == @k - 1 (1 <= @k <= @n). */
 void npw_files_shard (GPtrArray * pictures, guint k, guint n);
 
+/* The g_mkstemp () template of the hidden temporary file an output is
+ * written to before it is renamed: "<folder>/.<name>.XXXXXX.part". */
+gchar *npw_files_temp_template (const gchar * output_path);
+
+/* Removes the temporary files of @pictures' outputs (a killed run leaves
+ * them) that were last modified @max_age seconds ago or more: younger
+ * ones may belong to a run still going.  Returns the paths removed. */
+GPtrArray *npw_files_remove_stale_temps (GPtrArray * pictures, gint64 max_age);
+
 G_END_DECLS
 
 #endif /* __NPW_FILES_H__ */

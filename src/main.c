@@ -39,6 +39,12 @@
 
 #define LOG_FILE "watermark.log"
 
+/* A temporary output file not modified for this long is a killed run's
+ * leftover: a live worker renames or removes its own within the picture
+ * timeout (two minutes, worker.c).  The margin covers clocks of other
+ * machines writing to a shared folder. */
+#define STALE_TEMP_AGE (10 * 60)
+
 /* Exit statuses, documented in --help. */
 enum
 {
@@ -230,6 +236,28 @@ current_umask (void)
   return mask;
 }
 
+/* "0 failed" must mean every output is there: one written, then removed
+ * (its folder deleted while the run went) is a picture lost. */
+static void
+check_outputs (Run * run)
+{
+  guint i;
+
+  for (i = 0; i < run->pictures->len; i++) {
+    const NpwPicture *p = run->pictures->pdata[i];
+
+    if ((run->results[i] != RESULT_PROCESSED
+            && run->results[i] != RESULT_SKIPPED)
+        || g_file_test (p->output_path, G_FILE_TEST_EXISTS))
+      continue;
+    run->reasons[i] = g_strdup_printf ("%s was removed during the run, "
+        "after it was %s", p->output_path,
+        run->results[i] == RESULT_SKIPPED ? "found" : "written");
+    run->results[i] = RESULT_FAILED;
+    GST_ERROR ("Error processing %s: %s", p->input_path, run->reasons[i]);
+  }
+}
+
 static void
 print_summary (const Run * run, gdouble elapsed, const gchar * output_folder)
 {
@@ -265,6 +293,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (NpwSettings) settings = NULL;
   g_autoptr (GPtrArray) pictures = NULL;
+  g_autoptr (GPtrArray) stale = NULL;
   g_autoptr (NpyImage) watermark = NULL;
   g_autofree gchar *npy_path = NULL;
   g_autofree gchar *output_folder = NULL;
@@ -439,6 +468,13 @@ main (int argc, char **argv)
     }
   }
 
+  /* Only this run's (this shard's) pictures: a younger temporary file,
+   * or one of another picture, may be another run's work in progress. */
+  stale = npw_files_remove_stale_temps (pictures, STALE_TEMP_AGE);
+  if (stale->len > 0)
+    GST_INFO ("Removed %u stale temporary files left by a killed run, "
+        "e.g. %s", stale->len, (const gchar *) stale->pdata[0]);
+
   worker_settings.npy_path = npy_path;
   worker_settings.opacity = settings->opacity / 100.0;
   worker_settings.quality = settings->quality;
@@ -466,6 +502,7 @@ main (int argc, char **argv)
       npw_log_console_is_terminal ());
   elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
 
+  check_outputs (&run);
   for (i = 0; i < pictures->len; i++)
     failed += run.results[i] == RESULT_FAILED;
   if (!quiet || failed)

@@ -375,6 +375,9 @@ failed:
             debug && strstr (debug, "not-negotiated") ?
             "unsupported picture layout (no format could be negotiated)" :
             "corrupt or unsupported picture data (the decoder gave up)");
+      else if (msg->src == GST_OBJECT (chain->sink))
+        g_set_error (error, gerror->domain, gerror->code,
+            "cannot write the output: %s", gerror->message);
       else
         g_set_error (error, gerror->domain, gerror->code, "%s (%s)",
             gerror->message, GST_MESSAGE_SRC_NAME (msg));
@@ -403,7 +406,6 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   g_autofree gchar *temp = NULL;
   g_autofree gchar *caps = NULL;
   g_autofree gchar *folder = NULL;
-  g_autofree gchar *base = NULL;
   NpwPictureInfo info;
   guint width, height, kind = 0;
   gint out_width, fd;
@@ -454,13 +456,12 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   /* Written under a hidden temporary name in the same folder, renamed
    * when complete: a killed run leaves no half-written picture. */
   folder = g_path_get_dirname (picture->output_path);
-  base = g_path_get_basename (picture->output_path);
-  temp = g_strdup_printf ("%s/.%s.XXXXXX.part", folder, base);
+  temp = npw_files_temp_template (picture->output_path);
   fd = g_mkstemp_full (temp, O_WRONLY, 0600);
   if (fd < 0) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
         "cannot write in %s: %s", folder, g_strerror (errno));
-    return FALSE;
+    goto no_temp;
   }
   g_close (fd, NULL);
   g_object_set (chain->sink, "location", temp, NULL);
@@ -474,13 +475,25 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
 
   if (g_chmod (temp, s->file_mode) != 0 ||
       g_rename (temp, picture->output_path) != 0) {
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-        "cannot write %s: %s", picture->output_path, g_strerror (errno));
+    gint saved = errno;
+
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+        "cannot write %s: %s", picture->output_path, saved == ENOENT ?
+        "its temporary file was removed during the run" : g_strerror (saved));
     goto failed;
   }
   return TRUE;
 
 failed:
   g_unlink (temp);
+no_temp:
+  /* The run made the output folders before starting: one missing now was
+   * removed while the run went.  Say so, rather than a bare "No such file
+   * or directory" from whichever step noticed. */
+  if (!g_file_test (folder, G_FILE_TEST_IS_DIR)) {
+    g_clear_error (error);
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+        "cannot write in %s: the folder was removed during the run", folder);
+  }
   return FALSE;
 }
