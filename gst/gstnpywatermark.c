@@ -179,7 +179,7 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
       g_param_spec_uint ("max-size", "Maximum size",
           "Largest height or width of .npy array accepted, in pixels; "
           "larger shapes are refused before anything is allocated",
-          1, G_MAXINT, DEFAULT_MAX_SIZE,
+          1, 65535, DEFAULT_MAX_SIZE,
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
           G_PARAM_STATIC_STRINGS));
 
@@ -208,21 +208,34 @@ gst_npy_watermark_init (GstNpyWatermark * self)
   self->offset_x = DEFAULT_OFFSET_X;
   self->offset_y = DEFAULT_OFFSET_Y;
   self->max_size = DEFAULT_MAX_SIZE;
+  /* Blending costs far less than a frame: dropping late frames here
+   * would save little, and a swap's message must name a frame that is
+   * output.  The "qos" property can still turn it on. */
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
   /* One reader thread is plenty: a newer location makes older reads
    * stale, and they are dropped. */
   self->loader = g_thread_pool_new (gst_npy_watermark_load_func, self, 1,
       FALSE, NULL);
 }
 
-/* Forgets a finished load nobody took yet.  Call with OBJECT_LOCK. */
+/* Moves a finished read out of self (call with OBJECT_LOCK), so that it
+ * can be used, or freed with load_clear () after unlocking: an image may
+ * be large and the streaming thread waits for the lock every frame. */
 static void
-gst_npy_watermark_clear_load (GstNpyWatermark * self)
+gst_npy_watermark_steal_load (GstNpyWatermark * self, GstNpyWatermarkLoad * out)
 {
-  self->load_done = FALSE;
-  g_clear_pointer (&self->load_image, npy_image_free);
-  g_clear_pointer (&self->load_overlay, npw_overlay_free);
-  g_clear_error (&self->load_error);
-  g_clear_pointer (&self->load_location, g_free);
+  *out = self->load;
+  memset (&self->load, 0, sizeof (self->load));
+}
+
+static void
+load_clear (GstNpyWatermarkLoad * load)
+{
+  g_clear_pointer (&load->image, npy_image_free);
+  g_clear_pointer (&load->overlay, npw_overlay_free);
+  g_clear_error (&load->error);
+  g_clear_pointer (&load->location, g_free);
+  load->done = FALSE;
 }
 
 static void
@@ -230,11 +243,16 @@ gst_npy_watermark_finalize (GObject * object)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (object);
 
-  /* Waits for a read in progress; it only touches self under the lock. */
-  g_thread_pool_free (self->loader, TRUE, TRUE);
-  gst_npy_watermark_clear_load (self);
+  /* Every queued read is stale now: each runs, sees so and frees its
+   * job; one in progress only touches self under the lock. */
+  GST_OBJECT_LOCK (self);
+  self->load_serial++;
+  GST_OBJECT_UNLOCK (self);
+  g_thread_pool_free (self->loader, FALSE, TRUE);
+  load_clear (&self->load);
   g_free (self->location);
   g_free (self->image_location);
+  g_free (self->image_stamp);
   g_clear_pointer (&self->image, npy_image_free);
   g_clear_pointer (&self->overlay, npw_overlay_free);
 
@@ -248,16 +266,17 @@ location_is_empty (const gchar * location)
 }
 
 /* A new location while started: read it off the streaming thread.  Call
- * with OBJECT_LOCK. */
+ * with OBJECT_LOCK; a read nobody took yet goes to @stale, to be freed
+ * after unlocking. */
 static void
-gst_npy_watermark_reload (GstNpyWatermark * self)
+gst_npy_watermark_reload (GstNpyWatermark * self, GstNpyWatermarkLoad * stale)
 {
-  gst_npy_watermark_clear_load (self);
+  gst_npy_watermark_steal_load (self, stale);
   self->load_serial++;
 
   if (location_is_empty (self->location)) {
     /* Nothing to read: the watermark goes at the next frame. */
-    self->load_done = TRUE;
+    self->load.done = TRUE;
   } else {
     LoadJob *job = g_new0 (LoadJob, 1);
 
@@ -275,6 +294,7 @@ gst_npy_watermark_load_func (gpointer data, gpointer user_data)
   LoadJob *job = data;
   NpyImage *image = NULL;
   NpwOverlay *overlay = NULL;
+  GstNpyWatermarkLoad replaced = { 0, };
   GstVideoInfo info;
   GError *error = NULL;
   gboolean stale, have_info;
@@ -300,15 +320,16 @@ gst_npy_watermark_load_func (gpointer data, gpointer user_data)
 
     GST_OBJECT_LOCK (self);
     if (job->serial == self->load_serial) {
-      gst_npy_watermark_clear_load (self);
-      self->load_done = TRUE;
-      self->load_image = g_steal_pointer (&image);
-      self->load_overlay = g_steal_pointer (&overlay);
-      self->load_info = info;
-      self->load_error = g_steal_pointer (&error);
-      self->load_location = g_steal_pointer (&job->location);
+      gst_npy_watermark_steal_load (self, &replaced);
+      self->load.done = TRUE;
+      self->load.image = g_steal_pointer (&image);
+      self->load.overlay = g_steal_pointer (&overlay);
+      self->load.info = info;
+      self->load.error = g_steal_pointer (&error);
+      self->load.location = g_steal_pointer (&job->location);
     }
     GST_OBJECT_UNLOCK (self);
+    load_clear (&replaced);
   }
 
   if (image)
@@ -325,6 +346,7 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (object);
+  GstNpyWatermarkLoad stale = { 0, };
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -333,7 +355,7 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       self->location = g_value_dup_string (value);
       /* Even the same path: the file may have been rewritten. */
       if (self->started)
-        gst_npy_watermark_reload (self);
+        gst_npy_watermark_reload (self, &stale);
       break;
     case PROP_OPACITY:
       self->opacity = g_value_get_double (value);
@@ -352,6 +374,7 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  load_clear (&stale);
 }
 
 static void
@@ -396,6 +419,12 @@ gst_npy_watermark_prepare (GstNpyWatermark * self)
     return;
 
   self->overlay = npw_overlay_new (self->image, &filter->in_info);
+  if (self->overlay == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
+        ("Not enough memory to prepare the %ux%u watermark; drawing none.",
+            self->image->width, self->image->height), (NULL));
+    return;
+  }
   GST_DEBUG_OBJECT (self, "prepared %ux%u overlay for %s %dx%d",
       self->image->width, self->image->height,
       GST_VIDEO_INFO_NAME (&filter->in_info),
@@ -403,85 +432,106 @@ gst_npy_watermark_prepare (GstNpyWatermark * self)
       GST_VIDEO_INFO_HEIGHT (&filter->in_info));
 }
 
-/* The file's modification time in microseconds and its size, or FALSE
- * when it cannot be looked at (missing, or no permission). */
-static gboolean
-file_stamp (const gchar * location, gint64 * mtime, goffset * size)
+/* What identifies the file's contents without reading them: device,
+ * inode, size, modification and change times (the unix attributes are
+ * absent elsewhere, the rest is portable).  NULL when it cannot be
+ * looked at. */
+static gchar *
+file_stamp (const gchar * location)
 {
   g_autoptr (GFile) file = g_file_new_for_path (location);
   g_autoptr (GFileInfo) info = NULL;
 
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_TIME_MODIFIED ","
-      G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_UNIX_DEVICE ","
+      G_FILE_ATTRIBUTE_UNIX_INODE "," G_FILE_ATTRIBUTE_STANDARD_SIZE ","
+      G_FILE_ATTRIBUTE_TIME_MODIFIED "," G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC
+      "," G_FILE_ATTRIBUTE_TIME_CHANGED "," G_FILE_ATTRIBUTE_TIME_CHANGED_USEC,
       G_FILE_QUERY_INFO_NONE, NULL, NULL);
   if (info == NULL)
-    return FALSE;
-  *mtime = (gint64) g_file_info_get_attribute_uint64 (info,
-      G_FILE_ATTRIBUTE_TIME_MODIFIED) * G_USEC_PER_SEC +
+    return NULL;
+  return g_strdup_printf ("%u:%" G_GUINT64_FORMAT ":%" G_GOFFSET_FORMAT
+      ":%" G_GUINT64_FORMAT ".%06u:%" G_GUINT64_FORMAT ".%06u",
+      g_file_info_get_attribute_uint32 (info, G_FILE_ATTRIBUTE_UNIX_DEVICE),
+      g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_UNIX_INODE),
+      g_file_info_get_size (info),
+      g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED),
       g_file_info_get_attribute_uint32 (info,
-      G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC);
-  *size = g_file_info_get_size (info);
-  return TRUE;
+          G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC),
+      g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_CHANGED),
+      g_file_info_get_attribute_uint32 (info,
+          G_FILE_ATTRIBUTE_TIME_CHANGED_USEC));
+}
+
+/* A new image: the cache key and the prepared overlay go with the old. */
+static void
+gst_npy_watermark_set_image (GstNpyWatermark * self, NpyImage * image)
+{
+  g_clear_pointer (&self->image, npy_image_free);
+  g_clear_pointer (&self->overlay, npw_overlay_free);
+  g_clear_pointer (&self->image_location, g_free);
+  g_clear_pointer (&self->image_stamp, g_free);
+  self->image = image;
 }
 
 static gboolean
 gst_npy_watermark_start (GstBaseTransform * trans)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+  GstNpyWatermarkLoad stale = { 0, };
   g_autofree gchar *location = NULL;
+  g_autofree gchar *stamp = NULL;
   g_autoptr (GError) error = NULL;
-  gint64 mtime;
-  goffset size;
   guint max_size;
 
   GST_OBJECT_LOCK (self);
-  self->started = TRUE;
   self->load_serial++;
-  gst_npy_watermark_clear_load (self);
+  gst_npy_watermark_steal_load (self, &stale);
   location = g_strdup (self->location);
   max_size = self->max_size;
   GST_OBJECT_UNLOCK (self);
-
-  g_clear_pointer (&self->overlay, npw_overlay_free);
+  load_clear (&stale);
 
   if (location_is_empty (location)) {
     GST_WARNING_OBJECT (self, "no location set, passing buffers through");
-    g_clear_pointer (&self->image, npy_image_free);
-    return TRUE;
+    gst_npy_watermark_set_image (self, NULL);
+    goto started;
   }
 
-  if (!g_file_test (location, G_FILE_TEST_EXISTS) ||
-      !file_stamp (location, &mtime, &size)) {
-    g_clear_pointer (&self->image, npy_image_free);
+  if (!g_file_test (location, G_FILE_TEST_EXISTS))
     goto not_found;
-  }
 
   /* A pipeline reused for many pictures (READY between them) reads the
-   * file once, not once per picture, unless it changed on disk. */
-  if (self->image && g_strcmp0 (self->image_location, location) == 0 &&
-      self->image_mtime == mtime && self->image_size == size &&
-      self->image_max_size == max_size) {
+   * file once, not once per picture, unless it changed on disk; the
+   * overlay prepared for the last caps stays too. */
+  stamp = file_stamp (location);
+  if (self->image && stamp && g_strcmp0 (self->image_location, location) == 0
+      && g_strcmp0 (self->image_stamp, stamp) == 0
+      && self->image_max_size == max_size) {
     GST_DEBUG_OBJECT (self, "%s unchanged, not read again", location);
-    return TRUE;
+    goto started;
   }
 
-  g_clear_pointer (&self->image, npy_image_free);
-  self->image = npy_image_new_from_file (location, max_size, &error);
+  gst_npy_watermark_set_image (self, npy_image_new_from_file (location,
+          max_size, &error));
   if (self->image == NULL)
     goto load_failed;
 
-  g_free (self->image_location);
   self->image_location = g_strdup (location);
-  self->image_mtime = mtime;
-  self->image_size = size;
+  self->image_stamp = g_steal_pointer (&stamp);
   self->image_max_size = max_size;
   GST_INFO_OBJECT (self, "loaded %s: %ux%u", location, self->image->width,
       self->image->height);
+
+started:
+  GST_OBJECT_LOCK (self);
+  self->started = TRUE;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 
   /* ERRORS */
 not_found:
   {
+    gst_npy_watermark_set_image (self, NULL);
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("Could not load watermark \"%s\": no such file.", location),
         ("%s does not exist", location));
@@ -505,16 +555,17 @@ static gboolean
 gst_npy_watermark_stop (GstBaseTransform * trans)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+  GstNpyWatermarkLoad stale = { 0, };
 
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
   self->have_info = FALSE;
   self->load_serial++;          /* a read in progress is now stale */
-  gst_npy_watermark_clear_load (self);
+  gst_npy_watermark_steal_load (self, &stale);
   GST_OBJECT_UNLOCK (self);
+  load_clear (&stale);
 
-  /* self->image stays for the next start () */
-  g_clear_pointer (&self->overlay, npw_overlay_free);
+  /* self->image and self->overlay stay for the next start () */
   self->draw = FALSE;
 
   return TRUE;
@@ -534,10 +585,21 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   self->have_info = TRUE;
   GST_OBJECT_UNLOCK (self);
 
+  /* The same format and colorimetry (a new size, or a pipeline reused
+   * for another picture) keep the prepared overlay. */
+  if (self->overlay && npw_overlay_fits (self->overlay, in_info)) {
+    GST_DEBUG_OBJECT (self, "overlay kept for %dx%d",
+        GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info));
+    return TRUE;
+  }
+
   /* filter->in_info is set only after we return: prepare from ours. */
   g_clear_pointer (&self->overlay, npw_overlay_free);
-  if (self->image)
+  if (self->image) {
     self->overlay = npw_overlay_new (self->image, in_info);
+    if (self->overlay == NULL)
+      goto no_memory;
+  }
 
   return TRUE;
 
@@ -548,63 +610,62 @@ unsupported:
         GST_VIDEO_INFO_NAME (in_info));
     return FALSE;
   }
+no_memory:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Not enough memory to prepare the %ux%u watermark.",
+            self->image->width, self->image->height),
+        ("for %s frames", GST_VIDEO_INFO_NAME (in_info)));
+    return FALSE;
+  }
 }
 
 /* Takes a finished read, if any.  Streaming thread. */
 static void
 gst_npy_watermark_take_load (GstNpyWatermark * self, GstClockTime timestamp)
 {
-  g_autoptr (NpyImage) image = NULL;
-  g_autoptr (NpwOverlay) overlay = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *location = NULL;
-  gboolean overlay_fits;
+  GstNpyWatermarkLoad load;
+  GstVideoInfo info;
+  gboolean have_info;
 
   GST_OBJECT_LOCK (self);
-  if (!self->load_done) {
+  if (!self->load.done) {
     GST_OBJECT_UNLOCK (self);
     return;
   }
-  self->load_done = FALSE;
-  image = g_steal_pointer (&self->load_image);
-  overlay = g_steal_pointer (&self->load_overlay);
-  error = g_steal_pointer (&self->load_error);
-  location = g_steal_pointer (&self->load_location);
-  overlay_fits = overlay && self->have_info &&
-      gst_video_info_is_equal (&self->load_info, &self->info);
+  gst_npy_watermark_steal_load (self, &load);
+  have_info = self->have_info;
+  info = self->info;
   GST_OBJECT_UNLOCK (self);
 
-  if (error) {
-    if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ||
-        !g_file_test (location, G_FILE_TEST_EXISTS))
+  if (load.error) {
+    if (!g_file_test (load.location, G_FILE_TEST_EXISTS))
       GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
           ("Could not load watermark \"%s\": no such file; keeping the "
-              "previous one.", location), ("%s", error->message));
+              "previous one.", load.location), ("%s", load.error->message));
     else
       GST_ELEMENT_WARNING (self, RESOURCE, READ,
           ("Could not load watermark \"%s\"; keeping the previous one.",
-              location), ("%s", error->message));
+              load.location), ("%s", load.error->message));
+    load_clear (&load);
     return;
   }
 
-  g_clear_pointer (&self->image, npy_image_free);
-  self->image = g_steal_pointer (&image);
   /* not what start () read: read again at the next start () */
-  g_clear_pointer (&self->image_location, g_free);
-  if (overlay_fits) {
-    g_clear_pointer (&self->overlay, npw_overlay_free);
-    self->overlay = g_steal_pointer (&overlay);
-  } else {
+  gst_npy_watermark_set_image (self, g_steal_pointer (&load.image));
+  if (load.overlay && have_info && npw_overlay_fits (load.overlay, &info))
+    self->overlay = g_steal_pointer (&load.overlay);
+  else
     gst_npy_watermark_prepare (self);
-  }
 
   GST_INFO_OBJECT (self, "switched to %s at %" GST_TIME_FORMAT,
-      location ? location : "(none)", GST_TIME_ARGS (timestamp));
+      load.location ? load.location : "(none)", GST_TIME_ARGS (timestamp));
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("npywatermark-loaded",
-              "location", G_TYPE_STRING, location,
+              "location", G_TYPE_STRING, load.location,
               "timestamp", G_TYPE_UINT64, (guint64) timestamp, NULL)));
+  load_clear (&load);
 }
 
 static void

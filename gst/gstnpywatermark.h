@@ -29,6 +29,17 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (GstNpyWatermark, gst_npy_watermark, GST, NPY_WATERMARK,
     GstVideoFilter)
 
+/* What a background read of a new location produced. */
+typedef struct
+{
+  gboolean done;                /* set when the read finished */
+  NpyImage *image;              /* the image (NULL: none, or failed) */
+  NpwOverlay *overlay;          /* prepared for info, or NULL */
+  GstVideoInfo info;
+  GError *error;                /* why it failed */
+  gchar *location;              /* the file it read */
+} GstNpyWatermarkLoad;
+
 struct _GstNpyWatermark
 {
   GstVideoFilter parent;
@@ -42,14 +53,9 @@ struct _GstNpyWatermark
   guint max_size;
 
   /* loading, with LOCK */
-  gboolean started;             /* between start () and stop () */
+  gboolean started;             /* between a successful start () and stop () */
   guint load_serial;            /* bumped by every change of location */
-  gboolean load_done;           /* a finished load waits for a frame */
-  NpyImage *load_image;         /* its result: the image (NULL: none) */
-  NpwOverlay *load_overlay;     /* prepared for load_info, or NULL */
-  GstVideoInfo load_info;
-  GError *load_error;           /* or why it failed */
-  gchar *load_location;         /* the file it read */
+  GstNpyWatermarkLoad load;     /* a finished read, waiting for a frame */
   GstVideoInfo info;            /* negotiated caps, for the loader */
   gboolean have_info;
 
@@ -59,8 +65,7 @@ struct _GstNpyWatermark
   /* streaming thread only (and start/stop, when it is not running) */
   NpyImage *image;              /* kept across stop/start, see below */
   gchar *image_location;        /* what start () read it from, with */
-  gint64 image_mtime;           /* the file's time and size then and */
-  goffset image_size;
+  gchar *image_stamp;           /* the file's identity, size and times then */
   guint image_max_size;         /* the limit it passed */
   NpwOverlay *overlay;          /* image prepared for the negotiated caps */
   gboolean draw;                /* this buffer gets the overlay */

@@ -49,6 +49,8 @@ struct _NpwOverlay
 {
   gint width, height;           /* of the image, in pixels */
   gint frame_width, frame_height;       /* of the frames it was built for */
+  GstVideoFormat format;        /* and what the values depend on */
+  GstVideoColorimetry colorimetry;
   guint n_planes;
   NpwPlane planes[GST_VIDEO_MAX_PLANES];
 };
@@ -98,7 +100,7 @@ typedef struct
   gfloat *comp[3];              /* indexed by GstVideoFormatInfo component */
 } NpwColour;
 
-static void
+static gboolean
 colour_init (NpwColour * colour, const NpyImage * image,
     const GstVideoInfo * info)
 {
@@ -106,8 +108,11 @@ colour_init (NpwColour * colour, const NpyImage * image,
   gsize n = (gsize) image->width * image->height, i;
   gint c, n_colour = GST_VIDEO_FORMAT_INFO_IS_GRAY (finfo) ? 1 : 3;
 
-  for (c = 0; c < 3; c++)
-    colour->comp[c] = c < n_colour ? g_new (gfloat, n) : NULL;
+  for (c = 0; c < 3; c++) {
+    colour->comp[c] = c < n_colour ? g_try_new (gfloat, n) : NULL;
+    if (c < n_colour && colour->comp[c] == NULL)
+      return FALSE;
+  }
 
   if (GST_VIDEO_FORMAT_INFO_IS_RGB (finfo)) {
     for (i = 0; i < n; i++)
@@ -140,6 +145,7 @@ colour_init (NpwColour * colour, const NpyImage * image,
       }
     }
   }
+  return TRUE;
 }
 
 static void
@@ -210,7 +216,7 @@ compute_sample (const NpyImage * image, const NpwColour * colour, gint comp,
     *val = sum_a ? round_u8 (sum_c / sum_a) : 0;
 }
 
-static void
+static gboolean
 build_phase (NpwPhase * phase, const NpwPlane * plane,
     const GstVideoFormatInfo * finfo, const NpyImage * image,
     const NpwColour * colour, gint px, gint py)
@@ -223,9 +229,11 @@ build_phase (NpwPhase * phase, const NpwPlane * plane,
   phase->height = (image->height + py + plane->ysub - 1) / plane->ysub;
   val_stride = (gsize) phase->width * plane->unit_bytes;
   alpha_stride = (gsize) phase->width * plane->alpha_per_unit;
-  phase->val = g_malloc (val_stride * phase->height);
-  phase->alpha = g_malloc (alpha_stride * phase->height);
-  phase->spans = g_new (gint, 2 * phase->height);
+  phase->val = g_try_malloc (val_stride * phase->height);
+  phase->alpha = g_try_malloc (alpha_stride * phase->height);
+  phase->spans = g_try_new (gint, 2 * phase->height);
+  if (!phase->val || !phase->alpha || !phase->spans)
+    return FALSE;
 
   for (uy = 0; uy < phase->height; uy++) {
     guint8 *vrow = phase->val + uy * val_stride;
@@ -280,6 +288,7 @@ build_phase (NpwPhase * phase, const NpwPlane * plane,
     phase->spans[2 * uy] = first;
     phase->spans[2 * uy + 1] = last;
   }
+  return TRUE;
 }
 
 NpwOverlay *
@@ -301,9 +310,13 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
   overlay->height = image->height;
   overlay->frame_width = GST_VIDEO_INFO_WIDTH (info);
   overlay->frame_height = GST_VIDEO_INFO_HEIGHT (info);
+  overlay->format = GST_VIDEO_INFO_FORMAT (info);
+  overlay->colorimetry = info->colorimetry;
   overlay->n_planes = GST_VIDEO_FORMAT_INFO_N_PLANES (finfo);
 
-  colour_init (&colour, image, info);
+  memset (&colour, 0, sizeof (colour));
+  if (!colour_init (&colour, image, info))
+    goto no_memory;
 
   for (p = 0; p < overlay->n_planes; p++) {
     NpwPlane *plane = &overlay->planes[p];
@@ -343,13 +356,40 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
 
     for (py = 0; py < plane->ysub; py++)
       for (px = 0; px < plane->xsub; px++)
-        build_phase (&plane->phase[py][px], plane, finfo, image, &colour,
-            px, py);
+        if (!build_phase (&plane->phase[py][px], plane, finfo, image,
+                &colour, px, py))
+          goto no_memory;
   }
 
   colour_clear (&colour);
 
   return overlay;
+
+  /* ERRORS */
+no_memory:
+  {
+    /* a huge array on a small machine: the caller reports it */
+    colour_clear (&colour);
+    npw_overlay_free (overlay);
+    return NULL;
+  }
+}
+
+gboolean
+npw_overlay_fits (NpwOverlay * overlay, const GstVideoInfo * info)
+{
+  g_return_val_if_fail (overlay != NULL, FALSE);
+
+  if (GST_VIDEO_INFO_FORMAT (info) != overlay->format)
+    return FALSE;
+  /* RGB values are the image's own; YUV ones depend on matrix and range */
+  if (!GST_VIDEO_FORMAT_INFO_IS_RGB (info->finfo) &&
+      (info->colorimetry.matrix != overlay->colorimetry.matrix ||
+          info->colorimetry.range != overlay->colorimetry.range))
+    return FALSE;
+  overlay->frame_width = GST_VIDEO_INFO_WIDTH (info);
+  overlay->frame_height = GST_VIDEO_INFO_HEIGHT (info);
+  return TRUE;
 }
 
 void

@@ -36,10 +36,16 @@ typedef struct _NpwOverlay NpwOverlay;
 gboolean npw_overlay_supports_format (GstVideoFormat format);
 
 /* Converts @image for frames described by @info (format, size and
- * colorimetry).  Returns NULL for an unsupported format. */
+ * colorimetry).  Returns NULL for an unsupported format, or when memory
+ * for it cannot be had (it is never aborted for). */
 NpwOverlay *npw_overlay_new (const NpyImage * image, const GstVideoInfo * info);
 
 void npw_overlay_free (NpwOverlay * overlay);
+
+/* TRUE when @overlay, prepared for some caps, serves frames described by
+ * @info as well (same format and colorimetry; any size), and then takes
+ * @info's size for clipping. */
+gboolean npw_overlay_fits (NpwOverlay * overlay, const GstVideoInfo * info);
 
 /* TRUE when some non-transparent part of the overlay placed at (@x, @y)
  * lands inside the frame. */

@@ -28,6 +28,25 @@
 
 static gchar *tmpdir;
 
+/* Counts what the element logs about reading and preparing. */
+static gint reads_skipped, overlays_kept, reads_started;
+
+static void
+count_skipped_reads (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  const gchar *text = gst_debug_message_get (message);
+
+  if (g_str_has_suffix (text, "not read again"))
+    g_atomic_int_inc (&reads_skipped);
+  else if (g_str_has_prefix (text, "overlay kept for"))
+    g_atomic_int_inc (&overlays_kept);
+  else if (g_str_has_prefix (text, "reading "))
+    g_atomic_int_inc (&reads_started);
+}
+
+
 /* A harness around an element configured before it starts, as
  * gst-launch and applications do (a location set while running is read
  * in the background instead; see test-live.c). */
@@ -448,6 +467,47 @@ start_error (const gchar * location, gchar ** debug)
   return error;
 }
 
+/* A start () that failed leaves the element stopped: a location set
+ * afterwards (in NULL) is only read at the next start, not in the
+ * background. */
+static void
+test_error_then_set_location (void)
+{
+  gchar *missing = g_build_filename (tmpdir, "no-such.npy", NULL);
+  gchar *good = opaque_white_npy ();
+  gchar *debug = NULL;
+  GError *error = start_error (missing, &debug);
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstBus *bus = gst_bus_new ();
+
+  g_error_free (error);
+  g_free (debug);
+  gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (count_skipped_reads, NULL, NULL);
+  g_atomic_int_set (&reads_started, 0);
+
+  gst_element_set_bus (element, bus);
+  g_object_set (element, "location", missing, NULL);
+  g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_FAILURE);
+  g_object_set (element, "location", good, NULL);
+  g_usleep (50000);
+  g_assert_cmpint (g_atomic_int_get (&reads_started), ==, 0);
+  /* and the next start reads it */
+  g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_debug_remove_log_function (count_skipped_reads);
+  gst_debug_unset_threshold_for_name ("npywatermark");
+  gst_element_set_bus (element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_object_unref (element);
+  g_free (missing);
+  g_free (good);
+}
+
 static void
 test_error_missing (void)
 {
@@ -829,17 +889,6 @@ test_negotiation (void)
       "UYVY");
 }
 
-static gint reads_skipped;
-
-static void
-count_skipped_reads (GstDebugCategory * category, GstDebugLevel level,
-    const gchar * file, const gchar * function, gint line, GObject * object,
-    GstDebugMessage * message, gpointer user_data)
-{
-  if (g_str_has_suffix (gst_debug_message_get (message), "not read again"))
-    g_atomic_int_inc (&reads_skipped);
-}
-
 static guint8
 first_red (GstHarness * h, gint w)
 {
@@ -876,11 +925,22 @@ test_reuse_across_restarts (void)
   g_assert_cmpint (g_atomic_int_get (&reads_skipped), ==, 1);
   g_assert_cmpint (first_red (h, 4), ==, 100);
 
+  /* another size, same format: the prepared overlay is kept too */
+  gst_element_set_state (h->element, GST_STATE_READY);
+  gst_element_set_state (h->element, GST_STATE_PLAYING);
+  gst_harness_set_caps (h, make_caps (GST_VIDEO_FORMAT_RGBA, 6, 6, NULL),
+      make_caps (GST_VIDEO_FORMAT_RGBA, 6, 6, NULL));
+  g_assert_cmpint (first_red (h, 6), ==, 100);
+  g_assert_cmpint (g_atomic_int_get (&reads_skipped), ==, 2);
+  g_assert_cmpint (g_atomic_int_get (&overlays_kept), >=, 1);
+  gst_harness_set_caps (h, make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL),
+      make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL));
+
   /* rewritten (another size): read again */
   gst_element_set_state (h->element, GST_STATE_READY);
   g_free (write_npy (red, "reused.npy"));
   gst_element_set_state (h->element, GST_STATE_PLAYING);
-  g_assert_cmpint (g_atomic_int_get (&reads_skipped), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&reads_skipped), ==, 2);
   g_assert_cmpint (first_red (h, 4), ==, 250);
 
   gst_debug_remove_log_function (count_skipped_reads);
@@ -943,6 +1003,8 @@ main (int argc, char **argv)
       test_reuse_across_restarts);
   g_test_add_func ("/element/error/missing", test_error_missing);
   g_test_add_func ("/element/error/malformed", test_error_malformed);
+  g_test_add_func ("/element/error/then-set-location",
+      test_error_then_set_location);
 
   ret = g_test_run ();
 
