@@ -33,7 +33,11 @@
 #include "npy.h"
 
 #include <math.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 /* *INDENT-OFF* */
 G_DEFINE_QUARK (npy-error-quark, npy_error)
@@ -993,8 +997,12 @@ check_shape (const Header * h, Layout * l, guint * channels, gsize * count,
   return TRUE;
 }
 
-NpyImage *
-npy_image_new_from_data (const guint8 * data, gsize size, guint max_side,
+/* Parses @data.  With @need, only the preamble and header are needed:
+ * once they pass every check that comes before the data (shape, dtype,
+ * the size limit), *@need is set to the number of bytes the whole file
+ * must have and NULL is returned with no error. */
+static NpyImage *
+parse_npy (const guint8 * data, gsize size, guint max_side, gsize * need,
     GError ** error)
 {
   Cursor c = { data, data + size };
@@ -1060,6 +1068,13 @@ npy_image_new_from_data (const guint8 * data, gsize size, guint max_side,
     goto too_large;
   if (!g_size_checked_mul (&nbytes, count, dt.size))
     goto overflow;
+  if (need) {
+    gsize offset = (gsize) (c.pos - data);
+
+    if (!g_size_checked_add (need, offset, nbytes))
+      goto overflow;
+    return NULL;
+  }
   present = cursor_left (&c);
   if (present < nbytes)
     goto truncated_data;
@@ -1071,7 +1086,9 @@ npy_image_new_from_data (const guint8 * data, gsize size, guint max_side,
   if (dt.kind == KIND_UINT && dt.size == 1) {
     values = c.pos;
   } else {
-    tmp = g_malloc (count);
+    tmp = g_try_malloc (count);
+    if (tmp == NULL)
+      goto no_memory;
     if (!decode_values (c.pos, count, &dt, &l, tmp, error)) {
       g_free (tmp);
       return NULL;
@@ -1082,7 +1099,12 @@ npy_image_new_from_data (const guint8 * data, gsize size, guint max_side,
   image = g_new (NpyImage, 1);
   image->height = (guint) l.dims[0];
   image->width = (guint) l.dims[1];
-  image->rgba = g_malloc (rgba_size);
+  image->rgba = g_try_malloc (rgba_size);
+  if (image->rgba == NULL) {
+    g_free (image);
+    g_free (tmp);
+    goto no_memory;
+  }
   to_rgba (values, &l, channels, image->rgba);
   g_free (tmp);
   return image;
@@ -1142,6 +1164,13 @@ overflow:
         "the shape has more bytes than memory can address");
     return NULL;
   }
+no_memory:
+  {
+    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED,
+        "not enough memory for a %" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT
+        " image", l.dims[1], l.dims[0]);
+    return NULL;
+  }
 truncated_data:
   {
     g_set_error (error, NPY_ERROR, NPY_ERROR_TRUNCATED_DATA,
@@ -1152,35 +1181,132 @@ truncated_data:
 }
 
 NpyImage *
+npy_image_new_from_data (const guint8 * data, gsize size, guint max_side,
+    GError ** error)
+{
+  return parse_npy (data, size, max_side, NULL, error);
+}
+
+/* Appends up to @n bytes from @f to @buf; FALSE on a read error. */
+static gboolean
+read_more (FILE * f, GByteArray * buf, gsize n)
+{
+  guint8 chunk[65536];
+
+  while (n > 0) {
+    gsize want = MIN (n, sizeof (chunk));
+    gsize got = fread (chunk, 1, want, f);
+
+    g_byte_array_append (buf, chunk, (guint) got);
+    n -= got;
+    if (got < want)
+      return !ferror (f);
+  }
+  return TRUE;
+}
+
+/* .npy headers are a few hundred bytes; a larger claim is not read. */
+#define NPY_MAX_HEADER_LEN (64 * 1024 * 1024)
+
+NpyImage *
 npy_image_new_from_file (const gchar * filename, guint max_side,
     GError ** error)
 {
   GError *local = NULL;
-  gchar *contents = NULL;
-  gsize length = 0;
-  NpyImage *image;
+  GByteArray *buf = NULL;
+  NpyImage *image = NULL;
+  GStatBuf st;
+  gsize need = 0, prefix, file_size;
+  guint32 header_len = 0;
   gchar *name;
+  FILE *f = NULL;
 
   g_return_val_if_fail (filename != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   name = g_filename_display_name (filename);
-  if (!g_file_get_contents (filename, &contents, &length, &local)) {
-    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED, "%s: %s", name,
-        local->message);
-    g_error_free (local);
-    g_free (name);
-    return NULL;
-  }
 
-  image = npy_image_new_from_data ((const guint8 *) contents, length,
-      max_side, &local);
-  if (image == NULL) {
-    g_propagate_prefixed_error (error, local, "%s: ", name);
+  /* Only regular files: a FIFO or /dev/zero would be read forever. */
+  if (g_stat (filename, &st) != 0)
+    goto io_error;
+  if (!g_file_test (filename, G_FILE_TEST_IS_REGULAR))
+    goto not_regular;
+  file_size = (gsize) st.st_size;
+  f = g_fopen (filename, "rb");
+  if (f == NULL)
+    goto io_error;
+
+  /* The preamble (magic, version, header length), then the header, then
+   * the checks on shape and size limit, and only then the data: a forged
+   * shape costs neither memory nor reading time. */
+  buf = g_byte_array_new ();
+  if (!read_more (f, buf, 12))
+    goto io_error;
+  if (buf->len < NPY_MAGIC_LEN + 2 ||
+      memcmp (buf->data, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
+    /* not a .npy: the parser says what is wrong with these bytes */
+    prefix = buf->len;
+  } else {
+    if (buf->len >= 10 && buf->data[6] == 1)
+      header_len = buf->data[8] | (buf->data[9] << 8);
+    else if (buf->len >= 12)
+      header_len = buf->data[8] | (buf->data[9] << 8) |
+          ((guint32) buf->data[10] << 16) | ((guint32) buf->data[11] << 24);
+    prefix = (buf->data[6] == 1 ? 10 : 12) + (gsize) header_len;
   }
-  g_free (contents);
+  if (header_len > NPY_MAX_HEADER_LEN && prefix <= file_size)
+    goto huge_header;
+  if (prefix > buf->len && !read_more (f, buf, prefix - buf->len))
+    goto io_error;
+
+  parse_npy (buf->data, buf->len, max_side, &need, &local);
+  if (local)
+    goto parse_error;
+
+  /* Everything the shape needs (or what the file has, if less: the
+   * parser then says it is truncated); trailing bytes are not read. */
+  need = MIN (need, file_size);
+  if (need > buf->len && !read_more (f, buf, need - buf->len))
+    goto io_error;
+  image = npy_image_new_from_data (buf->data, buf->len, max_side, &local);
+  if (image == NULL)
+    goto parse_error;
+
+done:
+  if (f)
+    fclose (f);
+  if (buf)
+    g_byte_array_unref (buf);
   g_free (name);
   return image;
+
+  /* ERRORS */
+io_error:
+  {
+    int saved = errno;
+
+    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED, "%s: %s", name,
+        g_strerror (saved));
+    goto done;
+  }
+not_regular:
+  {
+    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED,
+        "%s: not a regular file", name);
+    goto done;
+  }
+huge_header:
+  {
+    g_set_error (error, NPY_ERROR, NPY_ERROR_BAD_HEADER,
+        "%s: the header claims to be %u bytes long; .npy headers are at "
+        "most a few kilobytes", name, header_len);
+    goto done;
+  }
+parse_error:
+  {
+    g_propagate_prefixed_error (error, local, "%s: ", name);
+    goto done;
+  }
 }
 
 void

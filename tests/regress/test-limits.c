@@ -183,6 +183,56 @@ test_huge_shape (void)
   g_test_trap_assert_passed ();
 }
 
+/* A file on disk is not read beyond its header when the header already
+ * says no: a 1 GiB (sparse) file claiming 40000x40000 RGBA is refused by
+ * the size limit under the same memory cap, without reading its bytes. */
+static void
+test_huge_file_not_read (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("limits-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "sparse.npy", NULL);
+  g_autoptr (GBytes) head = make_npy ("|u1", "(40000, 40000, 4)", 0);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (head, &size);
+  FILE *f = g_fopen (path, "wb");
+
+  g_assert_nonnull (f);
+  g_assert_cmpuint (fwrite (data, 1, size, f), ==, size);
+  g_assert_cmpint (fseek (f, (1L << 30) - 1, SEEK_SET), ==, 0);
+  g_assert_cmpint (fputc (0, f), ==, 0);
+  g_assert_cmpint (fclose (f), ==, 0);
+
+  if (g_test_subprocess ()) {
+    g_autoptr (GError) error = NULL;
+
+    cap_memory ();
+    g_assert_null (npy_image_new_from_file (path, 0, &error));
+    g_assert_error (error, NPY_ERROR, NPY_ERROR_TOO_LARGE);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* Only regular files: a folder (or a FIFO, /dev/zero) is refused before
+ * anything is read. */
+static void
+test_not_regular (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("limits-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (npy_image_new_from_file (dir, 0, &error));
+  g_assert_error (error, NPY_ERROR, NPY_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  g_clear_error (&error);
+  g_assert_null (npy_image_new_from_file ("/dev/zero", 0, &error));
+  g_assert_error (error, NPY_ERROR, NPY_ERROR_FAILED);
+  g_rmdir (dir);
+}
+
 /* The cap itself works: the same subprocess asking for the memory a
  * reader that trusted the shape would is stopped.  Without this the test
  * above could not fail. */
@@ -261,6 +311,63 @@ test_element_max_size (void)
   error = element_start (path, 40, NULL);
   g_assert_no_error (error);
   g_assert_cmpint (g_unlink (path), ==, 0);
+}
+
+/* An image that loads but whose prepared overlay does not fit in what
+ * memory is left: the element posts RESOURCE/NO_SPACE_LEFT naming the
+ * size instead of aborting the process. */
+static void
+test_element_overlay_no_memory (void)
+{
+#ifdef UNDER_ASAN
+  g_test_skip ("ASan caps single allocations only: this needs RLIMIT_AS");
+  return;
+#else
+  if (RUNNING_ON_VALGRIND) {
+    g_test_skip ("no memory cap under valgrind");
+    return;
+  }
+  if (g_test_subprocess ()) {
+    g_autoptr (GBytes) bytes = make_npy ("|u1", "(2000, 2000, 4)",
+        2000 * 2000 * 4);
+    g_autofree gchar *path = g_build_filename (tmp_dir, "2000.npy", NULL);
+    GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+    GstBus *bus = gst_bus_new ();
+    GstPad *sink = gst_element_get_static_pad (element, "sink");
+    GstCaps *caps = gst_caps_from_string ("video/x-raw, format=Y444, "
+        "width=64, height=64, framerate=30/1");
+    GError *error = NULL;
+    GstMessage *msg;
+
+    g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes,
+                NULL), g_bytes_get_size (bytes), NULL));
+    gst_element_set_bus (element, bus);
+    g_object_set (element, "location", path, NULL);
+    g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), !=,
+        GST_STATE_CHANGE_FAILURE);
+    /* the image (16 MB) is in; its Y444 overlay needs ~90 MB more */
+    g_assert_true (cap_memory ());
+    gst_pad_send_event (sink, gst_event_new_stream_start ("limits"));
+    g_assert_false (gst_pad_send_event (sink, gst_event_new_caps (caps)));
+    gst_caps_unref (caps);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    g_assert_nonnull (msg);
+    gst_message_parse_error (msg, &error, NULL);
+    g_assert_error (error, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+    g_assert_nonnull (strstr (error->message, "2000x2000"));
+    g_error_free (error);
+    gst_message_unref (msg);
+    gst_element_set_state (element, GST_STATE_NULL);
+    gst_element_set_bus (element, NULL);
+    gst_object_unref (sink);
+    gst_object_unref (bus);
+    gst_object_unref (element);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+#endif
 }
 
 /* The element refuses a file claiming (32768, 32768, 4) quickly and
@@ -373,6 +480,11 @@ main (int argc, char **argv)
 
   g_test_add_func ("/limits/huge-shape/reader", test_huge_shape);
   g_test_add_func ("/limits/huge-shape/cap-works", test_huge_shape_cap_works);
+  g_test_add_func ("/limits/huge-shape/file-not-read",
+      test_huge_file_not_read);
+  g_test_add_func ("/limits/not-regular-file", test_not_regular);
+  g_test_add_func ("/limits/overlay-no-memory/element",
+      test_element_overlay_no_memory);
   g_test_add_func ("/limits/huge-shape/element", test_element_huge_shape);
   g_test_add_func ("/limits/max-size/element", test_element_max_size);
   for (i = 0; i < G_N_ELEMENTS (formats); i++) {
