@@ -951,6 +951,57 @@ test_reuse_across_restarts (void)
   g_free (path);
 }
 
+/* The launch lines of the element's documentation (and README), run as
+ * written but for file names and the display sink. */
+static void
+test_doc_launch_lines (void)
+{
+  gchar *logo = g_build_filename (g_getenv ("G_TEST_SRCDIR") ?
+      g_getenv ("G_TEST_SRCDIR") : "tests", "..", "examples",
+      "watermark.npy", NULL);
+  gchar *photo = g_build_filename (tmpdir, "photo.jpg", NULL);
+  gchar *out = g_build_filename (tmpdir, "out.jpg", NULL);
+  gchar *lines[3];
+  guint i;
+
+  if (!gst_element_factory_find ("jpegdec")) {
+    g_test_skip ("jpegdec/jpegenc missing (gstreamer1.0-plugins-good)");
+    return;
+  }
+  lines[0] = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+      "video/x-raw,width=640,height=480 ! jpegenc ! filesink location=\"%s\"",
+      photo);
+  lines[1] = g_strdup_printf ("filesrc location=\"%s\" ! jpegdec ! "
+      "npywatermark location=\"%s\" ! jpegenc quality=100 ! "
+      "filesink location=\"%s\"", photo, logo, out);
+  lines[2] = g_strdup_printf ("videotestsrc num-buffers=3 ! npywatermark "
+      "location=\"%s\" opacity=0.5 offset-x=16 offset-y=16 ! videoconvert "
+      "! fakesink", logo);
+  for (i = 0; i < G_N_ELEMENTS (lines); i++) {
+    GError *error = NULL;
+    GstElement *pipe = gst_parse_launch (lines[i], &error);
+    GstBus *bus;
+    GstMessage *msg;
+
+    g_assert_no_error (error);
+    gst_element_set_state (pipe, GST_STATE_PLAYING);
+    bus = gst_element_get_bus (pipe);
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    g_assert_nonnull (msg);
+    g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    gst_object_unref (bus);
+    gst_element_set_state (pipe, GST_STATE_NULL);
+    gst_object_unref (pipe);
+    g_free (lines[i]);
+  }
+  g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+  g_free (logo);
+  g_free (photo);
+  g_free (out);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -988,6 +1039,7 @@ main (int argc, char **argv)
   g_test_add_func ("/element/hand-values", test_hand_values);
   g_test_add_func ("/element/numpy-logo", test_numpy_logo);
   g_test_add_func ("/element/negotiation", test_negotiation);
+  g_test_add_func ("/element/doc-launch-lines", test_doc_launch_lines);
   g_test_add_func ("/element/yuv/colorimetry", test_colorimetry);
   g_test_add_func ("/element/yuv/default-colorimetry",
       test_default_colorimetry);
