@@ -808,24 +808,15 @@ test_numpy_logo (void)
   g_rand_free (rand);
 }
 
-/* Decoders and cameras connect straight to the element: the pipeline
- * runs without a converter and npywatermark sees the decoder's format. */
-static void
-assert_negotiates (const gchar * head, const gchar * tail,
-    const gchar * want_format)
+/* Parses @desc, plays it to EOS (an error fails the test naming both)
+ * and returns the pipeline, still PLAYING, for the caller to inspect. */
+static GstElement *
+play_to_eos (const gchar * desc)
 {
-  gchar *logo = g_build_filename (g_getenv ("G_TEST_SRCDIR") ?
-      g_getenv ("G_TEST_SRCDIR") : "tests", "..", "examples",
-      "watermark.npy", NULL);
-  gchar *desc = g_strdup_printf ("%s ! npywatermark name=wm location=\"%s\" "
-      "! %s", head, logo, tail);
   GError *error = NULL;
   GstElement *pipe = gst_parse_launch (desc, &error);
-  GstElement *wm;
   GstBus *bus;
   GstMessage *msg;
-  GstCaps *caps;
-  GstPad *pad;
 
   g_assert_no_error (error);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
@@ -837,19 +828,41 @@ assert_negotiates (const gchar * head, const gchar * tail,
     gst_message_parse_error (msg, &error, NULL);
     g_error ("%s: %s", desc, error->message);
   }
-  wm = gst_bin_get_by_name (GST_BIN (pipe), "wm");
-  pad = gst_element_get_static_pad (wm, "sink");
-  caps = gst_pad_get_current_caps (pad);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  return pipe;
+}
+
+static void
+stop_pipeline (GstElement * pipe)
+{
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+}
+
+/* Decoders and cameras connect straight to the element: the pipeline
+ * runs without a converter and npywatermark sees the decoder's format. */
+static void
+assert_negotiates (const gchar * head, const gchar * tail,
+    const gchar * want_format)
+{
+  gchar *logo = g_build_filename (g_getenv ("G_TEST_SRCDIR") ?
+      g_getenv ("G_TEST_SRCDIR") : "tests", "..", "examples",
+      "watermark.npy", NULL);
+  gchar *desc = g_strdup_printf ("%s ! npywatermark name=wm location=\"%s\" "
+      "! %s", head, logo, tail);
+  GstElement *pipe = play_to_eos (desc);
+  GstElement *wm = gst_bin_get_by_name (GST_BIN (pipe), "wm");
+  GstPad *pad = gst_element_get_static_pad (wm, "sink");
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+
   g_assert_nonnull (caps);
   g_assert_cmpstr (gst_structure_get_string (gst_caps_get_structure (caps, 0),
           "format"), ==, want_format);
   gst_caps_unref (caps);
   gst_object_unref (pad);
   gst_object_unref (wm);
-  gst_message_unref (msg);
-  gst_object_unref (bus);
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (pipe);
+  stop_pipeline (pipe);
   g_free (desc);
   g_free (logo);
 }
@@ -978,22 +991,7 @@ test_doc_launch_lines (void)
       "location=\"%s\" opacity=0.5 offset-x=16 offset-y=16 ! videoconvert "
       "! fakesink", logo);
   for (i = 0; i < G_N_ELEMENTS (lines); i++) {
-    GError *error = NULL;
-    GstElement *pipe = gst_parse_launch (lines[i], &error);
-    GstBus *bus;
-    GstMessage *msg;
-
-    g_assert_no_error (error);
-    gst_element_set_state (pipe, GST_STATE_PLAYING);
-    bus = gst_element_get_bus (pipe);
-    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-    g_assert_nonnull (msg);
-    g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
-    gst_message_unref (msg);
-    gst_object_unref (bus);
-    gst_element_set_state (pipe, GST_STATE_NULL);
-    gst_object_unref (pipe);
+    stop_pipeline (play_to_eos (lines[i]));
     g_free (lines[i]);
   }
   g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
