@@ -55,6 +55,25 @@ npw_files_same_dir (const gchar * a, const gchar * b)
       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+gboolean
+npw_files_is_within (const gchar * dir, const gchar * folder)
+{
+  g_autofree gchar *path = g_canonicalize_filename (dir, NULL);
+
+  /* Walk up from @dir, comparing each folder with @folder on disk. */
+  for (;;) {
+    g_autofree gchar *parent = NULL;
+
+    if (npw_files_same_dir (path, folder))
+      return TRUE;
+    parent = g_path_get_dirname (path);
+    if (g_strcmp0 (parent, path) == 0)
+      return FALSE;
+    g_free (path);
+    path = g_steal_pointer (&parent);
+  }
+}
+
 /* The script's glob took *.jpg, *.jpeg and *.png, case-sensitive. */
 static gboolean
 is_picture_name (const gchar * name)

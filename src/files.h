@@ -35,6 +35,9 @@ void npw_picture_free (NpwPicture * picture);
 /* TRUE if @a and @b name the same existing directory. */
 gboolean npw_files_same_dir (const gchar * a, const gchar * b);
 
+/* TRUE when @dir is @folder or lies somewhere below it. */
+gboolean npw_files_is_within (const gchar * dir, const gchar * folder);
+
 /* Lists the pictures of @input_folder (and its subfolders if @recursive,
  * mirrored under @output_folder).  Returns an array of NpwPicture, or NULL
  * if the folder cannot be read. */

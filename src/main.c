@@ -21,6 +21,7 @@
 #endif
 
 #include <errno.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -349,6 +350,10 @@ main (int argc, char **argv)
     {NULL}
   };
 
+  /* GLib converts what it prints to the locale's charset: without this,
+   * the C locale's ASCII, and every Chinese file name would print as ?. */
+  setlocale (LC_ALL, "");
+
   context = g_option_context_new ("- watermark a folder of photos");
   g_option_context_set_summary (context,
       "Resizes every .jpg, .jpeg and .png picture of the input folder to the "
@@ -439,6 +444,22 @@ main (int argc, char **argv)
     g_printerr ("npy-watermark: %s: the output folder is the input folder; "
         "inputs are never overwritten, choose another --output\n",
         output_folder);
+    goto cannot_start;
+  }
+  /* Mirrored under a folder that holds the input folder, a subfolder's
+   * output could land on an input (in/in/x.jpg -> ./in/x.jpg). */
+  if (recursive && npw_files_is_within (settings->input_folder,
+          output_folder)) {
+    g_printerr ("npy-watermark: %s: with --recursive the output folder "
+        "cannot contain the input folder %s: outputs could overwrite "
+        "inputs\n", output_folder, settings->input_folder);
+    goto cannot_start;
+  }
+  /* Made before the list, so that another shard's mkdir cannot change
+   * what this one walks. */
+  if (g_mkdir_with_parents (output_folder, 0777) != 0) {
+    g_printerr ("npy-watermark: %s: cannot create the output folder: %s\n",
+        output_folder, g_strerror (errno));
     goto cannot_start;
   }
 

@@ -61,6 +61,7 @@ typedef struct
   GstElement *size;             /* capsfilter: the output size */
   GstElement *sink;
   GstBus *bus;
+  gint frames;                  /* buffers filesink got for this picture */
 } Chain;
 
 struct _NpwWorker
@@ -189,6 +190,16 @@ add_jpegenc_probe (GstElement * jpegenc)
   gst_object_unref (pad);
 }
 
+/* Counts what reaches filesink: a picture must give exactly one frame. */
+static GstPadProbeReturn
+count_frames (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Chain *chain = data;
+
+  g_atomic_int_inc (&chain->frames);
+  return GST_PAD_PROBE_OK;
+}
+
 /*   appsrc ! {jpegdec|pngdec} ! videoscale ! videoconvert ! videoflip !
  *   capsfilter (size) [! jpegenc quality=Q ! jpegdec] ! videoconvert !
  *   capsfilter (blend) ! npywatermark ! videoconvert ! capsfilter (encode) !
@@ -211,7 +222,7 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
   g_autoptr (GstCaps) src_caps = NULL;
   Chain *chain;
 
-  description = g_strdup_printf ("appsrc name=src ! %s ! "
+  description = g_strdup_printf ("appsrc name=src ! %s name=dec ! "
       "videoscale method=catrom add-borders=false ! videoconvert ! "
       "videoflip name=flip ! capsfilter name=size ! %s"
       "videoconvert ! capsfilter name=blend ! "
@@ -242,10 +253,28 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
   gst_object_unref (chain->size);
   gst_object_unref (chain->sink);
 
-  src_caps = gst_caps_new_empty_simple (kind & CHAIN_PNG_IN ? "image/png" :
-      "image/jpeg");
-  g_object_set (chain->src, "caps", src_caps, "format", GST_FORMAT_BYTES,
+  /* One buffer is one whole picture: a TIME segment and "parsed" make
+   * the decoder take it as one frame, so it neither scans every byte for
+   * markers nor decodes a second picture appended after the first (MPO,
+   * phone gain maps), which PIL and the script ignore too. */
+  src_caps = gst_caps_new_simple (kind & CHAIN_PNG_IN ? "image/png" :
+      "image/jpeg", "parsed", G_TYPE_BOOLEAN, TRUE, NULL);
+  g_object_set (chain->src, "caps", src_caps, "format", GST_FORMAT_TIME,
       "max-bytes", (guint64) 0, NULL);
+
+  /* A decode error is an error, not a warning and a dropped frame (the
+   * GstVideoDecoder default, which left an empty output).  The base
+   * class' setter: jpegdec has a deprecated dummy "max-errors". */
+  {
+    g_autoptr (GstElement) dec = gst_bin_get_by_name (GST_BIN (pipeline),
+        "dec");
+    g_autoptr (GstPad) sinkpad = gst_element_get_static_pad (chain->sink,
+        "sink");
+
+    gst_video_decoder_set_max_errors (GST_VIDEO_DECODER (dec), 0);
+    gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, count_frames,
+        chain, NULL);
+  }
 
   if (kind & CHAIN_ROUND_TRIP) {
     g_autoptr (GstElement) lossy = gst_bin_get_by_name (GST_BIN (pipeline),
@@ -325,7 +354,7 @@ has_png_extension (const gchar * path)
 
 /* Runs @chain over @data once; FALSE with @error on failure. */
 static gboolean
-chain_run (Chain * chain, GMappedFile * file, GError ** error)
+chain_run (Chain * chain, GBytes * file, GError ** error)
 {
   GstBuffer *buffer;
   GstMessage *msg;
@@ -339,20 +368,29 @@ chain_run (Chain * chain, GMappedFile * file, GError ** error)
     goto failed;
   }
 
-  buffer = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
-      g_mapped_file_get_contents (file), g_mapped_file_get_length (file), 0,
-      g_mapped_file_get_length (file), g_mapped_file_ref (file),
-      (GDestroyNotify) g_mapped_file_unref);
+  g_atomic_int_set (&chain->frames, 0);
+  buffer = gst_buffer_new_wrapped_bytes (file);
+  GST_BUFFER_PTS (buffer) = 0;
   gst_app_src_push_buffer (GST_APP_SRC (chain->src), buffer);
   gst_app_src_end_of_stream (GST_APP_SRC (chain->src));
 
   msg = gst_bus_timed_pop_filtered (chain->bus, PICTURE_TIMEOUT,
       GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-  if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS)
-    ok = TRUE;
+  if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+    /* EOS after no frame: something dropped the picture quietly */
+    if (g_atomic_int_get (&chain->frames) == 1) {
+      ok = TRUE;
+    } else {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+          "corrupt picture data: the decoder gave %d pictures, not 1",
+          g_atomic_int_get (&chain->frames));
+      gst_message_unref (msg);
+      msg = NULL;
+    }
+  }
 
 failed:
-  if (!ok) {
+  if (!ok && error && *error == NULL) {
     if (msg == NULL && !started) {
       g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
           "the pipeline could not start");
@@ -401,8 +439,10 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
     GError ** error)
 {
   const NpwWorkerSettings *s = worker->settings;
-  g_autoptr (GMappedFile) file = NULL;
+  g_autoptr (GBytes) file = NULL;
   g_autoptr (GError) local_error = NULL;
+  gchar *contents;
+  gsize length;
   g_autofree gchar *temp = NULL;
   g_autofree gchar *caps = NULL;
   g_autofree gchar *folder = NULL;
@@ -411,13 +451,15 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   gint out_width, fd;
   Chain *chain;
 
-  file = g_mapped_file_new (picture->input_path, FALSE, &local_error);
-  if (file == NULL) {
+  /* Read, not mapped: a file truncated or on a failing network mount
+   * while mapped would kill the whole run with SIGBUS. */
+  if (!g_file_get_contents (picture->input_path, &contents, &length,
+          &local_error)) {
     g_propagate_error (error, g_steal_pointer (&local_error));
     return FALSE;
   }
-  if (!npw_probe ((const guint8 *) g_mapped_file_get_contents (file),
-          g_mapped_file_get_length (file), &info, error))
+  file = g_bytes_new_take (contents, length);
+  if (!npw_probe (g_bytes_get_data (file, NULL), length, &info, error))
     return FALSE;
 
   if (!s->auto_orient)

@@ -9,6 +9,7 @@
 
 import hashlib
 import math
+import io
 import os
 import pty
 import re
@@ -167,6 +168,14 @@ def make_folder_of_everything(folder):
     save("UPPER.JPG", Image.fromarray(photo(81, 61, 8)))
     save("Shout.PNG", Image.fromarray(photo(33, 17, 9)))
     save("sub/deep.jpg", Image.fromarray(photo(90, 45, 10)))
+    # A second JPEG appended after the first, as in MPO files and phone
+    # photos with a gain map: PIL (and the script) take the first only.
+    first, second = io.BytesIO(), io.BytesIO()
+    Image.fromarray(photo(120, 90, 12)).save(first, "JPEG", quality=90)
+    Image.fromarray(photo(40, 30, 13)).save(second, "JPEG", quality=90)
+    with open(os.path.join(pics, "two pictures.jpg"), "wb") as f:
+        f.write(first.getvalue() + second.getvalue())
+    good["two pictures.jpg"] = (120, 90)
 
     # Hidden, not a picture by name, and bad ones.
     Image.fromarray(photo(20, 20)).save(os.path.join(pics, ".hidden.jpg"))
@@ -200,8 +209,18 @@ def make_folder_of_everything(folder):
                                            0, 0, 0)) +
                 chunk(b"IDAT", zlib.compress(bytes(1000))) +
                 chunk(b"IEND", b""))
-    bad = ["bomb.png", "cmyk.jpg", "corrupt.png", "empty.png", "text.jpg",
-           "truncated.jpg"]
+    # Whole, but its scan names Huffman tables it never defines: PIL
+    # refuses it; jpegdec only warns and drops the frame unless told not to.
+    b = io.BytesIO()
+    Image.fromarray(photo(64, 48, 14)).save(b, "JPEG")
+    jpeg = bytearray(b.getvalue())
+    sos = jpeg.index(b"\xff\xda")
+    for c in range(jpeg[sos + 4]):
+        jpeg[sos + 6 + 2 * c] = 0x33
+    with open(os.path.join(pics, "huffman.jpg"), "wb") as f:
+        f.write(jpeg)
+    bad = ["bomb.png", "cmyk.jpg", "corrupt.png", "empty.png", "huffman.jpg",
+           "text.jpg", "truncated.jpg"]
     return good, bad
 
 
@@ -234,6 +253,10 @@ def group_pictures(tmp):
         tap.eq(im.format, fmt, "%s: written as %s by its extension"
                % (name, fmt))
 
+    with open(os.path.join(out, "two pictures.jpg"), "rb") as f:
+        data = f.read()
+    tap.eq(data.count(b"\xff\xd8\xff"), 1,
+           "a JPEG with a second picture appended gives one picture")
     tap.check(Image.open(os.path.join(out, "rgba.png")).mode == "RGBA",
               "an RGBA PNG keeps its alpha")
     tap.check(Image.open(os.path.join(out, "gray.jpg")).mode == "RGB",
@@ -552,6 +575,28 @@ def group_runs(tmp):
     tap.eq(sorted(seen), sorted(names), "--shard K/3: every picture "
            "processed exactly once over the three shards")
     tap.eq(tree(out), sorted(names), "--shard: all outputs there")
+
+    # --recursive into an output folder that holds the input folder could
+    # overwrite inputs (in/in/x.jpg -> ./in/x.jpg): refused, nothing done.
+    nested = os.path.join(tmp, "nested")
+    os.makedirs(os.path.join(nested, "in", "in"))
+    for sub in ("in", os.path.join("in", "in")):
+        Image.fromarray(photo(40, 30, 20)).save(
+            os.path.join(nested, sub, "x.jpg"))
+    before = digest(os.path.join(nested, "in", "x.jpg"))
+    r = run(nested, "--input", "in", "--output", ".", "--recursive",
+            "--npy", os.path.join(tmp, "watermark.npy"), "--height", "20")
+    tap.eq(r.returncode, 2, "--recursive with the output folder holding "
+           "the input folder: refused (exit 2)", r.stderr)
+    tap.eq(digest(os.path.join(nested, "in", "x.jpg")), before,
+           "and the inputs are untouched")
+
+    # Messages keep non-ASCII names under a UTF-8 locale.
+    env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    r = run(tmp, "--input", "照片", "--npy", "watermark.npy", "--height",
+            "20", env=env)
+    tap.check("照片" in r.stderr, "a Chinese folder name prints as itself",
+              r.stderr)
 
     # Same outputs with 1 and 2 workers.
     run(tmp, "--jobs", "1", "--output", "j1", "--quiet")
