@@ -81,6 +81,7 @@ enum
 {
   PROP_0,
   PROP_LOCATION,
+  PROP_DATA,
   PROP_OPACITY,
   PROP_OFFSET_X,
   PROP_OFFSET_Y,
@@ -152,6 +153,14 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
           "posts a warning. NULL or \"\" removes the watermark",
           DEFAULT_LOCATION,
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
+          G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_DATA,
+      g_param_spec_boxed ("data", "Data",
+          "The bytes of a .npy file, for applications that hold it in "
+          "memory (read once, shared by many pipelines); when set, used "
+          "instead of location",
+          G_TYPE_BYTES,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
           G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_OPACITY,
       g_param_spec_double ("opacity", "Opacity",
@@ -251,6 +260,8 @@ gst_npy_watermark_finalize (GObject * object)
   g_thread_pool_free (self->loader, FALSE, TRUE);
   load_clear (&self->load);
   g_free (self->location);
+  g_clear_pointer (&self->data, g_bytes_unref);
+  g_clear_pointer (&self->image_data, g_bytes_unref);
   g_free (self->image_location);
   g_free (self->image_stamp);
   g_clear_pointer (&self->image, npy_image_free);
@@ -357,6 +368,10 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       if (self->started)
         gst_npy_watermark_reload (self, &stale);
       break;
+    case PROP_DATA:
+      g_clear_pointer (&self->data, g_bytes_unref);
+      self->data = g_value_dup_boxed (value);
+      break;
     case PROP_OPACITY:
       self->opacity = g_value_get_double (value);
       break;
@@ -387,6 +402,9 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
   switch (prop_id) {
     case PROP_LOCATION:
       g_value_set_string (value, self->location);
+      break;
+    case PROP_DATA:
+      g_value_set_boxed (value, self->data);
       break;
     case PROP_OPACITY:
       g_value_set_double (value, self->opacity);
@@ -470,6 +488,7 @@ gst_npy_watermark_set_image (GstNpyWatermark * self, NpyImage * image)
   g_clear_pointer (&self->overlay, npw_overlay_free);
   g_clear_pointer (&self->image_location, g_free);
   g_clear_pointer (&self->image_stamp, g_free);
+  g_clear_pointer (&self->image_data, g_bytes_unref);
   self->image = image;
 }
 
@@ -480,6 +499,7 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   GstNpyWatermarkLoad stale = { 0, };
   g_autofree gchar *location = NULL;
   g_autofree gchar *stamp = NULL;
+  g_autoptr (GBytes) data = NULL;
   g_autoptr (GError) error = NULL;
   guint max_size;
 
@@ -487,9 +507,27 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   self->load_serial++;
   gst_npy_watermark_steal_load (self, &stale);
   location = g_strdup (self->location);
+  data = self->data ? g_bytes_ref (self->data) : NULL;
   max_size = self->max_size;
   GST_OBJECT_UNLOCK (self);
   load_clear (&stale);
+
+  if (data) {
+    gsize size;
+    const guint8 *bytes = g_bytes_get_data (data, &size);
+
+    /* the same bytes as last time: nothing to parse */
+    if (self->image && self->image_data == data &&
+        self->image_max_size == max_size)
+      goto started;
+    gst_npy_watermark_set_image (self, npy_image_new_from_data (bytes, size,
+            max_size, &error));
+    if (self->image == NULL)
+      goto bad_data;
+    self->image_data = g_bytes_ref (data);
+    self->image_max_size = max_size;
+    goto started;
+  }
 
   if (location_is_empty (location)) {
     GST_WARNING_OBJECT (self, "no location set, passing buffers through");
@@ -529,6 +567,13 @@ started:
   return TRUE;
 
   /* ERRORS */
+bad_data:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ,
+        ("Could not load the watermark given as data."),
+        ("%s", error->message));
+    return FALSE;
+  }
 not_found:
   {
     gst_npy_watermark_set_image (self, NULL);

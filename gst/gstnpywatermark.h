@@ -47,6 +47,7 @@ struct _GstNpyWatermark
   /*< private >*/
   /* properties, with LOCK */
   gchar *location;
+  GBytes *data;                 /* a .npy held in memory: wins over location */
   gdouble opacity;
   gint offset_x;
   gint offset_y;
@@ -64,6 +65,7 @@ struct _GstNpyWatermark
 
   /* streaming thread only (and start/stop, when it is not running) */
   NpyImage *image;              /* kept across stop/start, see below */
+  GBytes *image_data;           /* or the data it was parsed from */
   gchar *image_location;        /* what start () read it from, with */
   gchar *image_stamp;           /* the file's identity, size and times then */
   guint image_max_size;         /* the limit it passed */

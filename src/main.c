@@ -296,6 +296,9 @@ main (int argc, char **argv)
   g_autoptr (GPtrArray) pictures = NULL;
   g_autoptr (GPtrArray) stale = NULL;
   g_autoptr (NpyImage) watermark = NULL;
+  g_autoptr (GBytes) npy_data = NULL;
+  gchar *npy_contents = NULL;
+  gsize npy_length = 0;
   g_autofree gchar *npy_path = NULL;
   g_autofree gchar *output_folder = NULL;
   g_autofree gchar *config_file = NULL;
@@ -426,9 +429,15 @@ main (int argc, char **argv)
     g_printerr ("npy-watermark: %s: no such file (npy_path)\n", npy_path);
     goto cannot_start;
   }
-  watermark = npy_image_new_from_file (npy_path, 0, &error);
-  if (watermark == NULL) {
+  if (!g_file_get_contents (npy_path, &npy_contents, &npy_length, &error)) {
     g_printerr ("npy-watermark: %s\n", error->message);
+    goto cannot_start;
+  }
+  npy_data = g_bytes_new_take (npy_contents, npy_length);
+  watermark = npy_image_new_from_data (g_bytes_get_data (npy_data, NULL),
+      npy_length, 0, &error);
+  if (watermark == NULL) {
+    g_printerr ("npy-watermark: %s: %s\n", npy_path, error->message);
     goto cannot_start;
   }
 
@@ -496,7 +505,7 @@ main (int argc, char **argv)
     GST_INFO ("Removed %u stale temporary files left by a killed run, "
         "e.g. %s", stale->len, (const gchar *) stale->pdata[0]);
 
-  worker_settings.npy_path = npy_path;
+  worker_settings.npy_data = npy_data;
   worker_settings.opacity = settings->opacity / 100.0;
   worker_settings.quality = settings->quality;
   worker_settings.output_height = settings->output_height;

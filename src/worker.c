@@ -303,7 +303,9 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
    * which the script converted to RGB before saving. */
   set_caps (encode, kind & CHAIN_PNG_OUT ? LOSSLESS_CAPS : JPEG_YUV_CAPS);
 
-  g_object_set (mark, "location", s->npy_path, "opacity", s->opacity, NULL);
+  /* The bytes read once for the whole run: every pipeline parses the
+   * same data, and a file replaced mid-run changes nothing. */
+  g_object_set (mark, "data", s->npy_data, "opacity", s->opacity, NULL);
 
   chain->bus = gst_element_get_bus (pipeline);
   chain->pipeline = g_steal_pointer (&pipeline);

@@ -30,7 +30,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const gchar *npy_path;        /* an existing, valid .npy file */
+  GBytes *npy_data;             /* the .npy file, read once for the run */
   gdouble opacity;              /* 0..1 */
   gint quality;                 /* the round trip's JPEG quality */
   gint output_height;

@@ -1000,6 +1000,68 @@ test_doc_launch_lines (void)
   g_free (out);
 }
 
+/* The "data" property: a .npy held in memory, used instead of location;
+ * bad bytes fail start () with RESOURCE/READ and the reader's reason. */
+static void
+test_data_property (void)
+{
+  RefImage *image = flat_image (2, 2, 0, 0, 200, 255);
+  gchar *path = write_npy (image, "data.npy");
+  gchar *contents;
+  gsize length;
+  GBytes *bytes;
+  GstElement *element;
+  GstHarness *h;
+  GstBuffer *out;
+  GstMapInfo map;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  bytes = g_bytes_new_take (contents, length);
+  element = gst_element_factory_make ("npywatermark", NULL);
+  /* data wins over a location that does not even exist */
+  g_object_set (element, "data", bytes, "location", "/nonexistent.npy",
+      NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_harness_set_caps (h, make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL),
+      make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL));
+  out = gst_harness_push_and_pull (h, black_frame (4 * 4 * 4));
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  g_assert_cmpint (map.data[2], ==, 200);
+  g_assert_cmpint (map.data[4 * 3 + 2], ==, 0);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  gst_object_unref (element);
+  g_bytes_unref (bytes);
+
+  element = gst_element_factory_make ("npywatermark", NULL);
+  bus = gst_bus_new ();
+  gst_element_set_bus (element, bus);
+  bytes = g_bytes_new_static ("\x93NUMPY\x09\x00", 8);
+  g_object_set (element, "data", bytes, NULL);
+  g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  gst_message_parse_error (msg, &error, &debug);
+  g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ);
+  g_assert_nonnull (strstr (debug, "version"));
+  g_error_free (error);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_element_set_bus (element, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (element);
+  g_bytes_unref (bytes);
+  ref_image_free (image);
+  g_free (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1049,6 +1111,7 @@ main (int argc, char **argv)
   g_test_add_func ("/element/passthrough/outside", test_passthrough_outside);
   g_test_add_func ("/element/opacity/change", test_opacity_change);
   g_test_add_func ("/element/caps-change", test_caps_change);
+  g_test_add_func ("/element/data-property", test_data_property);
   g_test_add_func ("/element/reuse-across-restarts",
       test_reuse_across_restarts);
   g_test_add_func ("/element/error/missing", test_error_missing);
