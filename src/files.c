@@ -25,6 +25,7 @@
 /* Temporary names: ".<name>" + ".XXXXXX" + ".part". */
 #define TEMP_RANDOM_LEN 7       /* ".XXXXXX" */
 #define TEMP_SUFFIX ".part"
+#define TEMP_BASE_MAX 200
 
 typedef struct
 {
@@ -211,6 +212,16 @@ npw_files_temp_template (const gchar * output_path)
   g_autofree gchar *folder = g_path_get_dirname (output_path);
   g_autofree gchar *base = g_path_get_basename (output_path);
 
+  /* The temporary name adds 14 bytes; a name near the usual 255-byte
+   * limit (85 Chinese characters) would not fit.  Such names keep their
+   * first TEMP_BASE_MAX bytes, cut on a character boundary (their stale
+   * temporary files are then not recognised, only left hidden). */
+  if (strlen (base) > TEMP_BASE_MAX) {
+    gchar *end = g_utf8_find_prev_char (base, base + TEMP_BASE_MAX + 1);
+
+    if (end)
+      *end = '\0';
+  }
   return g_strdup_printf ("%s/.%s.XXXXXX" TEMP_SUFFIX, folder, base);
 }
 

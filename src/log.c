@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -28,6 +29,7 @@ GST_DEBUG_CATEGORY (npw_debug);
 
 static GMutex lock;
 static gint log_fd = -1;        /* with lock */
+static FILE *debug_file;        /* GST_DEBUG_FILE, or NULL: stderr */
 static gboolean quiet;
 static gboolean terminal;
 static gchar *progress;         /* with lock */
@@ -79,7 +81,7 @@ npw_log_function (GstDebugCategory * category, GstDebugLevel level,
 
   if (category != npw_debug) {
     gst_debug_log_default (category, level, file, function, line, object,
-        message, NULL);
+        message, debug_file);
     return;
   }
 
@@ -125,6 +127,16 @@ npw_log_init (const gchar * log_file, gboolean quiet_console)
     g_printerr ("npy-watermark: %s: %s (logging to the console only)\n",
         log_file, g_strerror (errno));
 
+  /* Other categories go where GStreamer would send them: stderr, or the
+   * GST_DEBUG_FILE the user named (which our replacing the default log
+   * function would otherwise lose). */
+  if (g_getenv ("GST_DEBUG_FILE") && *g_getenv ("GST_DEBUG_FILE")) {
+    debug_file = g_fopen (g_getenv ("GST_DEBUG_FILE"), "w");
+    if (debug_file == NULL)
+      g_printerr ("npy-watermark: %s: %s (GST_DEBUG_FILE)\n",
+          g_getenv ("GST_DEBUG_FILE"), g_strerror (errno));
+  }
+
   gst_debug_add_log_function (npw_log_function, NULL, NULL);
   gst_debug_remove_log_function (gst_debug_log_default);
 }
@@ -133,7 +145,7 @@ void
 npw_log_shutdown (void)
 {
   npw_log_set_progress (NULL);
-  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
+  gst_debug_add_log_function (gst_debug_log_default, debug_file, NULL);
   gst_debug_remove_log_function (npw_log_function);
 
   g_mutex_lock (&lock);

@@ -166,6 +166,8 @@ def make_folder_of_everything(folder):
     save("one pixel.jpg", Image.new("RGB", (1, 1), (10, 200, 30)))
     save("with space and 中文 水印.jpeg", Image.fromarray(photo(80, 60, 7)))
     save("UPPER.JPG", Image.fromarray(photo(81, 61, 8)))
+    # 250 bytes, near the file system's limit: the temporary name must fit
+    save("長" * 82 + ".jpg", Image.fromarray(photo(50, 40, 15)))
     save("Shout.PNG", Image.fromarray(photo(33, 17, 9)))
     save("sub/deep.jpg", Image.fromarray(photo(90, 45, 10)))
     # A second JPEG appended after the first, as in MPO files and phone
