@@ -34,8 +34,9 @@
  * reported as failed rather than holding the run forever. */
 #define PICTURE_TIMEOUT (120 * GST_SECOND)
 
-/* JPEG cannot hold a side longer than this. */
-#define JPEG_MAX_SIDE 65500
+/* videoscale makes no side longer than this (JPEG's own limit, 65500,
+ * is higher). */
+#define SCALER_MAX_SIDE 32767
 
 /* YUV as JPEG stores it (full range, BT.601, centred chroma): what
  * jpegdec outputs and jpegenc assumes. */
@@ -469,12 +470,6 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   width = info.orientation >= 5 ? info.height : info.width;
   height = info.orientation >= 5 ? info.width : info.height;
   out_width = scaled_width (width, height, s->output_height);
-  if (out_width > JPEG_MAX_SIDE) {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-        "%ux%u scaled to a height of %d would be %d pixels wide, more than "
-        "%d", width, height, s->output_height, out_width, JPEG_MAX_SIDE);
-    return FALSE;
-  }
 
   if (info.format == NPW_PICTURE_PNG)
     kind |= CHAIN_PNG_IN;
@@ -482,6 +477,16 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
     kind |= CHAIN_ROUND_TRIP;
   if (has_png_extension (picture->output_path))
     kind |= CHAIN_PNG_OUT;
+
+  /* videoscale's limit (32767) is below JPEG's (65500) and binds
+   * every kind of picture: say so, rather than "not negotiated". */
+  if (out_width > SCALER_MAX_SIDE) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "%ux%u scaled to a height of %d would be %d pixels wide, more than "
+        "the %d GStreamer's videoscale can make", width, height,
+        s->output_height, out_width, SCALER_MAX_SIDE);
+    return FALSE;
+  }
 
   chain = worker->chains[kind];
   if (chain == NULL) {
