@@ -1243,8 +1243,9 @@ npy_image_new_from_file (const gchar * filename, guint max_side,
   if (!read_more (f, buf, 12))
     goto io_error;
   if (buf->len < NPY_MAGIC_LEN + 2 ||
-      memcmp (buf->data, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
-    /* not a .npy: the parser says what is wrong with these bytes */
+      memcmp (buf->data, NPY_MAGIC, NPY_MAGIC_LEN) != 0 ||
+      buf->data[6] < 1 || buf->data[6] > 3 || buf->data[7] != 0) {
+    /* not a .npy we read: the parser says what is wrong with these bytes */
     prefix = buf->len;
   } else {
     if (buf->len >= 10 && buf->data[6] == 1)
