@@ -97,6 +97,12 @@ build_kept_path (const gchar * folder, const gchar * name)
   return g_strdup (path);
 }
 
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
 static gboolean
 walk_folder (Walk * w, const gchar * relative, GError ** error)
 {
@@ -105,8 +111,10 @@ walk_folder (Walk * w, const gchar * relative, GError ** error)
       g_strdup (w->input_folder);
   g_autoptr (GDir) dir = NULL;
   g_autofree gchar *key = NULL;
-  const gchar *name;
+  g_autoptr (GPtrArray) names = NULL;
+  const gchar *entry;
   GStatBuf st;
+  guint i;
 
   if (g_stat (folder, &st) != 0 || !S_ISDIR (st.st_mode)) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
@@ -122,7 +130,15 @@ walk_folder (Walk * w, const gchar * relative, GError ** error)
   if (dir == NULL)
     return FALSE;
 
-  while ((name = g_dir_read_name (dir))) {
+  /* In name order, not readdir's, so that every machine (every shard)
+   * walks the same tree the same way. */
+  names = g_ptr_array_new_with_free_func (g_free);
+  while ((entry = g_dir_read_name (dir)))
+    g_ptr_array_add (names, g_strdup (entry));
+  g_ptr_array_sort (names, compare_names);
+
+  for (i = 0; i < names->len; i++) {
+    const gchar *name = names->pdata[i];
     g_autofree gchar *rel = relative ?
         build_kept_path (relative, name) : g_strdup (name);
     g_autofree gchar *path = build_kept_path (w->input_folder, rel);
@@ -133,7 +149,13 @@ walk_folder (Walk * w, const gchar * relative, GError ** error)
       continue;                 /* a dangling link */
 
     if (S_ISDIR (st.st_mode)) {
+      GStatBuf lst;
+
       if (!w->recursive)
+        continue;
+      /* Links to folders are not followed (as find and rsync do): the
+       * real folder is walked under its own name. */
+      if (g_lstat (path, &lst) == 0 && !S_ISDIR (lst.st_mode))
         continue;
       if (w->have_output && st.st_dev == w->output_stat.st_dev
           && st.st_ino == w->output_stat.st_ino)

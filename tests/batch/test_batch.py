@@ -298,8 +298,12 @@ def group_pictures(tmp):
               "the summary lists failed pictures with reasons", r.stdout)
 
     # --recursive mirrors the subfolder, and the output folder, now inside
-    # the input folder, is not walked.
+    # the input folder, is not walked; nor is a link to a folder (the
+    # real folder is walked under its own name).
+    os.symlink("sub", os.path.join(pics, "a link to sub"))
     r = run(tmp, "--recursive", "--quiet")
+    tap.check(not os.path.exists(os.path.join(out, "a link to sub")),
+              "--recursive does not follow a link to a folder")
     tap.eq(r.returncode, 1, "--recursive: exit 1 (the bad pictures again)")
     tap.check(os.path.exists(os.path.join(out, "sub", "deep.jpg")),
               "--recursive mirrors subfolders under the output folder")
