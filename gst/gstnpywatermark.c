@@ -425,29 +425,29 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Prepares self->overlay from self->image for the negotiated caps, if
- * both are known.  Streaming thread (or start/stop). */
-static void
-gst_npy_watermark_prepare (GstNpyWatermark * self)
+/* Makes self->overlay serve frames described by @info: kept when it was
+ * prepared for the same format and colorimetry, prepared anew from
+ * self->image otherwise.  FALSE when memory for it cannot be had.
+ * Streaming thread (set_info, or a swap at a frame boundary). */
+static gboolean
+gst_npy_watermark_prepare (GstNpyWatermark * self, const GstVideoInfo * info)
 {
-  GstVideoFilter *filter = GST_VIDEO_FILTER (self);
+  if (self->overlay && npw_overlay_fits (self->overlay, info)) {
+    GST_DEBUG_OBJECT (self, "overlay kept for %dx%d",
+        GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
+    return TRUE;
+  }
 
   g_clear_pointer (&self->overlay, npw_overlay_free);
-  if (self->image == NULL || !filter->negotiated)
-    return;
-
-  self->overlay = npw_overlay_new (self->image, &filter->in_info);
-  if (self->overlay == NULL) {
-    GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
-        ("Not enough memory to prepare the %ux%u watermark; drawing none.",
-            self->image->width, self->image->height), (NULL));
-    return;
-  }
+  if (self->image == NULL)
+    return TRUE;
+  self->overlay = npw_overlay_new (self->image, info);
+  if (self->overlay == NULL)
+    return FALSE;
   GST_DEBUG_OBJECT (self, "prepared %ux%u overlay for %s %dx%d",
-      self->image->width, self->image->height,
-      GST_VIDEO_INFO_NAME (&filter->in_info),
-      GST_VIDEO_INFO_WIDTH (&filter->in_info),
-      GST_VIDEO_INFO_HEIGHT (&filter->in_info));
+      self->image->width, self->image->height, GST_VIDEO_INFO_NAME (info),
+      GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
+  return TRUE;
 }
 
 /* What identifies the file's contents without reading them: device,
@@ -630,21 +630,10 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   self->have_info = TRUE;
   GST_OBJECT_UNLOCK (self);
 
-  /* The same format and colorimetry (a new size, or a pipeline reused
-   * for another picture) keep the prepared overlay. */
-  if (self->overlay && npw_overlay_fits (self->overlay, in_info)) {
-    GST_DEBUG_OBJECT (self, "overlay kept for %dx%d",
-        GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info));
-    return TRUE;
-  }
-
-  /* filter->in_info is set only after we return: prepare from ours. */
-  g_clear_pointer (&self->overlay, npw_overlay_free);
-  if (self->image) {
-    self->overlay = npw_overlay_new (self->image, in_info);
-    if (self->overlay == NULL)
-      goto no_memory;
-  }
+  /* A new size, or a pipeline reused for another picture, keeps the
+   * overlay prepared for the same format and colorimetry. */
+  if (!gst_npy_watermark_prepare (self, in_info))
+    goto no_memory;
 
   return TRUE;
 
@@ -700,8 +689,10 @@ gst_npy_watermark_take_load (GstNpyWatermark * self, GstClockTime timestamp)
   gst_npy_watermark_set_image (self, g_steal_pointer (&load.image));
   if (load.overlay && have_info && npw_overlay_fits (load.overlay, &info))
     self->overlay = g_steal_pointer (&load.overlay);
-  else
-    gst_npy_watermark_prepare (self);
+  else if (have_info && !gst_npy_watermark_prepare (self, &info))
+    GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
+        ("Not enough memory to prepare the %ux%u watermark; drawing none.",
+            self->image->width, self->image->height), (NULL));
 
   GST_INFO_OBJECT (self, "switched to %s at %" GST_TIME_FORMAT,
       load.location ? load.location : "(none)", GST_TIME_ARGS (timestamp));
