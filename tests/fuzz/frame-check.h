@@ -29,6 +29,12 @@
 
 G_BEGIN_DECLS
 
+/* The element's formats (NPW_OVERLAY_FORMATS), in that order: the
+ * overlay fuzz target picks one by index, so the order is part of its
+ * corpus. */
+extern const GstVideoFormat frame_check_formats[];
+extern const guint frame_check_n_formats;
+
 /* Builds the overlay of @image for @info, blends it at (@x, @y) with
  * opacity @op into a frame filled from @seed, and checks the result;
  * aborts on a broken promise.  Also checks npw_overlay_is_visible (). */

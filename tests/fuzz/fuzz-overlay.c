@@ -17,7 +17,7 @@
  * The input bytes decide everything, in this order (missing bytes read
  * as 0):
  *
- *   0      video format, an index into formats[] below
+ *   0      video format, an index into frame_check_formats[]
  *   1, 2   frame width - 1 and height - 1, modulo MAX_FRAME_SIDE
  *   3..7   x: a selector, then 4 bytes little-endian; the selector picks
  *          a small (int8), medium (int16), any (int32) or near-extreme
@@ -52,16 +52,6 @@
 /* Keeps a fuzzer-made .npy small enough to stay fast. */
 #define MAX_NPY_SIDE 64
 
-/* The element's formats (NPW_OVERLAY_FORMATS), in that order. */
-static const GstVideoFormat formats[] = {
-  GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA, GST_VIDEO_FORMAT_ARGB,
-  GST_VIDEO_FORMAT_ABGR, GST_VIDEO_FORMAT_RGBx, GST_VIDEO_FORMAT_BGRx,
-  GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_xBGR, GST_VIDEO_FORMAT_RGB,
-  GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_AYUV, GST_VIDEO_FORMAT_I420,
-  GST_VIDEO_FORMAT_YV12, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_NV21,
-  GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444, GST_VIDEO_FORMAT_YUY2,
-  GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_GRAY8,
-};
 
 static const GstVideoColorMatrix matrices[] = {
   GST_VIDEO_COLOR_MATRIX_BT601, GST_VIDEO_COLOR_MATRIX_BT709,
@@ -141,7 +131,7 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
   guint32 seed = 0x9e3779b9;
   gsize i;
 
-  format = formats[next_u8 (&in) % G_N_ELEMENTS (formats)];
+  format = frame_check_formats[next_u8 (&in) % frame_check_n_formats];
   width = next_u8 (&in) % MAX_FRAME_SIDE + 1;
   height = next_u8 (&in) % MAX_FRAME_SIDE + 1;
   x = next_offset (&in);
