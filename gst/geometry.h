@@ -1,0 +1,103 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+/* Where the watermark goes: (frame size, watermark size, properties) in,
+ * the drawn size, the placed copy's origin and the tile grid out.  Pure
+ * integer arithmetic, no GStreamer types, shared by every path that
+ * draws (the CPU blend, the prepare stage, the tests). */
+
+#ifndef __NPW_GEOMETRY_H__
+#define __NPW_GEOMETRY_H__
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  NPW_POSITION_TOP_LEFT,
+  NPW_POSITION_TOP,
+  NPW_POSITION_TOP_RIGHT,
+  NPW_POSITION_LEFT,
+  NPW_POSITION_CENTER,
+  NPW_POSITION_RIGHT,
+  NPW_POSITION_BOTTOM_LEFT,
+  NPW_POSITION_BOTTOM,
+  NPW_POSITION_BOTTOM_RIGHT,
+} NpwPosition;
+
+/* The properties that change what is prepared (not the offsets, which
+ * may change on every frame). */
+typedef struct
+{
+  NpwPosition position;
+  gdouble size;                 /* 0: own size; else fraction of the frame */
+  gboolean tile;
+  gint tile_spacing;            /* pixels >= 0 */
+} NpwGeometry;
+
+#define NPW_GEOMETRY_INIT { NPW_POSITION_TOP_LEFT, 0.0, FALSE, 0 }
+
+gboolean npw_geometry_equal (const NpwGeometry * a, const NpwGeometry * b);
+
+/* The watermark's size as drawn on a @frame_w x @frame_h frame: its own
+ * @w0 x @h0 when size is 0, else scaled with its aspect kept to fit a box
+ * of size * frame_w by size * frame_h:
+ *   s = min (size * W / w0, size * H / h0)
+ *   w = max (1, round (w0 * s)), h = max (1, round (h0 * s))
+ * clamped to @max_side. */
+void npw_geometry_drawn_size (const NpwGeometry * geom, gint frame_w,
+    gint frame_h, gint w0, gint h0, gint max_side, gint * w, gint * h);
+
+/* The placed copy's top-left corner, offsets counting inward from the
+ * anchored edges (ImageMagick's -gravity with -geometry):
+ *   left anchors x = offset_x, right anchors x = W - w - offset_x,
+ *   centred x = floor ((W - w) / 2) + offset_x; the same for y. */
+void npw_geometry_origin (const NpwGeometry * geom, gint frame_w,
+    gint frame_h, gint w, gint h, gint offset_x, gint offset_y,
+    gint64 * x, gint64 * y);
+
+/* One axis of a layout: copies of length @len start at origin + k *
+ * period for every k whose copy touches [0, frame) (period 0: the one
+ * copy at origin). */
+typedef struct
+{
+  gint64 origin;
+  gint len;
+  gint64 period;                /* 0 when not tiled */
+  gint frame;
+} NpwAxis;
+
+/* The first and last+1 copy index touching the frame along @axis
+ * (k0 == k1 when none does). */
+void npw_axis_copies (const NpwAxis * axis, gint64 * k0, gint64 * k1);
+
+/* The whole layout of a frame. */
+typedef struct
+{
+  gint w, h;                    /* drawn size of one copy */
+  NpwAxis x, y;
+} NpwLayout;
+
+void npw_layout_compute (NpwLayout * layout, const NpwGeometry * geom,
+    gint frame_w, gint frame_h, gint w0, gint h0, gint max_side,
+    gint offset_x, gint offset_y);
+
+/* Number of copies touching the frame. */
+guint64 npw_layout_n_copies (const NpwLayout * layout);
+
+G_END_DECLS
+
+#endif /* __NPW_GEOMETRY_H__ */
