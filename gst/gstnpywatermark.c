@@ -17,16 +17,20 @@
  * SECTION:element-npywatermark
  * @title: npywatermark
  *
- * Stamps a watermark kept as a NumPy `.npy` array onto video frames, at
- * the frame's top-left corner plus #GstNpyWatermark:offset-x and
- * #GstNpyWatermark:offset-y, clipped on every side.
+ * Stamps a watermark kept as a NumPy `.npy` array onto video frames: at
+ * any of nine anchors (#GstNpyWatermark:position) with offsets counted
+ * inward from the anchored edges, at its own size or scaled relative to
+ * the frame (#GstNpyWatermark:size), once or tiled over the whole frame
+ * (#GstNpyWatermark:tile), clipped on every side.
  *
- * The array is read when the element starts and prepared once for the
- * negotiated format and colorimetry, so a frame costs only the blend of
- * the overlay's area.  The element works in place, natively in RGB
- * (RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR, RGB, BGR), YUV (AYUV,
- * I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY) and GRAY8: decoders and
- * cameras connect to it with no videoconvert.
+ * The array is read when the element starts and prepared once per file,
+ * caps or geometry change: scaled (bicubic on premultiplied colour,
+ * averaging when shrinking), tiled and cropped to what can appear on the
+ * frame, then converted to the negotiated format and colorimetry.  A
+ * frame costs only the blend of the covered area.  The element works in
+ * place, natively in RGB (RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR,
+ * RGB, BGR), YUV (AYUV, I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY)
+ * and GRAY8: decoders and cameras connect to it with no videoconvert.
  *
  * ## Supported arrays
  *
@@ -42,27 +46,33 @@
  * Each pixel's effective alpha is A = round (alpha * round (opacity * 255)
  * / 255); a colour byte becomes round ((overlay * A + frame * (255 - A)) /
  * 255).  A frame alpha channel becomes A + frame_alpha * (255 - A) / 255
- * (Porter-Duff "over"), so an opaque frame stays opaque.  (PIL's paste,
- * which the original script used, would instead replace the frame's alpha
- * with a mix of both; for the RGB pictures it wrote this is the same.)
- * In YUV formats the overlay is converted with the caps' matrix and range;
- * each subsampled chroma sample gets the mean alpha of the pixels it
- * covers and their alpha-weighted mean colour.
+ * (Porter-Duff "over"), so an opaque frame stays opaque.  In YUV formats
+ * the overlay is converted with the caps' matrix and range; each
+ * subsampled chroma sample gets the mean alpha of the pixels it covers
+ * and their alpha-weighted mean colour.
  *
- * With no location, an empty one, or opacity 0, buffers pass through
- * untouched.  While PLAYING, a new location is read in a background
- * thread and takes effect at the next frame boundary after the read; the
- * element then posts an element message "npywatermark-loaded" (fields
- * "location" and "timestamp", the first buffer carrying it).  A new file
+ * ## Changes while playing
+ *
+ * With no watermark or opacity 0, buffers pass through untouched.  A new
+ * #GstNpyWatermark:location or #GstNpyWatermark:data, and a change of
+ * position, size, tile or tile-spacing, is prepared in a background
+ * thread and used from the next frame boundary after that, every frame
+ * whole.  A new watermark posts an element message "npywatermark-loaded"
+ * (fields "location" and "timestamp", the first buffer carrying it); one
  * that cannot be read posts a warning and the previous watermark stays.
+ * Opacity and offsets are controllable and apply to the very frame their
+ * value is for.
  *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=photo.jpg ! jpegdec ! npywatermark location=logo.npy ! jpegenc quality=100 ! filesink location=out.jpg
  * ]| Watermarks a JPEG in the decoder's own I420 or GRAY8, without conversion.
  * |[
- * gst-launch-1.0 videotestsrc ! npywatermark location=logo.npy opacity=0.5 offset-x=16 offset-y=16 ! autovideosink
- * ]| A half-transparent watermark 16 pixels from the corner.
+ * gst-launch-1.0 videotestsrc ! npywatermark location=logo.npy opacity=0.5 position=bottom-right offset-x=16 offset-y=16 size=0.2 ! autovideosink
+ * ]| A half-transparent watermark a fifth of the frame's size, 16 pixels in from the bottom-right corner.
+ * |[
+ * gst-launch-1.0 videotestsrc ! npywatermark location=logo.npy opacity=0.3 tile=true tile-spacing=40 ! autovideosink
+ * ]| The watermark repeated over the whole frame.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -70,12 +80,71 @@
 #endif
 
 #include <math.h>
+#include <string.h>
 #include <gio/gio.h>
 
 #include "gstnpywatermark.h"
+#include "npy.h"
+#include "prepare.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_npy_watermark_debug);
 #define GST_CAT_DEFAULT gst_npy_watermark_debug
+
+/* Prepared overlays kept per (format, colorimetry, size, geometry), so
+ * streams that alternate between a few sizes prepare each once. */
+#define N_CACHED 4
+
+/* What a background job produced, waiting for the streaming thread. */
+typedef struct
+{
+  gboolean done;
+  gboolean changed;             /* a new watermark (or none): post a message */
+  NpwSource *source;            /* what to show (NULL: nothing) */
+  NpwPrepared *prep;            /* prepared for info, or NULL */
+  NpwGeometry geom;
+  GError *error;                /* a read that failed (source is the old) */
+  gchar *location;              /* what it read */
+} GstNpyWatermarkResult;
+
+struct _GstNpyWatermark
+{
+  GstVideoFilter parent;
+
+  /* properties, with LOCK */
+  gchar *location;
+  GBytes *data;                 /* a .npy held in memory: wins over location */
+  gdouble opacity;
+  gint offset_x;
+  gint offset_y;
+  guint max_size;
+  NpwGeometry geom;
+
+  /* background preparation, with LOCK */
+  gboolean started;             /* between a successful start () and stop () */
+  guint serial;                 /* bumped by every change to prepare for */
+  guint source_serial;          /* bumped by every change of location/data */
+  gboolean source_dirty;        /* location or data must be read again */
+  NpwSource *latest;            /* what the streaming thread will show */
+  GstVideoInfo info;            /* negotiated caps */
+  gboolean have_info;
+  GstNpyWatermarkResult result; /* a finished job */
+  GThreadPool *loader;
+
+  /* streaming thread only (and start/stop, when it is not running) */
+  NpwSource *source;            /* kept across stop/start, see start () */
+  GBytes *source_data;          /* or the data it was parsed from */
+  gchar *source_location;       /* what start () read it from, with */
+  gchar *source_stamp;          /* the file's identity, size and times then */
+  guint source_max_size;        /* the limit it passed */
+  NpwGeometry active_geom;
+  GstVideoInfo active_info;
+  gboolean active_have_info;
+  NpwPrepared *cache[N_CACHED]; /* most recently used first; [0] draws */
+  gboolean draw;                /* this buffer gets the overlay */
+  guint frame_op;               /* values for this buffer, read once */
+  gint frame_x;
+  gint frame_y;
+};
 
 enum
 {
@@ -86,13 +155,22 @@ enum
   PROP_OFFSET_X,
   PROP_OFFSET_Y,
   PROP_MAX_SIZE,
+  PROP_POSITION,
+  PROP_SIZE,
+  PROP_TILE,
+  PROP_TILE_SPACING,
 };
 
 #define DEFAULT_LOCATION NULL
 #define DEFAULT_OPACITY 1.0
 #define DEFAULT_OFFSET_X 0
 #define DEFAULT_OFFSET_Y 0
-#define DEFAULT_MAX_SIZE NPY_DEFAULT_MAX_SIDE
+/* 16384 x 16384 RGBA is 1 GiB: survivable on a machine with a few GB */
+#define DEFAULT_MAX_SIZE 16384
+#define DEFAULT_POSITION NPW_POSITION_TOP_LEFT
+#define DEFAULT_SIZE 0.0
+#define DEFAULT_TILE FALSE
+#define DEFAULT_TILE_SPACING 0
 
 #define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS)
 
@@ -102,16 +180,35 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
 
+#define GST_TYPE_NPY_WATERMARK_POSITION (gst_npy_watermark_position_get_type ())
+static GType
+gst_npy_watermark_position_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {NPW_POSITION_TOP_LEFT, "Top left corner", "top-left"},
+    {NPW_POSITION_TOP, "Top edge, centred", "top"},
+    {NPW_POSITION_TOP_RIGHT, "Top right corner", "top-right"},
+    {NPW_POSITION_LEFT, "Left edge, centred", "left"},
+    {NPW_POSITION_CENTER, "Centre", "center"},
+    {NPW_POSITION_RIGHT, "Right edge, centred", "right"},
+    {NPW_POSITION_BOTTOM_LEFT, "Bottom left corner", "bottom-left"},
+    {NPW_POSITION_BOTTOM, "Bottom edge, centred", "bottom"},
+    {NPW_POSITION_BOTTOM_RIGHT, "Bottom right corner", "bottom-right"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstNpyWatermarkPosition", values);
+
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
 G_DEFINE_TYPE (GstNpyWatermark, gst_npy_watermark, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (npywatermark, "npywatermark", GST_RANK_NONE,
     GST_TYPE_NPY_WATERMARK);
-
-typedef struct
-{
-  gchar *location;
-  guint serial;
-  guint max_size;
-} LoadJob;
 
 static void gst_npy_watermark_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
@@ -127,7 +224,11 @@ static gboolean gst_npy_watermark_set_info (GstVideoFilter * filter,
     GstVideoInfo * out_info);
 static GstFlowReturn gst_npy_watermark_transform_frame_ip (GstVideoFilter *
     filter, GstVideoFrame * frame);
-static void gst_npy_watermark_load_func (gpointer data, gpointer user_data);
+static void gst_npy_watermark_job (gpointer data, gpointer user_data);
+
+#define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)
+#define PARAM_LIVE (PARAM_FLAGS | GST_PARAM_MUTABLE_PLAYING)
+#define PARAM_CONTROLLED (PARAM_LIVE | GST_PARAM_CONTROLLABLE)
 
 static void
 gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
@@ -144,60 +245,152 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
   gobject_class->get_property = gst_npy_watermark_get_property;
   gobject_class->finalize = gst_npy_watermark_finalize;
 
+  /**
+   * GstNpyWatermark:location:
+   *
+   * Path of the .npy watermark.  A missing or bad file is an error at
+   * start.  While PLAYING a new location (or the same one, to reread a
+   * file rewritten in place) is read in the background and used from the
+   * next frame boundary on; a bad file then only posts a warning and the
+   * previous watermark stays.  NULL or "" removes the watermark.  Ignored
+   * while #GstNpyWatermark:data is set.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
-          "Path of the .npy watermark (HxWx4 RGBA, HxWx3, HxWx2, HxW). "
-          "A missing or bad file is an error at start; while PLAYING a new "
-          "location (or the same one, to reread it) is read in the "
-          "background and used from the next frame on, and a bad file only "
-          "posts a warning. NULL or \"\" removes the watermark",
-          DEFAULT_LOCATION,
-          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
-          G_PARAM_STATIC_STRINGS));
+          "Path of the .npy watermark (NULL or \"\": none)",
+          DEFAULT_LOCATION, PARAM_LIVE));
+  /**
+   * GstNpyWatermark:data:
+   *
+   * The bytes of a .npy file, for applications that hold the watermark
+   * in memory (read once, shared by many pipelines).  When set it wins
+   * over #GstNpyWatermark:location in every state; setting it while
+   * PLAYING swaps the watermark as a new location does, and setting NULL
+   * goes back to the location.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_DATA,
       g_param_spec_boxed ("data", "Data",
-          "The bytes of a .npy file, for applications that hold it in "
-          "memory (read once, shared by many pipelines); when set, used "
-          "instead of location",
-          G_TYPE_BYTES,
-          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-          G_PARAM_STATIC_STRINGS));
+          "The bytes of a .npy file; when set, used instead of location",
+          G_TYPE_BYTES, PARAM_LIVE));
+  /**
+   * GstNpyWatermark:opacity:
+   *
+   * Multiplies the watermark's alpha: 0 is invisible (buffers pass
+   * through), 1 the array's own alpha.  Controllable.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_OPACITY,
       g_param_spec_double ("opacity", "Opacity",
-          "Multiplies the watermark's alpha (0: invisible, passthrough)",
-          0.0, 1.0, DEFAULT_OPACITY,
-          G_PARAM_READWRITE | GST_PARAM_CONTROLLABLE |
-          GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS));
+          "Multiplies the watermark's alpha (0..1, 0: passthrough)",
+          0.0, 1.0, DEFAULT_OPACITY, PARAM_CONTROLLED));
+  /**
+   * GstNpyWatermark:offset-x:
+   *
+   * Horizontal distance in pixels from the anchored edge, counted inward
+   * (ImageMagick's -gravity with -geometry): from the left edge for the
+   * left anchors, from the right edge for the right ones, from the centre
+   * (positive: rightwards) for the centred ones.  A negative value moves
+   * the watermark outward and clips it.  Unlike gdkpixbufoverlay, a
+   * negative value does not count from the right edge: use
+   * #GstNpyWatermark:position for that.  Controllable (animate it with
+   * an absolute control binding).
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_OFFSET_X,
       g_param_spec_int ("offset-x", "X offset",
-          "Horizontal position of the watermark's left edge, in pixels "
-          "from the frame's left edge (negative clips it; animate it with "
-          "an absolute control binding)",
-          G_MININT, G_MAXINT, DEFAULT_OFFSET_X,
-          G_PARAM_READWRITE | GST_PARAM_CONTROLLABLE |
-          GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS));
+          "Pixels inward from the anchored left/right edge (negative: "
+          "outward; not from the right as in gdkpixbufoverlay)",
+          G_MININT, G_MAXINT, DEFAULT_OFFSET_X, PARAM_CONTROLLED));
+  /**
+   * GstNpyWatermark:offset-y:
+   *
+   * Vertical distance in pixels from the anchored edge, counted inward,
+   * as #GstNpyWatermark:offset-x.  Controllable.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_OFFSET_Y,
       g_param_spec_int ("offset-y", "Y offset",
-          "Vertical position of the watermark's top edge, in pixels "
-          "from the frame's top edge (negative clips it; animate it with "
-          "an absolute control binding)",
-          G_MININT, G_MAXINT, DEFAULT_OFFSET_Y,
-          G_PARAM_READWRITE | GST_PARAM_CONTROLLABLE |
-          GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS));
+          "Pixels inward from the anchored top/bottom edge (negative: "
+          "outward; not from the bottom as in gdkpixbufoverlay)",
+          G_MININT, G_MAXINT, DEFAULT_OFFSET_Y, PARAM_CONTROLLED));
+  /**
+   * GstNpyWatermark:max-size:
+   *
+   * The largest height or width of .npy array accepted, in pixels,
+   * checked from the header before anything is allocated.  The default,
+   * 16384, bounds the parsed array to 1 GiB.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MAX_SIZE,
       g_param_spec_uint ("max-size", "Maximum size",
-          "Largest height or width of .npy array accepted, in pixels; "
-          "larger shapes are refused before anything is allocated",
-          1, 65535, DEFAULT_MAX_SIZE,
-          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-          G_PARAM_STATIC_STRINGS));
+          "Largest height or width of .npy array accepted, in pixels",
+          1, 65535, DEFAULT_MAX_SIZE, PARAM_FLAGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstNpyWatermark:position:
+   *
+   * The corner, edge centre or centre of the frame the watermark is
+   * anchored to; the offsets count inward from it.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_POSITION,
+      g_param_spec_enum ("position", "Position",
+          "Where the watermark is anchored", GST_TYPE_NPY_WATERMARK_POSITION,
+          DEFAULT_POSITION, PARAM_LIVE));
+  /**
+   * GstNpyWatermark:size:
+   *
+   * 0 draws the watermark at its own size.  A value above 0 scales it,
+   * aspect kept, to fit a box of size times the frame's width by size
+   * times its height: s = min (size * W / w, size * H / h).  So 0.25 puts
+   * a 400x100 logo at 480x120 on 1920x1080 frames.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_SIZE,
+      g_param_spec_double ("size", "Size",
+          "Fraction of the frame the watermark fits in, aspect kept "
+          "(0: its own size)", 0.0, 100.0, DEFAULT_SIZE, PARAM_LIVE));
+  /**
+   * GstNpyWatermark:tile:
+   *
+   * Repeats the placed watermark over the whole frame, on a grid anchored
+   * at the placed copy with a period of its size plus
+   * #GstNpyWatermark:tile-spacing.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_TILE,
+      g_param_spec_boolean ("tile", "Tile",
+          "Repeat the watermark over the whole frame", DEFAULT_TILE,
+          PARAM_LIVE));
+  /**
+   * GstNpyWatermark:tile-spacing:
+   *
+   * Pixels of gap between tiled copies, horizontally and vertically.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_TILE_SPACING,
+      g_param_spec_int ("tile-spacing", "Tile spacing",
+          "Pixels between tiled copies", 0, G_MAXINT / 2,
+          DEFAULT_TILE_SPACING, PARAM_LIVE));
 
   gst_element_class_set_static_metadata (element_class,
       "NumPy watermark overlay", "Filter/Effect/Video",
       "Alpha-composites a NumPy .npy RGBA array onto video frames",
-      "gst-npywatermark authors");
+      "gst-npywatermark developers <dev@gst-npywatermark.invalid>");
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_type_mark_as_plugin_api (GST_TYPE_NPY_WATERMARK_POSITION, 0);
 
   trans_class->transform_ip_on_passthrough = FALSE;
   trans_class->start = GST_DEBUG_FUNCPTR (gst_npy_watermark_start);
@@ -212,39 +405,50 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
 static void
 gst_npy_watermark_init (GstNpyWatermark * self)
 {
+  NpwGeometry geom = NPW_GEOMETRY_INIT;
+
   self->location = g_strdup (DEFAULT_LOCATION);
   self->opacity = DEFAULT_OPACITY;
   self->offset_x = DEFAULT_OFFSET_X;
   self->offset_y = DEFAULT_OFFSET_Y;
   self->max_size = DEFAULT_MAX_SIZE;
+  self->geom = geom;
+  self->active_geom = geom;
   /* Blending costs far less than a frame: dropping late frames here
    * would save little, and a swap's message must name a frame that is
    * output.  The "qos" property can still turn it on. */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
-  /* One reader thread is plenty: a newer location makes older reads
-   * stale, and they are dropped. */
-  self->loader = g_thread_pool_new (gst_npy_watermark_load_func, self, 1,
-      FALSE, NULL);
-}
-
-/* Moves a finished read out of self (call with OBJECT_LOCK), so that it
- * can be used, or freed with load_clear () after unlocking: an image may
- * be large and the streaming thread waits for the lock every frame. */
-static void
-gst_npy_watermark_steal_load (GstNpyWatermark * self, GstNpyWatermarkLoad * out)
-{
-  *out = self->load;
-  memset (&self->load, 0, sizeof (self->load));
+  /* One thread: a newer change makes older jobs stale. */
+  self->loader = g_thread_pool_new (gst_npy_watermark_job, self, 1, FALSE,
+      NULL);
 }
 
 static void
-load_clear (GstNpyWatermarkLoad * load)
+result_clear (GstNpyWatermarkResult * result)
 {
-  g_clear_pointer (&load->image, npy_image_free);
-  g_clear_pointer (&load->overlay, npw_overlay_free);
-  g_clear_error (&load->error);
-  g_clear_pointer (&load->location, g_free);
-  load->done = FALSE;
+  g_clear_pointer (&result->source, npw_source_unref);
+  g_clear_pointer (&result->prep, npw_prepared_free);
+  g_clear_error (&result->error);
+  g_clear_pointer (&result->location, g_free);
+  memset (result, 0, sizeof (*result));
+}
+
+/* Moves a finished job out of self (with LOCK): what it holds may be
+ * large, so it is used or freed after unlocking. */
+static void
+steal_result (GstNpyWatermark * self, GstNpyWatermarkResult * out)
+{
+  *out = self->result;
+  memset (&self->result, 0, sizeof (self->result));
+}
+
+static void
+cache_clear (GstNpyWatermark * self)
+{
+  guint i;
+
+  for (i = 0; i < N_CACHED; i++)
+    g_clear_pointer (&self->cache[i], npw_prepared_free);
 }
 
 static void
@@ -252,20 +456,20 @@ gst_npy_watermark_finalize (GObject * object)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (object);
 
-  /* Every queued read is stale now: each runs, sees so and frees its
-   * job; one in progress only touches self under the lock. */
+  /* Every queued job is stale now: each runs, sees so and returns. */
   GST_OBJECT_LOCK (self);
-  self->load_serial++;
+  self->serial++;
   GST_OBJECT_UNLOCK (self);
   g_thread_pool_free (self->loader, FALSE, TRUE);
-  load_clear (&self->load);
+  result_clear (&self->result);
+  g_clear_pointer (&self->latest, npw_source_unref);
   g_free (self->location);
   g_clear_pointer (&self->data, g_bytes_unref);
-  g_clear_pointer (&self->image_data, g_bytes_unref);
-  g_free (self->image_location);
-  g_free (self->image_stamp);
-  g_clear_pointer (&self->image, npy_image_free);
-  g_clear_pointer (&self->overlay, npw_overlay_free);
+  g_clear_pointer (&self->source, npw_source_unref);
+  g_clear_pointer (&self->source_data, g_bytes_unref);
+  g_free (self->source_location);
+  g_free (self->source_stamp);
+  cache_clear (self);
 
   G_OBJECT_CLASS (gst_npy_watermark_parent_class)->finalize (object);
 }
@@ -276,80 +480,105 @@ location_is_empty (const gchar * location)
   return location == NULL || location[0] == '\0';
 }
 
-/* A new location while started: read it off the streaming thread.  Call
- * with OBJECT_LOCK; a read nobody took yet goes to @stale, to be freed
- * after unlocking. */
+/* Something to prepare changed while started (with LOCK): queue a job;
+ * a job nobody took yet goes to @stale, freed after unlocking. */
 static void
-gst_npy_watermark_reload (GstNpyWatermark * self, GstNpyWatermarkLoad * stale)
+queue_job (GstNpyWatermark * self, gboolean reread,
+    GstNpyWatermarkResult * stale)
 {
-  gst_npy_watermark_steal_load (self, stale);
-  self->load_serial++;
-
-  if (location_is_empty (self->location)) {
-    /* Nothing to read: the watermark goes at the next frame. */
-    self->load.done = TRUE;
-  } else {
-    LoadJob *job = g_new0 (LoadJob, 1);
-
-    job->location = g_strdup (self->location);
-    job->serial = self->load_serial;
-    job->max_size = self->max_size;
-    g_thread_pool_push (self->loader, job, NULL);
+  if (!self->started)
+    return;
+  steal_result (self, stale);
+  self->serial++;
+  if (reread) {
+    self->source_serial++;
+    self->source_dirty = TRUE;
   }
+  g_thread_pool_push (self->loader, GUINT_TO_POINTER (self->serial), NULL);
+}
+
+/* Reads the watermark for a job: from data when set, else location. */
+static NpyImage *
+read_source (GBytes * data, const gchar * location, guint max_size,
+    GError ** error)
+{
+  if (data) {
+    gsize size;
+    const guint8 *bytes = g_bytes_get_data (data, &size);
+
+    return npy_image_new_from_data (bytes, size, max_size, error);
+  }
+  return npy_image_new_from_file (location, max_size, error);
 }
 
 static void
-gst_npy_watermark_load_func (gpointer data, gpointer user_data)
+gst_npy_watermark_job (gpointer data, gpointer user_data)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (user_data);
-  LoadJob *job = data;
-  NpyImage *image = NULL;
-  NpwOverlay *overlay = NULL;
-  GstNpyWatermarkLoad replaced = { 0, };
+  guint serial = GPOINTER_TO_UINT (data), source_serial, max_size;
+  GstNpyWatermarkResult result = { 0, }, stale = { 0, };
+  g_autoptr (GBytes) bytes = NULL;
+  NpwGeometry geom;
   GstVideoInfo info;
-  GError *error = NULL;
-  gboolean stale, have_info;
-
-  gst_video_info_init (&info);
+  gboolean have_info, reread;
+  gint offset_x, offset_y;
 
   GST_OBJECT_LOCK (self);
-  stale = job->serial != self->load_serial;
+  if (serial != self->serial || !self->started) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  reread = self->source_dirty;
+  source_serial = self->source_serial;
+  bytes = self->data ? g_bytes_ref (self->data) : NULL;
+  /* what the loaded message names: NULL for data, or for no watermark */
+  if (bytes == NULL && !location_is_empty (self->location))
+    result.location = g_strdup (self->location);
+  max_size = self->max_size;
+  geom = self->geom;
+  info = self->info;
+  have_info = self->have_info;
+  offset_x = self->offset_x;
+  offset_y = self->offset_y;
+  result.source = self->latest ? npw_source_ref (self->latest) : NULL;
   GST_OBJECT_UNLOCK (self);
 
-  if (!stale) {
-    GST_DEBUG_OBJECT (self, "reading %s", job->location);
-    image = npy_image_new_from_file (job->location, job->max_size, &error);
+  if (reread) {
+    NpyImage *image = NULL;
 
-    /* Prepare it here too, for the caps of the moment, so the streaming
-     * thread only swaps pointers (unless the caps change meanwhile). */
-    GST_OBJECT_LOCK (self);
-    have_info = self->have_info;
-    info = self->info;
-    GST_OBJECT_UNLOCK (self);
-    if (image && have_info)
-      overlay = npw_overlay_new (image, &info);
-
-    GST_OBJECT_LOCK (self);
-    if (job->serial == self->load_serial) {
-      gst_npy_watermark_steal_load (self, &replaced);
-      self->load.done = TRUE;
-      self->load.image = g_steal_pointer (&image);
-      self->load.overlay = g_steal_pointer (&overlay);
-      self->load.info = info;
-      self->load.error = g_steal_pointer (&error);
-      self->load.location = g_steal_pointer (&job->location);
+    if (bytes || result.location) {
+      GST_DEBUG_OBJECT (self, "reading %s", bytes ? "data" : result.location);
+      image = read_source (bytes, result.location, max_size, &result.error);
     }
-    GST_OBJECT_UNLOCK (self);
-    load_clear (&replaced);
+    if (result.error == NULL) {
+      g_clear_pointer (&result.source, npw_source_unref);
+      result.source = image ? npw_source_new (image) : NULL;
+      result.changed = TRUE;
+    }
   }
+  /* prepared here for the caps of the moment, so that the streaming
+   * thread only swaps pointers (unless the caps change meanwhile) */
+  if (result.source && have_info)
+    result.prep = npw_prepared_new (result.source, &info, &geom, max_size,
+        offset_x, offset_y);
+  result.geom = geom;
+  result.done = TRUE;
 
-  if (image)
-    npy_image_free (image);
-  if (overlay)
-    npw_overlay_free (overlay);
-  g_clear_error (&error);
-  g_free (job->location);
-  g_free (job);
+  GST_OBJECT_LOCK (self);
+  if (reread && result.error == NULL && source_serial == self->source_serial) {
+    /* later jobs prepare this one, not read it again */
+    g_clear_pointer (&self->latest, npw_source_unref);
+    self->latest = result.source ? npw_source_ref (result.source) : NULL;
+    self->source_dirty = FALSE;
+  }
+  if (serial == self->serial) {
+    steal_result (self, &stale);
+    self->result = result;
+    memset (&result, 0, sizeof (result));
+  }
+  GST_OBJECT_UNLOCK (self);
+  result_clear (&stale);
+  result_clear (&result);
 }
 
 static void
@@ -357,20 +586,25 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (object);
-  GstNpyWatermarkLoad stale = { 0, };
+  GstNpyWatermarkResult stale = { 0, };
+  GBytes *old_data = NULL;
+  NpwGeometry geom;
 
   GST_OBJECT_LOCK (self);
+  geom = self->geom;
   switch (prop_id) {
     case PROP_LOCATION:
       g_free (self->location);
       self->location = g_value_dup_string (value);
-      /* Even the same path: the file may have been rewritten. */
-      if (self->started)
-        gst_npy_watermark_reload (self, &stale);
+      /* even the same path: the file may have been rewritten */
+      if (self->data == NULL)
+        queue_job (self, TRUE, &stale);
       break;
     case PROP_DATA:
-      g_clear_pointer (&self->data, g_bytes_unref);
+      old_data = self->data;
       self->data = g_value_dup_boxed (value);
+      if (self->data != old_data)
+        queue_job (self, TRUE, &stale);
       break;
     case PROP_OPACITY:
       self->opacity = g_value_get_double (value);
@@ -384,12 +618,28 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
     case PROP_MAX_SIZE:
       self->max_size = g_value_get_uint (value);
       break;
+    case PROP_POSITION:
+      self->geom.position = g_value_get_enum (value);
+      break;
+    case PROP_SIZE:
+      self->geom.size = g_value_get_double (value);
+      break;
+    case PROP_TILE:
+      self->geom.tile = g_value_get_boolean (value);
+      break;
+    case PROP_TILE_SPACING:
+      self->geom.tile_spacing = g_value_get_int (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  if (!npw_geometry_equal (&geom, &self->geom))
+    queue_job (self, FALSE, &stale);
   GST_OBJECT_UNLOCK (self);
-  load_clear (&stale);
+  result_clear (&stale);
+  if (old_data)
+    g_bytes_unref (old_data);
 }
 
 static void
@@ -418,6 +668,18 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
     case PROP_MAX_SIZE:
       g_value_set_uint (value, self->max_size);
       break;
+    case PROP_POSITION:
+      g_value_set_enum (value, self->geom.position);
+      break;
+    case PROP_SIZE:
+      g_value_set_double (value, self->geom.size);
+      break;
+    case PROP_TILE:
+      g_value_set_boolean (value, self->geom.tile);
+      break;
+    case PROP_TILE_SPACING:
+      g_value_set_int (value, self->geom.tile_spacing);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -425,29 +687,74 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Makes self->overlay serve frames described by @info: kept when it was
- * prepared for the same format and colorimetry, prepared anew from
- * self->image otherwise.  FALSE when memory for it cannot be had.
- * Streaming thread (set_info, or a swap at a frame boundary). */
+/* Makes cache[0] what frames of the active caps and geometry draw, cut
+ * for these offsets: kept or taken from the cache when it serves,
+ * prepared otherwise.  FALSE when memory for it cannot be had.
+ * Streaming thread. */
 static gboolean
-gst_npy_watermark_prepare (GstNpyWatermark * self, const GstVideoInfo * info)
+gst_npy_watermark_prepare (GstNpyWatermark * self, gint offset_x,
+    gint offset_y)
 {
-  if (self->overlay && npw_overlay_fits (self->overlay, info)) {
-    GST_DEBUG_OBJECT (self, "overlay kept for %dx%d",
-        GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
+  const GstVideoInfo *info = &self->active_info;
+  NpwPrepared *prep = NULL;
+  guint i, found = N_CACHED - 1;
+
+  if (self->source == NULL || !self->active_have_info) {
+    /* nothing to draw: what stays cached is kept for a later start */
+    if (self->source == NULL)
+      cache_clear (self);
     return TRUE;
   }
 
-  g_clear_pointer (&self->overlay, npw_overlay_free);
-  if (self->image == NULL)
-    return TRUE;
-  self->overlay = npw_overlay_new (self->image, info);
-  if (self->overlay == NULL)
-    return FALSE;
-  GST_DEBUG_OBJECT (self, "prepared %ux%u overlay for %s %dx%d",
-      self->image->width, self->image->height, GST_VIDEO_INFO_NAME (info),
-      GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
+  for (i = 0; i < N_CACHED; i++) {
+    if (self->cache[i] && npw_prepared_matches (self->cache[i], self->source,
+            info, &self->active_geom)) {
+      if (npw_prepared_covers (self->cache[i], offset_x, offset_y)) {
+        prep = self->cache[i];
+        found = i;
+        if (found > 0)
+          GST_DEBUG_OBJECT (self, "overlay kept for %s %dx%d",
+              GST_VIDEO_INFO_NAME (info), GST_VIDEO_INFO_WIDTH (info),
+              GST_VIDEO_INFO_HEIGHT (info));
+      } else {
+        /* cut for other offsets: replace it */
+        g_clear_pointer (&self->cache[i], npw_prepared_free);
+        found = i;
+      }
+      break;
+    }
+  }
+  if (prep == NULL) {
+    prep = npw_prepared_new (self->source, info, &self->active_geom,
+        self->max_size, offset_x, offset_y);
+    if (prep == NULL)
+      return FALSE;
+    GST_DEBUG_OBJECT (self, "prepared for %s %dx%d",
+        GST_VIDEO_INFO_NAME (info), GST_VIDEO_INFO_WIDTH (info),
+        GST_VIDEO_INFO_HEIGHT (info));
+    g_clear_pointer (&self->cache[found], npw_prepared_free);
+  }
+  /* most recently used first */
+  memmove (&self->cache[1], &self->cache[0], found * sizeof (self->cache[0]));
+  self->cache[0] = prep;
   return TRUE;
+}
+
+/* Makes @source the one drawn; prepared overlays of others go. */
+static void
+set_source (GstNpyWatermark * self, NpwSource * source)
+{
+  if (source == self->source) {
+    if (source)
+      npw_source_unref (source);
+    return;
+  }
+  cache_clear (self);
+  g_clear_pointer (&self->source, npw_source_unref);
+  g_clear_pointer (&self->source_location, g_free);
+  g_clear_pointer (&self->source_stamp, g_free);
+  g_clear_pointer (&self->source_data, g_bytes_unref);
+  self->source = source;
 }
 
 /* What identifies the file's contents without reading them: device,
@@ -480,89 +787,79 @@ file_stamp (const gchar * location)
           G_FILE_ATTRIBUTE_TIME_CHANGED_USEC));
 }
 
-/* A new image: the cache key and the prepared overlay go with the old. */
-static void
-gst_npy_watermark_set_image (GstNpyWatermark * self, NpyImage * image)
-{
-  g_clear_pointer (&self->image, npy_image_free);
-  g_clear_pointer (&self->overlay, npw_overlay_free);
-  g_clear_pointer (&self->image_location, g_free);
-  g_clear_pointer (&self->image_stamp, g_free);
-  g_clear_pointer (&self->image_data, g_bytes_unref);
-  self->image = image;
-}
-
+/* start () reads the watermark (an error there is fatal).  A pipeline
+ * reused for many pictures (READY between them) reads the file once, not
+ * once per picture, unless it changed on disk; its prepared overlays
+ * stay too. */
 static gboolean
 gst_npy_watermark_start (GstBaseTransform * trans)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
-  GstNpyWatermarkLoad stale = { 0, };
+  GstNpyWatermarkResult stale = { 0, };
   g_autofree gchar *location = NULL;
   g_autofree gchar *stamp = NULL;
   g_autoptr (GBytes) data = NULL;
   g_autoptr (GError) error = NULL;
+  NpyImage *image;
   guint max_size;
 
   GST_OBJECT_LOCK (self);
-  self->load_serial++;
-  gst_npy_watermark_steal_load (self, &stale);
+  self->serial++;
+  steal_result (self, &stale);
   location = g_strdup (self->location);
   data = self->data ? g_bytes_ref (self->data) : NULL;
   max_size = self->max_size;
+  self->active_geom = self->geom;
   GST_OBJECT_UNLOCK (self);
-  load_clear (&stale);
+  result_clear (&stale);
 
   if (data) {
-    gsize size;
-    const guint8 *bytes = g_bytes_get_data (data, &size);
-
     /* the same bytes as last time: nothing to parse */
-    if (self->image && self->image_data == data &&
-        self->image_max_size == max_size)
+    if (self->source && self->source_data == data &&
+        self->source_max_size == max_size)
       goto started;
-    gst_npy_watermark_set_image (self, npy_image_new_from_data (bytes, size,
-            max_size, &error));
-    if (self->image == NULL)
+    image = read_source (data, NULL, max_size, &error);
+    set_source (self, image ? npw_source_new (image) : NULL);
+    if (image == NULL)
       goto bad_data;
-    self->image_data = g_bytes_ref (data);
-    self->image_max_size = max_size;
+    self->source_data = g_bytes_ref (data);
+    self->source_max_size = max_size;
     goto started;
   }
 
   if (location_is_empty (location)) {
     GST_WARNING_OBJECT (self, "no location set, passing buffers through");
-    gst_npy_watermark_set_image (self, NULL);
+    set_source (self, NULL);
     goto started;
   }
 
   if (!g_file_test (location, G_FILE_TEST_EXISTS))
     goto not_found;
 
-  /* A pipeline reused for many pictures (READY between them) reads the
-   * file once, not once per picture, unless it changed on disk; the
-   * overlay prepared for the last caps stays too. */
   stamp = file_stamp (location);
-  if (self->image && stamp && g_strcmp0 (self->image_location, location) == 0
-      && g_strcmp0 (self->image_stamp, stamp) == 0
-      && self->image_max_size == max_size) {
+  if (self->source && stamp && !g_strcmp0 (self->source_location, location)
+      && !g_strcmp0 (self->source_stamp, stamp)
+      && self->source_max_size == max_size) {
     GST_DEBUG_OBJECT (self, "%s unchanged, not read again", location);
     goto started;
   }
 
-  gst_npy_watermark_set_image (self, npy_image_new_from_file (location,
-          max_size, &error));
-  if (self->image == NULL)
+  image = npy_image_new_from_file (location, max_size, &error);
+  set_source (self, image ? npw_source_new (image) : NULL);
+  if (image == NULL)
     goto load_failed;
-
-  self->image_location = g_strdup (location);
-  self->image_stamp = g_steal_pointer (&stamp);
-  self->image_max_size = max_size;
-  GST_INFO_OBJECT (self, "loaded %s: %ux%u", location, self->image->width,
-      self->image->height);
+  self->source_location = g_strdup (location);
+  self->source_stamp = g_steal_pointer (&stamp);
+  self->source_max_size = max_size;
+  GST_INFO_OBJECT (self, "loaded %s: %ux%u", location, image->width,
+      image->height);
 
 started:
   GST_OBJECT_LOCK (self);
   self->started = TRUE;
+  self->source_dirty = FALSE;
+  g_clear_pointer (&self->latest, npw_source_unref);
+  self->latest = self->source ? npw_source_ref (self->source) : NULL;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 
@@ -576,7 +873,7 @@ bad_data:
   }
 not_found:
   {
-    gst_npy_watermark_set_image (self, NULL);
+    set_source (self, NULL);
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("Could not load watermark \"%s\": no such file.", location),
         ("%s does not exist", location));
@@ -600,20 +897,38 @@ static gboolean
 gst_npy_watermark_stop (GstBaseTransform * trans)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
-  GstNpyWatermarkLoad stale = { 0, };
+  GstNpyWatermarkResult stale = { 0, };
 
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
   self->have_info = FALSE;
-  self->load_serial++;          /* a read in progress is now stale */
-  gst_npy_watermark_steal_load (self, &stale);
+  self->serial++;               /* a job in progress is now stale */
+  steal_result (self, &stale);
+  g_clear_pointer (&self->latest, npw_source_unref);
   GST_OBJECT_UNLOCK (self);
-  load_clear (&stale);
+  result_clear (&stale);
 
-  /* self->image and self->overlay stay for the next start () */
+  /* the source and the prepared overlays stay for the next start () */
+  self->active_have_info = FALSE;
   self->draw = FALSE;
 
   return TRUE;
+}
+
+static void
+post_no_memory (GstNpyWatermark * self, gboolean fatal)
+{
+  const NpyImage *image = npw_source_get_image (self->source);
+
+  if (fatal)
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Not enough memory to prepare the %ux%u watermark.",
+            image->width, image->height),
+        ("for %s frames", GST_VIDEO_INFO_NAME (&self->active_info)));
+  else
+    GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
+        ("Not enough memory to prepare the %ux%u watermark; drawing none.",
+            image->width, image->height), (NULL));
 }
 
 static gboolean
@@ -621,6 +936,7 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
+  gint offset_x, offset_y;
 
   if (!npw_overlay_supports_format (GST_VIDEO_INFO_FORMAT (in_info)))
     goto unsupported;
@@ -628,11 +944,15 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GST_OBJECT_LOCK (self);
   self->info = *in_info;
   self->have_info = TRUE;
+  offset_x = self->offset_x;
+  offset_y = self->offset_y;
   GST_OBJECT_UNLOCK (self);
+  self->active_info = *in_info;
+  self->active_have_info = TRUE;
 
-  /* A new size, or a pipeline reused for another picture, keeps the
-   * overlay prepared for the same format and colorimetry. */
-  if (!gst_npy_watermark_prepare (self, in_info))
+  /* a size seen before, or a pipeline reused for another picture of the
+   * same format, finds its overlay in the cache */
+  if (!gst_npy_watermark_prepare (self, offset_x, offset_y))
     goto no_memory;
 
   return TRUE;
@@ -646,62 +966,63 @@ unsupported:
   }
 no_memory:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-        ("Not enough memory to prepare the %ux%u watermark.",
-            self->image->width, self->image->height),
-        ("for %s frames", GST_VIDEO_INFO_NAME (in_info)));
+    post_no_memory (self, TRUE);
     return FALSE;
   }
 }
 
-/* Takes a finished read, if any.  Streaming thread. */
+/* Takes a finished job, if any.  Streaming thread. */
 static void
-gst_npy_watermark_take_load (GstNpyWatermark * self, GstClockTime timestamp)
+gst_npy_watermark_take_result (GstNpyWatermark * self,
+    GstClockTime timestamp)
 {
-  GstNpyWatermarkLoad load;
-  GstVideoInfo info;
-  gboolean have_info;
+  GstNpyWatermarkResult result;
 
   GST_OBJECT_LOCK (self);
-  if (!self->load.done) {
+  if (!self->result.done) {
     GST_OBJECT_UNLOCK (self);
     return;
   }
-  gst_npy_watermark_steal_load (self, &load);
-  have_info = self->have_info;
-  info = self->info;
+  steal_result (self, &result);
   GST_OBJECT_UNLOCK (self);
 
-  if (load.error) {
-    if (!g_file_test (load.location, G_FILE_TEST_EXISTS))
+  if (result.error) {
+    if (result.location && !g_file_test (result.location,
+            G_FILE_TEST_EXISTS))
       GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
           ("Could not load watermark \"%s\": no such file; keeping the "
-              "previous one.", load.location), ("%s", load.error->message));
+              "previous one.", result.location), ("%s",
+              result.error->message));
     else
       GST_ELEMENT_WARNING (self, RESOURCE, READ,
           ("Could not load watermark \"%s\"; keeping the previous one.",
-              load.location), ("%s", load.error->message));
-    load_clear (&load);
-    return;
+              result.location ? result.location : "(data)"), ("%s",
+              result.error->message));
   }
 
   /* not what start () read: read again at the next start () */
-  gst_npy_watermark_set_image (self, g_steal_pointer (&load.image));
-  if (load.overlay && have_info && npw_overlay_fits (load.overlay, &info))
-    self->overlay = g_steal_pointer (&load.overlay);
-  else if (have_info && !gst_npy_watermark_prepare (self, &info))
-    GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
-        ("Not enough memory to prepare the %ux%u watermark; drawing none.",
-            self->image->width, self->image->height), (NULL));
+  set_source (self, g_steal_pointer (&result.source));
+  self->active_geom = result.geom;
+  if (result.prep && self->active_have_info &&
+      npw_prepared_matches (result.prep, self->source, &self->active_info,
+          &self->active_geom)) {
+    g_clear_pointer (&self->cache[N_CACHED - 1], npw_prepared_free);
+    memmove (&self->cache[1], &self->cache[0],
+        (N_CACHED - 1) * sizeof (self->cache[0]));
+    self->cache[0] = g_steal_pointer (&result.prep);
+  }
 
-  GST_INFO_OBJECT (self, "switched to %s at %" GST_TIME_FORMAT,
-      load.location ? load.location : "(none)", GST_TIME_ARGS (timestamp));
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("npywatermark-loaded",
-              "location", G_TYPE_STRING, load.location,
-              "timestamp", G_TYPE_UINT64, (guint64) timestamp, NULL)));
-  load_clear (&load);
+  if (result.changed) {
+    GST_INFO_OBJECT (self, "switched to %s at %" GST_TIME_FORMAT,
+        result.location ? result.location : "(none)",
+        GST_TIME_ARGS (timestamp));
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("npywatermark-loaded",
+                "location", G_TYPE_STRING, result.location,
+                "timestamp", G_TYPE_UINT64, (guint64) timestamp, NULL)));
+  }
+  result_clear (&result);
 }
 
 static void
@@ -718,7 +1039,7 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   if (GST_CLOCK_TIME_IS_VALID (stream_time))
     gst_object_sync_values (GST_OBJECT (self), stream_time);
 
-  gst_npy_watermark_take_load (self, timestamp);
+  gst_npy_watermark_take_result (self, timestamp);
 
   /* One consistent set of values for the whole frame. */
   GST_OBJECT_LOCK (self);
@@ -728,8 +1049,19 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   GST_OBJECT_UNLOCK (self);
   self->frame_op = (guint) floor (opacity * 255.0 + 0.5);
 
-  self->draw = self->overlay != NULL && self->frame_op > 0 &&
-      npw_overlay_is_visible (self->overlay, self->frame_x, self->frame_y);
+  self->draw = FALSE;
+  if (self->source && self->frame_op > 0) {
+    /* the cached overlay serves unless the geometry or, for a watermark
+     * larger than the frame, the offsets moved past what was cut */
+    if (!gst_npy_watermark_prepare (self, self->frame_x, self->frame_y)) {
+      post_no_memory (self, FALSE);
+      set_source (self, NULL);
+    } else {
+      self->draw = self->cache[0] != NULL &&
+          npw_prepared_is_visible (self->cache[0], self->frame_x,
+          self->frame_y);
+    }
+  }
   gst_base_transform_set_passthrough (trans, !self->draw);
 }
 
@@ -740,7 +1072,7 @@ gst_npy_watermark_transform_frame_ip (GstVideoFilter * filter,
   GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
 
   if (self->draw)
-    npw_overlay_blend (self->overlay, frame, self->frame_x, self->frame_y,
+    npw_prepared_blend (self->cache[0], frame, self->frame_x, self->frame_y,
         self->frame_op);
 
   return GST_FLOW_OK;

@@ -92,69 +92,59 @@ floor_div (gint64 a, gint64 b)
   return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-/* The image's colour in the frame's components, one float per pixel and
- * component, computed once.  For RGB frames the components are the
- * image's own R, G, B; for YUV and gray the caps' matrix and range. */
+/* The frame's colour components as linear functions of the image's
+ * R, G, B bytes: comp = k[0] + k[1] R + k[2] G + k[3] B.  Linear, so the
+ * alpha-weighted mean over a chroma block needs only the block's integer
+ * sums of a, aR, aG and aB: exact, and no per-pixel float copy. */
 typedef struct
 {
-  gfloat *comp[3];              /* indexed by GstVideoFormatInfo component */
+  const NpyImage *image;
+  gboolean rgb;                 /* components are the image's own bytes */
+  gdouble k[3][4];
 } NpwColour;
 
-static gboolean
+static void
 colour_init (NpwColour * colour, const NpyImage * image,
     const GstVideoInfo * info)
 {
   const GstVideoFormatInfo *finfo = info->finfo;
-  gsize n = (gsize) image->width * image->height, i;
-  gint c, n_colour = GST_VIDEO_FORMAT_INFO_IS_GRAY (finfo) ? 1 : 3;
+  gdouble Kr = 0.299, Kb = 0.114, Kg;
+  gint offset[4], scale[4], c;
 
+  memset (colour, 0, sizeof (*colour));
+  colour->image = image;
+  colour->rgb = GST_VIDEO_FORMAT_INFO_IS_RGB (finfo);
+  if (colour->rgb)
+    return;
+
+  /* gst_video_info_from_caps () already filled in GStreamer's default
+   * colorimetry for the size when the caps had none. */
+  if (!gst_video_color_matrix_get_Kr_Kb (info->colorimetry.matrix, &Kr, &Kb)) {
+    Kr = 0.299;
+    Kb = 0.114;
+  }
+  Kg = 1.0 - Kr - Kb;
+  gst_video_color_range_offsets (info->colorimetry.range, finfo, offset,
+      scale);
+
+  /* Y = Kr r + Kg g + Kb b, Cb = (b - Y) / (2 (1 - Kb)),
+   * Cr = (r - Y) / (2 (1 - Kr)), with r, g, b in 0..1 */
+  colour->k[0][1] = Kr;
+  colour->k[0][2] = Kg;
+  colour->k[0][3] = Kb;
+  for (c = 1; c < 4; c++) {
+    colour->k[1][c] = -colour->k[0][c] / (2 * (1 - Kb));
+    colour->k[2][c] = -colour->k[0][c] / (2 * (1 - Kr));
+  }
+  colour->k[1][3] += 1.0 / (2 * (1 - Kb));
+  colour->k[2][1] += 1.0 / (2 * (1 - Kr));
   for (c = 0; c < 3; c++) {
-    colour->comp[c] = c < n_colour ? g_try_new (gfloat, n) : NULL;
-    if (c < n_colour && colour->comp[c] == NULL)
-      return FALSE;
+    gint i;
+
+    for (i = 1; i < 4; i++)
+      colour->k[c][i] *= scale[c] / 255.0;
+    colour->k[c][0] = offset[c];
   }
-
-  if (GST_VIDEO_FORMAT_INFO_IS_RGB (finfo)) {
-    for (i = 0; i < n; i++)
-      for (c = 0; c < 3; c++)
-        colour->comp[c][i] = image->rgba[4 * i + c];
-  } else {
-    gdouble Kr = 0.299, Kb = 0.114, Kg;
-    gint offset[4], scale[4];
-
-    /* gst_video_info_from_caps () already filled in GStreamer's default
-     * colorimetry for the size when the caps had none. */
-    if (!gst_video_color_matrix_get_Kr_Kb (info->colorimetry.matrix, &Kr, &Kb)) {
-      Kr = 0.299;
-      Kb = 0.114;
-    }
-    Kg = 1.0 - Kr - Kb;
-    gst_video_color_range_offsets (info->colorimetry.range, finfo, offset,
-        scale);
-
-    for (i = 0; i < n; i++) {
-      gdouble r = image->rgba[4 * i + 0] / 255.0;
-      gdouble g = image->rgba[4 * i + 1] / 255.0;
-      gdouble b = image->rgba[4 * i + 2] / 255.0;
-      gdouble ey = Kr * r + Kg * g + Kb * b;
-
-      colour->comp[0][i] = offset[0] + scale[0] * ey;
-      if (n_colour == 3) {
-        colour->comp[1][i] = offset[1] + scale[1] * (b - ey) / (2 * (1 - Kb));
-        colour->comp[2][i] = offset[2] + scale[2] * (r - ey) / (2 * (1 - Kr));
-      }
-    }
-  }
-  return TRUE;
-}
-
-static void
-colour_clear (NpwColour * colour)
-{
-  gint c;
-
-  for (c = 0; c < 3; c++)
-    g_free (colour->comp[c]);
 }
 
 static inline guint8
@@ -163,70 +153,118 @@ round_u8 (gdouble v)
   return v <= 0.0 ? 0 : v >= 255.0 ? 255 : (guint8) (v + 0.5);
 }
 
-/* The sample of component @comp covering image pixels [x0, x0 + cw) x
- * [y0, y0 + ch): alpha is the mean over all covered pixels, pixels outside
- * the image counting as transparent; colour is the alpha-weighted mean,
- * so premultiplied colour is preserved. */
-static void
-compute_sample (const NpyImage * image, const NpwColour * colour, gint comp,
-    gint x0, gint y0, gint cw, gint ch, guint8 * val, guint8 * alpha)
+/* Component @comp (-1: an alpha or padding slot) of one image pixel. */
+static inline guint8
+pixel_value (const NpwColour * colour, const guint8 * px, gint comp)
 {
-  guint sum_a = 0;
-  gdouble sum_c = 0;
-  gint x, y;
+  const gdouble *k;
 
-  /* Full-rate samples (luma, RGB): one pixel, nothing to average. */
-  if (cw == 1 && ch == 1) {
-    gsize i;
-
-    if (x0 < 0 || y0 < 0 || x0 >= (gint) image->width ||
-        y0 >= (gint) image->height) {
-      *alpha = 0;
-      *val = comp < 0 ? 255 : 0;
-      return;
-    }
-    i = (gsize) y0 *image->width + x0;
-    *alpha = image->rgba[4 * i + 3];
-    *val = comp < 0 ? 255 : round_u8 (colour->comp[comp][i]);
-    return;
-  }
-
-  for (y = y0; y < y0 + ch; y++) {
-    if (y < 0 || y >= (gint) image->height)
-      continue;
-    for (x = x0; x < x0 + cw; x++) {
-      gsize i;
-      guint a;
-
-      if (x < 0 || x >= (gint) image->width)
-        continue;
-      i = (gsize) y * image->width + x;
-      a = image->rgba[4 * i + 3];
-      sum_a += a;
-      if (comp >= 0)
-        sum_c += (gdouble) a * colour->comp[comp][i];
-    }
-  }
-
-  /* Integer mean, rounded half up. */
-  *alpha = (sum_a * 2 + cw * ch) / (2 * cw * ch);
   if (comp < 0)
-    *val = 255;                 /* an alpha or padding slot: "over" */
-  else
-    *val = sum_a ? round_u8 (sum_c / sum_a) : 0;
+    return 255;
+  if (colour->rgb)
+    return px[comp];
+  k = colour->k[comp];
+  return round_u8 (k[0] + k[1] * px[0] + k[2] * px[1] + k[3] * px[2]);
 }
 
-static gboolean
-build_phase (NpwPhase * phase, const NpwPlane * plane,
-    const GstVideoFormatInfo * finfo, const NpyImage * image,
-    const NpwColour * colour, gint px, gint py)
+/* The samples of a (cw x ch)-subsampled component grid: sample (sx, sy)
+ * covers image pixels [sx cw - ox, +cw) x [sy ch - oy, +ch).  Alpha is
+ * the mean over all covered pixels, pixels outside the image counting as
+ * transparent; colour is the alpha-weighted mean, so premultiplied colour
+ * is preserved.  Values for components 1 and 2 (the chroma). */
+typedef struct
 {
-  gint ux, uy, j;
-  guint c;
+  gint cw, ch, ox, oy;
+  gint width, height;
+  guint8 *alpha;
+  guint8 *val[2];
+} NpwGrid;
+
+static gboolean
+grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
+    gint ox, gint oy)
+{
+  const NpyImage *image = colour->image;
+  gint w = image->width, h = image->height, sx, sy;
+  gsize n;
+
+  g->cw = cw;
+  g->ch = ch;
+  g->ox = ox;
+  g->oy = oy;
+  g->width = (w + ox + cw - 1) / cw;
+  g->height = (h + oy + ch - 1) / ch;
+  n = (gsize) g->width * g->height;
+  g->alpha = g_try_malloc (n);
+  g->val[0] = g_try_malloc (n);
+  g->val[1] = g_try_malloc (n);
+  if (!g->alpha || !g->val[0] || !g->val[1])
+    return FALSE;
+
+  for (sy = 0; sy < g->height; sy++) {
+    gint y0 = MAX (0, sy * ch - oy), y1 = MIN (h, sy * ch - oy + ch);
+
+    for (sx = 0; sx < g->width; sx++) {
+      gint x0 = MAX (0, sx * cw - ox), x1 = MIN (w, sx * cw - ox + cw);
+      guint sa = 0, sr = 0, sg = 0, sb = 0;
+      gsize i = (gsize) sy * g->width + sx;
+      gint x, y, c;
+
+      for (y = y0; y < y1; y++) {
+        const guint8 *px = image->rgba + ((gsize) y * w + x0) * 4;
+
+        for (x = x0; x < x1; x++, px += 4) {
+          guint a = px[3];
+
+          sa += a;
+          sr += a * px[0];
+          sg += a * px[1];
+          sb += a * px[2];
+        }
+      }
+      /* integer mean, rounded half up */
+      g->alpha[i] = (sa * 2 + cw * ch) / (2 * cw * ch);
+      for (c = 0; c < 2; c++) {
+        const gdouble *k = colour->k[c + 1];
+
+        g->val[c][i] = sa ? round_u8 (k[0] + (k[1] * sr + k[2] * sg +
+                k[3] * sb) / sa) : 0;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static void
+grid_clear (NpwGrid * g)
+{
+  g_free (g->alpha);
+  g_free (g->val[0]);
+  g_free (g->val[1]);
+  memset (g, 0, sizeof (*g));
+}
+
+/* Where one component lives in a plane's unit. */
+typedef struct
+{
+  gint comp;                    /* source component, -1: alpha/padding slot */
+  gint cw, ch;                  /* luma pixels per sample */
+  gint n_samples;               /* per unit */
+  gint offset, pstride;         /* of the first sample in the unit, step */
+} NpwSlot;
+
+static gboolean
+build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
+    gint n_slots, const NpwColour * colour, const NpwGrid * grid, gint px,
+    gint py)
+{
+  const NpyImage *image = colour->image;
+  gint w = image->width, h = image->height;
+  gint ux, uy, s, j;
   gsize val_stride, alpha_stride;
 
-  phase->width = (image->width + px + plane->xsub - 1) / plane->xsub;
-  phase->height = (image->height + py + plane->ysub - 1) / plane->ysub;
+  phase->width = (w + px + plane->xsub - 1) / plane->xsub;
+  phase->height = (h + py + plane->ysub - 1) / plane->ysub;
   val_stride = (gsize) phase->width * plane->unit_bytes;
   alpha_stride = (gsize) phase->width * plane->alpha_per_unit;
   phase->val = g_try_malloc (val_stride * phase->height);
@@ -235,52 +273,67 @@ build_phase (NpwPhase * phase, const NpwPlane * plane,
   if (!phase->val || !phase->alpha || !phase->spans)
     return FALSE;
 
+  /* padding bytes (the x of RGBx) behave like an alpha slot */
+  memset (phase->val, 255, val_stride * phase->height);
+
   for (uy = 0; uy < phase->height; uy++) {
     guint8 *vrow = phase->val + uy * val_stride;
     guint8 *arow = phase->alpha + uy * alpha_stride;
+    gint y = uy * plane->ysub - py;
+    gboolean row_in = y >= 0 && y < h;
+    const guint8 *img_row = row_in ? image->rgba + (gsize) y * w * 4 : NULL;
     gint first = phase->width, last = 0;
 
     for (ux = 0; ux < phase->width; ux++) {
       guint8 *v = vrow + ux * plane->unit_bytes;
       guint8 *a = arow + ux * plane->alpha_per_unit;
-      gint x0 = ux * plane->xsub - px, y0 = uy * plane->ysub - py;
-      guint8 unit_alpha, dummy;
-      gboolean opaque_any = FALSE;
+      gint x0 = ux * plane->xsub - px;
+      gboolean any = FALSE;
 
-      /* Padding bytes (the x of RGBx) behave like an alpha slot. */
-      compute_sample (image, colour, -1, x0, y0, plane->xsub, plane->ysub,
-          &dummy, &unit_alpha);
-      memset (v, 255, plane->unit_bytes);
-      memset (a, unit_alpha, plane->alpha_per_unit);
+      if (grid) {
+        /* a subsampled plane: the unit is one grid sample */
+        gsize gi = (gsize) uy * grid->width + ux;
 
-      for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
-        gint cw, ch, pstride, n_samples;
-        gint src_comp;
+        a[0] = grid->alpha[gi];
+      } else if (plane->alpha_per_unit == 1) {
+        /* full rate: the unit is one pixel */
+        a[0] = row_in && x0 >= 0 && x0 < w ? img_row[4 * x0 + 3] : 0;
+      }
 
-        if (GST_VIDEO_FORMAT_INFO_PLANE (finfo, c) != plane->frame_plane)
-          continue;
-        cw = 1 << GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c);
-        ch = 1 << GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c);
-        pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, c);
-        n_samples = plane->xsub / cw;
-        src_comp = c == GST_VIDEO_COMP_A ? -1 : (gint) c;
-        if (GST_VIDEO_FORMAT_INFO_IS_GRAY (finfo) && c > 0)
-          src_comp = -1;
+      for (s = 0; s < n_slots; s++) {
+        const NpwSlot *slot = &slots[s];
 
-        for (j = 0; j < n_samples; j++) {
-          gint off = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c) + j * pstride;
-          guint8 sample_alpha;
+        for (j = 0; j < slot->n_samples; j++) {
+          gint off = slot->offset + j * slot->pstride;
+          gint x = x0 + j * slot->cw;
+          guint8 sv, sa;
 
-          compute_sample (image, colour, src_comp, x0 + j * cw, y0, cw, ch,
-              &v[off], &sample_alpha);
+          if (slot->cw == 1 && slot->ch == 1) {
+            if (row_in && x >= 0 && x < w) {
+              const guint8 *p = img_row + 4 * x;
+
+              sa = p[3];
+              sv = pixel_value (colour, p, slot->comp);
+            } else {
+              sa = 0;
+              sv = slot->comp < 0 ? 255 : 0;
+            }
+          } else {
+            /* grid samples of packed 4:2:2 sit at (x + ox) / cw */
+            gsize gi = (gsize) uy * grid->width + (x + grid->ox) / grid->cw;
+
+            sa = grid->alpha[gi];
+            sv = slot->comp < 0 ? 255 : grid->val[slot->comp - 1][gi];
+          }
+          v[off] = sv;
           if (plane->alpha_per_unit > 1)
-            a[off] = sample_alpha;
+            a[off] = sa;
         }
       }
 
       for (j = 0; j < plane->alpha_per_unit; j++)
-        opaque_any |= a[j] != 0;
-      if (opaque_any) {
+        any |= a[j] != 0;
+      if (any) {
         first = MIN (first, ux);
         last = ux + 1;
       }
@@ -297,7 +350,13 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
   const GstVideoFormatInfo *finfo = info->finfo;
   NpwOverlay *overlay;
   NpwColour colour;
+  /* planes of one format share the chroma grid of a phase (the U and V
+   * planes of I420): each is built once */
+  NpwGrid grids[2][2];
   guint p, c;
+  gint px, py;
+
+  memset (grids, 0, sizeof (grids));
 
   g_return_val_if_fail (image != NULL, NULL);
   g_return_val_if_fail (info != NULL, NULL);
@@ -314,19 +373,19 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
   overlay->colorimetry = info->colorimetry;
   overlay->n_planes = GST_VIDEO_FORMAT_INFO_N_PLANES (finfo);
 
-  memset (&colour, 0, sizeof (colour));
-  if (!colour_init (&colour, image, info))
-    goto no_memory;
+  colour_init (&colour, image, info);
 
   for (p = 0; p < overlay->n_planes; p++) {
     NpwPlane *plane = &overlay->planes[p];
+    NpwSlot slots[GST_VIDEO_MAX_COMPONENTS];
+    gint n_slots = 0, first_sub = -1, gcw = 1, gch = 1;
     gboolean mixed_sub = FALSE;
-    gint first_sub = -1, px, py;
 
     plane->frame_plane = p;
     plane->unit_bytes = 0;
     plane->xsub = plane->ysub = 1;
     for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
+      NpwSlot *slot;
       gint sub;
 
       if (GST_VIDEO_FORMAT_INFO_PLANE (finfo, c) != p)
@@ -340,7 +399,22 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
               c));
       plane->unit_bytes = MAX (plane->unit_bytes,
           GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, c));
+
+      slot = &slots[n_slots++];
+      slot->comp = c == GST_VIDEO_COMP_A ? -1 : (gint) c;
+      if (GST_VIDEO_FORMAT_INFO_IS_GRAY (finfo) && c > 0)
+        slot->comp = -1;
+      slot->cw = 1 << sub;
+      slot->ch = 1 << GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c);
+      slot->offset = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c);
+      slot->pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, c);
+      if (slot->cw > 1 || slot->ch > 1) {
+        gcw = slot->cw;
+        gch = slot->ch;
+      }
     }
+    for (c = 0; c < (guint) n_slots; c++)
+      slots[c].n_samples = plane->xsub / slots[c].cw;
     /* Packed 4:2:2 mixes full-rate luma and half-rate chroma in one unit,
      * so each byte carries its own alpha. */
     plane->alpha_per_unit = mixed_sub ? plane->unit_bytes : 1;
@@ -354,14 +428,27 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
     else
       plane->blend_row = npw_blend_row_unit4;
 
-    for (py = 0; py < plane->ysub; py++)
-      for (px = 0; px < plane->xsub; px++)
-        if (!build_phase (&plane->phase[py][px], plane, finfo, image,
-                &colour, px, py))
-          goto no_memory;
-  }
+    for (py = 0; py < plane->ysub; py++) {
+      for (px = 0; px < plane->xsub; px++) {
+        NpwGrid *grid = NULL;
 
-  colour_clear (&colour);
+        if (gcw > 1 || gch > 1) {
+          grid = &grids[py][px];
+          /* every subsampled plane of a format has the same subsampling */
+          g_assert (grid->alpha == NULL || (grid->cw == gcw
+                  && grid->ch == gch));
+          if (grid->alpha == NULL &&
+              !grid_build (grid, &colour, gcw, gch, px, py))
+            goto no_memory;
+        }
+        if (!build_phase (&plane->phase[py][px], plane, slots, n_slots,
+                &colour, grid, px, py))
+          goto no_memory;
+      }
+    }
+  }
+  for (px = 0; px < 4; px++)
+    grid_clear (&grids[px / 2][px % 2]);
 
   return overlay;
 
@@ -369,7 +456,8 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
 no_memory:
   {
     /* a huge array on a small machine: the caller reports it */
-    colour_clear (&colour);
+    for (px = 0; px < 4; px++)
+      grid_clear (&grids[px / 2][px % 2]);
     npw_overlay_free (overlay);
     return NULL;
   }

@@ -313,6 +313,77 @@ test_element_max_size (void)
   g_assert_cmpint (g_unlink (path), ==, 0);
 }
 
+/* Sends caps of @w x @h Y444 to an element holding a @side x @side
+ * watermark, under the memory cap; returns whether they were taken. */
+static gboolean
+element_caps_under_cap (gint side, gint w, gint h, GstBus ** bus_out,
+    GstElement ** element_out)
+{
+  g_autofree gchar *shape = g_strdup_printf ("(%d, %d, 4)", side, side);
+  g_autoptr (GBytes) bytes = make_npy ("|u1", shape, (gsize) side * side * 4);
+  g_autofree gchar *path = g_strdup_printf ("%s/%d.npy", tmp_dir, side);
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstPad *sink = gst_element_get_static_pad (element, "sink");
+  GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+      "Y444", "width", G_TYPE_INT, w, "height", G_TYPE_INT, h, "framerate",
+      GST_TYPE_FRACTION, 30, 1, NULL);
+  gboolean taken;
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes,
+              NULL), g_bytes_get_size (bytes), NULL));
+  g_clear_pointer (&bytes, g_bytes_unref);
+  gst_element_set_bus (element, bus);
+  g_object_set (element, "location", path, NULL);
+  g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_true (cap_memory ());
+  gst_pad_send_event (sink, gst_event_new_stream_start ("limits"));
+  taken = gst_pad_send_event (sink, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  gst_object_unref (sink);
+  *bus_out = bus;
+  *element_out = element;
+  return taken;
+}
+
+static void
+element_caps_done (GstBus * bus, GstElement * element)
+{
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_element_set_bus (element, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (element);
+}
+
+/* What is prepared is bounded by the frame, not the file: a 2000x2000
+ * watermark (16 MB) on small frames prepares within a few MB more. */
+static void
+test_element_overlay_bounded (void)
+{
+#ifdef UNDER_ASAN
+  g_test_skip ("ASan caps single allocations only: this needs RLIMIT_AS");
+  return;
+#else
+  if (RUNNING_ON_VALGRIND) {
+    g_test_skip ("no memory cap under valgrind");
+    return;
+  }
+  if (g_test_subprocess ()) {
+    GstBus *bus;
+    GstElement *element;
+
+    /* a full-image Y444 overlay would need ~90 MB more than the cap */
+    g_assert_true (element_caps_under_cap (2000, 640, 480, &bus, &element));
+    g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR));
+    element_caps_done (bus, element);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+#endif
+}
+
 /* An image that loads but whose prepared overlay does not fit in what
  * memory is left: the element posts RESOURCE/NO_SPACE_LEFT naming the
  * size instead of aborting the process. */
@@ -328,41 +399,24 @@ test_element_overlay_no_memory (void)
     return;
   }
   if (g_test_subprocess ()) {
-    g_autoptr (GBytes) bytes = make_npy ("|u1", "(2000, 2000, 4)",
-        2000 * 2000 * 4);
-    g_autofree gchar *path = g_build_filename (tmp_dir, "2000.npy", NULL);
-    GstElement *element = gst_element_factory_make ("npywatermark", NULL);
-    GstBus *bus = gst_bus_new ();
-    GstPad *sink = gst_element_get_static_pad (element, "sink");
-    GstCaps *caps = gst_caps_from_string ("video/x-raw, format=Y444, "
-        "width=64, height=64, framerate=30/1");
+    GstBus *bus;
+    GstElement *element;
     GError *error = NULL;
     GstMessage *msg;
 
-    g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes,
-                NULL), g_bytes_get_size (bytes), NULL));
-    gst_element_set_bus (element, bus);
-    g_object_set (element, "location", path, NULL);
-    g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), !=,
-        GST_STATE_CHANGE_FAILURE);
-    /* the image (16 MB) is in; its Y444 overlay needs ~90 MB more */
-    g_assert_true (cap_memory ());
-    gst_pad_send_event (sink, gst_event_new_stream_start ("limits"));
-    g_assert_false (gst_pad_send_event (sink, gst_event_new_caps (caps)));
-    gst_caps_unref (caps);
+    /* the image (64 MB) is in; its Y444 overlay on frames as large needs
+     * ~96 MB more */
+    g_assert_false (element_caps_under_cap (4000, 4000, 4000, &bus,
+            &element));
     msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     g_assert_nonnull (msg);
     gst_message_parse_error (msg, &error, NULL);
     g_assert_error (error, GST_RESOURCE_ERROR,
         GST_RESOURCE_ERROR_NO_SPACE_LEFT);
-    g_assert_nonnull (strstr (error->message, "2000x2000"));
+    g_assert_nonnull (strstr (error->message, "4000x4000"));
     g_error_free (error);
     gst_message_unref (msg);
-    gst_element_set_state (element, GST_STATE_NULL);
-    gst_element_set_bus (element, NULL);
-    gst_object_unref (sink);
-    gst_object_unref (bus);
-    gst_object_unref (element);
+    element_caps_done (bus, element);
     return;
   }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
@@ -473,6 +527,8 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/huge-shape/file-not-read",
       test_huge_file_not_read);
   g_test_add_func ("/limits/not-regular-file", test_not_regular);
+  g_test_add_func ("/limits/overlay-bounded/element",
+      test_element_overlay_bounded);
   g_test_add_func ("/limits/overlay-no-memory/element",
       test_element_overlay_no_memory);
   g_test_add_func ("/limits/huge-shape/element", test_element_huge_shape);

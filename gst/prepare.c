@@ -1,0 +1,425 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "prepare.h"
+#include "scale.h"
+
+/* Tiled copies are gathered into strips about this wide, so that a small
+ * tile still costs a few kernel calls per row, not one per copy. */
+#define STRIP_WIDTH 512
+
+/* A window cut from a copy larger than the frame reaches this far past
+ * the frame's edges, so that the chroma samples straddling an edge (at
+ * most 4 pixels wide, in 4:1:1) still see every pixel they cover. */
+#define EDGE 4
+
+struct _NpwSource
+{
+  NpyImage *image;
+};
+
+static void
+source_clear (gpointer data)
+{
+  NpwSource *source = data;
+
+  npy_image_free (source->image);
+}
+
+NpwSource *
+npw_source_new (NpyImage * image)
+{
+  NpwSource *source = g_atomic_rc_box_new0 (NpwSource);
+
+  source->image = image;
+  return source;
+}
+
+NpwSource *
+npw_source_ref (NpwSource * source)
+{
+  return g_atomic_rc_box_acquire (source);
+}
+
+void
+npw_source_unref (NpwSource * source)
+{
+  g_atomic_rc_box_release_full (source, source_clear);
+}
+
+const NpyImage *
+npw_source_get_image (const NpwSource * source)
+{
+  return source->image;
+}
+
+/* What the canvas holds along one axis, in pattern coordinates: pattern
+ * position u shows copy pixel u (not tiled) or u mod period (tiled, where
+ * that is below len); frame position X shows pattern X - origin. */
+typedef struct
+{
+  gint64 u0;                    /* pattern position of canvas position 0 */
+  gint len;                     /* canvas length */
+  gint64 period;                /* canvas placed every period (0: once) */
+  gboolean fixed;               /* valid for any origin */
+  /* the axis itself */
+  gint frame;
+  gint copy;                    /* drawn length of one copy */
+  gint64 tile_period;           /* copy + spacing, 0 when not tiled */
+} NpwWindow;
+
+static inline gint64
+floor_div64 (gint64 a, gint64 b)
+{
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static inline gint64
+floor_mod64 (gint64 a, gint64 b)
+{
+  return a - floor_div64 (a, b) * b;
+}
+
+/* The part of a lone copy at @origin that lands on the frame. */
+static void
+visible_range (const NpwWindow * win, gint64 origin, gint64 * lo, gint64 * hi)
+{
+  *lo = MAX (0, -origin);
+  *hi = MIN ((gint64) win->copy, (gint64) win->frame - origin);
+  if (*hi < *lo)
+    *hi = *lo;
+}
+
+static void
+window_init (NpwWindow * win, gint frame, gint copy, gboolean tile,
+    gint spacing, gint64 origin)
+{
+  win->frame = frame;
+  win->copy = copy;
+  win->tile_period = tile ? (gint64) copy + spacing : 0;
+
+  if (copy <= frame) {
+    /* the whole copy, or a strip of whole copies placed every n periods */
+    gint64 n = 1;
+
+    if (tile)
+      n = MAX (1, MIN (frame, STRIP_WIDTH) / win->tile_period);
+    win->u0 = 0;
+    win->len = (gint) ((n - 1) * win->tile_period + copy);
+    win->period = n * win->tile_period;
+    win->fixed = TRUE;
+  } else if (!tile) {
+    /* a copy larger than the frame: only what lands on it */
+    gint64 lo, hi;
+
+    visible_range (win, origin, &lo, &hi);
+    if (lo < hi) {
+      lo = MAX (0, lo - EDGE);
+      hi = MIN ((gint64) copy, hi + EDGE);
+    }
+    win->u0 = lo;
+    win->len = (gint) (hi - lo);
+    win->period = 0;
+    win->fixed = FALSE;
+  } else {
+    /* tiles larger than the frame: the frame's stretch of the pattern */
+    win->u0 = floor_mod64 (-origin, win->tile_period) - EDGE;
+    win->len = frame + 2 * EDGE;
+    win->period = win->tile_period;
+    win->fixed = FALSE;
+  }
+}
+
+static gboolean
+window_covers (const NpwWindow * win, gint64 origin)
+{
+  gint64 lo, hi;
+
+  if (win->fixed)
+    return TRUE;
+  if (win->tile_period > 0)
+    return floor_mod64 (-origin, win->tile_period) == win->u0 + EDGE;
+  visible_range (win, origin, &lo, &hi);
+  if (lo == hi)
+    return TRUE;
+  lo = MAX (0, lo - EDGE);
+  hi = MIN ((gint64) win->copy, hi + EDGE);
+  return lo >= win->u0 && hi <= win->u0 + win->len;
+}
+
+/* A stretch of canvas positions showing consecutive copy pixels. */
+typedef struct
+{
+  gint canvas;
+  gint cell;
+  gint n;
+} NpwRun;
+
+static GArray *
+window_runs (const NpwWindow * win)
+{
+  GArray *runs = g_array_new (FALSE, FALSE, sizeof (NpwRun));
+  gint64 end = win->u0 + win->len, k, k0 = 0, k1 = 0;
+
+  if (win->len <= 0)
+    return runs;
+  if (win->tile_period > 0) {
+    k0 = floor_div64 (win->u0, win->tile_period);
+    k1 = floor_div64 (end - 1, win->tile_period);
+  }
+  for (k = k0; k <= k1; k++) {
+    gint64 start = k * win->tile_period;
+    gint64 a = MAX (win->u0, start), b = MIN (end, start + win->copy);
+
+    if (a < b) {
+      NpwRun run = { (gint) (a - win->u0), (gint) (a - start), (gint) (b - a) };
+
+      g_array_append_val (runs, run);
+    }
+  }
+  return runs;
+}
+
+struct _NpwPrepared
+{
+  NpwSource *source;
+  GstVideoFormat format;
+  GstVideoColorimetry colorimetry;
+  gint frame_w, frame_h;
+  NpwGeometry geom;
+  gint w, h;                    /* drawn size of one copy */
+  NpwWindow wx, wy;
+  NpwOverlay *overlay;          /* the canvas, converted; NULL: empty */
+};
+
+/* Fills @canvas (len_x x len_y, zeroed) from the drawn copy: each
+ * distinct stretch of the copy is scaled once, then copied to the other
+ * places that show it. */
+static gboolean
+fill_canvas (const NpyImage * src, gint w, gint h, GArray * xruns,
+    GArray * yruns, guint8 * canvas, gint canvas_w)
+{
+  gsize stride = (gsize) canvas_w * 4;
+  guint i, j, i2, j2;
+
+  for (j = 0; j < yruns->len; j++) {
+    const NpwRun *ry = &g_array_index (yruns, NpwRun, j);
+
+    for (i = 0; i < xruns->len; i++) {
+      const NpwRun *rx = &g_array_index (xruns, NpwRun, i);
+      gboolean done = FALSE;
+      guint8 *dst = canvas + (gsize) ry->canvas * stride + rx->canvas * 4;
+
+      /* already scaled for an earlier pair showing the same stretch? */
+      for (j2 = 0; j2 <= j && !done; j2++) {
+        const NpwRun *sy = &g_array_index (yruns, NpwRun, j2);
+
+        if (sy->cell != ry->cell || sy->n != ry->n)
+          continue;
+        for (i2 = 0; i2 < xruns->len && !done; i2++) {
+          const NpwRun *sx = &g_array_index (xruns, NpwRun, i2);
+          const guint8 *from;
+          gint r;
+
+          if ((j2 == j && i2 >= i) || sx->cell != rx->cell || sx->n != rx->n)
+            continue;
+          from = canvas + (gsize) sy->canvas * stride + sx->canvas * 4;
+          for (r = 0; r < ry->n; r++)
+            memcpy (dst + r * stride, from + r * stride, (gsize) rx->n * 4);
+          done = TRUE;
+        }
+      }
+      if (!done && !npw_scale_region (src, w, h, rx->cell, rx->cell + rx->n,
+              ry->cell, ry->cell + ry->n, dst, stride))
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static void
+prepared_origin (const NpwPrepared * prep, gint offset_x, gint offset_y,
+    gint64 * x, gint64 * y)
+{
+  npw_geometry_origin (&prep->geom, prep->frame_w, prep->frame_h, prep->w,
+      prep->h, offset_x, offset_y, x, y);
+}
+
+NpwPrepared *
+npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
+    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y)
+{
+  const NpyImage *image = source->image;
+  g_autoptr (GArray) xruns = NULL;
+  g_autoptr (GArray) yruns = NULL;
+  NpwPrepared *prep = g_new0 (NpwPrepared, 1);
+  gint64 x, y;
+
+  prep->source = npw_source_ref (source);
+  prep->format = GST_VIDEO_INFO_FORMAT (info);
+  prep->colorimetry = info->colorimetry;
+  prep->frame_w = GST_VIDEO_INFO_WIDTH (info);
+  prep->frame_h = GST_VIDEO_INFO_HEIGHT (info);
+  prep->geom = *geom;
+  npw_geometry_drawn_size (geom, prep->frame_w, prep->frame_h, image->width,
+      image->height, max_side, &prep->w, &prep->h);
+  prepared_origin (prep, offset_x, offset_y, &x, &y);
+  window_init (&prep->wx, prep->frame_w, prep->w, geom->tile,
+      geom->tile_spacing, x);
+  window_init (&prep->wy, prep->frame_h, prep->h, geom->tile,
+      geom->tile_spacing, y);
+
+  if (prep->wx.len <= 0 || prep->wy.len <= 0)
+    return prep;
+
+  if (prep->w == (gint) image->width && prep->h == (gint) image->height &&
+      prep->wx.u0 == 0 && prep->wx.len == prep->w &&
+      prep->wy.u0 == 0 && prep->wy.len == prep->h) {
+    /* the image as it is: nothing to scale, crop or repeat */
+    prep->overlay = npw_overlay_new (image, info);
+  } else {
+    NpyImage canvas;
+
+    memset (&canvas, 0, sizeof (canvas));
+    canvas.width = prep->wx.len;
+    canvas.height = prep->wy.len;
+    canvas.rgba = g_try_malloc0 ((gsize) canvas.width * canvas.height * 4);
+    if (canvas.rgba == NULL)
+      goto no_memory;
+    xruns = window_runs (&prep->wx);
+    yruns = window_runs (&prep->wy);
+    if (fill_canvas (image, prep->w, prep->h, xruns, yruns, canvas.rgba,
+            canvas.width))
+      prep->overlay = npw_overlay_new (&canvas, info);
+    g_free (canvas.rgba);
+  }
+  if (prep->overlay == NULL)
+    goto no_memory;
+  return prep;
+
+no_memory:
+  npw_prepared_free (prep);
+  return NULL;
+}
+
+void
+npw_prepared_free (NpwPrepared * prep)
+{
+  if (prep == NULL)
+    return;
+  npw_overlay_free (prep->overlay);
+  npw_source_unref (prep->source);
+  g_free (prep);
+}
+
+gboolean
+npw_prepared_matches (const NpwPrepared * prep, const NpwSource * source,
+    const GstVideoInfo * info, const NpwGeometry * geom)
+{
+  if (prep->source != source || prep->format != GST_VIDEO_INFO_FORMAT (info)
+      || prep->frame_w != GST_VIDEO_INFO_WIDTH (info)
+      || prep->frame_h != GST_VIDEO_INFO_HEIGHT (info)
+      || !npw_geometry_equal (&prep->geom, geom))
+    return FALSE;
+  /* RGB values are the image's own; YUV ones depend on matrix and range */
+  return GST_VIDEO_FORMAT_INFO_IS_RGB (info->finfo) ||
+      (info->colorimetry.matrix == prep->colorimetry.matrix &&
+      info->colorimetry.range == prep->colorimetry.range);
+}
+
+gboolean
+npw_prepared_covers (const NpwPrepared * prep, gint offset_x, gint offset_y)
+{
+  gint64 x, y;
+
+  prepared_origin (prep, offset_x, offset_y, &x, &y);
+  return window_covers (&prep->wx, x) && window_covers (&prep->wy, y);
+}
+
+/* The canvas placements touching the frame along each axis. */
+typedef struct
+{
+  NpwAxis x, y;
+  gint64 i0, i1, j0, j1;
+} NpwPlacements;
+
+static gboolean
+placements_init (const NpwPrepared * prep, gint offset_x, gint offset_y,
+    NpwPlacements * pl)
+{
+  gint64 x, y;
+
+  if (prep->overlay == NULL)
+    return FALSE;
+  prepared_origin (prep, offset_x, offset_y, &x, &y);
+  pl->x.origin = x + prep->wx.u0;
+  pl->x.len = prep->wx.len;
+  pl->x.period = prep->wx.period;
+  pl->x.frame = prep->frame_w;
+  pl->y.origin = y + prep->wy.u0;
+  pl->y.len = prep->wy.len;
+  pl->y.period = prep->wy.period;
+  pl->y.frame = prep->frame_h;
+  npw_axis_copies (&pl->x, &pl->i0, &pl->i1);
+  npw_axis_copies (&pl->y, &pl->j0, &pl->j1);
+  return pl->i0 < pl->i1 && pl->j0 < pl->j1;
+}
+
+gboolean
+npw_prepared_is_visible (const NpwPrepared * prep, gint offset_x,
+    gint offset_y)
+{
+  NpwPlacements pl;
+  gint64 i, j;
+
+  if (!placements_init (prep, offset_x, offset_y, &pl))
+    return FALSE;
+  for (j = pl.j0; j < pl.j1; j++)
+    for (i = pl.i0; i < pl.i1; i++)
+      if (npw_overlay_is_visible (prep->overlay,
+              (gint) (pl.x.origin + i * pl.x.period),
+              (gint) (pl.y.origin + j * pl.y.period)))
+        return TRUE;
+  return FALSE;
+}
+
+void
+npw_prepared_blend (const NpwPrepared * prep, GstVideoFrame * frame,
+    gint offset_x, gint offset_y, guint op)
+{
+  NpwPlacements pl;
+  gint64 i, j;
+
+  if (!placements_init (prep, offset_x, offset_y, &pl))
+    return;
+  for (j = pl.j0; j < pl.j1; j++)
+    for (i = pl.i0; i < pl.i1; i++)
+      npw_overlay_blend (prep->overlay, frame,
+          (gint) (pl.x.origin + i * pl.x.period),
+          (gint) (pl.y.origin + j * pl.y.period), op);
+}
+
+void
+npw_prepared_get_size (const NpwPrepared * prep, gint * w, gint * h)
+{
+  *w = prep->w;
+  *h = prep->h;
+}

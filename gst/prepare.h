@@ -1,0 +1,84 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+/* The prepare stage: a parsed watermark, the negotiated video format and
+ * the geometry properties turned, once per change, into what a frame
+ * blends.  What is prepared is bounded by the frame, never by the .npy:
+ * the watermark is scaled, tiled and cropped into a canvas no larger
+ * than the frame along each axis, and only the canvas is converted.
+ *
+ * Along each axis the canvas is one of:
+ * - the whole drawn copy (or, tiled, a strip of copies), valid for any
+ *   offset: offsets then cost nothing per frame;
+ * - a window of a copy larger than the frame, valid for the offsets
+ *   it was cut for (npw_prepared_covers () says when it must be cut
+ *   again). */
+
+#ifndef __NPW_PREPARE_H__
+#define __NPW_PREPARE_H__
+
+#include <gst/video/video.h>
+
+#include "npy.h"
+#include "geometry.h"
+#include "overlay.h"
+
+G_BEGIN_DECLS
+
+/* A parsed watermark shared by the streaming thread and the loader. */
+typedef struct _NpwSource NpwSource;
+
+/* Takes @image. */
+NpwSource *npw_source_new (NpyImage * image);
+NpwSource *npw_source_ref (NpwSource * source);
+void npw_source_unref (NpwSource * source);
+const NpyImage *npw_source_get_image (const NpwSource * source);
+
+typedef struct _NpwPrepared NpwPrepared;
+
+/* Prepares @source for frames described by @info with @geom, cut for
+ * offsets (@offset_x, @offset_y) where a window is needed.  @max_side
+ * bounds the drawn size.  NULL when memory cannot be had. */
+NpwPrepared *npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
+    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y);
+
+void npw_prepared_free (NpwPrepared * prep);
+
+/* TRUE when @prep was made from @source, for @info's format, colorimetry
+ * and size, and with @geom. */
+gboolean npw_prepared_matches (const NpwPrepared * prep,
+    const NpwSource * source, const GstVideoInfo * info,
+    const NpwGeometry * geom);
+
+/* TRUE when @prep draws everything visible at these offsets. */
+gboolean npw_prepared_covers (const NpwPrepared * prep, gint offset_x,
+    gint offset_y);
+
+/* TRUE when some non-transparent pixel lands on the frame. */
+gboolean npw_prepared_is_visible (const NpwPrepared * prep, gint offset_x,
+    gint offset_y);
+
+/* Blends every copy into @frame with opacity @op (0..255). */
+void npw_prepared_blend (const NpwPrepared * prep, GstVideoFrame * frame,
+    gint offset_x, gint offset_y, guint op);
+
+/* The drawn size of one copy. */
+void npw_prepared_get_size (const NpwPrepared * prep, gint * w, gint * h);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpwPrepared, npw_prepared_free)
+
+G_END_DECLS
+
+#endif /* __NPW_PREPARE_H__ */
