@@ -14,7 +14,8 @@
 
 
 /* Where the watermark goes: (frame size, watermark size, properties) in,
- * the drawn size, the placed copy's origin and the tile grid out.  Pure
+ * the drawn size and the placed copy's origin out (tiled copies follow
+ * every w + tile_spacing, h + tile_spacing from there).  Pure
  * integer arithmetic, no GStreamer types, shared by every path that
  * draws (the CPU blend, the prepare stage, the tests). */
 
@@ -68,35 +69,6 @@ void npw_geometry_drawn_size (const NpwGeometry * geom, gint frame_w,
 void npw_geometry_origin (const NpwGeometry * geom, gint frame_w,
     gint frame_h, gint w, gint h, gint offset_x, gint offset_y,
     gint64 * x, gint64 * y);
-
-/* One axis of a layout: copies of length @len start at origin + k *
- * period for every k whose copy touches [0, frame) (period 0: the one
- * copy at origin). */
-typedef struct
-{
-  gint64 origin;
-  gint len;
-  gint64 period;                /* 0 when not tiled */
-  gint frame;
-} NpwAxis;
-
-/* The first and last+1 copy index touching the frame along @axis
- * (k0 == k1 when none does). */
-void npw_axis_copies (const NpwAxis * axis, gint64 * k0, gint64 * k1);
-
-/* The whole layout of a frame. */
-typedef struct
-{
-  gint w, h;                    /* drawn size of one copy */
-  NpwAxis x, y;
-} NpwLayout;
-
-void npw_layout_compute (NpwLayout * layout, const NpwGeometry * geom,
-    gint frame_w, gint frame_h, gint w0, gint h0, gint max_side,
-    gint offset_x, gint offset_y);
-
-/* Number of copies touching the frame. */
-guint64 npw_layout_n_copies (const NpwLayout * layout);
 
 G_END_DECLS
 

@@ -22,13 +22,9 @@
 #include "prepare.h"
 #include "scale.h"
 
-/* Tiled copies are gathered into strips about this wide, so that a small
- * tile still costs a few kernel calls per row, not one per copy. */
-#define STRIP_WIDTH 512
-
-/* A window cut from a copy larger than the frame reaches this far past
- * the frame's edges, so that the chroma samples straddling an edge (at
- * most 4 pixels wide, in 4:1:1) still see every pixel they cover. */
+/* A canvas reaches this far past the frame's edges, so that the chroma
+ * samples straddling an edge (at most 4 pixels wide, in 4:1:1) still see
+ * every pixel they cover. */
 #define EDGE 4
 
 struct _NpwSource
@@ -116,15 +112,11 @@ window_init (NpwWindow * win, gint frame, gint copy, gboolean tile,
   win->copy = copy;
   win->tile_period = tile ? (gint64) copy + spacing : 0;
 
-  if (copy <= frame) {
-    /* the whole copy, or a strip of whole copies placed every n periods */
-    gint64 n = 1;
-
-    if (tile)
-      n = MAX (1, MIN (frame, STRIP_WIDTH) / win->tile_period);
+  if (!tile && copy <= frame) {
+    /* the whole copy, placed once */
     win->u0 = 0;
-    win->len = (gint) ((n - 1) * win->tile_period + copy);
-    win->period = n * win->tile_period;
+    win->len = copy;
+    win->period = 0;
     win->fixed = TRUE;
   } else if (!tile) {
     /* a copy larger than the frame: only what lands on it */
@@ -139,8 +131,16 @@ window_init (NpwWindow * win, gint frame, gint copy, gboolean tile,
     win->len = (gint) (hi - lo);
     win->period = 0;
     win->fixed = FALSE;
+  } else if (win->tile_period <= frame) {
+    /* The frame's stretch of the pattern plus one period: shifted by
+     * whole periods it serves any origin, and one placement covers the
+     * frame, so no chroma sample straddles two placements. */
+    win->u0 = 0;
+    win->len = (gint) (frame + win->tile_period + 2 * EDGE);
+    win->period = win->tile_period;
+    win->fixed = TRUE;
   } else {
-    /* tiles larger than the frame: the frame's stretch of the pattern */
+    /* periods longer than the frame: just the frame's stretch */
     win->u0 = floor_mod64 (-origin, win->tile_period) - EDGE;
     win->len = frame + 2 * EDGE;
     win->period = win->tile_period;
@@ -171,6 +171,7 @@ typedef struct
   gint canvas;
   gint cell;
   gint n;
+  guint klass;                  /* runs showing the same stretch share one */
 } NpwRun;
 
 static GArray *
@@ -190,7 +191,9 @@ window_runs (const NpwWindow * win)
     gint64 a = MAX (win->u0, start), b = MIN (end, start + win->copy);
 
     if (a < b) {
-      NpwRun run = { (gint) (a - win->u0), (gint) (a - start), (gint) (b - a) };
+      NpwRun run = { (gint) (a - win->u0), (gint) (a - start), (gint) (b - a),
+        0
+      };
 
       g_array_append_val (runs, run);
     }
@@ -210,46 +213,73 @@ struct _NpwPrepared
   NpwOverlay *overlay;          /* the canvas, converted; NULL: empty */
 };
 
-/* Fills @canvas (len_x x len_y, zeroed) from the drawn copy: each
- * distinct stretch of the copy is scaled once, then copied to the other
- * places that show it. */
+/* Runs showing the same stretch of the copy form a class, scaled once. */
+static void
+run_classes (GArray * runs, GArray * classes)
+{
+  guint i, c;
+
+  for (i = 0; i < runs->len; i++) {
+    NpwRun *run = &g_array_index (runs, NpwRun, i);
+
+    for (c = 0; c < classes->len; c++) {
+      NpwRun *k = &g_array_index (classes, NpwRun, c);
+
+      if (k->cell == run->cell && k->n == run->n)
+        break;
+    }
+    if (c == classes->len)
+      g_array_append_val (classes, *run);
+    run->klass = c;
+  }
+}
+
+/* Fills @canvas (canvas_w wide, zeroed) from the drawn copy: each
+ * stretch of the copy that appears is scaled once (a tiled canvas shows
+ * at most three: the full copy and the partial ones at its ends), then
+ * copied to every place showing it. */
 static gboolean
 fill_canvas (const NpyImage * src, gint w, gint h, GArray * xruns,
     GArray * yruns, guint8 * canvas, gint canvas_w)
 {
+  g_autoptr (GArray) xc = g_array_new (FALSE, FALSE, sizeof (NpwRun));
+  g_autoptr (GArray) yc = g_array_new (FALSE, FALSE, sizeof (NpwRun));
   gsize stride = (gsize) canvas_w * 4;
-  guint i, j, i2, j2;
+  guint cx, cy, i, j;
 
-  for (j = 0; j < yruns->len; j++) {
-    const NpwRun *ry = &g_array_index (yruns, NpwRun, j);
+  run_classes (xruns, xc);
+  run_classes (yruns, yc);
+  for (cy = 0; cy < yc->len; cy++) {
+    const NpwRun *ky = &g_array_index (yc, NpwRun, cy);
 
-    for (i = 0; i < xruns->len; i++) {
-      const NpwRun *rx = &g_array_index (xruns, NpwRun, i);
-      gboolean done = FALSE;
-      guint8 *dst = canvas + (gsize) ry->canvas * stride + rx->canvas * 4;
+    for (cx = 0; cx < xc->len; cx++) {
+      const NpwRun *kx = &g_array_index (xc, NpwRun, cx);
+      gsize tstride = (gsize) kx->n * 4;
+      guint8 *tmp = g_try_malloc (tstride * ky->n);
+      gint r;
 
-      /* already scaled for an earlier pair showing the same stretch? */
-      for (j2 = 0; j2 <= j && !done; j2++) {
-        const NpwRun *sy = &g_array_index (yruns, NpwRun, j2);
+      if (tmp == NULL || !npw_scale_region (src, w, h, kx->cell,
+              kx->cell + kx->n, ky->cell, ky->cell + ky->n, tmp, tstride)) {
+        g_free (tmp);
+        return FALSE;
+      }
+      for (j = 0; j < yruns->len; j++) {
+        const NpwRun *ry = &g_array_index (yruns, NpwRun, j);
 
-        if (sy->cell != ry->cell || sy->n != ry->n)
+        if (ry->klass != cy)
           continue;
-        for (i2 = 0; i2 < xruns->len && !done; i2++) {
-          const NpwRun *sx = &g_array_index (xruns, NpwRun, i2);
-          const guint8 *from;
-          gint r;
+        for (i = 0; i < xruns->len; i++) {
+          const NpwRun *rx = &g_array_index (xruns, NpwRun, i);
+          guint8 *dst;
 
-          if ((j2 == j && i2 >= i) || sx->cell != rx->cell || sx->n != rx->n)
+          if (rx->klass != cx)
             continue;
-          from = canvas + (gsize) sy->canvas * stride + sx->canvas * 4;
+          dst = canvas + (gsize) ry->canvas * stride + (gsize) rx->canvas * 4;
           for (r = 0; r < ry->n; r++)
-            memcpy (dst + r * stride, from + r * stride, (gsize) rx->n * 4);
-          done = TRUE;
+            memcpy (dst + r * stride, tmp + r * tstride, tstride);
         }
       }
-      if (!done && !npw_scale_region (src, w, h, rx->cell, rx->cell + rx->n,
-              ry->cell, ry->cell + ry->n, dst, stride))
-        return FALSE;
+      g_free (tmp);
     }
   }
   return TRUE;
@@ -354,67 +384,53 @@ npw_prepared_covers (const NpwPrepared * prep, gint offset_x, gint offset_y)
   return window_covers (&prep->wx, x) && window_covers (&prep->wy, y);
 }
 
-/* The canvas placements touching the frame along each axis. */
-typedef struct
+/* Where the canvas goes along an axis: once, at the pattern's origin,
+ * or, for a tiled canvas, shifted by whole periods to start just before
+ * the frame (minus EDGE), from where it covers the frame. */
+static gint64
+canvas_position (const NpwWindow * win, gint64 origin)
 {
-  NpwAxis x, y;
-  gint64 i0, i1, j0, j1;
-} NpwPlacements;
+  gint64 x = origin + win->u0;
+
+  if (win->period > 0)
+    x += floor_div64 (-EDGE - x, win->period) * win->period;
+  return x;
+}
 
 static gboolean
-placements_init (const NpwPrepared * prep, gint offset_x, gint offset_y,
-    NpwPlacements * pl)
+placement (const NpwPrepared * prep, gint offset_x, gint offset_y,
+    gint64 * px, gint64 * py)
 {
   gint64 x, y;
 
   if (prep->overlay == NULL)
     return FALSE;
   prepared_origin (prep, offset_x, offset_y, &x, &y);
-  pl->x.origin = x + prep->wx.u0;
-  pl->x.len = prep->wx.len;
-  pl->x.period = prep->wx.period;
-  pl->x.frame = prep->frame_w;
-  pl->y.origin = y + prep->wy.u0;
-  pl->y.len = prep->wy.len;
-  pl->y.period = prep->wy.period;
-  pl->y.frame = prep->frame_h;
-  npw_axis_copies (&pl->x, &pl->i0, &pl->i1);
-  npw_axis_copies (&pl->y, &pl->j0, &pl->j1);
-  return pl->i0 < pl->i1 && pl->j0 < pl->j1;
+  *px = canvas_position (&prep->wx, x);
+  *py = canvas_position (&prep->wy, y);
+  /* npw_overlay_blend () takes gint: anything that far out is unseen */
+  return *px < prep->frame_w && *px + prep->wx.len > 0 &&
+      *py < prep->frame_h && *py + prep->wy.len > 0;
 }
 
 gboolean
 npw_prepared_is_visible (const NpwPrepared * prep, gint offset_x,
     gint offset_y)
 {
-  NpwPlacements pl;
-  gint64 i, j;
+  gint64 x, y;
 
-  if (!placements_init (prep, offset_x, offset_y, &pl))
-    return FALSE;
-  for (j = pl.j0; j < pl.j1; j++)
-    for (i = pl.i0; i < pl.i1; i++)
-      if (npw_overlay_is_visible (prep->overlay,
-              (gint) (pl.x.origin + i * pl.x.period),
-              (gint) (pl.y.origin + j * pl.y.period)))
-        return TRUE;
-  return FALSE;
+  return placement (prep, offset_x, offset_y, &x, &y) &&
+      npw_overlay_is_visible (prep->overlay, (gint) x, (gint) y);
 }
 
 void
 npw_prepared_blend (const NpwPrepared * prep, GstVideoFrame * frame,
     gint offset_x, gint offset_y, guint op)
 {
-  NpwPlacements pl;
-  gint64 i, j;
+  gint64 x, y;
 
-  if (!placements_init (prep, offset_x, offset_y, &pl))
-    return;
-  for (j = pl.j0; j < pl.j1; j++)
-    for (i = pl.i0; i < pl.i1; i++)
-      npw_overlay_blend (prep->overlay, frame,
-          (gint) (pl.x.origin + i * pl.x.period),
-          (gint) (pl.y.origin + j * pl.y.period), op);
+  if (placement (prep, offset_x, offset_y, &x, &y))
+    npw_overlay_blend (prep->overlay, frame, (gint) x, (gint) y, op);
 }
 
 void

@@ -17,6 +17,7 @@
  * blend in reference.c, clipping, offsets, opacity, passthrough, and
  * errors for missing and malformed files. */
 
+#include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
@@ -24,6 +25,7 @@
 #include <gst/video/video.h>
 
 #include "gstnpywatermark.h"
+#include "npy.h"
 #include "reference.h"
 
 static gchar *tmpdir;
@@ -1065,6 +1067,382 @@ test_data_property (void)
   g_free (path);
 }
 
+/* ---- geometry: position, size, tiling ---- */
+
+/* The watermark as drawn on a @fw x @fh frame, written from the
+ * documented formulas (independently of gst/geometry.c and
+ * gst/prepare.c): copy (i, j) at x0 + i (w + spacing), y0 + j (h +
+ * spacing), with x0 = offset (left anchors), W - w - offset (right),
+ * floor ((W - w) / 2) + offset (centred).  The result reaches 4 pixels
+ * past the right and bottom edges, where chroma samples straddle them. */
+static RefImage *
+drawn_image (const RefImage * copy, gint fw, gint fh, gint position,
+    gint ox, gint oy, gboolean tile, gint spacing)
+{
+  RefImage *d = g_new0 (RefImage, 1);
+  gint col = position % 3, row = position / 3;
+  gint64 x0, y0, px = copy->width + spacing, py = copy->height + spacing;
+  gint X, Y;
+
+  x0 = col == 0 ? ox : col == 2 ? (gint64) fw - copy->width - ox :
+      (gint64) floor ((fw - copy->width) / 2.0) + ox;
+  y0 = row == 0 ? oy : row == 2 ? (gint64) fh - copy->height - oy :
+      (gint64) floor ((fh - copy->height) / 2.0) + oy;
+  d->width = fw + 4;
+  d->height = fh + 4;
+  d->rgba = g_malloc0 ((gsize) d->width * d->height * 4);
+  for (Y = 0; Y < d->height; Y++) {
+    for (X = 0; X < d->width; X++) {
+      gint64 u = X - x0, v = Y - y0;
+
+      if (tile) {
+        u = ((u % px) + px) % px;
+        v = ((v % py) + py) % py;
+      }
+      if (u < 0 || v < 0 || u >= copy->width || v >= copy->height)
+        continue;
+      memcpy (d->rgba + ((gsize) Y * d->width + X) * 4,
+          copy->rgba + ((gsize) v * copy->width + u) * 4, 4);
+    }
+  }
+  return d;
+}
+
+typedef struct
+{
+  gint position;
+  gdouble size;
+  gboolean tile;
+  gint spacing;
+} GeomProps;
+
+/* The element's output for @path with @props on a random frame. */
+static GstBuffer *
+run_geometry (GRand * rand, const GstVideoInfo * info, const gchar * path,
+    const GeomProps * props, gint x, gint y, gdouble opacity,
+    guint8 ** input)
+{
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstHarness *h;
+  GstBuffer *in, *out;
+  GstMapInfo map;
+
+  g_object_set (element, "location", path, "opacity", opacity,
+      "offset-x", x, "offset-y", y, "position", props->position,
+      "size", props->size, "tile", props->tile, "tile-spacing",
+      props->spacing, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  gst_harness_set_caps (h, gst_video_info_to_caps ((GstVideoInfo *) info),
+      gst_video_info_to_caps ((GstVideoInfo *) info));
+  in = random_frame (rand, info);
+  gst_buffer_map (in, &map, GST_MAP_READ);
+  *input = g_memdup2 (map.data, map.size);
+  gst_buffer_unmap (in, &map);
+  out = gst_harness_push_and_pull (h, in);
+  g_assert_nonnull (out);
+  gst_harness_teardown (h);
+  return out;
+}
+
+/* Largest difference between the element and the reference blend of
+ * @drawn_copy (the copy as the reference expects it drawn) laid out by
+ * the formulas. */
+static gint
+check_geometry (GRand * rand, GstVideoFormat format, gint fw, gint fh,
+    const RefImage * image, const RefImage * drawn_copy,
+    const GeomProps * props, gint x, gint y, gdouble opacity)
+{
+  GstCaps *caps = make_caps (format, fw, fh, NULL);
+  g_autofree gchar *path = write_npy (image, "geometry.npy");
+  g_autofree guint8 *expected = NULL;
+  GstVideoInfo info;
+  RefImage *drawn;
+  GstBuffer *out;
+  GstMapInfo map;
+  gint diff;
+
+  g_assert_true (gst_video_info_from_caps (&info, caps));
+  gst_caps_unref (caps);
+  out = run_geometry (rand, &info, path, props, x, y, opacity, &expected);
+  drawn = drawn_image (drawn_copy, fw, fh, props->position, x, y,
+      props->tile, props->spacing);
+  ref_blend (&info, expected, drawn, 0, 0, opacity);
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  diff = ref_max_diff (&info, map.data, expected);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  ref_image_free (drawn);
+  return diff;
+}
+
+static const gint geometry_offsets[][2] = {
+  {0, 0}, {7, 5}, {-6, -3}, {3, -8}, {200, 150}, {-40, 12},
+};
+
+/* Every anchor with offsets inward, outward and past the frame, on an
+ * RGB format (exact) and on subsampled YUV at odd sizes (2 levels). */
+static void
+test_positions (void)
+{
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGBA,
+    GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_YUY2
+  };
+  GRand *rand = g_rand_new_with_seed (90);
+  RefImage *image = random_image (rand, 31, 17);
+  gint p, o;
+  guint f;
+
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    for (p = 0; p < 9; p++) {
+      for (o = 0; o < (gint) G_N_ELEMENTS (geometry_offsets); o++) {
+        GeomProps props = { p, 0.0, FALSE, 0 };
+        gint diff = check_geometry (rand, formats[f], 101, 77, image, image,
+            &props, geometry_offsets[o][0], geometry_offsets[o][1], 0.8);
+
+        if (diff > (f == 0 ? 0 : 2))
+          g_test_message ("%s position %d offsets %d,%d: diff %d",
+              gst_video_format_to_string (formats[f]), p,
+              geometry_offsets[o][0], geometry_offsets[o][1], diff);
+        g_assert_cmpint (diff, <=, f == 0 ? 0 : 2);
+      }
+    }
+  }
+  ref_image_free (image);
+  g_rand_free (rand);
+}
+
+/* Tiles with and without spacing, partial at every edge; tiles larger
+ * than the frame; a copy larger than the frame at every anchor. */
+static void
+test_tiles (void)
+{
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGBA,
+    GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV21,
+    GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_AYUV
+  };
+  const struct
+  {
+    gint iw, ih, spacing, position, x, y;
+    gboolean tile;
+  } cases[] = {
+    {13, 9, 0, 0, 0, 0, TRUE},
+    {13, 9, 5, 0, 3, 7, TRUE},
+    {13, 9, 4, 4, -5, 2, TRUE},
+    {13, 9, 1, 8, 11, -6, TRUE},
+    {1, 1, 0, 0, 0, 0, TRUE},
+    {3, 2, 1, 2, 1, 1, TRUE},
+    {80, 50, 10, 0, -7, -3, TRUE},      /* tiles larger than the frame */
+    {50, 40, 300, 4, 0, 0, TRUE},       /* one copy, spacing past the frame */
+    {150, 120, 0, 0, -9, -11, FALSE},   /* a copy larger than the frame */
+    {150, 120, 0, 4, 3, 5, FALSE},
+    {150, 120, 0, 8, -21, 1, FALSE},
+  };
+  GRand *rand = g_rand_new_with_seed (91);
+  guint f, c;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    RefImage *image = random_image (rand, cases[c].iw, cases[c].ih);
+
+    for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+      GeomProps props = { cases[c].position, 0.0, cases[c].tile,
+        cases[c].spacing
+      };
+      gint tol = GST_VIDEO_FORMAT_INFO_IS_RGB (gst_video_format_get_info
+          (formats[f])) ? 0 : 2;
+      gint diff = check_geometry (rand, formats[f], 67, 45, image, image,
+          &props, cases[c].x, cases[c].y, 0.9);
+
+      if (diff > tol)
+        g_test_message ("case %u %s: diff %d", c,
+            gst_video_format_to_string (formats[f]), diff);
+      g_assert_cmpint (diff, <=, tol);
+    }
+    ref_image_free (image);
+  }
+  g_rand_free (rand);
+}
+
+/* The red footprint of an opaque red watermark on a black frame. */
+static void
+red_footprint (gint fw, gint fh, const RefImage * image,
+    const GeomProps * props, gint * x0, gint * y0, gint * w, gint * h)
+{
+  GRand *rand = g_rand_new_with_seed (1);
+  g_autofree gchar *path = write_npy (image, "footprint.npy");
+  g_autofree guint8 *input = NULL;
+  GstCaps *caps = make_caps (GST_VIDEO_FORMAT_RGBA, fw, fh, NULL);
+  GstVideoInfo info;
+  GstBuffer *out;
+  GstMapInfo map;
+  gint x, y, x1 = -1, y1 = -1;
+
+  g_assert_true (gst_video_info_from_caps (&info, caps));
+  gst_caps_unref (caps);
+  out = run_geometry (rand, &info, path, props, 0, 0, 1.0, &input);
+  *x0 = fw;
+  *y0 = fh;
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  for (y = 0; y < fh; y++)
+    for (x = 0; x < fw; x++)
+      if (!memcmp (map.data + (gsize) y * fw * 4 + x * 4, "\xfa\0\0", 3)
+          && memcmp (input + (gsize) y * fw * 4 + x * 4, "\xfa\0\0", 3)) {
+        *x0 = MIN (*x0, x);
+        *y0 = MIN (*y0, y);
+        x1 = MAX (x1, x);
+        y1 = MAX (y1, y);
+      }
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  g_rand_free (rand);
+  *w = x1 - *x0 + 1;
+  *h = y1 - *y0 + 1;
+}
+
+/* The issue's own figures: size=0.25 puts a 400x100 logo at 480x120 on
+ * 1920x1080 and at 270x68 on a portrait 1080x1920; bottom-right with
+ * offsets lands where W - w - offset says. */
+static void
+test_size_hand_values (void)
+{
+  RefImage *logo = flat_image (400, 100, 250, 0, 0, 255);
+  GeomProps props = { 0, 0.25, FALSE, 0 };
+  gint x, y, w, h;
+
+  red_footprint (1920, 1080, logo, &props, &x, &y, &w, &h);
+  g_assert_cmpint (x, ==, 0);
+  g_assert_cmpint (y, ==, 0);
+  g_assert_cmpint (w, ==, 480);
+  g_assert_cmpint (h, ==, 120);
+  red_footprint (1080, 1920, logo, &props, &x, &y, &w, &h);
+  g_assert_cmpint (w, ==, 270);
+  g_assert_cmpint (h, ==, 68);
+  props.position = 8;
+  red_footprint (1080, 1920, logo, &props, &x, &y, &w, &h);
+  g_assert_cmpint (x, ==, 1080 - 270);
+  g_assert_cmpint (y, ==, 1920 - 68);
+  props.position = 4;
+  red_footprint (1081, 1921, logo, &props, &x, &y, &w, &h);
+  g_assert_cmpint (x, ==, (1081 - 270) / 2);
+  g_assert_cmpint (y, ==, (1921 - 68) / 2);
+  ref_image_free (logo);
+}
+
+/* A smooth watermark with soft, partly transparent edges, as logos are. */
+static RefImage *
+soft_image (GRand * rand, gint w, gint h)
+{
+  RefImage *image = g_new0 (RefImage, 1);
+  gint x, y;
+
+  image->width = w;
+  image->height = h;
+  image->rgba = g_malloc ((gsize) w * h * 4);
+  for (y = 0; y < h; y++) {
+    for (x = 0; x < w; x++) {
+      guint8 *p = image->rgba + ((gsize) y * w + x) * 4;
+      gdouble dx = (x + 0.5) / w - 0.5, dy = (y + 0.5) / h - 0.5;
+      gdouble r = sqrt (dx * dx + dy * dy);
+
+      p[0] = (guint8) (255 * x / MAX (1, w - 1));
+      p[1] = (guint8) (255 * y / MAX (1, h - 1));
+      p[2] = (x / 4 + y / 4) % 2 ? 230 : 20;
+      p[3] = r < 0.3 ? 255 : r > 0.5 ? 0 : (guint8) (255 * (0.5 - r) / 0.2);
+    }
+  }
+  return image;
+}
+
+/* Resizes @image to @w x @h with Pillow (premultiplied "RGBa", bicubic),
+ * a resampler written separately from gst/scale.c. */
+static RefImage *
+pillow_resize (const RefImage * image, gint w, gint h)
+{
+  const gchar *python = g_getenv ("NPY_TEST_PYTHON");
+  g_autofree gchar *in = write_npy (image, "resize-in.npy");
+  g_autofree gchar *out = g_build_filename (tmpdir, "resize-out.npy", NULL);
+  g_autofree gchar *script = g_strdup_printf ("import numpy, sys\n"
+      "from PIL import Image\n"
+      "a = numpy.load(sys.argv[1])\n"
+      "im = Image.fromarray(a, 'RGBA').convert('RGBa')\n"
+      "im = im.resize((%d, %d), Image.BICUBIC).convert('RGBA')\n"
+      "numpy.save(sys.argv[2], numpy.ascontiguousarray(numpy.asarray(im)))\n",
+      w, h);
+  const gchar *argv[] = { python, "-c", script, in, out, NULL };
+  g_autoptr (GError) error = NULL;
+  NpyImage *npy;
+  RefImage *r;
+  gint status;
+
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL,
+          NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, &error));
+  npy = npy_image_new_from_file (out, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (npy->width, ==, w);
+  g_assert_cmpint (npy->height, ==, h);
+  r = g_new0 (RefImage, 1);
+  r->width = w;
+  r->height = h;
+  r->rgba = g_memdup2 (npy->rgba, (gsize) w * h * 4);
+  npy_image_free (npy);
+  return r;
+}
+
+/* Scaling down (averaging) and up (interpolating) against Pillow's
+ * resize of the premultiplied image: the blended frames agree within a
+ * few levels (Pillow keeps premultiplied colour in 8 bits). */
+static void
+test_scaling (void)
+{
+  const struct
+  {
+    gint iw, ih, fw, fh;
+    gdouble size;
+    gint position;
+    gboolean tile;
+  } cases[] = {
+    {300, 200, 320, 240, 0.2, 0, FALSE},        /* down 4.7x: 64x43 */
+    {300, 200, 321, 241, 0.5, 8, FALSE},        /* down 1.9x */
+    {40, 30, 320, 240, 0.5, 4, FALSE},  /* up 4x */
+    {37, 23, 200, 150, 0.3, 0, TRUE},   /* up, tiled */
+    {600, 400, 160, 120, 1.5, 4, FALSE},        /* larger than the frame */
+  };
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGBA,
+    GST_VIDEO_FORMAT_I420
+  };
+  GRand *rand = g_rand_new_with_seed (92);
+  guint c, f;
+
+  if (!g_getenv ("NPY_TEST_PYTHON") || !*g_getenv ("NPY_TEST_PYTHON")) {
+    g_test_skip ("no python3 for the Pillow reference");
+    return;
+  }
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    RefImage *image = soft_image (rand, cases[c].iw, cases[c].ih);
+    gdouble s = MIN (cases[c].size * cases[c].fw / cases[c].iw,
+        cases[c].size * cases[c].fh / cases[c].ih);
+    gint w = MAX (1, (gint) floor (cases[c].iw * s + 0.5));
+    gint h = MAX (1, (gint) floor (cases[c].ih * s + 0.5));
+    RefImage *pil = pillow_resize (image, w, h);
+
+    for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+      GeomProps props = { cases[c].position, cases[c].size, cases[c].tile, 3 };
+      gint diff = check_geometry (rand, formats[f], cases[c].fw,
+          cases[c].fh, image, pil, &props, 5, 3, 1.0);
+
+      g_test_message ("scale case %u (%dx%d -> %dx%d) %s: max diff %d", c,
+          cases[c].iw, cases[c].ih, w, h,
+          gst_video_format_to_string (formats[f]), diff);
+      g_assert_cmpint (diff, <=, 4);
+    }
+    ref_image_free (pil);
+    ref_image_free (image);
+  }
+  g_rand_free (rand);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1100,6 +1478,11 @@ main (int argc, char **argv)
     g_free (name);
   }
   g_test_add_func ("/element/hand-values", test_hand_values);
+  g_test_add_func ("/element/geometry/positions", test_positions);
+  g_test_add_func ("/element/geometry/tiles", test_tiles);
+  g_test_add_func ("/element/geometry/size-hand-values",
+      test_size_hand_values);
+  g_test_add_func ("/element/geometry/scaling", test_scaling);
   g_test_add_func ("/element/numpy-logo", test_numpy_logo);
   g_test_add_func ("/element/negotiation", test_negotiation);
   g_test_add_func ("/element/doc-launch-lines", test_doc_launch_lines);
