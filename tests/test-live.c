@@ -824,6 +824,183 @@ test_pipeline_swap (void)
   gst_object_unref (pipeline);
 }
 
+/* The rectangle @mark shows at @position (0 top-left, 4 centre, 8
+ * bottom-right) and @size (0 or 0.5) with offsets inward, worked out
+ * from the documented formulas. */
+static void
+geometry_rect (const Mark * mark, gint position, gdouble size, gint ox,
+    gint oy, gint * x, gint * y, gint * w, gint * h)
+{
+  *w = mark->width;
+  *h = mark->height;
+  if (size > 0) {
+    gdouble s = MIN (size * FRAME_W / mark->width,
+        size * FRAME_H / mark->height);
+
+    *w = MAX (1, (gint) floor (mark->width * s + 0.5));
+    *h = MAX (1, (gint) floor (mark->height * s + 0.5));
+  }
+  switch (position) {
+    case 0:
+      *x = ox;
+      *y = oy;
+      break;
+    case 4:
+      *x = (FRAME_W - *w) / 2 + ox;
+      *y = (FRAME_H - *h) / 2 + oy;
+      break;
+    default:
+      *x = FRAME_W - *w - ox;
+      *y = FRAME_H - *h - oy;
+      break;
+  }
+}
+
+/* A change of position (or size) while PLAYING takes effect from one
+ * frame on, without a frame lost or torn, and stays. */
+static void
+test_geometry_swap (void)
+{
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = new_harness (&mark_a, &bus);
+  const struct
+  {
+    gint position;
+    gdouble size;
+  } steps[] = { {8, 0}, {4, 0}, {4, 0.5}, {0, 0.5}, {0, 0} };
+  guint index = 0, s, i;
+  gint x, y, w, hh;
+
+  g_object_set (h->element, "offset-x", 2, "offset-y", 1, NULL);
+  for (i = 0; i < 3; i++) {
+    GstBuffer *out = push_pull (h, index++);
+
+    assert_frame (out, &mark_a, 1.0, 2, 1);
+    gst_buffer_unref (out);
+  }
+  for (s = 0; s < G_N_ELEMENTS (steps); s++) {
+    gboolean switched = FALSE;
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    g_object_set (h->element, "position", steps[s].position, "size",
+        steps[s].size, NULL);
+    geometry_rect (&mark_a, steps[s].position, steps[s].size, 2, 1, &x, &y,
+        &w, &hh);
+    for (i = 0; !switched || i < 10; i++) {
+      GstBuffer *out = push_pull (h, index++);
+      Look look = look_at (out);
+
+      g_assert_true (look.marked);
+      g_assert_true (look.flat);
+      if (look.x == MAX (x, 0) && look.y == MAX (y, 0) &&
+          look.x + look.w == MIN (x + w, FRAME_W) &&
+          look.y + look.h == MIN (y + hh, FRAME_H)) {
+        switched = TRUE;
+      } else {
+        /* the old geometry until the switch, never after it */
+        g_assert_false (switched);
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        g_usleep (1000);
+      }
+      gst_buffer_unref (out);
+    }
+  }
+  g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
+  teardown (h, bus);
+}
+
+typedef struct
+{
+  GstElement *element;
+  gint stop;
+  gint sets;                    /* atomic */
+} GeometryStress;
+
+static const gint geometry_positions[] = { 0, 4, 8 };
+
+static gpointer
+geometry_stress_thread (gpointer data)
+{
+  GeometryStress *stress = data;
+  GRand *rand = g_rand_new_with_seed (6);
+
+  while (!g_atomic_int_get (&stress->stop)) {
+    g_object_set (stress->element,
+        "position", geometry_positions[g_rand_int_range (rand, 0, 3)],
+        "size", g_rand_boolean (rand) ? 0.5 : 0.0,
+        "opacity", stress_opacity[g_rand_int_range (rand, 0, 3)],
+        "offset-x", stress_x[g_rand_int_range (rand, 0, 4)],
+        "offset-y", stress_y[g_rand_int_range (rand, 0, 3)], NULL);
+    g_atomic_int_inc (&stress->sets);
+    if (g_rand_int_range (rand, 0, 4) == 0)
+      g_usleep (200);
+  }
+  g_rand_free (rand);
+  return NULL;
+}
+
+/* Whether @look is @mark drawn with one of the stress values. */
+static gboolean
+geometry_fits (const Look * look)
+{
+  guint p, si, o, xi, yi;
+
+  if (!look->marked || !look->flat)
+    return FALSE;
+  for (p = 0; p < G_N_ELEMENTS (geometry_positions); p++)
+    for (si = 0; si < 2; si++)
+      for (o = 0; o < G_N_ELEMENTS (stress_opacity); o++)
+        for (xi = 0; xi < G_N_ELEMENTS (stress_x); xi++)
+          for (yi = 0; yi < G_N_ELEMENTS (stress_y); yi++) {
+            guint8 want[4];
+            gint x, y, w, h;
+
+            geometry_rect (&mark_a, geometry_positions[p], si * 0.5,
+                stress_x[xi], stress_y[yi], &x, &y, &w, &h);
+            expected_colour (&mark_a, stress_opacity[o], want);
+            if (memcmp (want, look->rgba, 4) == 0 &&
+                look->x == MAX (x, 0) && look->y == MAX (y, 0) &&
+                look->x + look->w == MIN (x + w, FRAME_W) &&
+                look->y + look->h == MIN (y + h, FRAME_H))
+              return TRUE;
+          }
+  return FALSE;
+}
+
+/* An application thread changes position, size, opacity and offsets in
+ * a loop while 3000 frames flow: every frame is whole, drawn with one
+ * consistent set of values. */
+static void
+test_geometry_stress (void)
+{
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = new_harness (&mark_a, &bus);
+  GeometryStress stress = { h->element, 0, 0 };
+  GThread *thread;
+  guint i;
+
+  thread = g_thread_new ("app", geometry_stress_thread, &stress);
+  while (g_atomic_int_get (&stress.sets) == 0)
+    g_thread_yield ();
+  for (i = 0; i < 3000; i++) {
+    GstBuffer *out = push_pull (h, i);
+    Look look = look_at (out);
+
+    if (!geometry_fits (&look))
+      g_error ("frame %u is torn or wrong: marked %d flat %d at %d,%d "
+          "%dx%d colour %u,%u,%u,%u", i, look.marked, look.flat, look.x,
+          look.y, look.w, look.h, look.rgba[0], look.rgba[1], look.rgba[2],
+          look.rgba[3]);
+    gst_buffer_unref (out);
+  }
+  g_atomic_int_set (&stress.stop, 1);
+  g_thread_join (thread);
+  g_test_message ("3000 frames, %d geometry sets", stress.sets);
+  g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
+  teardown (h, bus);
+}
+
+
 int
 main (int argc, char **argv)
 {
@@ -855,6 +1032,8 @@ main (int argc, char **argv)
   g_test_add_func ("/live/location/remove-empty", test_remove_empty);
   g_test_add_func ("/live/location/pipeline-swap", test_pipeline_swap);
   g_test_add_func ("/live/stress", test_stress);
+  g_test_add_func ("/live/geometry/swap", test_geometry_swap);
+  g_test_add_func ("/live/geometry/stress", test_geometry_stress);
 
   ret = g_test_run ();
 
