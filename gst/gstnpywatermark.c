@@ -560,7 +560,7 @@ gst_npy_watermark_job (gpointer data, gpointer user_data)
    * thread only swaps pointers (unless the caps change meanwhile) */
   if (result.source && have_info)
     result.prep = npw_prepared_new (result.source, &info, &geom, max_size,
-        offset_x, offset_y);
+        offset_x, offset_y, TRUE);
   result.geom = geom;
   result.done = TRUE;
 
@@ -725,8 +725,9 @@ gst_npy_watermark_prepare (GstNpyWatermark * self, gint offset_x,
     }
   }
   if (prep == NULL) {
+    /* on the streaming thread: only the chroma phase needed now */
     prep = npw_prepared_new (self->source, info, &self->active_geom,
-        self->max_size, offset_x, offset_y);
+        self->max_size, offset_x, offset_y, FALSE);
     if (prep == NULL)
       return FALSE;
     GST_DEBUG_OBJECT (self, "prepared for %s %dx%d",
@@ -737,7 +738,8 @@ gst_npy_watermark_prepare (GstNpyWatermark * self, gint offset_x,
   /* most recently used first */
   memmove (&self->cache[1], &self->cache[0], found * sizeof (self->cache[0]));
   self->cache[0] = prep;
-  return TRUE;
+  /* offsets of another chroma phase than prepared so far */
+  return npw_prepared_ensure (prep, offset_x, offset_y);
 }
 
 /* Makes @source the one drawn; prepared overlays of others go. */

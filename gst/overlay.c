@@ -35,6 +35,31 @@ typedef struct
   gint *spans;                  /* per row: first and last+1 unit with alpha > 0 */
 } NpwPhase;
 
+/* Where one component lives in a plane's unit. */
+typedef struct
+{
+  gint comp;                    /* source component, -1: alpha/padding slot */
+  gint cw, ch;                  /* luma pixels per sample */
+  gint n_samples;               /* per unit */
+  gint offset, pstride;         /* of the first sample in the unit, step */
+} NpwSlot;
+
+/* The frame's colour components as linear functions of the image's
+ * R, G, B bytes: comp = k[0] + k[1] R + k[2] G + k[3] B.  Linear, so the
+ * alpha-weighted mean over a chroma block needs only the block's integer
+ * sums of a, aR, aG and aB: exact, and no per-pixel float copy. */
+#define LUT_SHIFT 20
+
+typedef struct
+{
+  const NpyImage *image;
+  gboolean rgb;                 /* components are the image's own bytes */
+  gdouble k[3][4];
+  /* the same per byte value, in fixed point with LUT_SHIFT bits of
+   * fraction, the offset and the rounding half folded into R's table */
+  gint32 lut[3][3][256];
+} NpwColour;
+
 typedef struct
 {
   guint frame_plane;
@@ -42,6 +67,9 @@ typedef struct
   gint xsub, ysub;              /* luma pixels per unit */
   gint alpha_per_unit;          /* 1, or unit_bytes for packed 4:2:2 */
   NpwBlendRowFunc blend_row;
+  NpwSlot slots[GST_VIDEO_MAX_COMPONENTS];
+  gint n_slots;
+  gint gcw, gch;                /* subsampling of its chroma, 1x1: none */
   NpwPhase phase[2][2];         /* [y phase][x phase] */
 } NpwPlane;
 
@@ -53,6 +81,8 @@ struct _NpwOverlay
   GstVideoColorimetry colorimetry;
   guint n_planes;
   NpwPlane planes[GST_VIDEO_MAX_PLANES];
+  /* the image (borrowed) and its colour, while phases remain to build */
+  NpwColour colour;
 };
 
 gboolean
@@ -92,16 +122,6 @@ floor_div (gint64 a, gint64 b)
   return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-/* The frame's colour components as linear functions of the image's
- * R, G, B bytes: comp = k[0] + k[1] R + k[2] G + k[3] B.  Linear, so the
- * alpha-weighted mean over a chroma block needs only the block's integer
- * sums of a, aR, aG and aB: exact, and no per-pixel float copy. */
-typedef struct
-{
-  const NpyImage *image;
-  gboolean rgb;                 /* components are the image's own bytes */
-  gdouble k[3][4];
-} NpwColour;
 
 static void
 colour_init (NpwColour * colour, const NpyImage * image,
@@ -145,6 +165,27 @@ colour_init (NpwColour * colour, const NpyImage * image,
       colour->k[c][i] *= scale[c] / 255.0;
     colour->k[c][0] = offset[c];
   }
+  for (c = 0; c < 3; c++) {
+    gint i, v;
+
+    for (i = 0; i < 3; i++)
+      for (v = 0; v < 256; v++)
+        colour->lut[c][i][v] = (gint32) floor (colour->k[c][i + 1] * v *
+            (1 << LUT_SHIFT) + (i == 0 ? (colour->k[c][0] + 0.5) *
+                (1 << LUT_SHIFT) : 0.0) + 0.5);
+  }
+}
+
+/* Component @comp of R, G, B through the tables: within 2^-19 of the
+ * exact value before rounding. */
+static inline guint8
+lut_value (const NpwColour * colour, gint comp, const guint8 * px)
+{
+  const gint32 (*t)[256] = colour->lut[comp];
+  gint32 v = t[0][px[0]] + t[1][px[1]] + t[2][px[2]];
+
+  return v <= 0 ? 0 : v >= (255 << LUT_SHIFT) ? 255 : (guint8) (v >>
+      LUT_SHIFT);
 }
 
 static inline guint8
@@ -157,14 +198,11 @@ round_u8 (gdouble v)
 static inline guint8
 pixel_value (const NpwColour * colour, const guint8 * px, gint comp)
 {
-  const gdouble *k;
-
   if (comp < 0)
     return 255;
   if (colour->rgb)
     return px[comp];
-  k = colour->k[comp];
-  return round_u8 (k[0] + k[1] * px[0] + k[2] * px[1] + k[3] * px[2]);
+  return lut_value (colour, comp, px);
 }
 
 /* The samples of a (cw x ch)-subsampled component grid: sample (sx, sy)
@@ -186,6 +224,7 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
 {
   const NpyImage *image = colour->image;
   gint w = image->width, h = image->height, sx, sy;
+  guint n_px = cw * ch;
   gsize n;
 
   g->cw = cw;
@@ -203,32 +242,55 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
 
   for (sy = 0; sy < g->height; sy++) {
     gint y0 = MAX (0, sy * ch - oy), y1 = MIN (h, sy * ch - oy + ch);
+    guint8 *ga = g->alpha + (gsize) sy * g->width;
+    guint8 *gu = g->val[0] + (gsize) sy * g->width;
+    guint8 *gv = g->val[1] + (gsize) sy * g->width;
+
+    /* samples whose block lies wholly inside the image */
+    gint in0 = (ox + cw - 1) / cw, in1 = (w + ox) / cw;
+    gboolean rows_in = y1 - y0 == ch;
 
     for (sx = 0; sx < g->width; sx++) {
       gint x0 = MAX (0, sx * cw - ox), x1 = MIN (w, sx * cw - ox + cw);
       guint sa = 0, sr = 0, sg = 0, sb = 0;
-      gsize i = (gsize) sy * g->width + sx;
-      gint x, y, c;
+      gint x, y;
 
-      for (y = y0; y < y1; y++) {
-        const guint8 *px = image->rgba + ((gsize) y * w + x0) * 4;
+      if (cw == 2 && ch == 2 && rows_in && sx >= in0 && sx < in1) {
+        /* 4:2:0, the common case, unrolled */
+        const guint8 *p = image->rgba + ((gsize) y0 * w + x0) * 4;
+        const guint8 *q = p + (gsize) w * 4;
+        guint a0 = p[3], a1 = p[7], a2 = q[3], a3 = q[7];
 
-        for (x = x0; x < x1; x++, px += 4) {
-          guint a = px[3];
+        sa = a0 + a1 + a2 + a3;
+        sr = a0 * p[0] + a1 * p[4] + a2 * q[0] + a3 * q[4];
+        sg = a0 * p[1] + a1 * p[5] + a2 * q[1] + a3 * q[5];
+        sb = a0 * p[2] + a1 * p[6] + a2 * q[2] + a3 * q[6];
+      } else {
+        for (y = y0; y < y1; y++) {
+          const guint8 *px = image->rgba + ((gsize) y * w + x0) * 4;
 
-          sa += a;
-          sr += a * px[0];
-          sg += a * px[1];
-          sb += a * px[2];
+          for (x = x0; x < x1; x++, px += 4) {
+            guint a = px[3];
+
+            sa += a;
+            sr += a * px[0];
+            sg += a * px[1];
+            sb += a * px[2];
+          }
         }
       }
       /* integer mean, rounded half up */
-      g->alpha[i] = (sa * 2 + cw * ch) / (2 * cw * ch);
-      for (c = 0; c < 2; c++) {
-        const gdouble *k = colour->k[c + 1];
+      ga[sx] = (sa * 2 + n_px) / (2 * n_px);
+      if (sa == 0) {
+        gu[sx] = gv[sx] = 0;
+      } else {
+        const gdouble *ku = colour->k[1], *kv = colour->k[2];
+        gdouble inv = 1.0 / sa;
 
-        g->val[c][i] = sa ? round_u8 (k[0] + (k[1] * sr + k[2] * sg +
-                k[3] * sb) / sa) : 0;
+        gu[sx] = round_u8 (ku[0] + (ku[1] * sr + ku[2] * sg + ku[3] * sb) *
+            inv);
+        gv[sx] = round_u8 (kv[0] + (kv[1] * sr + kv[2] * sg + kv[3] * sb) *
+            inv);
       }
     }
   }
@@ -244,14 +306,121 @@ grid_clear (NpwGrid * g)
   memset (g, 0, sizeof (*g));
 }
 
-/* Where one component lives in a plane's unit. */
-typedef struct
+
+/* A full-rate plane (RGB, AYUV, luma, Y444, gray): one unit per image
+ * pixel, and the phase covers exactly the image. */
+static void
+row_full (guint8 * v, guint8 * a, const guint8 * img, gint w,
+    const NpwPlane * plane, const NpwSlot * slots, gint n_slots,
+    const NpwColour * colour)
 {
-  gint comp;                    /* source component, -1: alpha/padding slot */
-  gint cw, ch;                  /* luma pixels per sample */
-  gint n_samples;               /* per unit */
-  gint offset, pstride;         /* of the first sample in the unit, step */
-} NpwSlot;
+  gint ux, s;
+
+  if (n_slots == 1 && slots[0].comp >= 0 && plane->unit_bytes == 1) {
+    /* a plane of one component: luma, a Y444 chroma plane, gray */
+    gint comp = slots[0].comp;
+
+    if (colour->rgb) {
+      for (ux = 0; ux < w; ux++, img += 4) {
+        a[ux] = img[3];
+        v[ux] = img[comp];
+      }
+    } else {
+      for (ux = 0; ux < w; ux++, img += 4) {
+        a[ux] = img[3];
+        v[ux] = lut_value (colour, comp, img);
+      }
+    }
+    return;
+  }
+  if (colour->rgb && plane->unit_bytes == 4 && n_slots == 4) {
+    /* RGBA and friends: a byte shuffle, alpha slot "over" */
+    gint order[4], b;
+
+    for (s = 0; s < 4; s++)
+      order[slots[s].offset] = slots[s].comp;
+    for (ux = 0; ux < w; ux++, img += 4, v += 4) {
+      a[ux] = img[3];
+      for (b = 0; b < 4; b++)
+        v[b] = order[b] < 0 ? 255 : img[order[b]];
+    }
+    return;
+  }
+  for (ux = 0; ux < w; ux++, img += 4, v += plane->unit_bytes) {
+    a[ux] = img[3];
+    for (s = 0; s < n_slots; s++)
+      v[slots[s].offset] = pixel_value (colour, img, slots[s].comp);
+  }
+}
+
+/* A subsampled plane whose unit is one grid sample (I420, NV12, Y42B
+ * chroma). */
+static void
+row_grid (guint8 * v, guint8 * a, const NpwGrid * grid, gint uy, gint width,
+    const NpwPlane * plane, const NpwSlot * slots, gint n_slots)
+{
+  const guint8 *ga = grid->alpha + (gsize) uy * grid->width;
+  const guint8 *gv[2] = { grid->val[0] + (gsize) uy * grid->width,
+    grid->val[1] + (gsize) uy * grid->width
+  };
+  gint ux, s;
+
+  memcpy (a, ga, width);
+  if (n_slots == 1 && plane->unit_bytes == 1) {
+    memcpy (v, gv[slots[0].comp - 1], width);
+    return;
+  }
+  for (ux = 0; ux < width; ux++, v += plane->unit_bytes)
+    for (s = 0; s < n_slots; s++)
+      v[slots[s].offset] = slots[s].comp < 0 ? 255 : gv[slots[s].comp - 1][ux];
+}
+
+/* Anything else (packed 4:2:2, where a unit mixes full-rate luma and
+ * half-rate chroma, each byte with its own alpha). */
+static void
+row_mixed (guint8 * vrow, guint8 * arow, const guint8 * img_row,
+    const NpwGrid * grid, gint uy, gint width, gint px, gint w,
+    const NpwPlane * plane, const NpwSlot * slots, gint n_slots,
+    const NpwColour * colour)
+{
+  gint ux, s, j;
+
+  for (ux = 0; ux < width; ux++) {
+    guint8 *v = vrow + ux * plane->unit_bytes;
+    guint8 *a = arow + ux * plane->alpha_per_unit;
+    gint x0 = ux * plane->xsub - px;
+
+    for (s = 0; s < n_slots; s++) {
+      const NpwSlot *slot = &slots[s];
+
+      for (j = 0; j < slot->n_samples; j++) {
+        gint off = slot->offset + j * slot->pstride;
+        gint x = x0 + j * slot->cw;
+        guint8 sv, sa;
+
+        if (slot->cw == 1 && slot->ch == 1) {
+          if (img_row && x >= 0 && x < w) {
+            const guint8 *p = img_row + 4 * x;
+
+            sa = p[3];
+            sv = pixel_value (colour, p, slot->comp);
+          } else {
+            sa = 0;
+            sv = slot->comp < 0 ? 255 : 0;
+          }
+        } else {
+          /* grid samples sit at (x + ox) / cw */
+          gsize gi = (gsize) uy * grid->width + (x + grid->ox) / grid->cw;
+
+          sa = grid->alpha[gi];
+          sv = slot->comp < 0 ? 255 : grid->val[slot->comp - 1][gi];
+        }
+        v[off] = sv;
+        a[off] = sa;
+      }
+    }
+  }
+}
 
 static gboolean
 build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
@@ -260,13 +429,13 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
 {
   const NpyImage *image = colour->image;
   gint w = image->width, h = image->height;
-  gint ux, uy, s, j;
+  gint uy, ux, apu = plane->alpha_per_unit;
   gsize val_stride, alpha_stride;
 
   phase->width = (w + px + plane->xsub - 1) / plane->xsub;
   phase->height = (h + py + plane->ysub - 1) / plane->ysub;
   val_stride = (gsize) phase->width * plane->unit_bytes;
-  alpha_stride = (gsize) phase->width * plane->alpha_per_unit;
+  alpha_stride = (gsize) phase->width * apu;
   phase->val = g_try_malloc (val_stride * phase->height);
   phase->alpha = g_try_malloc (alpha_stride * phase->height);
   phase->spans = g_try_new (gint, 2 * phase->height);
@@ -274,70 +443,38 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
     return FALSE;
 
   /* padding bytes (the x of RGBx) behave like an alpha slot */
-  memset (phase->val, 255, val_stride * phase->height);
+  if (n_slots * plane->xsub < plane->unit_bytes)
+    memset (phase->val, 255, val_stride * phase->height);
 
   for (uy = 0; uy < phase->height; uy++) {
     guint8 *vrow = phase->val + uy * val_stride;
     guint8 *arow = phase->alpha + uy * alpha_stride;
     gint y = uy * plane->ysub - py;
-    gboolean row_in = y >= 0 && y < h;
-    const guint8 *img_row = row_in ? image->rgba + (gsize) y * w * 4 : NULL;
+    const guint8 *img_row = y >= 0 && y < h ?
+        image->rgba + (gsize) y * w * 4 : NULL;
     gint first = phase->width, last = 0;
 
-    for (ux = 0; ux < phase->width; ux++) {
-      guint8 *v = vrow + ux * plane->unit_bytes;
-      guint8 *a = arow + ux * plane->alpha_per_unit;
-      gint x0 = ux * plane->xsub - px;
-      gboolean any = FALSE;
+    if (apu > 1)
+      row_mixed (vrow, arow, img_row, grid, uy, phase->width, px, w, plane,
+          slots, n_slots, colour);
+    else if (grid)
+      row_grid (vrow, arow, grid, uy, phase->width, plane, slots, n_slots);
+    else
+      row_full (vrow, arow, img_row, w, plane, slots, n_slots, colour);
 
-      if (grid) {
-        /* a subsampled plane: the unit is one grid sample */
-        gsize gi = (gsize) uy * grid->width + ux;
-
-        a[0] = grid->alpha[gi];
-      } else if (plane->alpha_per_unit == 1) {
-        /* full rate: the unit is one pixel */
-        a[0] = row_in && x0 >= 0 && x0 < w ? img_row[4 * x0 + 3] : 0;
+    /* the span of units with any alpha */
+    for (ux = 0; ux < phase->width * apu; ux++)
+      if (arow[ux]) {
+        first = ux / apu;
+        break;
       }
-
-      for (s = 0; s < n_slots; s++) {
-        const NpwSlot *slot = &slots[s];
-
-        for (j = 0; j < slot->n_samples; j++) {
-          gint off = slot->offset + j * slot->pstride;
-          gint x = x0 + j * slot->cw;
-          guint8 sv, sa;
-
-          if (slot->cw == 1 && slot->ch == 1) {
-            if (row_in && x >= 0 && x < w) {
-              const guint8 *p = img_row + 4 * x;
-
-              sa = p[3];
-              sv = pixel_value (colour, p, slot->comp);
-            } else {
-              sa = 0;
-              sv = slot->comp < 0 ? 255 : 0;
-            }
-          } else {
-            /* grid samples of packed 4:2:2 sit at (x + ox) / cw */
-            gsize gi = (gsize) uy * grid->width + (x + grid->ox) / grid->cw;
-
-            sa = grid->alpha[gi];
-            sv = slot->comp < 0 ? 255 : grid->val[slot->comp - 1][gi];
-          }
-          v[off] = sv;
-          if (plane->alpha_per_unit > 1)
-            a[off] = sa;
-        }
+    for (ux = phase->width * apu; ux > first * apu; ux--)
+      if (arow[ux - 1]) {
+        last = (ux - 1) / apu + 1;
+        break;
       }
-
-      for (j = 0; j < plane->alpha_per_unit; j++)
-        any |= a[j] != 0;
-      if (any) {
-        first = MIN (first, ux);
-        last = ux + 1;
-      }
-    }
+    if (last == 0)
+      first = phase->width;
     phase->spans[2 * uy] = first;
     phase->spans[2 * uy + 1] = last;
   }
@@ -345,18 +482,11 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
 }
 
 NpwOverlay *
-npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
+npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
 {
   const GstVideoFormatInfo *finfo = info->finfo;
   NpwOverlay *overlay;
-  NpwColour colour;
-  /* planes of one format share the chroma grid of a phase (the U and V
-   * planes of I420): each is built once */
-  NpwGrid grids[2][2];
   guint p, c;
-  gint px, py;
-
-  memset (grids, 0, sizeof (grids));
 
   g_return_val_if_fail (image != NULL, NULL);
   g_return_val_if_fail (info != NULL, NULL);
@@ -373,17 +503,17 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
   overlay->colorimetry = info->colorimetry;
   overlay->n_planes = GST_VIDEO_FORMAT_INFO_N_PLANES (finfo);
 
-  colour_init (&colour, image, info);
+  colour_init (&overlay->colour, image, info);
 
   for (p = 0; p < overlay->n_planes; p++) {
     NpwPlane *plane = &overlay->planes[p];
-    NpwSlot slots[GST_VIDEO_MAX_COMPONENTS];
-    gint n_slots = 0, first_sub = -1, gcw = 1, gch = 1;
+    gint first_sub = -1;
     gboolean mixed_sub = FALSE;
 
     plane->frame_plane = p;
     plane->unit_bytes = 0;
     plane->xsub = plane->ysub = 1;
+    plane->gcw = plane->gch = 1;
     for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
       NpwSlot *slot;
       gint sub;
@@ -400,7 +530,7 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
       plane->unit_bytes = MAX (plane->unit_bytes,
           GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, c));
 
-      slot = &slots[n_slots++];
+      slot = &plane->slots[plane->n_slots++];
       slot->comp = c == GST_VIDEO_COMP_A ? -1 : (gint) c;
       if (GST_VIDEO_FORMAT_INFO_IS_GRAY (finfo) && c > 0)
         slot->comp = -1;
@@ -409,12 +539,12 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
       slot->offset = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c);
       slot->pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, c);
       if (slot->cw > 1 || slot->ch > 1) {
-        gcw = slot->cw;
-        gch = slot->ch;
+        plane->gcw = slot->cw;
+        plane->gch = slot->ch;
       }
     }
-    for (c = 0; c < (guint) n_slots; c++)
-      slots[c].n_samples = plane->xsub / slots[c].cw;
+    for (c = 0; c < (guint) plane->n_slots; c++)
+      plane->slots[c].n_samples = plane->xsub / plane->slots[c].cw;
     /* Packed 4:2:2 mixes full-rate luma and half-rate chroma in one unit,
      * so each byte carries its own alpha. */
     plane->alpha_per_unit = mixed_sub ? plane->unit_bytes : 1;
@@ -427,40 +557,67 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
       plane->blend_row = npw_blend_row_unit3;
     else
       plane->blend_row = npw_blend_row_unit4;
+  }
+  return overlay;
+}
 
-    for (py = 0; py < plane->ysub; py++) {
-      for (px = 0; px < plane->xsub; px++) {
-        NpwGrid *grid = NULL;
+/* Builds phase (@px, @py) of every plane that lacks it. */
+static gboolean
+overlay_build (NpwOverlay * overlay, gint px, gint py)
+{
+  NpwGrid grid = { 0, };
+  gboolean ok = TRUE;
+  guint p;
 
-        if (gcw > 1 || gch > 1) {
-          grid = &grids[py][px];
-          /* every subsampled plane of a format has the same subsampling */
-          g_assert (grid->alpha == NULL || (grid->cw == gcw
-                  && grid->ch == gch));
-          if (grid->alpha == NULL &&
-              !grid_build (grid, &colour, gcw, gch, px, py))
-            goto no_memory;
-        }
-        if (!build_phase (&plane->phase[py][px], plane, slots, n_slots,
-                &colour, grid, px, py))
-          goto no_memory;
-      }
+  for (p = 0; p < overlay->n_planes && ok; p++) {
+    NpwPlane *plane = &overlay->planes[p];
+    gint qx = px % plane->xsub, qy = py % plane->ysub;
+    gboolean subsampled = plane->gcw > 1 || plane->gch > 1;
+
+    if (plane->phase[qy][qx].val)
+      continue;
+    g_return_val_if_fail (overlay->colour.image != NULL, FALSE);
+    /* planes of one format share the chroma grid of a phase (the U and
+     * V planes of I420): built once */
+    if (subsampled && (grid.alpha == NULL || grid.ox != qx || grid.oy != qy)) {
+      grid_clear (&grid);
+      ok = grid_build (&grid, &overlay->colour, plane->gcw, plane->gch, qx,
+          qy);
+    }
+    ok = ok && build_phase (&plane->phase[qy][qx], plane, plane->slots,
+        plane->n_slots, &overlay->colour, subsampled ? &grid : NULL, qx, qy);
+  }
+  grid_clear (&grid);
+  return ok;
+}
+
+NpwOverlay *
+npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
+{
+  NpwOverlay *overlay = npw_overlay_new_lazy (image, info);
+  gint i;
+
+  if (overlay == NULL)
+    return NULL;
+  for (i = 0; i < 4; i++) {
+    if (!overlay_build (overlay, i % 2, i / 2)) {
+      /* a huge array on a small machine: the caller reports it */
+      npw_overlay_free (overlay);
+      return NULL;
     }
   }
-  for (px = 0; px < 4; px++)
-    grid_clear (&grids[px / 2][px % 2]);
-
+  /* every phase is there: the image is no longer needed */
+  overlay->colour.image = NULL;
   return overlay;
+}
 
-  /* ERRORS */
-no_memory:
-  {
-    /* a huge array on a small machine: the caller reports it */
-    for (px = 0; px < 4; px++)
-      grid_clear (&grids[px / 2][px % 2]);
-    npw_overlay_free (overlay);
-    return NULL;
-  }
+gboolean
+npw_overlay_ensure (NpwOverlay * overlay, gint x, gint y)
+{
+  /* the phase is the origin's position within a chroma block; blocks are
+   * at most 4 wide, so the phase within 4 serves every plane */
+  return overlay_build (overlay, (gint) (x - floor_div (x, 4) * 4),
+      (gint) (y - floor_div (y, 4) * 4));
 }
 
 gboolean
@@ -520,6 +677,8 @@ place (const NpwOverlay * overlay, const NpwPlane * plane, gint x, gint y,
   gint units_h = (overlay->frame_height + plane->ysub - 1) / plane->ysub;
 
   pl->phase = &plane->phase[py][px];
+  if (pl->phase->val == NULL)
+    return FALSE;               /* not built: npw_overlay_ensure () first */
   pl->ux0 = ux0;
   pl->uy0 = uy0;
   pl->x0 = (gint) MAX (0, ux0);

@@ -40,6 +40,18 @@ gboolean npw_overlay_supports_format (GstVideoFormat format);
  * for it cannot be had (it is never aborted for). */
 NpwOverlay *npw_overlay_new (const NpyImage * image, const GstVideoInfo * info);
 
+/* The same, building only what is needed where it is first placed: the
+ * luma plane and, of subsampled chroma, the phase npw_overlay_ensure ()
+ * asks for.  @image must then outlive the overlay. */
+NpwOverlay *npw_overlay_new_lazy (const NpyImage * image,
+    const GstVideoInfo * info);
+
+/* Builds what placing the overlay's top-left corner at (@x, @y) needs
+ * (the chroma phase of that position).  FALSE when memory for it cannot
+ * be had.  Blending or testing visibility at a position whose phase is
+ * not built draws nothing there. */
+gboolean npw_overlay_ensure (NpwOverlay * overlay, gint x, gint y);
+
 void npw_overlay_free (NpwOverlay * overlay);
 
 /* TRUE when @overlay, prepared for some caps, serves frames described by

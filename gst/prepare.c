@@ -210,6 +210,7 @@ struct _NpwPrepared
   NpwGeometry geom;
   gint w, h;                    /* drawn size of one copy */
   NpwWindow wx, wy;
+  NpyImage canvas;              /* scaled, tiled, cropped (or rgba NULL) */
   NpwOverlay *overlay;          /* the canvas, converted; NULL: empty */
 };
 
@@ -295,7 +296,8 @@ prepared_origin (const NpwPrepared * prep, gint offset_x, gint offset_y,
 
 NpwPrepared *
 npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
-    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y)
+    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
+    gboolean all_phases)
 {
   const NpyImage *image = source->image;
   g_autoptr (GArray) xruns = NULL;
@@ -324,24 +326,29 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
       prep->wx.u0 == 0 && prep->wx.len == prep->w &&
       prep->wy.u0 == 0 && prep->wy.len == prep->h) {
     /* the image as it is: nothing to scale, crop or repeat */
-    prep->overlay = npw_overlay_new (image, info);
+    prep->overlay = all_phases ? npw_overlay_new (image, info) :
+        npw_overlay_new_lazy (image, info);
   } else {
-    NpyImage canvas;
-
-    memset (&canvas, 0, sizeof (canvas));
-    canvas.width = prep->wx.len;
-    canvas.height = prep->wy.len;
-    canvas.rgba = g_try_malloc0 ((gsize) canvas.width * canvas.height * 4);
-    if (canvas.rgba == NULL)
+    prep->canvas.width = prep->wx.len;
+    prep->canvas.height = prep->wy.len;
+    prep->canvas.rgba = g_try_malloc0 ((gsize) prep->canvas.width *
+        prep->canvas.height * 4);
+    if (prep->canvas.rgba == NULL)
       goto no_memory;
     xruns = window_runs (&prep->wx);
     yruns = window_runs (&prep->wy);
-    if (fill_canvas (image, prep->w, prep->h, xruns, yruns, canvas.rgba,
-            canvas.width))
-      prep->overlay = npw_overlay_new (&canvas, info);
-    g_free (canvas.rgba);
+    if (!fill_canvas (image, prep->w, prep->h, xruns, yruns,
+            prep->canvas.rgba, prep->canvas.width))
+      goto no_memory;
+    if (all_phases) {
+      prep->overlay = npw_overlay_new (&prep->canvas, info);
+      g_clear_pointer (&prep->canvas.rgba, g_free);
+    } else {
+      prep->overlay = npw_overlay_new_lazy (&prep->canvas, info);
+    }
   }
-  if (prep->overlay == NULL)
+  if (prep->overlay == NULL || !npw_prepared_ensure (prep, offset_x,
+          offset_y))
     goto no_memory;
   return prep;
 
@@ -356,6 +363,7 @@ npw_prepared_free (NpwPrepared * prep)
   if (prep == NULL)
     return;
   npw_overlay_free (prep->overlay);
+  g_free (prep->canvas.rgba);
   npw_source_unref (prep->source);
   g_free (prep);
 }
@@ -411,6 +419,15 @@ placement (const NpwPrepared * prep, gint offset_x, gint offset_y,
   /* npw_overlay_blend () takes gint: anything that far out is unseen */
   return *px < prep->frame_w && *px + prep->wx.len > 0 &&
       *py < prep->frame_h && *py + prep->wy.len > 0;
+}
+
+gboolean
+npw_prepared_ensure (NpwPrepared * prep, gint offset_x, gint offset_y)
+{
+  gint64 x, y;
+
+  return !placement (prep, offset_x, offset_y, &x, &y) ||
+      npw_overlay_ensure (prep->overlay, (gint) x, (gint) y);
 }
 
 gboolean

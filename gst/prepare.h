@@ -50,9 +50,19 @@ typedef struct _NpwPrepared NpwPrepared;
 
 /* Prepares @source for frames described by @info with @geom, cut for
  * offsets (@offset_x, @offset_y) where a window is needed.  @max_side
- * bounds the drawn size.  NULL when memory cannot be had. */
+ * bounds the drawn size.  With @all_phases, every chroma phase is built
+ * (in the background, so any offset costs nothing later); without, only
+ * the one these offsets need (on the streaming thread, a quarter of the
+ * chroma work), the others by npw_prepared_ensure ().  NULL when memory
+ * cannot be had. */
 NpwPrepared *npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
-    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y);
+    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
+    gboolean all_phases);
+
+/* Builds what drawing at these offsets needs, if it is not there yet.
+ * FALSE when memory cannot be had. */
+gboolean npw_prepared_ensure (NpwPrepared * prep, gint offset_x,
+    gint offset_y);
 
 void npw_prepared_free (NpwPrepared * prep);
 

@@ -105,33 +105,84 @@ clamp_u8 (gfloat v)
   return v <= 0.0f ? 0 : v >= 255.0f ? 255 : (guint8) (v + 0.5f);
 }
 
-/* One source row, premultiplied, filtered horizontally into @out
- * (4 floats per output sample). */
-static void
-filter_row (const NpyImage * src, gint y, const Taps * tx, gint count,
-    gfloat * out)
+/* The source as the filter sees it: first reduced by whole factors rx x
+ * ry with a box average (as Pillow's reducing_gap does), so that a large
+ * reduction costs one pass over the source pixels it covers rather than
+ * a bicubic kernel as wide as the factor. */
+typedef struct
 {
-  const guint8 *row = src->rgba + (gsize) y * src->width * 4;
+  const NpyImage *src;
+  gint rx, ry;
+  gint width, height;           /* reduced */
+  gint c0, c1;                  /* reduced columns the filter reads */
+  gfloat *row;                  /* premultiplied, 4 floats per column */
+} Reduced;
+
+/* Reduced row @y, premultiplied, columns [c0, c1), into r->row. */
+static void
+reduced_row (Reduced * r, gint y)
+{
+  const NpyImage *src = r->src;
+  gint sy0 = y * r->ry, sy1 = MIN ((gint) src->height, sy0 + r->ry);
+  gint c, sx, sy;
+
+  for (c = r->c0; c < r->c1; c++) {
+    gint sx0 = c * r->rx, sx1 = MIN ((gint) src->width, sx0 + r->rx);
+    gfloat pr = 0, pg = 0, pb = 0, pa = 0, inv;
+
+    for (sy = sy0; sy < sy1; sy++) {
+      const guint8 *p = src->rgba + ((gsize) sy * src->width + sx0) * 4;
+
+      for (sx = sx0; sx < sx1; sx++, p += 4) {
+        gfloat a = p[3];
+
+        pr += a * p[0];
+        pg += a * p[1];
+        pb += a * p[2];
+        pa += a;
+      }
+    }
+    inv = 1.0f / ((sx1 - sx0) * (sy1 - sy0));
+    r->row[4 * (c - r->c0) + 0] = pr * inv;
+    r->row[4 * (c - r->c0) + 1] = pg * inv;
+    r->row[4 * (c - r->c0) + 2] = pb * inv;
+    r->row[4 * (c - r->c0) + 3] = pa * inv;
+  }
+}
+
+/* One reduced row filtered horizontally into @out (4 floats per output
+ * sample). */
+static void
+filter_row (Reduced * r, gint y, const Taps * tx, gint count, gfloat * out)
+{
   gint i, j;
 
+  reduced_row (r, y);
   for (i = 0; i < count; i++) {
     const gfloat *k = tx->k + (gsize) i * tx->max_taps;
-    const guint8 *p = row + (gsize) tx->first[i] * 4;
-    gfloat r = 0, g = 0, b = 0, a = 0;
+    const gfloat *p = r->row + (gsize) (tx->first[i] - r->c0) * 4;
+    gfloat pr = 0, pg = 0, pb = 0, pa = 0;
 
     for (j = 0; j < tx->n[i]; j++, p += 4) {
-      gfloat ka = k[j] * p[3];
-
-      r += ka * p[0];
-      g += ka * p[1];
-      b += ka * p[2];
-      a += ka;
+      pr += k[j] * p[0];
+      pg += k[j] * p[1];
+      pb += k[j] * p[2];
+      pa += k[j] * p[3];
     }
-    out[4 * i + 0] = r;
-    out[4 * i + 1] = g;
-    out[4 * i + 2] = b;
-    out[4 * i + 3] = a;
+    out[4 * i + 0] = pr;
+    out[4 * i + 1] = pg;
+    out[4 * i + 2] = pb;
+    out[4 * i + 3] = pa;
   }
+}
+
+/* Pillow's default gap: reduce while at least twice the target remains */
+#define REDUCING_GAP 2.0
+
+static gint
+reduce_factor (gint in, gint out)
+{
+  return MAX (1, (gint) floor ((gdouble) in / out / REDUCING_GAP));
 }
 
 gboolean
@@ -139,6 +190,7 @@ npw_scale_region (const NpyImage * src, gint w, gint h, gint x0, gint x1,
     gint y0, gint y1, guint8 * dst, gsize dst_stride)
 {
   Taps tx = { 0, }, ty = { 0, };
+  Reduced red = { src, 1, 1, 0, 0, 0, 0, NULL };
   gint count = x1 - x0, rows = y1 - y0, n_ring, y, i, j;
   gfloat *ring = NULL, *acc = NULL;
   gint *ring_row = NULL;
@@ -156,8 +208,19 @@ npw_scale_region (const NpyImage * src, gint w, gint h, gint x0, gint x1,
     return TRUE;
   }
 
-  if (!taps_init (&tx, src->width, w, x0, x1) ||
-      !taps_init (&ty, src->height, h, y0, y1))
+  red.rx = reduce_factor (src->width, w);
+  red.ry = reduce_factor (src->height, h);
+  red.width = (src->width + red.rx - 1) / red.rx;
+  red.height = (src->height + red.ry - 1) / red.ry;
+  if (!taps_init (&tx, red.width, w, x0, x1) ||
+      !taps_init (&ty, red.height, h, y0, y1))
+    goto done;
+  red.c0 = tx.first[0];
+  red.c1 = tx.first[count - 1] + tx.n[count - 1];
+  for (i = 0; i < count; i++)
+    red.c1 = MAX (red.c1, tx.first[i] + tx.n[i]);
+  red.row = g_try_new (gfloat, (gsize) (red.c1 - red.c0) * 4);
+  if (red.row == NULL)
     goto done;
 
   /* Horizontally filtered source rows, kept while output rows need them:
@@ -181,7 +244,7 @@ npw_scale_region (const NpyImage * src, gint w, gint h, gint x0, gint x1,
       gfloat *line = ring + (gsize) slot * count * 4;
 
       if (ring_row[slot] != sy) {
-        filter_row (src, sy, &tx, count, line);
+        filter_row (&red, sy, &tx, count, line);
         ring_row[slot] = sy;
       }
       for (i = 0; i < count * 4; i++)
@@ -210,5 +273,6 @@ done:
   g_free (ring);
   g_free (ring_row);
   g_free (acc);
+  g_free (red.row);
   return ok;
 }

@@ -17,7 +17,9 @@
  * on premultiplied colour (so soft edges get no dark or bright fringes),
  * with Pillow's bicubic kernel (a = -0.5), widened by the reduction
  * factor when shrinking so that it averages every source pixel, as
- * Pillow's Image.resize does. */
+ * Pillow's Image.resize does.  A reduction of 4x or more starts with a
+ * box average by a whole factor (as Pillow's reducing_gap = 2), so it
+ * costs one pass over the source pixels the region covers. */
 
 #ifndef __NPW_SCALE_H__
 #define __NPW_SCALE_H__
