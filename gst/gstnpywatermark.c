@@ -81,30 +81,14 @@
 
 #include <math.h>
 #include <string.h>
-#include <gio/gio.h>
 
 #include "gstnpywatermark.h"
 #include "npy.h"
+#include "loader.h"
 #include "prepare.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_npy_watermark_debug);
+GST_DEBUG_CATEGORY (gst_npy_watermark_debug);
 #define GST_CAT_DEFAULT gst_npy_watermark_debug
-
-/* Prepared overlays kept per (format, colorimetry, size, geometry), so
- * streams that alternate between a few sizes prepare each once. */
-#define N_CACHED 4
-
-/* What a background job produced, waiting for the streaming thread. */
-typedef struct
-{
-  gboolean done;
-  gboolean changed;             /* a new watermark (or none): post a message */
-  NpwSource *source;            /* what to show (NULL: nothing) */
-  NpwPrepared *prep;            /* prepared for info, or NULL */
-  NpwGeometry geom;
-  GError *error;                /* a read that failed (source is the old) */
-  gchar *location;              /* what it read */
-} GstNpyWatermarkResult;
 
 struct _GstNpyWatermark
 {
@@ -121,25 +105,16 @@ struct _GstNpyWatermark
 
   /* background preparation, with LOCK */
   gboolean started;             /* between a successful start () and stop () */
-  guint serial;                 /* bumped by every change to prepare for */
-  guint source_serial;          /* bumped by every change of location/data */
-  gboolean source_dirty;        /* location or data must be read again */
-  NpwSource *latest;            /* what the streaming thread will show */
   GstVideoInfo info;            /* negotiated caps */
   gboolean have_info;
-  GstNpyWatermarkResult result; /* a finished job */
-  GThreadPool *loader;
+  NpwLoader *loader;            /* has a lock of its own */
 
   /* streaming thread only (and start/stop, when it is not running) */
-  NpwSource *source;            /* kept across stop/start, see start () */
-  GBytes *source_data;          /* or the data it was parsed from */
-  gchar *source_location;       /* what start () read it from, with */
-  gchar *source_stamp;          /* the file's identity, size and times then */
-  guint source_max_size;        /* the limit it passed */
+  NpwKept kept;                 /* what is drawn, kept across stop/start */
   NpwGeometry active_geom;
   GstVideoInfo active_info;
   gboolean active_have_info;
-  NpwPrepared *cache[N_CACHED]; /* most recently used first; [0] draws */
+  NpwCache cache;               /* entry[0] draws */
   gboolean draw;                /* this buffer gets the overlay */
   guint frame_op;               /* values for this buffer, read once */
   gint frame_x;
@@ -224,7 +199,6 @@ static gboolean gst_npy_watermark_set_info (GstVideoFilter * filter,
     GstVideoInfo * out_info);
 static GstFlowReturn gst_npy_watermark_transform_frame_ip (GstVideoFilter *
     filter, GstVideoFrame * frame);
-static void gst_npy_watermark_job (gpointer data, gpointer user_data);
 
 #define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)
 #define PARAM_LIVE (PARAM_FLAGS | GST_PARAM_MUTABLE_PLAYING)
@@ -418,37 +392,7 @@ gst_npy_watermark_init (GstNpyWatermark * self)
    * would save little, and a swap's message must name a frame that is
    * output.  The "qos" property can still turn it on. */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
-  /* One thread: a newer change makes older jobs stale. */
-  self->loader = g_thread_pool_new (gst_npy_watermark_job, self, 1, FALSE,
-      NULL);
-}
-
-static void
-result_clear (GstNpyWatermarkResult * result)
-{
-  g_clear_pointer (&result->source, npw_source_unref);
-  g_clear_pointer (&result->prep, npw_prepared_free);
-  g_clear_error (&result->error);
-  g_clear_pointer (&result->location, g_free);
-  memset (result, 0, sizeof (*result));
-}
-
-/* Moves a finished job out of self (with LOCK): what it holds may be
- * large, so it is used or freed after unlocking. */
-static void
-steal_result (GstNpyWatermark * self, GstNpyWatermarkResult * out)
-{
-  *out = self->result;
-  memset (&self->result, 0, sizeof (self->result));
-}
-
-static void
-cache_clear (GstNpyWatermark * self)
-{
-  guint i;
-
-  for (i = 0; i < N_CACHED; i++)
-    g_clear_pointer (&self->cache[i], npw_prepared_free);
+  self->loader = npw_loader_new ();
 }
 
 static void
@@ -456,20 +400,11 @@ gst_npy_watermark_finalize (GObject * object)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (object);
 
-  /* Every queued job is stale now: each runs, sees so and returns. */
-  GST_OBJECT_LOCK (self);
-  self->serial++;
-  GST_OBJECT_UNLOCK (self);
-  g_thread_pool_free (self->loader, FALSE, TRUE);
-  result_clear (&self->result);
-  g_clear_pointer (&self->latest, npw_source_unref);
+  npw_loader_free (self->loader);
   g_free (self->location);
   g_clear_pointer (&self->data, g_bytes_unref);
-  g_clear_pointer (&self->source, npw_source_unref);
-  g_clear_pointer (&self->source_data, g_bytes_unref);
-  g_free (self->source_location);
-  g_free (self->source_stamp);
-  cache_clear (self);
+  npw_kept_set (&self->kept, NULL);
+  npw_cache_clear (&self->cache);
 
   G_OBJECT_CLASS (gst_npy_watermark_parent_class)->finalize (object);
 }
@@ -480,105 +415,24 @@ location_is_empty (const gchar * location)
   return location == NULL || location[0] == '\0';
 }
 
-/* Something to prepare changed while started (with LOCK): queue a job;
- * a job nobody took yet goes to @stale, freed after unlocking. */
+/* Something to prepare changed while started (with LOCK, so that
+ * requests reach the loader in the order of the changes). */
 static void
-queue_job (GstNpyWatermark * self, gboolean reread,
-    GstNpyWatermarkResult * stale)
+request_prepare (GstNpyWatermark * self, gboolean reread)
 {
+  NpwRequest req;
+
   if (!self->started)
     return;
-  steal_result (self, stale);
-  self->serial++;
-  if (reread) {
-    self->source_serial++;
-    self->source_dirty = TRUE;
-  }
-  g_thread_pool_push (self->loader, GUINT_TO_POINTER (self->serial), NULL);
-}
-
-/* Reads the watermark for a job: from data when set, else location. */
-static NpyImage *
-read_source (GBytes * data, const gchar * location, guint max_size,
-    GError ** error)
-{
-  if (data) {
-    gsize size;
-    const guint8 *bytes = g_bytes_get_data (data, &size);
-
-    return npy_image_new_from_data (bytes, size, max_size, error);
-  }
-  return npy_image_new_from_file (location, max_size, error);
-}
-
-static void
-gst_npy_watermark_job (gpointer data, gpointer user_data)
-{
-  GstNpyWatermark *self = GST_NPY_WATERMARK (user_data);
-  guint serial = GPOINTER_TO_UINT (data), source_serial, max_size;
-  GstNpyWatermarkResult result = { 0, }, stale = { 0, };
-  g_autoptr (GBytes) bytes = NULL;
-  NpwGeometry geom;
-  GstVideoInfo info;
-  gboolean have_info, reread;
-  gint offset_x, offset_y;
-
-  GST_OBJECT_LOCK (self);
-  if (serial != self->serial || !self->started) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  reread = self->source_dirty;
-  source_serial = self->source_serial;
-  bytes = self->data ? g_bytes_ref (self->data) : NULL;
-  /* what the loaded message names: NULL for data, or for no watermark */
-  if (bytes == NULL && !location_is_empty (self->location))
-    result.location = g_strdup (self->location);
-  max_size = self->max_size;
-  geom = self->geom;
-  info = self->info;
-  have_info = self->have_info;
-  offset_x = self->offset_x;
-  offset_y = self->offset_y;
-  result.source = self->latest ? npw_source_ref (self->latest) : NULL;
-  GST_OBJECT_UNLOCK (self);
-
-  if (reread) {
-    NpyImage *image = NULL;
-
-    if (bytes || result.location) {
-      GST_DEBUG_OBJECT (self, "reading %s", bytes ? "data" : result.location);
-      image = read_source (bytes, result.location, max_size, &result.error);
-    }
-    if (result.error == NULL) {
-      g_clear_pointer (&result.source, npw_source_unref);
-      result.source = image ? npw_source_new (image) : NULL;
-      result.changed = TRUE;
-    }
-  }
-  /* prepared here for the caps of the moment, so that the streaming
-   * thread only swaps pointers (unless the caps change meanwhile) */
-  if (result.source && have_info)
-    result.prep = npw_prepared_new (result.source, &info, &geom, max_size,
-        offset_x, offset_y, TRUE);
-  result.geom = geom;
-  result.done = TRUE;
-
-  GST_OBJECT_LOCK (self);
-  if (reread && result.error == NULL && source_serial == self->source_serial) {
-    /* later jobs prepare this one, not read it again */
-    g_clear_pointer (&self->latest, npw_source_unref);
-    self->latest = result.source ? npw_source_ref (result.source) : NULL;
-    self->source_dirty = FALSE;
-  }
-  if (serial == self->serial) {
-    steal_result (self, &stale);
-    self->result = result;
-    memset (&result, 0, sizeof (result));
-  }
-  GST_OBJECT_UNLOCK (self);
-  result_clear (&stale);
-  result_clear (&result);
+  req.location = self->location;
+  req.data = self->data;
+  req.max_size = self->max_size;
+  req.geom = self->geom;
+  req.info = self->info;
+  req.have_info = self->have_info;
+  req.offset_x = self->offset_x;
+  req.offset_y = self->offset_y;
+  npw_loader_request (self->loader, &req, reread);
 }
 
 static void
@@ -586,7 +440,6 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (object);
-  GstNpyWatermarkResult stale = { 0, };
   GBytes *old_data = NULL;
   NpwGeometry geom;
 
@@ -598,13 +451,13 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       self->location = g_value_dup_string (value);
       /* even the same path: the file may have been rewritten */
       if (self->data == NULL)
-        queue_job (self, TRUE, &stale);
+        request_prepare (self, TRUE);
       break;
     case PROP_DATA:
       old_data = self->data;
       self->data = g_value_dup_boxed (value);
       if (self->data != old_data)
-        queue_job (self, TRUE, &stale);
+        request_prepare (self, TRUE);
       break;
     case PROP_OPACITY:
       self->opacity = g_value_get_double (value);
@@ -635,9 +488,8 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       break;
   }
   if (!npw_geometry_equal (&geom, &self->geom))
-    queue_job (self, FALSE, &stale);
+    request_prepare (self, FALSE);
   GST_OBJECT_UNLOCK (self);
-  result_clear (&stale);
   if (old_data)
     g_bytes_unref (old_data);
 }
@@ -687,106 +539,51 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Makes cache[0] what frames of the active caps and geometry draw, cut
- * for these offsets: kept or taken from the cache when it serves,
- * prepared otherwise.  FALSE when memory for it cannot be had.
- * Streaming thread. */
+/* Makes cache.entry[0] what frames of the active caps and geometry draw
+ * at these offsets: from the cache when one serves, prepared otherwise.
+ * FALSE when memory for it cannot be had.  Streaming thread. */
 static gboolean
 gst_npy_watermark_prepare (GstNpyWatermark * self, gint offset_x,
     gint offset_y)
 {
   const GstVideoInfo *info = &self->active_info;
-  NpwPrepared *prep = NULL;
-  guint i, found = N_CACHED - 1;
+  NpwPrepared *prep;
+  gint found;
 
-  if (self->source == NULL || !self->active_have_info) {
-    /* nothing to draw: what stays cached is kept for a later start */
-    if (self->source == NULL)
-      cache_clear (self);
+  if (self->kept.source == NULL || !self->active_have_info)
     return TRUE;
-  }
 
-  for (i = 0; i < N_CACHED; i++) {
-    if (self->cache[i] && npw_prepared_matches (self->cache[i], self->source,
-            info, &self->active_geom)) {
-      if (npw_prepared_covers (self->cache[i], offset_x, offset_y)) {
-        prep = self->cache[i];
-        found = i;
-        if (found > 0)
-          GST_DEBUG_OBJECT (self, "overlay kept for %s %dx%d",
-              GST_VIDEO_INFO_NAME (info), GST_VIDEO_INFO_WIDTH (info),
-              GST_VIDEO_INFO_HEIGHT (info));
-      } else {
-        /* cut for other offsets: replace it */
-        g_clear_pointer (&self->cache[i], npw_prepared_free);
-        found = i;
-      }
-      break;
-    }
-  }
-  if (prep == NULL) {
+  found = npw_cache_find (&self->cache, self->kept.source, info,
+      &self->active_geom, offset_x, offset_y);
+  if (found > 0)
+    GST_DEBUG_OBJECT (self, "overlay kept for %s %dx%d",
+        GST_VIDEO_INFO_NAME (info), GST_VIDEO_INFO_WIDTH (info),
+        GST_VIDEO_INFO_HEIGHT (info));
+  if (found < 0) {
     /* on the streaming thread: only the chroma phase needed now */
-    prep = npw_prepared_new (self->source, info, &self->active_geom,
+    prep = npw_prepared_new (self->kept.source, info, &self->active_geom,
         self->max_size, offset_x, offset_y, FALSE);
     if (prep == NULL)
       return FALSE;
     GST_DEBUG_OBJECT (self, "prepared for %s %dx%d",
         GST_VIDEO_INFO_NAME (info), GST_VIDEO_INFO_WIDTH (info),
         GST_VIDEO_INFO_HEIGHT (info));
-    g_clear_pointer (&self->cache[found], npw_prepared_free);
+    npw_cache_push (&self->cache, prep);
   }
-  /* most recently used first */
-  memmove (&self->cache[1], &self->cache[0], found * sizeof (self->cache[0]));
-  self->cache[0] = prep;
   /* offsets of another chroma phase than prepared so far */
-  return npw_prepared_ensure (prep, offset_x, offset_y);
+  return npw_prepared_ensure (self->cache.entry[0], offset_x, offset_y);
 }
 
-/* Makes @source the one drawn; prepared overlays of others go. */
+/* Makes @source (taken) the one drawn; overlays prepared from others go. */
 static void
 set_source (GstNpyWatermark * self, NpwSource * source)
 {
-  if (source == self->source) {
-    if (source)
-      npw_source_unref (source);
+  if (source && source == self->kept.source) {
+    npw_source_unref (source);
     return;
   }
-  cache_clear (self);
-  g_clear_pointer (&self->source, npw_source_unref);
-  g_clear_pointer (&self->source_location, g_free);
-  g_clear_pointer (&self->source_stamp, g_free);
-  g_clear_pointer (&self->source_data, g_bytes_unref);
-  self->source = source;
-}
-
-/* What identifies the file's contents without reading them: device,
- * inode, size, modification and change times (the unix attributes are
- * absent elsewhere, the rest is portable).  NULL when it cannot be
- * looked at. */
-static gchar *
-file_stamp (const gchar * location)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (location);
-  g_autoptr (GFileInfo) info = NULL;
-
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_UNIX_DEVICE ","
-      G_FILE_ATTRIBUTE_UNIX_INODE "," G_FILE_ATTRIBUTE_STANDARD_SIZE ","
-      G_FILE_ATTRIBUTE_TIME_MODIFIED "," G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC
-      "," G_FILE_ATTRIBUTE_TIME_CHANGED "," G_FILE_ATTRIBUTE_TIME_CHANGED_USEC,
-      G_FILE_QUERY_INFO_NONE, NULL, NULL);
-  if (info == NULL)
-    return NULL;
-  return g_strdup_printf ("%u:%" G_GUINT64_FORMAT ":%" G_GOFFSET_FORMAT
-      ":%" G_GUINT64_FORMAT ".%06u:%" G_GUINT64_FORMAT ".%06u",
-      g_file_info_get_attribute_uint32 (info, G_FILE_ATTRIBUTE_UNIX_DEVICE),
-      g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_UNIX_INODE),
-      g_file_info_get_size (info),
-      g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED),
-      g_file_info_get_attribute_uint32 (info,
-          G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC),
-      g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_CHANGED),
-      g_file_info_get_attribute_uint32 (info,
-          G_FILE_ATTRIBUTE_TIME_CHANGED_USEC));
+  npw_cache_clear (&self->cache);
+  npw_kept_set (&self->kept, source);
 }
 
 /* start () reads the watermark (an error there is fatal).  A pipeline
@@ -797,82 +594,44 @@ static gboolean
 gst_npy_watermark_start (GstBaseTransform * trans)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
-  GstNpyWatermarkResult stale = { 0, };
   g_autofree gchar *location = NULL;
-  g_autofree gchar *stamp = NULL;
   g_autoptr (GBytes) data = NULL;
   g_autoptr (GError) error = NULL;
-  NpyImage *image;
+  NpwSource *old;
   guint max_size;
+  gboolean ok;
 
+  npw_loader_reset (self->loader, NULL);
   GST_OBJECT_LOCK (self);
-  self->serial++;
-  steal_result (self, &stale);
   location = g_strdup (self->location);
   data = self->data ? g_bytes_ref (self->data) : NULL;
   max_size = self->max_size;
   self->active_geom = self->geom;
   GST_OBJECT_UNLOCK (self);
-  result_clear (&stale);
 
-  if (data) {
-    /* the same bytes as last time: nothing to parse */
-    if (self->source && self->source_data == data &&
-        self->source_max_size == max_size)
-      goto started;
-    image = read_source (data, NULL, max_size, &error);
-    set_source (self, image ? npw_source_new (image) : NULL);
-    if (image == NULL)
-      goto bad_data;
-    self->source_data = g_bytes_ref (data);
-    self->source_max_size = max_size;
-    goto started;
-  }
-
-  if (location_is_empty (location)) {
+  if (data == NULL && location_is_empty (location)) {
     GST_WARNING_OBJECT (self, "no location set, passing buffers through");
     set_source (self, NULL);
     goto started;
   }
-
-  if (!g_file_test (location, G_FILE_TEST_EXISTS))
+  if (data == NULL && !g_file_test (location, G_FILE_TEST_EXISTS))
     goto not_found;
 
-  stamp = file_stamp (location);
-  if (self->source && stamp && !g_strcmp0 (self->source_location, location)
-      && !g_strcmp0 (self->source_stamp, stamp)
-      && self->source_max_size == max_size) {
-    GST_DEBUG_OBJECT (self, "%s unchanged, not read again", location);
-    goto started;
-  }
-
-  image = npy_image_new_from_file (location, max_size, &error);
-  set_source (self, image ? npw_source_new (image) : NULL);
-  if (image == NULL)
+  old = self->kept.source;
+  ok = npw_kept_load (&self->kept, data, location, max_size, &error);
+  if (self->kept.source != old)
+    npw_cache_clear (&self->cache);
+  if (!ok)
     goto load_failed;
-  self->source_location = g_strdup (location);
-  self->source_stamp = g_steal_pointer (&stamp);
-  self->source_max_size = max_size;
-  GST_INFO_OBJECT (self, "loaded %s: %ux%u", location, image->width,
-      image->height);
 
 started:
+  npw_loader_reset (self->loader, self->kept.source);
   GST_OBJECT_LOCK (self);
   self->started = TRUE;
-  self->source_dirty = FALSE;
-  g_clear_pointer (&self->latest, npw_source_unref);
-  self->latest = self->source ? npw_source_ref (self->source) : NULL;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 
   /* ERRORS */
-bad_data:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ,
-        ("Could not load the watermark given as data."),
-        ("%s", error->message));
-    return FALSE;
-  }
 not_found:
   {
     set_source (self, NULL);
@@ -883,7 +642,11 @@ not_found:
   }
 load_failed:
   {
-    if (error->domain == NPY_ERROR && error->code != NPY_ERROR_FAILED)
+    if (data)
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Could not load the watermark given as data."),
+          ("%s", error->message));
+    else if (error->domain == NPY_ERROR && error->code != NPY_ERROR_FAILED)
       GST_ELEMENT_ERROR (self, RESOURCE, READ,
           ("Could not load watermark \"%s\".", location),
           ("%s", error->message));
@@ -899,16 +662,12 @@ static gboolean
 gst_npy_watermark_stop (GstBaseTransform * trans)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
-  GstNpyWatermarkResult stale = { 0, };
 
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
   self->have_info = FALSE;
-  self->serial++;               /* a job in progress is now stale */
-  steal_result (self, &stale);
-  g_clear_pointer (&self->latest, npw_source_unref);
   GST_OBJECT_UNLOCK (self);
-  result_clear (&stale);
+  npw_loader_reset (self->loader, NULL);
 
   /* the source and the prepared overlays stay for the next start () */
   self->active_have_info = FALSE;
@@ -920,7 +679,7 @@ gst_npy_watermark_stop (GstBaseTransform * trans)
 static void
 post_no_memory (GstNpyWatermark * self, gboolean fatal)
 {
-  const NpyImage *image = npw_source_get_image (self->source);
+  const NpyImage *image = npw_source_get_image (self->kept.source);
 
   if (fatal)
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
@@ -978,15 +737,10 @@ static void
 gst_npy_watermark_take_result (GstNpyWatermark * self,
     GstClockTime timestamp)
 {
-  GstNpyWatermarkResult result;
+  NpwLoaded result;
 
-  GST_OBJECT_LOCK (self);
-  if (!self->result.done) {
-    GST_OBJECT_UNLOCK (self);
+  if (!npw_loader_take (self->loader, &result))
     return;
-  }
-  steal_result (self, &result);
-  GST_OBJECT_UNLOCK (self);
 
   if (result.error) {
     if (result.location && !g_file_test (result.location,
@@ -1006,12 +760,9 @@ gst_npy_watermark_take_result (GstNpyWatermark * self,
   set_source (self, g_steal_pointer (&result.source));
   self->active_geom = result.geom;
   if (result.prep && self->active_have_info &&
-      npw_prepared_matches (result.prep, self->source, &self->active_info,
+      npw_prepared_matches (result.prep, self->kept.source, &self->active_info,
           &self->active_geom)) {
-    g_clear_pointer (&self->cache[N_CACHED - 1], npw_prepared_free);
-    memmove (&self->cache[1], &self->cache[0],
-        (N_CACHED - 1) * sizeof (self->cache[0]));
-    self->cache[0] = g_steal_pointer (&result.prep);
+    npw_cache_push (&self->cache, g_steal_pointer (&result.prep));
   }
 
   if (result.changed) {
@@ -1024,7 +775,7 @@ gst_npy_watermark_take_result (GstNpyWatermark * self,
                 "location", G_TYPE_STRING, result.location,
                 "timestamp", G_TYPE_UINT64, (guint64) timestamp, NULL)));
   }
-  result_clear (&result);
+  npw_loaded_clear (&result);
 }
 
 static void
@@ -1052,15 +803,15 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   self->frame_op = (guint) floor (opacity * 255.0 + 0.5);
 
   self->draw = FALSE;
-  if (self->source && self->frame_op > 0) {
+  if (self->kept.source && self->frame_op > 0) {
     /* the cached overlay serves unless the geometry or, for a watermark
      * larger than the frame, the offsets moved past what was cut */
     if (!gst_npy_watermark_prepare (self, self->frame_x, self->frame_y)) {
       post_no_memory (self, FALSE);
       set_source (self, NULL);
     } else {
-      self->draw = self->cache[0] != NULL &&
-          npw_prepared_is_visible (self->cache[0], self->frame_x,
+      self->draw = self->cache.entry[0] != NULL &&
+          npw_prepared_is_visible (self->cache.entry[0], self->frame_x,
           self->frame_y);
     }
   }
@@ -1074,7 +825,7 @@ gst_npy_watermark_transform_frame_ip (GstVideoFilter * filter,
   GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
 
   if (self->draw)
-    npw_prepared_blend (self->cache[0], frame, self->frame_x, self->frame_y,
+    npw_prepared_blend (self->cache.entry[0], frame, self->frame_x, self->frame_y,
         self->frame_op);
 
   return GST_FLOW_OK;

@@ -456,3 +456,48 @@ npw_prepared_get_size (const NpwPrepared * prep, gint * w, gint * h)
   *w = prep->w;
   *h = prep->h;
 }
+
+gint
+npw_cache_find (NpwCache * cache, const NpwSource * source,
+    const GstVideoInfo * info, const NpwGeometry * geom, gint offset_x,
+    gint offset_y)
+{
+  NpwPrepared *prep;
+  gint i;
+
+  for (i = 0; i < NPW_CACHE_SIZE; i++) {
+    prep = cache->entry[i];
+    if (prep && npw_prepared_matches (prep, source, info, geom))
+      break;
+  }
+  if (i == NPW_CACHE_SIZE)
+    return -1;
+  memmove (&cache->entry[1], &cache->entry[0], i * sizeof (prep));
+  cache->entry[0] = prep;
+  if (npw_prepared_covers (prep, offset_x, offset_y))
+    return i;
+  /* cut for other offsets */
+  g_clear_pointer (&cache->entry[0], npw_prepared_free);
+  memmove (&cache->entry[0], &cache->entry[1],
+      (NPW_CACHE_SIZE - 1) * sizeof (prep));
+  cache->entry[NPW_CACHE_SIZE - 1] = NULL;
+  return -1;
+}
+
+void
+npw_cache_push (NpwCache * cache, NpwPrepared * prep)
+{
+  npw_prepared_free (cache->entry[NPW_CACHE_SIZE - 1]);
+  memmove (&cache->entry[1], &cache->entry[0],
+      (NPW_CACHE_SIZE - 1) * sizeof (prep));
+  cache->entry[0] = prep;
+}
+
+void
+npw_cache_clear (NpwCache * cache)
+{
+  gint i;
+
+  for (i = 0; i < NPW_CACHE_SIZE; i++)
+    g_clear_pointer (&cache->entry[i], npw_prepared_free);
+}

@@ -89,6 +89,28 @@ void npw_prepared_get_size (const NpwPrepared * prep, gint * w, gint * h);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpwPrepared, npw_prepared_free)
 
+/* Prepared overlays kept per (format, colorimetry, size, geometry), so
+ * streams alternating between a few sizes prepare each once; most
+ * recently used first. */
+#define NPW_CACHE_SIZE 4
+
+typedef struct
+{
+  NpwPrepared *entry[NPW_CACHE_SIZE];
+} NpwCache;
+
+/* Moves the entry that serves @source, @info and @geom at these offsets
+ * to the front and returns its former index (an entry cut for other
+ * offsets is dropped instead); -1 when none serves. */
+gint npw_cache_find (NpwCache * cache, const NpwSource * source,
+    const GstVideoInfo * info, const NpwGeometry * geom, gint offset_x,
+    gint offset_y);
+
+/* Puts @prep (taken) at the front, dropping the oldest entry. */
+void npw_cache_push (NpwCache * cache, NpwPrepared * prep);
+
+void npw_cache_clear (NpwCache * cache);
+
 G_END_DECLS
 
 #endif /* __NPW_PREPARE_H__ */
