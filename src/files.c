@@ -75,15 +75,34 @@ npw_files_is_within (const gchar * dir, const gchar * folder)
   }
 }
 
-/* The script's glob took *.jpg, *.jpeg and *.png, case-sensitive. */
-static gboolean
-is_picture_name (const gchar * name)
+/* The script's glob took *.jpg, *.jpeg and *.png, case-sensitive; WebP
+ * is written as WebP; the formats only gdk-pixbuf decodes, as PNG. */
+typedef enum
 {
-  const gchar *dot = strrchr (name, '.');
+  NAME_OTHER,
+  NAME_KEPT,                    /* output under the same name */
+  NAME_AS_PNG                   /* output under the same base name + .png */
+} NameKind;
 
-  return dot && (g_ascii_strcasecmp (dot, ".jpg") == 0 ||
-      g_ascii_strcasecmp (dot, ".jpeg") == 0 ||
-      g_ascii_strcasecmp (dot, ".png") == 0);
+static NameKind
+name_kind (const gchar * name)
+{
+  static const gchar *const kept[] = { ".jpg", ".jpeg", ".png", ".webp",
+    NULL
+  };
+  static const gchar *const as_png[] = { ".tif", ".tiff", ".bmp", ".gif",
+    NULL
+  };
+  const gchar *dot = strrchr (name, '.');
+  guint i;
+
+  for (i = 0; dot && kept[i]; i++)
+    if (g_ascii_strcasecmp (dot, kept[i]) == 0)
+      return NAME_KEPT;
+  for (i = 0; dot && as_png[i]; i++)
+    if (g_ascii_strcasecmp (dot, as_png[i]) == 0)
+      return NAME_AS_PNG;
+  return NAME_OTHER;
 }
 
 /* g_build_filename () returns a GString's buffer, 128 bytes whatever the
@@ -164,12 +183,24 @@ walk_folder (Walk * w, const gchar * relative, GError ** error)
       if (!walk_folder (w, rel, NULL))
         g_printerr ("npy-watermark: %s: cannot read this folder, skipped\n",
             path);
-    } else if (S_ISREG (st.st_mode) && is_picture_name (name)) {
+    } else if (S_ISREG (st.st_mode)) {
       NpwPicture *p = g_new0 (NpwPicture, 1);
+      NameKind kind = name_kind (name);
 
       p->relative = g_steal_pointer (&rel);
       p->input_path = g_steal_pointer (&path);
-      p->output_path = build_kept_path (w->output_folder, p->relative);
+      if (kind == NAME_KEPT) {
+        p->output_path = build_kept_path (w->output_folder, p->relative);
+      } else if (kind == NAME_AS_PNG) {
+        g_autofree gchar *stem = g_strndup (p->relative,
+            strrchr (p->relative, '.') - p->relative);
+        g_autofree gchar *png = g_strconcat (stem, ".png", NULL);
+
+        p->output_path = build_kept_path (w->output_folder, png);
+      } else {
+        p->unsupported = "not a picture format npy-watermark takes (JPEG, "
+            "PNG, WebP, TIFF, BMP, GIF)";
+      }
       g_ptr_array_add (w->pictures, p);
     }
   }
@@ -278,6 +309,8 @@ npw_files_remove_stale_temps (GPtrArray * pictures, gint64 max_age)
   for (i = 0; i < pictures->len; i++) {
     const NpwPicture *p = pictures->pdata[i];
 
+    if (p->output_path == NULL)
+      continue;
     g_hash_table_add (outputs, p->output_path);
     g_hash_table_add (folders, g_path_get_dirname (p->output_path));
   }

@@ -12,9 +12,11 @@
  * Library General Public License for more details.
  */
 
-/* The pictures of a run: .jpg, .jpeg and .png in any letter case, hidden
- * files and the output folder left out, in sorted order, each paired
- * with its output path; and the K-th of N interleaved shards of them. */
+/* The files of a run: pictures (.jpg, .jpeg, .png, .webp, .tif, .tiff,
+ * .bmp, .gif in any letter case), each paired with its output path, and
+ * every other file, listed as not supported so that none is passed over
+ * without a word; hidden files and the output folder left out, in sorted
+ * order; and the K-th of N interleaved shards of them. */
 
 #ifndef __NPW_FILES_H__
 #define __NPW_FILES_H__
@@ -27,7 +29,9 @@ typedef struct
 {
   gchar *relative;              /* path below the input folder */
   gchar *input_path;            /* input folder + relative */
-  gchar *output_path;           /* output folder + relative */
+  gchar *output_path;           /* output folder + relative; TIFF, BMP and
+                                 * GIF get ".png"; NULL if unsupported */
+  const gchar *unsupported;     /* why it is not a picture we take, or NULL */
 } NpwPicture;
 
 void npw_picture_free (NpwPicture * picture);

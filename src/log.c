@@ -29,6 +29,8 @@ GST_DEBUG_CATEGORY (npw_debug);
 
 static GMutex lock;
 static gint log_fd = -1;        /* with lock */
+static gchar *log_path;         /* opened at the first line: no empty log */
+static gboolean log_failed;     /* with lock: said once, console only */
 static FILE *debug_file;        /* GST_DEBUG_FILE, or NULL: stderr */
 static gboolean quiet;
 static gboolean terminal;
@@ -48,6 +50,55 @@ write_all (gint fd, const gchar * buf, gsize len)
       return;
     buf += n;
     len -= n;
+  }
+}
+
+gchar *
+npw_log_escape (const gchar * text)
+{
+  GString *out = g_string_sized_new (strlen (text) + 8);
+  const gchar *p = text;
+
+  while (*p) {
+    gunichar c = g_utf8_get_char_validated (p, -1);
+
+    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
+      /* not UTF-8: the byte, escaped */
+      g_string_append_printf (out, "\\x%02x", (guint8) * p);
+      p++;
+      continue;
+    }
+    if (c == '\n')
+      g_string_append (out, "\\n");
+    else if (c == '\r')
+      g_string_append (out, "\\r");
+    else if (c == '\t')
+      g_string_append (out, "\\t");
+    else if (c == '\\')
+      g_string_append (out, "\\\\");
+    else if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+      g_string_append_printf (out, "\\x%02x", c);
+    else
+      g_string_append_len (out, p, g_utf8_next_char (p) - p);
+    p = g_utf8_next_char (p);
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* With lock.  The file is created at the first line written, so that a
+ * run that cannot start leaves no empty log behind. */
+static void
+open_log_file (void)
+{
+  if (log_fd >= 0 || log_path == NULL || log_failed)
+    return;
+  log_fd = g_open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  if (log_fd < 0) {
+    g_autofree gchar *msg = g_strdup_printf ("npy-watermark: %s: %s "
+        "(logging to the console only)\n", log_path, g_strerror (errno));
+
+    log_failed = TRUE;
+    write_all (STDERR_FILENO, msg, strlen (msg));
   }
 }
 
@@ -76,6 +127,7 @@ npw_log_function (GstDebugCategory * category, GstDebugLevel level,
   g_autoptr (GDateTime) now = NULL;
   g_autofree gchar *stamp = NULL;
   g_autofree gchar *text = NULL;
+  g_autofree gchar *escaped = NULL;
   const gchar *who;
   gboolean to_console;
 
@@ -88,12 +140,16 @@ npw_log_function (GstDebugCategory * category, GstDebugLevel level,
   now = g_date_time_new_now_local ();
   stamp = g_date_time_format (now, "%Y-%m-%d %H:%M:%S");
   who = g_private_get (&thread_name);
+  /* One line per message, whatever a file name holds: a newline in a
+   * name must not split the line or forge another one. */
+  escaped = npw_log_escape (gst_debug_message_get (message));
   text = g_strdup_printf ("%s,%03d - %s - [%s] - %s\n", stamp,
       g_date_time_get_microsecond (now) / 1000, who ? who : "gst",
-      level_name (level), gst_debug_message_get (message));
+      level_name (level), escaped);
   to_console = !quiet || level <= GST_LEVEL_WARNING;
 
   g_mutex_lock (&lock);
+  open_log_file ();
   if (log_fd >= 0)
     write_all (log_fd, text, strlen (text));
   if (to_console) {
@@ -122,10 +178,8 @@ npw_log_init (const gchar * log_file, gboolean quiet_console)
   terminal = isatty (STDERR_FILENO);
   npw_log_set_thread_name ("main");
 
-  log_fd = g_open (log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-  if (log_fd < 0)
-    g_printerr ("npy-watermark: %s: %s (logging to the console only)\n",
-        log_file, g_strerror (errno));
+  /* NULL (a dry run): the console only. */
+  log_path = g_strdup (log_file);
 
   /* Other categories go where GStreamer would send them: stderr, or the
    * GST_DEBUG_FILE the user named (which our replacing the default log
@@ -152,6 +206,7 @@ npw_log_shutdown (void)
   if (log_fd >= 0)
     g_close (log_fd, NULL);
   log_fd = -1;
+  g_clear_pointer (&log_path, g_free);
   g_mutex_unlock (&lock);
 }
 

@@ -32,7 +32,9 @@ GST_DEBUG_CATEGORY_EXTERN (npw_debug);
 #define NPW_LOG_CATEGORY_NAME "npy-watermark"
 
 /* Call after gst_init ().  @quiet keeps INFO lines off the console (they
- * still go to the file).  A file that cannot be opened is a warning. */
+ * still go to the file).  The file is created at the first line, so a run
+ * that logs nothing leaves none; NULL: no file.  A file that cannot be
+ * opened is a warning. */
 void npw_log_init (const gchar * log_file, gboolean quiet);
 
 /* Flushes and closes the file, restores GStreamer's log function. */
@@ -40,6 +42,10 @@ void npw_log_shutdown (void);
 
 /* The name the calling thread's lines carry ("main", "worker-1", ...). */
 void npw_log_set_thread_name (const gchar * name);
+
+/* @text with control characters, backslashes and bytes that are not
+ * UTF-8 escaped C-style (\n, \x1b, \\): one line, safe on a terminal. */
+gchar *npw_log_escape (const gchar * text);
 
 /* TRUE when the console is a terminal (a progress bar makes sense). */
 gboolean npw_log_console_is_terminal (void);

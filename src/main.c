@@ -46,6 +46,11 @@
  * machines writing to a shared folder. */
 #define STALE_TEMP_AGE (10 * 60)
 
+/* More workers than this only add memory (a decoded photo each): the
+ * work is CPU-bound but for reading files, which a few spare threads
+ * per processor cover even on a network mount. */
+#define MAX_JOBS_PER_PROCESSOR 4
+
 /* Exit statuses, documented in --help. */
 enum
 {
@@ -67,9 +72,10 @@ typedef struct
 {
   GPtrArray *pictures;          /* NpwPicture, sorted */
   Result *results;
-  gchar **reasons;              /* why each failed one failed */
+  gchar **reasons;              /* why each failed or skipped one was */
   const NpwWorkerSettings *settings;
   gboolean skip_existing;
+  FILE *report;                 /* --report, or NULL; with lock */
 
   gint next;                    /* atomic: next picture to take */
   GMutex lock;
@@ -88,6 +94,79 @@ on_signal (int sig)
   signal (sig, SIG_DFL);
 }
 
+/* A JSON string: UTF-8 as it is, anything else escaped (a name that is
+ * not UTF-8 gets U+FFFD for its bad bytes: JSON cannot hold them). */
+static void
+json_string (GString * out, const gchar * text)
+{
+  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
+  const gchar *p;
+
+  g_string_append_c (out, '"');
+  for (p = valid; *p; p++) {
+    guchar c = *p;
+
+    if (c == '"' || c == '\\')
+      g_string_append_printf (out, "\\%c", c);
+    else if (c == '\n')
+      g_string_append (out, "\\n");
+    else if (c < 0x20 || c == 0x7f)
+      g_string_append_printf (out, "\\u%04x", c);
+    else
+      g_string_append_c (out, c);
+  }
+  g_string_append_c (out, '"');
+}
+
+static const gchar *
+result_status (Result result)
+{
+  switch (result) {
+    case RESULT_PROCESSED:
+      return "done";
+    case RESULT_FAILED:
+      return "failed";
+    case RESULT_SKIPPED:
+      return "skipped";
+    default:
+      return "not started";
+  }
+}
+
+/* One JSON line per picture as it finishes, flushed at once so that a
+ * killed run keeps what it did.  With run->lock. */
+static void
+report_picture (Run * run, guint i, const NpwWorkerResult * res, gint64 ms)
+{
+  const NpwPicture *p = run->pictures->pdata[i];
+  g_autoptr (GString) line = NULL;
+
+  if (run->report == NULL)
+    return;
+  line = g_string_new ("{\"input\": ");
+  json_string (line, p->input_path);
+  g_string_append (line, ", \"output\": ");
+  if (p->output_path && run->results[i] != RESULT_FAILED)
+    json_string (line, p->output_path);
+  else
+    g_string_append (line, "null");
+  g_string_append (line, ", \"status\": ");
+  json_string (line, result_status (run->results[i]));
+  if (run->reasons[i]) {
+    g_string_append (line, ", \"reason\": ");
+    json_string (line, run->reasons[i]);
+  }
+  if (res && res->in_width)
+    g_string_append_printf (line, ", \"input_width\": %u, "
+        "\"input_height\": %u", res->in_width, res->in_height);
+  if (res && res->out_width)
+    g_string_append_printf (line, ", \"output_width\": %u, "
+        "\"output_height\": %u", res->out_width, res->out_height);
+  g_string_append_printf (line, ", \"ms\": %" G_GINT64_FORMAT "}\n", ms);
+  fputs (line->str, run->report);
+  fflush (run->report);
+}
+
 static gpointer
 worker_thread (gpointer data)
 {
@@ -103,17 +182,24 @@ worker_thread (gpointer data)
     gint i = g_atomic_int_add (&run->next, 1);
     const NpwPicture *picture;
     g_autoptr (GError) error = NULL;
+    NpwWorkerResult res = { 0, };
     Result result;
+
+    gint64 start = g_get_monotonic_time ();
 
     if (i >= (gint) run->pictures->len || interrupted)
       break;
     picture = g_ptr_array_index (run->pictures, i);
+    /* decided before the run: not supported, or a clash of names */
+    if (run->results[i] != RESULT_PENDING)
+      continue;
 
     if (run->skip_existing && g_file_test (picture->output_path,
             G_FILE_TEST_EXISTS)) {
       GST_INFO ("Skipped (output exists): %s", picture->relative);
+      run->reasons[i] = g_strdup ("the output exists (--skip-existing)");
       result = RESULT_SKIPPED;
-    } else if (npw_worker_process (worker, picture, &error)) {
+    } else if (npw_worker_process (worker, picture, &res, &error)) {
       GST_INFO ("Processed: %s", picture->relative);
       result = RESULT_PROCESSED;
     } else {
@@ -126,6 +212,7 @@ worker_thread (gpointer data)
     g_mutex_lock (&run->lock);
     run->results[i] = result;
     run->done++;
+    report_picture (run, i, &res, (g_get_monotonic_time () - start) / 1000);
     g_cond_signal (&run->cond);
     g_mutex_unlock (&run->lock);
   }
@@ -247,6 +334,8 @@ check_outputs (Run * run)
   for (i = 0; i < run->pictures->len; i++) {
     const NpwPicture *p = run->pictures->pdata[i];
 
+    if (p->output_path == NULL)
+      continue;
     if ((run->results[i] != RESULT_PROCESSED
             && run->results[i] != RESULT_SKIPPED)
         || g_file_test (p->output_path, G_FILE_TEST_EXISTS))
@@ -260,31 +349,161 @@ check_outputs (Run * run)
 }
 
 static void
-print_summary (const Run * run, gdouble elapsed, const gchar * output_folder)
+print_summary (const Run * run, gdouble elapsed, const gchar * output_folder,
+    gboolean to_console)
 {
-  guint processed = 0, failed = 0, skipped = 0, i;
+  guint processed = 0, failed = 0, skipped = 0, unsupported = 0, i;
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autofree gchar *folder = npw_log_escape (output_folder);
 
   for (i = 0; i < run->pictures->len; i++) {
     processed += run->results[i] == RESULT_PROCESSED;
     failed += run->results[i] == RESULT_FAILED;
     skipped += run->results[i] == RESULT_SKIPPED;
+    unsupported += ((NpwPicture *) run->pictures->pdata[i])->unsupported !=
+        NULL;
   }
 
-  g_print ("Processed: %u, failed: %u, skipped: %u", processed, failed,
-      skipped);
+  g_string_append_printf (text, "processed: %u, failed: %u, skipped: %u",
+      processed, failed, skipped);
+  if (unsupported)
+    g_string_append_printf (text, " (%u not supported)", unsupported);
   if (processed + failed + skipped < run->pictures->len)
-    g_print (", not started: %u", run->pictures->len - processed - failed -
-        skipped);
-  g_print (", in %.1f s (%.2f images/s). Outputs in %s\n", elapsed,
-      elapsed > 0 ? processed / elapsed : 0.0, output_folder);
+    g_string_append_printf (text, ", not started: %u",
+        run->pictures->len - processed - failed - skipped);
+  g_string_append_printf (text, ", in %.1f s (%.2f images/s)", elapsed,
+      elapsed > 0 ? processed / elapsed : 0.0);
+
+  /* The log keeps the end of every run, interrupted or not. */
+  GST_INFO ("Summary: %s%s", text->str, interrupted ? ", interrupted" : "");
+  if (!to_console)
+    return;
+
+  text->str[0] = g_ascii_toupper (text->str[0]);
+  g_print ("%s. Outputs in %s\n", text->str, folder);
   if (failed) {
     g_print ("Failed:\n");
     for (i = 0; i < run->pictures->len; i++)
-      if (run->results[i] == RESULT_FAILED)
-        g_print ("  %s: %s\n",
-            ((NpwPicture *) run->pictures->pdata[i])->input_path,
-            run->reasons[i]);
+      if (run->results[i] == RESULT_FAILED) {
+        g_autofree gchar *name = npw_log_escape (((NpwPicture *)
+                run->pictures->pdata[i])->input_path);
+        g_autofree gchar *reason = npw_log_escape (run->reasons[i]);
+
+        g_print ("  %s: %s\n", name, reason);
+      }
   }
+  if (unsupported) {
+    g_print ("Not supported:\n");
+    for (i = 0; i < run->pictures->len; i++)
+      if (((NpwPicture *) run->pictures->pdata[i])->unsupported) {
+        g_autofree gchar *name = npw_log_escape (((NpwPicture *)
+                run->pictures->pdata[i])->input_path);
+
+        g_print ("  %s\n", name);
+      }
+  }
+}
+
+/* Pictures decided before any worker starts: files of formats not taken,
+ * and pictures whose output name another one has (photo.png and
+ * photo.bmp both give photo.png): the first in sorted order wins. */
+static void
+decide_before_run (Run * run, gboolean log)
+{
+  g_autoptr (GHashTable) outputs = g_hash_table_new (g_str_hash, g_str_equal);
+  guint i;
+
+  for (i = 0; i < run->pictures->len; i++) {
+    const NpwPicture *p = run->pictures->pdata[i];
+    const NpwPicture *first;
+
+    if (p->unsupported) {
+      run->results[i] = RESULT_SKIPPED;
+      run->reasons[i] = g_strdup (p->unsupported);
+      if (log)
+        GST_WARNING ("Skipped (not supported): %s", p->relative);
+    } else if ((first = g_hash_table_lookup (outputs, p->output_path))) {
+      run->results[i] = RESULT_FAILED;
+      run->reasons[i] = g_strdup_printf ("its output %s is already that "
+          "of %s", p->output_path, first->input_path);
+      if (log)
+        GST_ERROR ("Error processing %s: %s", p->input_path,
+            run->reasons[i]);
+    } else {
+      g_hash_table_insert (outputs, p->output_path, (gpointer) p);
+      continue;
+    }
+    run->done++;
+    report_picture (run, i, NULL, 0);
+  }
+}
+
+static void
+report_summary (Run * run, gdouble elapsed)
+{
+  guint counts[4] = { 0, }, i;
+
+  if (run->report == NULL)
+    return;
+  for (i = 0; i < run->pictures->len; i++)
+    counts[run->results[i]]++;
+  fprintf (run->report, "{\"summary\": true, \"done\": %u, \"failed\": "
+      "%u, \"skipped\": %u, \"not_started\": %u, \"interrupted\": %s, "
+      "\"ms\": %" G_GINT64_FORMAT "}\n", counts[RESULT_PROCESSED],
+      counts[RESULT_FAILED], counts[RESULT_SKIPPED], counts[RESULT_PENDING],
+      interrupted ? "true" : "false", (gint64) (elapsed * 1000));
+  fflush (run->report);
+}
+
+static void
+free_run (Run * run)
+{
+  guint i;
+
+  if (run->report)
+    fclose (run->report);
+  for (i = 0; i < run->pictures->len; i++)
+    g_free (run->reasons[i]);
+  g_free (run->reasons);
+  g_free (run->results);
+  g_mutex_clear (&run->lock);
+  g_cond_clear (&run->cond);
+}
+
+/* --dry-run: what a run would do to each picture, touching nothing. */
+static guint
+dry_run (Run * run)
+{
+  guint i, would_fail = 0;
+
+  for (i = 0; i < run->pictures->len; i++) {
+    const NpwPicture *p = run->pictures->pdata[i];
+    g_autoptr (GError) error = NULL;
+    NpwWorkerResult res = { 0, };
+    g_autofree gchar *in = npw_log_escape (p->input_path);
+    g_autofree gchar *out = p->output_path ?
+        npw_log_escape (p->output_path) : NULL;
+    g_autofree gchar *reason = NULL;
+
+    if (run->results[i] != RESULT_PENDING) {
+      reason = npw_log_escape (run->reasons[i]);
+      if (run->results[i] == RESULT_FAILED)
+        would_fail++;
+      g_print ("%s %s: %s\n", run->results[i] == RESULT_FAILED ?
+          "would fail" : "would skip", in, reason);
+    } else if (run->skip_existing && g_file_test (p->output_path,
+            G_FILE_TEST_EXISTS)) {
+      g_print ("would skip %s: %s exists (--skip-existing)\n", in, out);
+    } else if (!npw_worker_check (run->settings, p, &res, &error)) {
+      reason = npw_log_escape (error->message);
+      would_fail++;
+      g_print ("would fail %s: %s\n", in, reason);
+    } else {
+      g_print ("would write %s (%ux%u) from %s (%ux%u)\n", out,
+          res.out_width, res.out_height, in, res.in_width, res.in_height);
+    }
+  }
+  return would_fail;
 }
 
 int
@@ -306,14 +525,16 @@ main (int argc, char **argv)
   g_autofree gchar *output_option = NULL;
   g_autofree gchar *npy_option = NULL;
   g_autofree gchar *shard = NULL;
+  g_autofree gchar *report_file = NULL;
   NpwSettingsOverrides overrides = { 0, };
   NpwWorkerSettings worker_settings = { 0, };
   gdouble opacity = NPW_UNSET_DOUBLE;
   gint quality = NPW_UNSET_INT, height = NPW_UNSET_INT;
-  gint output_quality = NPW_UNSET_INT, jobs = 0;
+  gint output_quality = NPW_UNSET_INT, jobs = NPW_UNSET_INT;
   gboolean recursive = FALSE, skip_existing = FALSE, quiet = FALSE;
-  gboolean version = FALSE;
-  guint shard_k = 1, shard_n = 1, failed = 0, i;
+  gboolean version = FALSE, dry = FALSE, strip_metadata = FALSE;
+  guint shard_k = 1, shard_n = 1, failed = 0, supported = 0, i;
+  guint max_jobs = MAX_JOBS_PER_PROCESSOR * g_get_num_processors ();
   gint64 start;
   gdouble elapsed;
   Run run = { 0, };
@@ -337,7 +558,16 @@ main (int argc, char **argv)
         "JPEG quality of .jpg outputs, 1..100 (output_quality, default "
           "100)", "Q"},
     {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
-        "Worker threads (default: number of processors)", "N"},
+        "Worker threads (default: number of processors; at most 4 per "
+          "processor)", "N"},
+    {"strip-metadata", 0, 0, G_OPTION_ARG_NONE, &strip_metadata,
+        "Write no EXIF, ICC profile or text into the outputs (metadata: "
+          "strip)", NULL},
+    {"report", 0, 0, G_OPTION_ARG_FILENAME, &report_file,
+        "Write one JSON line per picture as it finishes, then a summary",
+        "FILE"},
+    {"dry-run", 0, 0, G_OPTION_ARG_NONE, &dry,
+        "Say what would be done and skipped, and why; write nothing", NULL},
     {"recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
         "Walk subfolders too, mirrored under the output folder", NULL},
     {"skip-existing", 's', 0, G_OPTION_ARG_NONE, &skip_existing,
@@ -359,8 +589,9 @@ main (int argc, char **argv)
 
   context = g_option_context_new ("- watermark a folder of photos");
   g_option_context_set_summary (context,
-      "Resizes every .jpg, .jpeg and .png picture of the input folder to the "
-      "output height,\ngives colour pictures the JPEG round trip at "
+      "Resizes every .jpg, .jpeg, .png and .webp picture of the input folder "
+      "(and .tif,\n.tiff, .bmp, .gif, written as .png) to the output "
+      "height, gives colour\npictures the JPEG round trip at "
       "\"quality\", stamps the .npy watermark\nat the top-left and writes "
       "the result under the same name in the output folder,\nas the "
       "original watermark script did, with its config.yaml:\n\n"
@@ -371,7 +602,8 @@ main (int argc, char **argv)
       "    quality: 30\n"
       "    output_height: 1080\n"
       "    # output_quality: 100   # JPEG outputs\n"
-      "    # auto_orient: true     # apply EXIF orientation\n\n"
+      "    # auto_orient: true     # apply EXIF orientation\n"
+      "    # metadata: keep        # EXIF, ICC profile, PNG text; or strip\n\n"
       "Options override the file and, all given, make it optional.  Log "
       "lines go to the\nconsole and are appended to ./watermark.log.");
   g_option_context_set_description (context,
@@ -400,7 +632,8 @@ main (int argc, char **argv)
   }
 
   GST_ELEMENT_REGISTER (npywatermark, NULL);
-  npw_log_init (LOG_FILE, quiet);
+  /* A dry run writes nothing, not even its log. */
+  npw_log_init (dry ? NULL : LOG_FILE, quiet);
 
   overrides.config_file = config_file;
   overrides.input_folder = input_folder;
@@ -410,18 +643,34 @@ main (int argc, char **argv)
   overrides.quality = quality;
   overrides.output_height = height;
   overrides.output_quality = output_quality;
+  overrides.strip_metadata = strip_metadata;
   settings = npw_settings_load (&overrides, &error);
   if (settings == NULL) {
     g_printerr ("npy-watermark: %s\n", error->message);
     goto cannot_start;
   }
-  if (jobs < 0 || !parse_shard (shard, &shard_k, &shard_n)) {
-    g_printerr ("npy-watermark: %s\n", jobs < 0 ? "--jobs must be 1 or more"
-        : "--shard must be K/N with 1 <= K <= N, e.g. 1/4");
+  if (jobs != NPW_UNSET_INT && jobs < 1) {
+    g_printerr ("npy-watermark: --jobs must be 1 or more, got %d (leave it "
+        "out for one worker per processor)\n", jobs);
     goto cannot_start;
   }
-  if (jobs == 0)
+  if (!parse_shard (shard, &shard_k, &shard_n)) {
+    g_printerr ("npy-watermark: --shard must be K/N with 1 <= K <= N, "
+        "e.g. 1/4\n");
+    goto cannot_start;
+  }
+  if (dry && report_file) {
+    g_printerr ("npy-watermark: --dry-run writes no file: leave out "
+        "--report\n");
+    goto cannot_start;
+  }
+  if (jobs == NPW_UNSET_INT)
     jobs = g_get_num_processors ();
+  if ((guint) jobs > max_jobs) {
+    g_printerr ("npy-watermark: warning: --jobs %d is more than %d per "
+        "processor; using %u\n", jobs, MAX_JOBS_PER_PROCESSOR, max_jobs);
+    jobs = max_jobs;
+  }
 
   /* The watermark is read once, here, to fail early and clearly. */
   npy_path = find_npy (settings->npy_path);
@@ -466,7 +715,7 @@ main (int argc, char **argv)
   }
   /* Made before the list, so that another shard's mkdir cannot change
    * what this one walks. */
-  if (g_mkdir_with_parents (output_folder, 0777) != 0) {
+  if (!dry && g_mkdir_with_parents (output_folder, 0777) != 0) {
     g_printerr ("npy-watermark: %s: cannot create the output folder: %s\n",
         output_folder, g_strerror (errno));
     goto cannot_start;
@@ -479,18 +728,25 @@ main (int argc, char **argv)
     goto cannot_start;
   }
   npw_files_shard (pictures, shard_k, shard_n);
+  for (i = 0; i < pictures->len; i++)
+    supported += ((NpwPicture *) pictures->pdata[i])->unsupported == NULL;
+  if (supported == 0)
+    GST_WARNING ("No .jpg, .jpeg, .png, .webp, .tif, .tiff, .bmp or .gif "
+        "pictures in %s%s", settings->input_folder, shard_n > 1 ?
+        " for this shard" : "");
   if (pictures->len == 0) {
-    GST_WARNING ("No .jpg, .jpeg or .png pictures in %s%s",
-        settings->input_folder, shard_n > 1 ? " for this shard" : "");
     npw_log_shutdown ();
     return EXIT_ALL_DONE;
   }
 
   /* Output folders, mirrored for --recursive. */
-  for (i = 0; i < pictures->len; i++) {
+  for (i = 0; i < pictures->len && !dry; i++) {
     NpwPicture *p = pictures->pdata[i];
-    g_autofree gchar *dir = g_path_get_dirname (p->output_path);
+    g_autofree gchar *dir = NULL;
 
+    if (p->output_path == NULL)
+      continue;
+    dir = g_path_get_dirname (p->output_path);
     if (g_mkdir_with_parents (dir, 0777) != 0) {
       g_printerr ("npy-watermark: %s: cannot create the output folder: %s\n",
           dir, g_strerror (errno));
@@ -500,10 +756,12 @@ main (int argc, char **argv)
 
   /* Only this run's (this shard's) pictures: a younger temporary file,
    * or one of another picture, may be another run's work in progress. */
-  stale = npw_files_remove_stale_temps (pictures, STALE_TEMP_AGE);
-  if (stale->len > 0)
-    GST_INFO ("Removed %u stale temporary files left by a killed run, "
-        "e.g. %s", stale->len, (const gchar *) stale->pdata[0]);
+  if (!dry) {
+    stale = npw_files_remove_stale_temps (pictures, STALE_TEMP_AGE);
+    if (stale->len > 0)
+      GST_INFO ("Removed %u stale temporary files left by a killed run, "
+          "e.g. %s", stale->len, (const gchar *) stale->pdata[0]);
+  }
 
   worker_settings.npy_data = npy_data;
   worker_settings.opacity = settings->opacity / 100.0;
@@ -511,6 +769,7 @@ main (int argc, char **argv)
   worker_settings.output_height = settings->output_height;
   worker_settings.output_quality = settings->output_quality;
   worker_settings.auto_orient = settings->auto_orient;
+  worker_settings.strip_metadata = settings->strip_metadata;
   worker_settings.file_mode = 0666 & ~current_umask ();
 
   run.pictures = pictures;
@@ -521,29 +780,46 @@ main (int argc, char **argv)
   g_mutex_init (&run.lock);
   g_cond_init (&run.cond);
 
+  if (report_file) {
+    run.report = g_fopen (report_file, "w");
+    if (run.report == NULL) {
+      g_printerr ("npy-watermark: %s: cannot write the report: %s\n",
+          report_file, g_strerror (errno));
+      free_run (&run);
+      goto cannot_start;
+    }
+  }
+  decide_before_run (&run, !dry);
+
+  if (dry) {
+    failed = dry_run (&run);
+    free_run (&run);
+    npw_log_shutdown ();
+    return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+  }
+
   signal (SIGINT, on_signal);
   signal (SIGTERM, on_signal);
 
+  /* No more workers than pictures. */
+  jobs = MIN ((guint) jobs, MAX (supported, 1));
   GST_INFO ("Watermarking %u pictures of %s with %s, %d worker%s",
-      pictures->len, settings->input_folder, npy_path, jobs,
+      supported, settings->input_folder, npy_path, jobs,
       jobs == 1 ? "" : "s");
   start = g_get_monotonic_time ();
-  run_workers (&run, MIN ((guint) jobs, pictures->len), !quiet &&
-      npw_log_console_is_terminal ());
+  run_workers (&run, jobs, !quiet && npw_log_console_is_terminal ());
   elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
 
+  if (interrupted)
+    GST_WARNING ("Interrupted: the pictures in hand were finished, %u not "
+        "started", pictures->len - run.done);
   check_outputs (&run);
   for (i = 0; i < pictures->len; i++)
     failed += run.results[i] == RESULT_FAILED;
-  if (!quiet || failed)
-    print_summary (&run, elapsed, output_folder);
+  print_summary (&run, elapsed, output_folder, !quiet || failed);
+  report_summary (&run, elapsed);
 
-  for (i = 0; i < pictures->len; i++)
-    g_free (run.reasons[i]);
-  g_free (run.reasons);
-  g_free (run.results);
-  g_mutex_clear (&run.lock);
-  g_cond_clear (&run.cond);
+  free_run (&run);
   npw_log_shutdown ();
 
   if (interrupted)

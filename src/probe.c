@@ -185,6 +185,14 @@ probe_jpeg (const guint8 * data, gsize size, NpwPictureInfo * info,
   return TRUE;
 
 truncated:
+  /* A file that does end with the end-of-image marker is complete: what
+   * ran past its end was a corrupt length or marker inside it. */
+  if (size >= 4 && data[size - 2] == 0xff && data[size - 1] == 0xd9) {
+    g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+        "corrupt JPEG data: a marker segment runs past the end of the "
+        "picture");
+    return FALSE;
+  }
   g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_TRUNCATED,
       "truncated JPEG: the file ends before the end-of-image marker");
   return FALSE;
@@ -266,6 +274,212 @@ corrupt:
   return FALSE;
 }
 
+/* RIFF "WEBP": the first chunk says the kind and the size (simple lossy
+ * VP8, lossless VP8L, or the extended VP8X with its flags and an EXIF
+ * chunk of its own). */
+static gboolean
+probe_webp (const guint8 * data, gsize size, NpwPictureInfo * info,
+    GError ** error)
+{
+  GstByteReader r = GST_BYTE_READER_INIT (data, size);
+  guint32 riff_size, fourcc, length;
+  gboolean have_size = FALSE, alpha = FALSE;
+  const guint8 *chunk;
+
+  gst_byte_reader_skip_unchecked (&r, 4);
+  if (!gst_byte_reader_get_uint32_le (&r, &riff_size))
+    goto truncated;
+  if ((guint64) riff_size + 8 > size)
+    goto truncated;
+  gst_byte_reader_skip_unchecked (&r, 4);       /* "WEBP" */
+
+  while (gst_byte_reader_get_remaining (&r) >= 8) {
+    fourcc = gst_byte_reader_get_uint32_le_unchecked (&r);
+    length = gst_byte_reader_get_uint32_le_unchecked (&r);
+    if (!gst_byte_reader_get_data (&r, length, &chunk))
+      goto truncated;
+    if (length & 1)
+      gst_byte_reader_skip (&r, 1);
+
+    if (fourcc == GST_MAKE_FOURCC ('V', 'P', '8', 'X') && length >= 10) {
+      alpha = (chunk[0] & 0x10) != 0;
+      info->width = 1 + (chunk[4] | chunk[5] << 8 | chunk[6] << 16);
+      info->height = 1 + (chunk[7] | chunk[8] << 8 | chunk[9] << 16);
+      have_size = TRUE;
+    } else if (fourcc == GST_MAKE_FOURCC ('V', 'P', '8', ' ') && !have_size) {
+      /* frame tag (3), start code 9d 01 2a, 14-bit width and height */
+      if (length < 10 || chunk[3] != 0x9d || chunk[4] != 0x01
+          || chunk[5] != 0x2a)
+        goto corrupt;
+      info->width = GST_READ_UINT16_LE (chunk + 6) & 0x3fff;
+      info->height = GST_READ_UINT16_LE (chunk + 8) & 0x3fff;
+      have_size = TRUE;
+    } else if (fourcc == GST_MAKE_FOURCC ('V', 'P', '8', 'L') && !have_size) {
+      guint32 bits;
+
+      if (length < 5 || chunk[0] != 0x2f)
+        goto corrupt;
+      bits = GST_READ_UINT32_LE (chunk + 1);
+      info->width = 1 + (bits & 0x3fff);
+      info->height = 1 + ((bits >> 14) & 0x3fff);
+      alpha = (bits >> 28) & 1;
+      have_size = TRUE;
+    } else if (fourcc == GST_MAKE_FOURCC ('E', 'X', 'I', 'F')) {
+      /* some writers keep the "Exif\0\0" prefix of JPEG's APP1 */
+      if (length >= 6 && memcmp (chunk, "Exif\0\0", 6) == 0)
+        info->orientation = npw_probe_exif_orientation (chunk + 6,
+            length - 6);
+      else
+        info->orientation = npw_probe_exif_orientation (chunk, length);
+    }
+  }
+  if (!have_size || info->width == 0 || info->height == 0)
+    goto corrupt;
+  info->colour = alpha ? NPW_COLOUR_ALPHA : NPW_COLOUR_RGB;
+  info->format = NPW_PICTURE_WEBP;
+  return TRUE;
+
+truncated:
+  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_TRUNCATED,
+      "truncated WebP: the file ends before its last chunk does");
+  return FALSE;
+corrupt:
+  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+      "corrupt WebP: no valid image header");
+  return FALSE;
+}
+
+/* A TIFF's first image: size, samples and photometric interpretation
+ * from IFD0, read with the same bounds-checked reader as EXIF. */
+static gboolean
+probe_tiff (const guint8 * data, gsize size, NpwPictureInfo * info,
+    GError ** error)
+{
+  GstByteReader r = GST_BYTE_READER_INIT (data, size);
+  gboolean le = data[0] == 'I';
+  guint16 count, tag, type, photometric = 2, samples = 1;
+  guint32 ifd, n, value;
+
+  gst_byte_reader_skip_unchecked (&r, 4);
+  if (!read_u32 (&r, le, &ifd) || !gst_byte_reader_set_pos (&r, ifd)
+      || !read_u16 (&r, le, &count))
+    goto corrupt;
+  while (count--) {
+    guint16 v16;
+
+    if (!read_u16 (&r, le, &tag) || !read_u16 (&r, le, &type)
+        || !read_u32 (&r, le, &n))
+      goto corrupt;
+    if (type == TIFF_TYPE_SHORT) {
+      if (!read_u16 (&r, le, &v16) || !gst_byte_reader_skip (&r, 2))
+        goto corrupt;
+      value = v16;
+    } else if (!read_u32 (&r, le, &value)) {
+      goto corrupt;
+    }
+    switch (tag) {
+      case 256:
+        info->width = value;
+        break;
+      case 257:
+        info->height = value;
+        break;
+      case 262:
+        photometric = value;
+        break;
+      case 277:
+        samples = value;
+        break;
+      case EXIF_TAG_ORIENTATION:
+        info->orientation = type == TIFF_TYPE_SHORT && value >= 1
+            && value <= 8 ? value : 1;
+        break;
+      default:
+        break;
+    }
+  }
+  if (info->width == 0 || info->height == 0)
+    goto corrupt;
+  if (photometric == 3)
+    info->colour = NPW_COLOUR_PALETTE;
+  else if (samples >= 4 || (samples == 2 && photometric <= 1))
+    info->colour = NPW_COLOUR_ALPHA;
+  else if (photometric <= 1)
+    info->colour = NPW_COLOUR_GRAY;
+  else
+    info->colour = NPW_COLOUR_RGB;
+  info->format = NPW_PICTURE_TIFF;
+  return TRUE;
+
+corrupt:
+  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+      "corrupt TIFF: malformed first directory");
+  return FALSE;
+}
+
+/* BITMAPFILEHEADER (14 bytes), then the info header: its size, then the
+ * width and height (negative: top-down), planes and bits per pixel. */
+static gboolean
+probe_bmp (const guint8 * data, gsize size, NpwPictureInfo * info,
+    GError ** error)
+{
+  guint32 header;
+  gint32 width, height;
+  guint16 bits;
+
+  if (size < 30)
+    goto corrupt;
+  header = GST_READ_UINT32_LE (data + 14);
+  if (header == 12) {           /* OS/2 BITMAPCOREHEADER */
+    width = GST_READ_UINT16_LE (data + 18);
+    height = GST_READ_UINT16_LE (data + 20);
+    bits = GST_READ_UINT16_LE (data + 24);
+  } else if (header >= 40) {
+    width = (gint32) GST_READ_UINT32_LE (data + 18);
+    height = (gint32) GST_READ_UINT32_LE (data + 22);
+    bits = GST_READ_UINT16_LE (data + 28);
+  } else {
+    goto corrupt;
+  }
+  if (width <= 0 || height == 0 || height == G_MININT32)
+    goto corrupt;
+  info->width = width;
+  info->height = ABS (height);
+  /* PIL: 32-bit BMPs are "RGB" unless their bit fields carry alpha */
+  info->colour = bits <= 8 ? NPW_COLOUR_PALETTE : NPW_COLOUR_RGB;
+  info->format = NPW_PICTURE_BMP;
+  return TRUE;
+
+corrupt:
+  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+      "corrupt BMP: malformed header");
+  return FALSE;
+}
+
+/* The logical screen: gdk-pixbuf's first frame has its size. */
+static gboolean
+probe_gif (const guint8 * data, gsize size, NpwPictureInfo * info,
+    GError ** error)
+{
+  if (size < 13 || data[size - 1] != 0x3b) {
+    g_set_error (error, NPW_PROBE_ERROR, size < 13 ?
+        NPW_PROBE_ERROR_CORRUPT : NPW_PROBE_ERROR_TRUNCATED, size < 13 ?
+        "corrupt GIF: malformed header" :
+        "truncated GIF: the file ends before its trailer");
+    return FALSE;
+  }
+  info->width = GST_READ_UINT16_LE (data + 6);
+  info->height = GST_READ_UINT16_LE (data + 8);
+  if (info->width == 0 || info->height == 0) {
+    g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+        "corrupt GIF: malformed header");
+    return FALSE;
+  }
+  info->colour = NPW_COLOUR_PALETTE;
+  info->format = NPW_PICTURE_GIF;
+  return TRUE;
+}
+
 gboolean
 npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
     GError ** error)
@@ -280,9 +494,21 @@ npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
   } else if (size >= sizeof (png_signature)
       && memcmp (data, png_signature, sizeof (png_signature)) == 0) {
     ok = probe_png (data, size, info, error);
+  } else if (size >= 12 && memcmp (data, "RIFF", 4) == 0
+      && memcmp (data + 8, "WEBP", 4) == 0) {
+    ok = probe_webp (data, size, info, error);
+  } else if (size >= 8 && (memcmp (data, "II*\0", 4) == 0
+          || memcmp (data, "MM\0*", 4) == 0)) {
+    ok = probe_tiff (data, size, info, error);
+  } else if (size >= 2 && data[0] == 'B' && data[1] == 'M') {
+    ok = probe_bmp (data, size, info, error);
+  } else if (size >= 6 && (memcmp (data, "GIF87a", 6) == 0
+          || memcmp (data, "GIF89a", 6) == 0)) {
+    ok = probe_gif (data, size, info, error);
   } else {
     g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNKNOWN_FORMAT,
-        size == 0 ? "empty file" : "not a JPEG or PNG picture");
+        size == 0 ? "empty file" : "not a JPEG, PNG, WebP, TIFF, BMP or GIF "
+        "picture");
     return FALSE;
   }
 

@@ -12,8 +12,8 @@
  * Library General Public License for more details.
  */
 
-/* What a picture is before it is decoded: JPEG or PNG (by content, as
- * PIL's Image.open), its size, its colour kind (which decides the JPEG
+/* What a picture is before it is decoded: JPEG, PNG, WebP, TIFF, BMP or
+ * GIF (by content, as PIL's Image.open), its size, its colour kind (which decides the JPEG
  * round trip, as the script's "mode") and its EXIF orientation.  Also
  * refuses what the decoders would get wrong quietly: jpegdec decodes a
  * truncated JPEG without a word, PIL raised an error. */
@@ -30,7 +30,7 @@ GQuark npw_probe_error_quark (void);
 
 typedef enum
 {
-  NPW_PROBE_ERROR_UNKNOWN_FORMAT,       /* neither JPEG nor PNG */
+  NPW_PROBE_ERROR_UNKNOWN_FORMAT,       /* none of NpwPictureFormat */
   NPW_PROBE_ERROR_TRUNCATED,    /* ends before the image does */
   NPW_PROBE_ERROR_CORRUPT,      /* malformed structure */
   NPW_PROBE_ERROR_UNSUPPORTED   /* CMYK, 12-bit, ... */
@@ -39,7 +39,12 @@ typedef enum
 typedef enum
 {
   NPW_PICTURE_JPEG,
-  NPW_PICTURE_PNG
+  NPW_PICTURE_PNG,
+  NPW_PICTURE_WEBP,
+  /* decoded by gdkpixbufdec, written as PNG */
+  NPW_PICTURE_TIFF,
+  NPW_PICTURE_BMP,
+  NPW_PICTURE_GIF
 } NpwPictureFormat;
 
 /* PIL's modes, grouped by what the script did with them. */

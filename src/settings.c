@@ -39,12 +39,13 @@ typedef enum
   KEY_OUTPUT_HEIGHT,
   KEY_OUTPUT_QUALITY,
   KEY_AUTO_ORIENT,
+  KEY_METADATA,
   N_KEYS
 } Key;
 
 static const gchar *const key_names[N_KEYS] = {
   "input_folder", "npy_path", "opacity", "quality", "output_height",
-  "output_quality", "auto_orient",
+  "output_quality", "auto_orient", "metadata",
 };
 
 typedef struct
@@ -148,18 +149,60 @@ parse_number (const gchar * text, gdouble * out)
   return TRUE;
 }
 
+/* Opacity is a percentage everywhere a user types it (issue 11): a
+ * fraction such as 0.8, which would give an all but invisible watermark,
+ * is refused with the value it probably meant.  Returns NULL if @v is
+ * fine, else what to add after "got V". */
+static const gchar *
+opacity_problem (gdouble v, gchar ** hint)
+{
+  *hint = NULL;
+  if (v > 0.0 && v < 1.0) {
+    *hint = g_strdup_printf (" (did you mean %g?)", v * 100.0);
+    return *hint;
+  }
+  if (!(v >= 0.0 && v <= NPW_OPACITY_MAX))
+    return "";
+  return NULL;
+}
+
 static gboolean
-file_double (const FileValues * fv, Key key, gdouble max, gdouble * out,
-    GError ** error)
+file_opacity (const FileValues * fv, Key key, gdouble * out, GError ** error)
 {
   const yaml_node_t *node = fv->value[key];
-  g_autofree gchar *expected = g_strdup_printf ("a number from 0 to %g", max);
+  g_autofree gchar *hint = NULL;
+  const gchar *problem;
   gdouble v;
 
   if (node->type != YAML_SCALAR_NODE || !parse_number (scalar_text (node),
-          &v) || v < 0.0 || v > max)
-    return invalid (fv, key, error, expected);
+          &v))
+    return invalid (fv, key, error, "a percentage from 0 to 100");
+  problem = opacity_problem (v, &hint);
+  if (problem) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+        "%s:%lu: %s must be a percentage from 0 to 100, got \"%s\"%s",
+        fv->file, node_line (node), key_names[key], scalar_text (node),
+        problem);
+    return FALSE;
+  }
   *out = v;
+  return TRUE;
+}
+
+static gboolean
+file_metadata (const FileValues * fv, Key key, gboolean * strip,
+    GError ** error)
+{
+  const yaml_node_t *node = fv->value[key];
+
+  if (node->type == YAML_SCALAR_NODE
+      && g_str_equal (scalar_text (node), "keep"))
+    *strip = FALSE;
+  else if (node->type == YAML_SCALAR_NODE
+      && g_str_equal (scalar_text (node), "strip"))
+    *strip = TRUE;
+  else
+    return invalid (fv, key, error, "keep or strip");
   return TRUE;
 }
 
@@ -345,7 +388,7 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
         ok = file_string (&fv, key, base, &s->npy_path, error);
         break;
       case KEY_OPACITY:
-        ok = file_double (&fv, key, NPW_OPACITY_MAX, &s->opacity, error);
+        ok = file_opacity (&fv, key, &s->opacity, error);
         break;
       case KEY_QUALITY:
         ok = file_int (&fv, key, NPW_QUALITY_MIN, NPW_QUALITY_MAX,
@@ -360,6 +403,9 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
         break;
       case KEY_AUTO_ORIENT:
         ok = file_bool (&fv, key, &s->auto_orient, error);
+        break;
+      case KEY_METADATA:
+        ok = file_metadata (&fv, key, &s->strip_metadata, error);
         break;
       default:
         g_assert_not_reached ();
@@ -441,6 +487,8 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
     s->output_height = o->output_height;
   if (o->output_quality != NPW_UNSET_INT)
     s->output_quality = o->output_quality;
+  if (o->strip_metadata)
+    s->strip_metadata = TRUE;
 
   if (!check_given (s, section_line, s->input_folder != NULL,
           "input_folder", "--input DIR", error) ||
@@ -455,10 +503,16 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
     return NULL;
 
   /* The command line's values are checked here, the file's already were. */
-  if (!(s->opacity >= 0.0 && s->opacity <= NPW_OPACITY_MAX)) {
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
-        "--opacity must be a number from 0 to 100, got %g", s->opacity);
-    return NULL;
+  if (o->opacity != NPW_UNSET_DOUBLE) {
+    g_autofree gchar *hint = NULL;
+    const gchar *problem = opacity_problem (o->opacity, &hint);
+
+    if (problem) {
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+          "--opacity must be a percentage from 0 to 100, got %g%s",
+          o->opacity, problem);
+      return NULL;
+    }
   }
   if (s->quality < NPW_QUALITY_MIN || s->quality > NPW_QUALITY_MAX) {
     g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,

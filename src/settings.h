@@ -59,6 +59,7 @@ typedef struct
   gint output_height;           /* 1..NPW_HEIGHT_MAX */
   gint output_quality;          /* JPEG outputs, 1..100 */
   gboolean auto_orient;         /* apply EXIF orientation */
+  gboolean strip_metadata;      /* drop EXIF, ICC and text ("metadata: strip") */
 } NpwSettings;
 
 /* Values the command line left unset. */
@@ -76,6 +77,7 @@ typedef struct
   gint quality;
   gint output_height;
   gint output_quality;
+  gboolean strip_metadata;      /* FALSE: as the file says */
 } NpwSettingsOverrides;
 
 /* Reads the config file, applies @overrides and checks every value.

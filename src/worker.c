@@ -25,6 +25,7 @@
 #include <gst/video/video.h>
 
 #include "log.h"
+#include "metadata.h"
 #include "probe.h"
 #include "worker.h"
 
@@ -44,14 +45,28 @@
   "chroma-site=jpeg"
 /* Formats pictures without the round trip keep, alpha included. */
 #define LOSSLESS_CAPS "video/x-raw, format={ RGBA, RGB, GRAY8 }"
+/* What webpenc is given: RGB, not I420, whose range libwebp would take
+ * as limited (JPEG's is full). */
+#define WEBP_CAPS "video/x-raw, format={ RGBA, RGB }"
 
-/* A kind of pipeline: one bit each for decoder, round trip, encoder. */
+/* webpenc's limits (its source template). */
+#define WEBP_MIN_SIDE 16
+#define WEBP_MAX_SIDE 16383
+
+/* A kind of pipeline: decoder, round trip or not, encoder. */
 enum
 {
-  CHAIN_PNG_IN = 1 << 0,
-  CHAIN_ROUND_TRIP = 1 << 1,
-  CHAIN_PNG_OUT = 1 << 2,
-  N_CHAINS = 1 << 3
+  CHAIN_JPEG_IN = 0,
+  CHAIN_PNG_IN = 1,
+  CHAIN_WEBP_IN = 2,
+  CHAIN_PIXBUF_IN = 3,          /* TIFF, BMP, GIF: gdkpixbufdec */
+  CHAIN_IN_MASK = 3,
+  CHAIN_ROUND_TRIP = 1 << 2,
+  CHAIN_JPEG_OUT = 0 << 3,
+  CHAIN_PNG_OUT = 1 << 3,
+  CHAIN_WEBP_OUT = 2 << 3,
+  CHAIN_OUT_MASK = 3 << 3,
+  N_CHAINS = 3 << 3 | 7
 };
 
 typedef struct
@@ -63,6 +78,8 @@ typedef struct
   GstElement *sink;
   GstBus *bus;
   gint frames;                  /* buffers filesink got for this picture */
+  guint kind;
+  NpwMetadata metadata;         /* this picture's, put in by the probe */
 } Chain;
 
 struct _NpwWorker
@@ -86,6 +103,7 @@ chain_free (Chain * chain)
   gst_element_set_state (chain->pipeline, GST_STATE_NULL);
   gst_object_unref (chain->bus);
   gst_object_unref (chain->pipeline);
+  npw_metadata_clear (&chain->metadata);
   g_free (chain);
 }
 
@@ -201,10 +219,61 @@ count_frames (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/*   appsrc ! {jpegdec|pngdec} ! videoscale ! videoconvert ! videoflip !
+/* The input's metadata, put into the encoded output: only the headers
+ * are touched, the compressed picture is shared. */
+static GstPadProbeReturn
+insert_metadata (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Chain *chain = data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  switch (chain->kind & CHAIN_OUT_MASK) {
+    case CHAIN_PNG_OUT:
+      buffer = npw_metadata_insert_png (&chain->metadata, buffer);
+      break;
+    case CHAIN_WEBP_OUT:
+      buffer = npw_metadata_insert_webp (&chain->metadata, buffer);
+      break;
+    default:
+      buffer = npw_metadata_insert_jpeg (&chain->metadata, buffer);
+      break;
+  }
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  return GST_PAD_PROBE_OK;
+}
+
+static const gchar *
+decoder_description (guint kind)
+{
+  switch (kind & CHAIN_IN_MASK) {
+    case CHAIN_PNG_IN:
+      return "pngdec";
+    case CHAIN_WEBP_IN:
+      return "webpdec";
+    case CHAIN_PIXBUF_IN:
+      return "gdkpixbufdec";
+    default:
+      return "jpegdec idct-method=islow";
+  }
+}
+
+static const gchar *
+encoder_description (guint kind)
+{
+  switch (kind & CHAIN_OUT_MASK) {
+    case CHAIN_PNG_OUT:
+      return "pngenc name=enc";
+    case CHAIN_WEBP_OUT:
+      return "webpenc name=enc";
+    default:
+      return "jpegenc name=enc";
+  }
+}
+
+/*   appsrc ! {jpegdec|pngdec|webpdec|gdkpixbufdec} ! videoscale ! videoconvert ! videoflip !
  *   capsfilter (size) [! jpegenc quality=Q ! jpegdec] ! videoconvert !
  *   capsfilter (blend) ! npywatermark ! videoconvert ! capsfilter (encode) !
- *   {jpegenc|pngenc} ! filesink
+ *   {jpegenc|pngenc|webpenc} ! filesink
  *
  * The videoconverts are passthrough whenever the formats already agree:
  * a colour JPEG to a JPEG goes decoder, scaler, round trip, watermark and
@@ -229,10 +298,9 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
       "videoconvert ! capsfilter name=blend ! "
       "npywatermark name=mark ! videoconvert ! capsfilter name=encode ! "
       "%s ! filesink name=sink sync=false",
-      kind & CHAIN_PNG_IN ? "pngdec" : "jpegdec idct-method=islow",
-      kind & CHAIN_ROUND_TRIP ? "jpegenc name=lossy ! "
-      "jpegdec idct-method=islow ! " : "",
-      kind & CHAIN_PNG_OUT ? "pngenc" : "jpegenc name=final");
+      decoder_description (kind), kind & CHAIN_ROUND_TRIP ?
+      "jpegenc name=lossy ! jpegdec idct-method=islow ! " : "",
+      encoder_description (kind));
 
   pipeline = gst_parse_launch_full (description, NULL,
       GST_PARSE_FLAG_FATAL_ERRORS, error);
@@ -240,6 +308,7 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
     return NULL;
 
   chain = g_new0 (Chain, 1);
+  chain->kind = kind;
   chain->src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
   chain->flip = gst_bin_get_by_name (GST_BIN (pipeline), "flip");
   chain->size = gst_bin_get_by_name (GST_BIN (pipeline), "size");
@@ -258,8 +327,23 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
    * the decoder take it as one frame, so it neither scans every byte for
    * markers nor decodes a second picture appended after the first (MPO,
    * phone gain maps), which PIL and the script ignore too. */
-  src_caps = gst_caps_new_simple (kind & CHAIN_PNG_IN ? "image/png" :
-      "image/jpeg", "parsed", G_TYPE_BOOLEAN, TRUE, NULL);
+  switch (kind & CHAIN_IN_MASK) {
+    case CHAIN_JPEG_IN:
+      src_caps = gst_caps_new_simple ("image/jpeg", "parsed", G_TYPE_BOOLEAN,
+          TRUE, NULL);
+      break;
+    case CHAIN_PNG_IN:
+      src_caps = gst_caps_new_simple ("image/png", "parsed", G_TYPE_BOOLEAN,
+          TRUE, NULL);
+      break;
+    case CHAIN_WEBP_IN:
+      src_caps = gst_caps_new_empty_simple ("image/webp");
+      break;
+    default:
+      /* gdk-pixbuf finds the format from the bytes, and gdkpixbufdec's
+       * template has no caps for GIF: none are set, as filesrc does. */
+      break;
+  }
   g_object_set (chain->src, "caps", src_caps, "format", GST_FORMAT_TIME,
       "max-bytes", (guint64) 0, NULL);
 
@@ -272,7 +356,8 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
     g_autoptr (GstPad) sinkpad = gst_element_get_static_pad (chain->sink,
         "sink");
 
-    gst_video_decoder_set_max_errors (GST_VIDEO_DECODER (dec), 0);
+    if (GST_IS_VIDEO_DECODER (dec))
+      gst_video_decoder_set_max_errors (GST_VIDEO_DECODER (dec), 0);
     gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, count_frames,
         chain, NULL);
   }
@@ -284,17 +369,25 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
     g_object_set (lossy, "quality", s->quality, NULL);
     add_jpegenc_probe (lossy);
   }
-  if (!(kind & CHAIN_PNG_OUT)) {
-    g_autoptr (GstElement) final = gst_bin_get_by_name (GST_BIN (pipeline),
-        "final");
+  {
+    g_autoptr (GstElement) enc = gst_bin_get_by_name (GST_BIN (pipeline),
+        "enc");
+    g_autoptr (GstPad) srcpad = gst_element_get_static_pad (enc, "src");
 
-    g_object_set (final, "quality", s->output_quality, NULL);
-    add_jpegenc_probe (final);
+    if ((kind & CHAIN_OUT_MASK) == CHAIN_JPEG_OUT) {
+      g_object_set (enc, "quality", s->output_quality, NULL);
+      add_jpegenc_probe (enc);
+    } else if ((kind & CHAIN_OUT_MASK) == CHAIN_WEBP_OUT) {
+      g_object_set (enc, "quality", (gfloat) s->output_quality, NULL);
+    }
+    gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER, insert_metadata,
+        chain, NULL);
   }
 
   /* Blend where the pixels already are, except a round-tripped picture
-   * bound for PNG, blended in RGB as PIL did. */
-  if ((kind & CHAIN_ROUND_TRIP) && (kind & CHAIN_PNG_OUT))
+   * bound for PNG or WebP, blended in RGB as PIL did. */
+  if ((kind & CHAIN_ROUND_TRIP)
+      && (kind & CHAIN_OUT_MASK) != CHAIN_JPEG_OUT)
     set_caps (blend, "video/x-raw, format=RGB");
   else if (kind & CHAIN_ROUND_TRIP)
     set_caps (blend, JPEG_YUV_CAPS);
@@ -302,7 +395,17 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
     set_caps (blend, LOSSLESS_CAPS);
   /* JPEG outputs are colour YUV 4:2:0 like PIL's: even gray pictures,
    * which the script converted to RGB before saving. */
-  set_caps (encode, kind & CHAIN_PNG_OUT ? LOSSLESS_CAPS : JPEG_YUV_CAPS);
+  switch (kind & CHAIN_OUT_MASK) {
+    case CHAIN_PNG_OUT:
+      set_caps (encode, LOSSLESS_CAPS);
+      break;
+    case CHAIN_WEBP_OUT:
+      set_caps (encode, WEBP_CAPS);
+      break;
+    default:
+      set_caps (encode, JPEG_YUV_CAPS);
+      break;
+  }
 
   /* The bytes read once for the whole run: every pipeline parses the
    * same data, and a file replaced mid-run changes nothing. */
@@ -347,12 +450,33 @@ orientation_method (guint exif_orientation)
   }
 }
 
-static gboolean
-has_png_extension (const gchar * path)
+/* The output's format, from its name (files.c gives TIFF, BMP and GIF
+ * inputs a ".png" one). */
+static guint
+output_kind (const gchar * path)
 {
   const gchar *dot = strrchr (path, '.');
 
-  return dot && g_ascii_strcasecmp (dot, ".png") == 0;
+  if (dot && g_ascii_strcasecmp (dot, ".png") == 0)
+    return CHAIN_PNG_OUT;
+  if (dot && g_ascii_strcasecmp (dot, ".webp") == 0)
+    return CHAIN_WEBP_OUT;
+  return CHAIN_JPEG_OUT;
+}
+
+static guint
+input_kind (NpwPictureFormat format)
+{
+  switch (format) {
+    case NPW_PICTURE_JPEG:
+      return CHAIN_JPEG_IN;
+    case NPW_PICTURE_PNG:
+      return CHAIN_PNG_IN;
+    case NPW_PICTURE_WEBP:
+      return CHAIN_WEBP_IN;
+    default:
+      return CHAIN_PIXBUF_IN;
+  }
 }
 
 /* Runs @chain over @data once; FALSE with @error on failure. */
@@ -437,22 +561,27 @@ failed:
   return ok;
 }
 
-gboolean
-npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
-    GError ** error)
+/* What is known of a picture before any pipeline runs. */
+typedef struct
 {
-  const NpwWorkerSettings *s = worker->settings;
-  g_autoptr (GBytes) file = NULL;
+  GBytes *file;
+  NpwPictureInfo info;          /* orientation 1 if not applied */
+  guint kind;
+  gint out_width;
+} Plan;
+
+/* Reads and probes @picture and works out its output, with every check
+ * that needs no decoding. */
+static gboolean
+plan_picture (const NpwWorkerSettings * s, const NpwPicture * picture,
+    Plan * plan, NpwWorkerResult * result, GError ** error)
+{
   g_autoptr (GError) local_error = NULL;
+  NpwPictureInfo *info = &plan->info;
   gchar *contents;
   gsize length;
-  g_autofree gchar *temp = NULL;
-  g_autofree gchar *caps = NULL;
-  g_autofree gchar *folder = NULL;
-  NpwPictureInfo info;
-  guint width, height, kind = 0;
-  gint out_width, fd;
-  Chain *chain;
+  guint width, height, kind;
+  gint out_width;
 
   /* Read, not mapped: a file truncated or on a failing network mount
    * while mapped would kill the whole run with SIGBUS. */
@@ -461,22 +590,21 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
     g_propagate_error (error, g_steal_pointer (&local_error));
     return FALSE;
   }
-  file = g_bytes_new_take (contents, length);
-  if (!npw_probe (g_bytes_get_data (file, NULL), length, &info, error))
+  plan->file = g_bytes_new_take (contents, length);
+  if (!npw_probe ((const guint8 *) contents, length, info, error))
     return FALSE;
+  result->in_width = info->width;
+  result->in_height = info->height;
 
   if (!s->auto_orient)
-    info.orientation = 1;
-  width = info.orientation >= 5 ? info.height : info.width;
-  height = info.orientation >= 5 ? info.width : info.height;
+    info->orientation = 1;
+  width = info->orientation >= 5 ? info->height : info->width;
+  height = info->orientation >= 5 ? info->width : info->height;
   out_width = scaled_width (width, height, s->output_height);
 
-  if (info.format == NPW_PICTURE_PNG)
-    kind |= CHAIN_PNG_IN;
-  if (info.colour == NPW_COLOUR_RGB)
+  kind = input_kind (info->format) | output_kind (picture->output_path);
+  if (info->colour == NPW_COLOUR_RGB)
     kind |= CHAIN_ROUND_TRIP;
-  if (has_png_extension (picture->output_path))
-    kind |= CHAIN_PNG_OUT;
 
   /* videoscale's limit (32767) is below JPEG's (65500) and binds
    * every kind of picture: say so, rather than "not negotiated". */
@@ -487,6 +615,62 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
         s->output_height, out_width, SCALER_MAX_SIDE);
     return FALSE;
   }
+  if ((kind & CHAIN_OUT_MASK) == CHAIN_WEBP_OUT && (out_width < WEBP_MIN_SIDE
+          || s->output_height < WEBP_MIN_SIDE || out_width > WEBP_MAX_SIDE
+          || s->output_height > WEBP_MAX_SIDE)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "a %dx%d WebP cannot be written: GStreamer's webpenc makes sides "
+        "of %d to %d pixels", out_width, s->output_height, WEBP_MIN_SIDE,
+        WEBP_MAX_SIDE);
+    return FALSE;
+  }
+  plan->kind = kind;
+  plan->out_width = out_width;
+  result->out_width = out_width;
+  result->out_height = s->output_height;
+  return TRUE;
+}
+
+gboolean
+npw_worker_check (const NpwWorkerSettings * s, const NpwPicture * picture,
+    NpwWorkerResult * result, GError ** error)
+{
+  Plan plan = { 0, };
+  gboolean ok = plan_picture (s, picture, &plan, result, error);
+
+  g_clear_pointer (&plan.file, g_bytes_unref);
+  return ok;
+}
+
+gboolean
+npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
+    NpwWorkerResult * result, GError ** error)
+{
+  const NpwWorkerSettings *s = worker->settings;
+  g_autoptr (GBytes) file = NULL;
+  g_autofree gchar *temp = NULL;
+  g_autofree gchar *caps = NULL;
+  g_autofree gchar *folder = NULL;
+  Plan plan = { 0, };
+  NpwPictureInfo info;
+  gsize length;
+  guint kind;
+  gint out_width, fd;
+  gboolean ok;
+  Chain *chain;
+
+  if (!plan_picture (s, picture, &plan, result, error)) {
+    g_clear_pointer (&plan.file, g_bytes_unref);
+    result->out_width = result->out_height = 0;
+    return FALSE;
+  }
+  file = plan.file;
+  length = g_bytes_get_size (file);
+  info = plan.info;
+  kind = plan.kind;
+  out_width = plan.out_width;
+  /* known once written */
+  result->out_width = result->out_height = 0;
 
   chain = worker->chains[kind];
   if (chain == NULL) {
@@ -501,6 +685,18 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   set_caps (chain->size, caps);
   g_object_set (chain->flip, "video-direction",
       orientation_method (info.orientation), NULL);
+
+  npw_metadata_clear (&chain->metadata);
+  if (!s->strip_metadata) {
+    gboolean gray = (kind & CHAIN_OUT_MASK) == CHAIN_PNG_OUT
+        && (kind & CHAIN_IN_MASK) != CHAIN_PIXBUF_IN
+        && info.colour == NPW_COLOUR_GRAY;
+
+    npw_metadata_read (&chain->metadata, g_bytes_get_data (file, NULL),
+        length, info.format);
+    npw_metadata_fit (&chain->metadata, info.orientation != 1, out_width,
+        s->output_height, gray ? "GRAY" : "RGB ");
+  }
 
   /* Written under a hidden temporary name in the same folder, renamed
    * when complete: a killed run leaves no half-written picture. */
@@ -519,8 +715,20 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
       picture->input_path, info.width, info.height, info.orientation,
       out_width, s->output_height, kind);
 
-  if (!chain_run (chain, file, error))
+  ok = chain_run (chain, file, error);
+  /* webpdec and webpenc of GStreamer 1.22 unref a codec state the base
+   * class has already freed when they start again after READY (valgrind:
+   * invalid read in gst_video_codec_state_unref from libgstwebp): their
+   * pipelines are built afresh for each picture. */
+  if ((kind & CHAIN_IN_MASK) == CHAIN_WEBP_IN
+      || (kind & CHAIN_OUT_MASK) == CHAIN_WEBP_OUT) {
+    chain_free (chain);
+    worker->chains[kind] = NULL;
+  }
+  if (!ok)
     goto failed;
+  result->out_width = out_width;
+  result->out_height = s->output_height;
 
   if (g_chmod (temp, s->file_mode) != 0 ||
       g_rename (temp, picture->output_path) != 0) {

@@ -36,8 +36,16 @@ typedef struct
   gint output_height;
   gint output_quality;          /* JPEG outputs */
   gboolean auto_orient;
+  gboolean strip_metadata;      /* else EXIF, ICC and text are carried */
   guint file_mode;              /* permissions of new outputs */
 } NpwWorkerSettings;
+
+/* What a picture was and became, for the report; 0 where not known. */
+typedef struct
+{
+  guint in_width, in_height;    /* as stored */
+  guint out_width, out_height;
+} NpwWorkerResult;
 
 typedef struct _NpwWorker NpwWorker;
 
@@ -48,7 +56,13 @@ NpwWorker *npw_worker_new (const NpwWorkerSettings * settings);
  * renamed when complete).  On failure nothing is left behind and @error
  * says why, for people. */
 gboolean npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
-    GError ** error);
+    NpwWorkerResult * result, GError ** error);
+
+/* What npw_worker_process () would do, short of decoding: reads and
+ * probes @picture, fills @result's sizes, FALSE with @error for what would
+ * fail before a pipeline ran.  Writes nothing (the dry run). */
+gboolean npw_worker_check (const NpwWorkerSettings * settings,
+    const NpwPicture * picture, NpwWorkerResult * result, GError ** error);
 
 void npw_worker_free (NpwWorker * worker);
 

@@ -8,6 +8,7 @@
 # Each group is a meson test of its own so that they run in parallel.
 
 import hashlib
+import json
 import math
 import io
 import os
@@ -25,7 +26,7 @@ import traceback
 import zlib
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin, TiffImagePlugin
 
 EXE = os.path.abspath(sys.argv[1])
 GROUP = sys.argv[2]
@@ -119,6 +120,22 @@ def reference_blend(base, wm, opacity_pct):
     return out.astype(np.uint8)
 
 
+def escaped(name):
+    """A name as the log shows it (written from the README's rule, not
+    the C code): control characters and backslashes escaped C-style."""
+    out = []
+    for ch in name:
+        if ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0:
+            out.append("\\x%02x" % ord(ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def digest(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -170,6 +187,10 @@ def make_folder_of_everything(folder):
     save("長" * 82 + ".jpg", Image.fromarray(photo(50, 40, 15)))
     save("Shout.PNG", Image.fromarray(photo(33, 17, 9)))
     save("sub/deep.jpg", Image.fromarray(photo(90, 45, 10)))
+    # A name that would forge a log line, and one with a terminal escape.
+    save("forged\n2026-01-01 00:00:00,000 - worker-1 - [ERROR] - Error "
+         "processing x.jpg: boom.jpg", Image.fromarray(photo(30, 20)))
+    save("bell\x07 and \x1b[31mred.jpg", Image.fromarray(photo(30, 20, 3)))
     # A second JPEG appended after the first, as in MPO files and phone
     # photos with a gain map: PIL (and the script) take the first only.
     first, second = io.BytesIO(), io.BytesIO()
@@ -221,8 +242,16 @@ def make_folder_of_everything(folder):
         jpeg[sos + 6 + 2 * c] = 0x33
     with open(os.path.join(pics, "huffman.jpg"), "wb") as f:
         f.write(jpeg)
-    bad = ["bomb.png", "cmyk.jpg", "corrupt.png", "empty.png", "huffman.jpg",
-           "text.jpg", "truncated.jpg"]
+    # Complete (it ends with the end-of-image marker) but damaged inside:
+    # a marker with a length running past the end.
+    b = io.BytesIO()
+    Image.fromarray(photo(200, 150, 16)).save(b, "JPEG", quality=90)
+    jpeg = bytearray(b.getvalue())
+    jpeg[len(jpeg) // 2:len(jpeg) // 2 + 4] = b"\xff\xc4\xff\xf0"
+    with open(os.path.join(pics, "damaged.jpg"), "wb") as f:
+        f.write(jpeg)
+    bad = ["bomb.png", "cmyk.jpg", "corrupt.png", "damaged.jpg", "empty.png",
+           "huffman.jpg", "text.jpg", "truncated.jpg"]
     return good, bad
 
 
@@ -275,7 +304,8 @@ def group_pictures(tmp):
     processed = sorted(m.group(3)[len("Processed: "):] for m in
                        map(LOG_LINE.match, lines) if m and
                        m.group(3).startswith("Processed: "))
-    tap.eq(processed, top_good, "one 'Processed:' log line per good picture")
+    tap.eq(processed, sorted(escaped(n) for n in top_good),
+           "one 'Processed:' log line per good picture")
     errors = [m.group(3) for m in map(LOG_LINE.match, lines)
               if m and m.group(2) == "ERROR"]
     for name in bad:
@@ -287,8 +317,26 @@ def group_pictures(tmp):
               "a truncated JPEG is reported as truncated", "\n".join(errors))
     tap.check(any("CMYK" in e for e in errors if "cmyk.jpg" in e),
               "a CMYK JPEG is reported as such", "\n".join(errors))
-    tap.check(any("not a JPEG or PNG" in e for e in errors if "text.jpg" in e),
+    tap.check(any("not a JPEG, PNG" in e for e in errors if "text.jpg" in e),
               "a text file named .jpg is reported", "\n".join(errors))
+    damaged = [e for e in errors if "damaged.jpg" in e]
+    tap.check(damaged and "corrupt" in damaged[0] and
+              "truncated" not in damaged[0], "a complete JPEG damaged inside "
+              "is reported as corrupt, not truncated", "\n".join(damaged))
+    with open(os.path.join(tmp, "watermark.log"), "rb") as f:
+        raw = f.read()
+    # (GStreamer's own debug lines on stderr are coloured: not ours)
+    tap.check(all(b"\x07" not in t and b"\x1b[31mred" not in t for t in
+                  (raw, r.stderr.encode(), r.stdout.encode())),
+              "control characters of names are not written raw to the log, "
+              "the console or the summary")
+    tap.check(any("forged\\n2026-01-01" in l for l in lines) and
+              not any(l.startswith("2026-01-01 00:00:00,000") for l in lines),
+              "a newline in a name is escaped: no forged log line",
+              "\n".join(lines))
+    tap.check(any("bell\\x07 and \\x1b[31mred.jpg" in l for l in lines),
+              "control characters are shown escaped (\\x07, \\x1b)",
+              "\n".join(lines))
 
     console = [l for l in r.stderr.splitlines() if LOG_LINE.match(l)]
     tap.eq(len(console), len(lines), "the console shows the log lines too")
@@ -471,6 +519,49 @@ def group_config(tmp):
     r = cfg(base.replace("opacity: 80", "opacity: 150"))
     tap.check(r.returncode == 2 and "config.yaml:4: opacity" in r.stderr,
               "opacity out of range: exit 2 with the line", r.stderr)
+    # Opacity is a percentage everywhere: a fraction is refused, with the
+    # percentage it probably meant; 1 (one percent) is a percentage.
+    os.unlink(os.path.join(tmp, "watermark.log"))
+    r = cfg(base.replace("opacity: 80", "opacity: 0.8"))
+    tap.check(r.returncode == 2 and "config.yaml:4: opacity must be a "
+              "percentage from 0 to 100, got \"0.8\" (did you mean 80?)"
+              in r.stderr, "opacity: 0.8 refused with the line and "
+              "'did you mean 80?'", r.stderr)
+    tap.check(not os.path.exists(os.path.join(tmp, "watermark.log")),
+              "a run that cannot start leaves no empty watermark.log")
+    r = cfg(base.replace("opacity: 80", "opacity: '0.25'"))
+    tap.check(r.returncode == 2 and "did you mean 25?" in r.stderr,
+              "opacity: '0.25' (quoted) refused too", r.stderr)
+    r = cfg(base.replace("opacity: 80", "opacity: eighty"))
+    tap.check(r.returncode == 2 and "config.yaml:4: opacity must be a "
+              "percentage" in r.stderr, "opacity: not a number refused",
+              r.stderr)
+    r = cfg(base.replace("opacity: 80", "opacity: 1"))
+    tap.eq(r.returncode, 0, "opacity: 1 (one percent) accepted", r.stderr)
+    r = cfg(base.replace("opacity: 80", "opacity: 0"))
+    tap.eq(r.returncode, 0, "opacity: 0 accepted", r.stderr)
+    cfg(base)
+    r = run(tmp, "--opacity", "0.5")
+    tap.check(r.returncode == 2 and "--opacity must be a percentage from 0 "
+              "to 100, got 0.5 (did you mean 50?)" in r.stderr,
+              "--opacity 0.5 refused with 'did you mean 50?'", r.stderr)
+    r = cfg(base + "  metadata: maybe\n")
+    tap.check(r.returncode == 2 and "config.yaml:7: metadata must be keep "
+              "or strip" in r.stderr, "metadata: maybe refused", r.stderr)
+
+    # --jobs: validated and capped.
+    cfg(base)
+    r = run(tmp, "--jobs", "0")
+    tap.check(r.returncode == 2 and "--jobs must be 1 or more" in r.stderr,
+              "--jobs 0 refused (exit 2)", r.stderr)
+    r = run(tmp, "--jobs", "100000")
+    tap.check(r.returncode == 0 and re.search(r"warning: --jobs 100000 is "
+              r"more than 4 per processor; using \d+", r.stderr),
+              "--jobs 100000 capped, with a message", r.stderr)
+    started = [l for l in log_lines(tmp) if "Watermarking" in l]
+    tap.check(started and started[-1].endswith("1 worker"),
+              "and no more workers than pictures are started", started)
+
     r = cfg(base.replace("output_height: 20", "output_height: 0"))
     tap.check(r.returncode == 2 and "config.yaml:6: output_height" in r.stderr,
               "height 0: exit 2 with the line", r.stderr)
@@ -506,7 +597,8 @@ def group_config(tmp):
     os.makedirs(os.path.join(tmp, "empty"))
     r = cfg(base.replace("input_folder: pictures", "input_folder: empty"))
     tap.eq(r.returncode, 0, "no pictures: exit 0")
-    tap.check("[WARNING] - No .jpg, .jpeg or .png pictures" in r.stderr,
+    tap.check("[WARNING] - No .jpg, .jpeg, .png, .webp, .tif, .tiff, .bmp "
+              "or .gif pictures" in r.stderr,
               "no pictures: a warning", r.stderr)
 
     cfg(base)
@@ -629,6 +721,9 @@ def group_runs(tmp):
                "left alone")
     tap.check("skipped: 10" in r.stdout, "the summary counts skipped ones",
               r.stdout)
+    tap.check(lines[-1].startswith("Summary: processed: 1, failed: 0, "
+                                   "skipped: 10, in "),
+              "the end-of-run summary is in watermark.log", lines[-1])
 
     # Off a terminal: no progress bar.  On one: a bar with rate and ETA.
     tap.check("ETA" not in r.stderr and "\r" not in r.stderr,
@@ -675,6 +770,12 @@ def group_runs(tmp):
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=60)
     tap.eq(p.returncode, 130, "SIGINT: exit status 130")
+    last = [LOG_LINE.match(l).group(3) for l in log_lines(tmp)[-2:]]
+    tap.check(len(last) == 2 and last[0].startswith("Interrupted: ") and
+              last[1].startswith("Summary: processed: ") and
+              last[1].endswith(", interrupted"),
+              "SIGINT: watermark.log records the interruption and the "
+              "summary", last)
     outs = tree(os.path.join(big, "output"))
     tap.check(all(not n.startswith(".") for n in outs),
               "SIGINT: no temporary file left", outs)
@@ -766,6 +867,431 @@ def group_script(tmp):
               "theirs: %r" % theirs_processed)
 
 
+# ------------------------------------------------------ photographers
+
+def srgb_profile(pad=0):
+    """An sRGB ICC profile written by littlecms (through PIL), @pad zero
+    bytes longer, its header's size field to match (the tag table is
+    unchanged, so it stays valid): large ones take several APP2
+    segments."""
+    icc = bytearray(ImageCms.ImageCmsProfile(
+        ImageCms.createProfile("sRGB")).tobytes())
+    icc += bytes(pad)
+    icc[0:4] = struct.pack(">I", len(icc))
+    return bytes(icc)
+
+
+def camera_exif(orientation):
+    """What a camera writes, by PIL's EXIF writer: IFD0, the Exif IFD with
+    a maker note (a tag GStreamer's tag list does not know) and the pixel
+    dimensions, and a GPS IFD."""
+    e = Image.Exif()
+    e[0x010f] = "Canon"
+    e[0x0110] = "Canon EOS R5"
+    e[0x013b] = "Jane Doe"
+    e[0x8298] = "(c) 2026 Jane Doe, all rights reserved"
+    e[0x0132] = "2026:03:04 05:06:07"
+    e[0x0131] = "Firmware 1.8.1"
+    e[0x0112] = orientation
+    e[0x8769] = {0x9003: "2026:03:04 05:06:07", 0x9004: "2026:03:04 05:06:07",
+                 0x829a: TiffImagePlugin.IFDRational(1, 250),
+                 0x8827: 400, 0xa002: 360, 0xa003: 240,
+                 0xa434: "RF24-105mm F4 L IS USM",
+                 0x927c: b"CANON-MAKERNOTE\x00\x01\x02\x03\xff"}
+    e[0x8825] = {1: "N", 2: (TiffImagePlugin.IFDRational(48),
+                             TiffImagePlugin.IFDRational(51),
+                             TiffImagePlugin.IFDRational(2953, 100)),
+                 3: "E", 4: (TiffImagePlugin.IFDRational(2),
+                             TiffImagePlugin.IFDRational(17),
+                             TiffImagePlugin.IFDRational(4020, 100))}
+    return e
+
+
+def exif_with_thumbnail(thumb):
+    """EXIF bytes by hand, little-endian: IFD0 with Make, then IFD1 with a
+    JPEG thumbnail (tags 0x0201/0x0202)."""
+    make = b"Nikon\x00"
+    ifd0 = 8
+    ifd1 = ifd0 + 2 + 12 + 4
+    make_at = ifd1 + 2 + 2 * 12 + 4
+    thumb_at = make_at + len(make)
+    out = b"Exif\x00\x00II*\x00" + struct.pack("<I", ifd0)
+    out += struct.pack("<H", 1) + struct.pack("<HHII", 0x010f, 2, len(make),
+                                              make_at) + struct.pack("<I", ifd1)
+    out += struct.pack("<H", 2)
+    out += struct.pack("<HHII", 0x0201, 4, 1, thumb_at)
+    out += struct.pack("<HHII", 0x0202, 4, 1, len(thumb))
+    out += struct.pack("<I", 0)
+    return out + make + thumb
+
+
+def png_chunks(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    at, found = 8, []
+    while at + 8 <= len(data):
+        n = struct.unpack(">I", data[at:at + 4])[0]
+        found.append(data[at + 4:at + 8].decode("latin-1"))
+        at += 12 + n
+    return found
+
+
+def exif_dict(im):
+    """Every tag of IFD0, the Exif IFD and the GPS IFD, as PIL reads them."""
+    e = im.getexif()
+    tags = {("0", k): v for k, v in e.items() if k not in (0x8769, 0x8825)}
+    tags.update({("exif", k): v for k, v in e.get_ifd(0x8769).items()})
+    tags.update({("gps", k): v for k, v in e.get_ifd(0x8825).items()})
+    return tags
+
+
+def group_metadata(tmp):
+    pics = os.path.join(tmp, "pictures")
+    os.makedirs(pics)
+    save_npy(os.path.join(tmp, "mark.npy"), test_watermark())
+    small_icc = srgb_profile()
+    big_icc = srgb_profile(200000)      # four APP2 segments
+    photo_img = Image.fromarray(photo(360, 240, 1))
+
+    # A camera JPEG: EXIF rotated 90 degrees (6), a profile of 4 segments.
+    photo_img.save(os.path.join(pics, "camera.jpg"), quality=92,
+                   exif=camera_exif(6).tobytes(), icc_profile=big_icc)
+    photo_img.save(os.path.join(pics, "upright.jpg"), quality=92,
+                   exif=camera_exif(1).tobytes(), icc_profile=small_icc)
+    # A PNG with a profile, EXIF, and every kind of text chunk.
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Jane Doe")
+    info.add_text("Copyright", "(c) 2026 Jane Doe", zip=True)
+    info.add_itxt("Description", "Café, 水印", lang="fr", tkey="Beschreibung")
+    photo_img.save(os.path.join(pics, "scan.png"), pnginfo=info,
+                   icc_profile=small_icc, exif=camera_exif(1).tobytes())
+    # WebP with EXIF and a profile.
+    photo_img.save(os.path.join(pics, "web.webp"), quality=90,
+                   exif=camera_exif(1).tobytes(), icc_profile=small_icc)
+    # A thumbnail, which would show the photo without its watermark.
+    thumb = io.BytesIO()
+    Image.fromarray(photo(32, 24, 5)).save(thumb, "JPEG", quality=50)
+    photo_img.save(os.path.join(pics, "thumb.jpg"), quality=92,
+                   exif=exif_with_thumbnail(thumb.getvalue()))
+    # Broken metadata must not break the picture: an IFD offset past the
+    # end, and a profile whose size field lies.
+    bad_exif = bytearray(camera_exif(1).tobytes())
+    bad_exif[4:8] = struct.pack("<I" if bad_exif[:2] == b"II" else ">I",
+                                0x7ffffff0)
+    bad_icc = bytearray(small_icc)
+    bad_icc[0:4] = struct.pack(">I", 10 ** 6)
+    photo_img.save(os.path.join(pics, "broken.jpg"), quality=92,
+                   exif=bytes(bad_exif), icc_profile=bytes(bad_icc))
+
+    write_config(tmp, npy_path="mark.npy", output_height=120)
+    r = run(tmp)
+    tap.eq(r.returncode, 0, "exit status 0", r.stderr)
+    out = os.path.join(pics, "output")
+
+    src = Image.open(os.path.join(pics, "camera.jpg"))
+    got = Image.open(os.path.join(out, "camera.jpg"))
+    tap.eq(got.size, (80, 120), "camera.jpg: turned upright (240x360 -> "
+           "80x120)")
+    want = exif_dict(src)
+    want[("0", 0x0112)] = 1
+    want[("exif", 0xa002)] = 80
+    want[("exif", 0xa003)] = 120
+    have = exif_dict(got)
+    tap.eq(sorted(have), sorted(want), "camera.jpg: every EXIF tag is in "
+           "the output (IFD0, Exif IFD with the maker note, GPS)")
+    tap.eq(have, want, "camera.jpg: with its values; Orientation 1 and the "
+           "pixel dimensions of the output")
+    tap.eq(got.info.get("icc_profile"), big_icc,
+           "camera.jpg: the 200 kB ICC profile (4 APP2 segments) kept byte "
+           "for byte")
+    got = Image.open(os.path.join(out, "upright.jpg"))
+    tap.eq(got.getexif().get(0x0112), 1, "upright.jpg: Orientation 1 kept")
+    tap.eq(got.info.get("icc_profile"), small_icc, "upright.jpg: profile kept")
+
+    got = Image.open(os.path.join(out, "scan.png"))
+    got.load()
+    tap.eq({k: got.info.get(k) for k in ("Author", "Copyright",
+                                          "Description")},
+           {"Author": "Jane Doe", "Copyright": "(c) 2026 Jane Doe",
+            "Description": "Café, 水印"},
+           "scan.png: tEXt, zTXt and iTXt chunks kept")
+    chunks = png_chunks(os.path.join(out, "scan.png"))
+    tap.check(all(c in chunks for c in ("tEXt", "zTXt", "iTXt")),
+              "scan.png: as the same kinds of chunk", chunks)
+    tap.eq(got.info.get("icc_profile"), small_icc, "scan.png: iCCP kept")
+    tap.eq(exif_dict(got).get(("0", 0x8298)),
+           "(c) 2026 Jane Doe, all rights reserved", "scan.png: eXIf kept")
+    tap.check(chunks.index("iCCP") < chunks.index("IDAT") and
+              chunks.index("eXIf") < chunks.index("IDAT"),
+              "scan.png: iCCP and eXIf before the image data", chunks)
+
+    got = Image.open(os.path.join(out, "web.webp"))
+    got.load()
+    tap.eq(got.format, "WEBP", "web.webp: written as WebP")
+    tap.eq(exif_dict(got).get(("0", 0x013b)), "Jane Doe",
+           "web.webp: EXIF kept")
+    tap.eq(got.info.get("icc_profile"), small_icc, "web.webp: profile kept")
+
+    got = Image.open(os.path.join(out, "thumb.jpg"))
+    with open(os.path.join(out, "thumb.jpg"), "rb") as f:
+        data = f.read()
+    tap.eq(got.getexif().get(0x010f), "Nikon", "thumb.jpg: EXIF kept")
+    tiff = data[data.index(b"Exif\x00\x00") + 6:]
+    count = struct.unpack("<H", tiff[8:10])[0]
+    next_ifd = struct.unpack("<I", tiff[10 + 12 * count:14 + 12 * count])[0]
+    tap.check(thumb.getvalue()[2:200] not in data and next_ifd == 0,
+              "thumb.jpg: the unwatermarked EXIF thumbnail is not in the "
+              "output, nor a link to it", next_ifd)
+
+    got = Image.open(os.path.join(out, "broken.jpg"))
+    tap.eq(got.size, (180, 120), "broken.jpg: done despite its broken "
+           "metadata")
+    tap.check("icc_profile" not in got.info and not got.getexif(),
+              "broken.jpg: the malformed EXIF and profile are left out")
+
+    # auto_orient: false keeps the stored pixels: the orientation stays.
+    write_config(tmp, npy_path="mark.npy", output_height=120,
+                 auto_orient="false")
+    run(tmp, "--output", "raw")
+    got = Image.open(os.path.join(tmp, "raw", "camera.jpg"))
+    tap.check(got.size == (180, 120) and got.getexif().get(0x0112) == 6,
+              "auto_orient: false: stored as the input, Orientation 6 kept",
+              (got.size, got.getexif().get(0x0112)))
+
+    # Stripped: nothing left, by option and by config.
+    for how, args in (("--strip-metadata", ["--strip-metadata"]),
+                      ("metadata: strip", [])):
+        write_config(tmp, npy_path="mark.npy", output_height=120,
+                     metadata="strip" if not args else None)
+        folder = "strip-%d" % len(args)
+        r = run(tmp, "--output", folder, *args)
+        left = []
+        for name in ("camera.jpg", "scan.png", "web.webp", "thumb.jpg"):
+            im = Image.open(os.path.join(tmp, folder, name))
+            im.load()
+            if im.getexif() or "icc_profile" in im.info or any(
+                    k in im.info for k in ("Author", "Copyright",
+                                           "Description")):
+                left.append(name)
+        tap.check(r.returncode == 0 and not left, "%s: no EXIF, profile or "
+                  "text left in any output" % how, left or r.stderr)
+
+
+def group_formats(tmp):
+    """WebP in and out; TIFF, BMP, GIF in, PNG out; anything else counted
+    and reported."""
+    pics = os.path.join(tmp, "pictures")
+    os.makedirs(pics)
+    wm = test_watermark()
+    save_npy(os.path.join(tmp, "mark.npy"), wm)
+    flat = np.zeros((90, 150, 3), np.uint8)
+    flat[:] = (40, 90, 160)
+    rgba = np.dstack([flat, np.full((90, 150), 255, np.uint8)])
+    rgba[60:, 100:, 3] = 0                  # a transparent corner
+    Image.fromarray(flat).save(os.path.join(pics, "a.webp"), quality=95)
+    # More than one WebP per worker: webpdec and webpenc must survive
+    # being used again (under the ASan build, a use after free if not).
+    for extra in ("c.webp", "d.webp", "e.webp"):
+        shutil.copy(os.path.join(pics, "a.webp"), os.path.join(pics, extra))
+    Image.fromarray(rgba, "RGBA").save(os.path.join(pics, "B.WEBP"),
+                                       lossless=True)
+    Image.fromarray(flat).save(os.path.join(pics, "t.tif"))
+    Image.fromarray(rgba, "RGBA").save(os.path.join(pics, "t2.TIFF"))
+    Image.fromarray(flat).save(os.path.join(pics, "b.bmp"))
+    Image.fromarray(flat).convert("P").save(os.path.join(pics, "g.gif"))
+    # TIFF orientation, applied as for JPEG (6: turn 90 degrees)
+    Image.fromarray(flat).save(os.path.join(pics, "turned.tif"),
+                               tiffinfo={0x0112: 6})
+    Image.fromarray(flat).save(os.path.join(pics, "same.png"))
+    Image.fromarray(flat).save(os.path.join(pics, "same.bmp"))
+    with open(os.path.join(pics, "notes.txt"), "w") as f:
+        f.write("not a picture\n")
+    with open(os.path.join(pics, "phone.heic"), "wb") as f:
+        f.write(b"\x00\x00\x00\x18ftypheic" + bytes(100))
+    write_config(tmp, npy_path="mark.npy", opacity=100, quality=95,
+                 output_height=90, output_quality=100)
+    r = run(tmp)
+    out = os.path.join(pics, "output")
+    tap.eq(r.returncode, 1, "exit status 1: one picture's name clashes",
+           r.stderr)
+    tap.eq(tree(out), ["B.WEBP", "a.webp", "b.png", "c.webp", "d.webp",
+                       "e.webp", "g.png", "same.png", "t.png", "t2.png",
+                       "turned.png"],
+           "WebP as WebP; TIFF, BMP, GIF as PNG under the same base name")
+    for name, fmt, size in (("a.webp", "WEBP", (150, 90)),
+                            ("B.WEBP", "WEBP", (150, 90)),
+                            ("t.png", "PNG", (150, 90)),
+                            ("t2.png", "PNG", (150, 90)),
+                            ("b.png", "PNG", (150, 90)),
+                            ("g.png", "PNG", (150, 90)),
+                            ("turned.png", "PNG", (54, 90))):
+        im = Image.open(os.path.join(out, name))
+        tap.eq((im.format, im.size), (fmt, size), "%s: %s, %dx%d" %
+               ((name, fmt) + size))
+        # Inside each watermark column: the reference blend, within what
+        # the lossy paths allow (the JPEG round trip at 95, WebP at 100).
+        got = np.asarray(im.convert("RGB")).astype(float)
+        want = reference_blend(flat, wm, 100).astype(float)
+        if name == "turned.png":
+            want = reference_blend(np.rot90(flat, -1).copy(), wm, 100)
+            want = want.astype(float)
+        worst = max(np.abs(got[8:40, x0 + 8:x0 + 24].mean((0, 1)) -
+                           want[8:40, x0 + 8:x0 + 24].mean((0, 1))).max()
+                    for x0 in ((0, 32) if name == "turned.png" else
+                               (0, 32, 64)))
+        tap.check(worst <= 6, "%s: watermarked as the reference blend "
+                  "(worst %.1f)" % (name, worst))
+    for name in ("B.WEBP", "t2.png"):
+        a = np.asarray(Image.open(os.path.join(out, name)).convert("RGBA"))
+        tap.check(a.shape[2] == 4 and a[70:, 110:, 3].max() == 0 and
+                  a[50, 60, 3] == 255, "%s: alpha kept" % name)
+
+    lines = [LOG_LINE.match(l) for l in log_lines(tmp)]
+    warnings = sorted(m.group(3) for m in lines if m and
+                      m.group(2) == "WARNING")
+    tap.eq(warnings, ["Skipped (not supported): notes.txt",
+                      "Skipped (not supported): phone.heic"],
+           "other files: one warning each, naming them")
+    errors = [m.group(3) for m in lines if m and m.group(2) == "ERROR"]
+    tap.check(len(errors) == 1 and "same.png" in errors[0] and
+              errors[0].startswith("Error processing pictures/same.png: "),
+              "same.bmp and same.png: the later one fails, naming the "
+              "clash", errors)
+    tap.check("Processed: 11, failed: 1, skipped: 2 (2 not supported)"
+              in r.stdout, "the summary counts the files not supported",
+              r.stdout)
+    tap.check("Not supported:\n  pictures/notes.txt\n  pictures/phone.heic"
+              in r.stdout, "and lists them", r.stdout)
+
+    # webpenc's limits: a clear reason, not "not negotiated".
+    r = run(tmp, "--height", "10", "--output", "tiny")
+    errors = [l for l in r.stderr.splitlines() if "a.webp" in l]
+    tap.check(errors and "WebP cannot be written" in errors[0],
+              "a WebP output below webpenc's 16 pixels: said plainly",
+              errors)
+
+
+def snapshot(folder):
+    """Every file and folder under @folder with its bytes' digest."""
+    found = {}
+    for root, dirs, files in os.walk(folder):
+        for d in dirs:
+            found[os.path.relpath(os.path.join(root, d), folder) + "/"] = ""
+        for name in files:
+            path = os.path.join(root, name)
+            found[os.path.relpath(path, folder)] = digest(path)
+    return found
+
+
+def group_report(tmp):
+    """--report FILE (JSON Lines) and --dry-run."""
+    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "..",
+                             "examples", "watermark.npy"), tmp)
+    good, bad = make_folder_of_everything(tmp)
+    write_config(tmp, output_height=60)
+    pics = os.path.join(tmp, "pictures")
+    top_good = sorted(n for n in good if "/" not in n)
+
+    # A dry run first: nothing at all may change, not even a log.
+    before = snapshot(tmp)
+    r = run(tmp, "--dry-run")
+    tap.eq(snapshot(tmp), before, "--dry-run: the folder is byte-identical "
+           "(no output folder, no watermark.log, no temporary file)")
+    tap.eq(r.returncode, 1, "--dry-run: exit 1, as the run would",
+           r.stderr)
+    said = r.stdout.splitlines()
+    tap.check("would write pictures/output/colour.jpg (90x60) from "
+              "pictures/colour.jpg (301x199)" in said,
+              "--dry-run: says what it would write, with the sizes",
+              r.stdout)
+    tap.check(any(l.startswith("would fail pictures/truncated.jpg: "
+                               "truncated JPEG") for l in said),
+              "--dry-run: says what would fail, and why", r.stdout)
+    tap.check(any(l.startswith("would skip pictures/notes.txt: not a "
+                               "picture format") for l in said),
+              "--dry-run: says what it would skip, and why", r.stdout)
+    r = run(tmp, "--dry-run", "--report", "r.jsonl")
+    tap.check(r.returncode == 2 and not os.path.exists(
+        os.path.join(tmp, "r.jsonl")), "--dry-run with --report: refused, "
+        "no file written", r.stderr)
+
+    r = run(tmp, "--report", "report.jsonl")
+    tap.eq(r.returncode, 1, "a mixed run: exit 1")
+    with open(os.path.join(tmp, "report.jsonl"), encoding="utf-8") as f:
+        text = f.read()
+    try:
+        objects = [json.loads(l) for l in text.splitlines()]
+    except ValueError as e:
+        objects = []
+        tap.check(False, "every report line is JSON", "%s\n%s" % (e, text))
+    pictures = [o for o in objects if "summary" not in o]
+    by_input = {o["input"]: o for o in pictures}
+    names = sorted(n for n in os.listdir(pics)
+                   if not n.startswith(".") and
+                   os.path.isfile(os.path.join(pics, n)))
+    tap.eq(sorted(by_input), sorted("pictures/" + n for n in names),
+           "one object per file of the folder, named as given")
+    tap.check(objects and objects[-1].get("summary") is True and
+              text.endswith("\n"), "the last line is the summary",
+              objects[-1:] if objects else text)
+    for name in top_good:
+        o = by_input.get("pictures/" + name, {})
+        w, h = good[name]
+        want = {"output": "pictures/output/" + name, "status": "done",
+                "input_width": w, "input_height": h,
+                "output_width": max(1, int(w * (60 / h))),
+                "output_height": 60}
+        tap.eq({k: o.get(k) for k in want}, want, "report: %s done, with "
+               "its sizes" % escaped(name))
+        tap.check(isinstance(o.get("ms"), int) and o["ms"] >= 0,
+                  "report: %s has its milliseconds" % escaped(name))
+    for name in bad:
+        o = by_input.get("pictures/" + name, {})
+        tap.check(o.get("status") == "failed" and o.get("reason") and
+                  o.get("output") is None, "report: %s failed, with its "
+                  "reason" % name, o)
+    o = by_input.get("pictures/notes.txt", {})
+    tap.check(o.get("status") == "skipped" and "not a picture format" in
+              o.get("reason", ""), "report: notes.txt skipped as not "
+              "supported", o)
+    tap.check(by_input.get("pictures/truncated.jpg", {}).get("reason", "")
+              .startswith("truncated JPEG"), "report: the reason is the "
+              "one the log gives")
+    summary = objects[-1] if objects else {}
+    tap.eq({k: summary.get(k) for k in ("done", "failed", "skipped",
+                                        "not_started", "interrupted")},
+           {"done": len(top_good), "failed": len(bad), "skipped": 1,
+            "not_started": 0, "interrupted": False},
+           "the summary counts them")
+
+    # Killed outright: what was done is in the report, every line whole.
+    big = os.path.join(tmp, "big")
+    os.makedirs(big)
+    for i in range(40):
+        Image.fromarray(photo(800, 600, i)).save(
+            os.path.join(big, "b%02d.jpg" % i), quality=92)
+    p = subprocess.Popen([EXE, "--input", "big", "--height", "1200",
+                          "--quiet", "--jobs", "2", "--report", "k.jsonl"],
+                         cwd=tmp, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    path = os.path.join(tmp, "k.jsonl")
+    while time.time() < deadline and (not os.path.exists(path) or
+                                      os.path.getsize(path) == 0):
+        time.sleep(0.01)
+    p.kill()
+    p.wait()
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    done = [json.loads(l) for l in text.splitlines()]
+    outs = set(tree(os.path.join(big, "output")))
+    tap.check(done and text.endswith("\n") and
+              all(o["status"] == "done" and
+                  os.path.basename(o["output"]) in outs for o in done),
+              "SIGKILL: the report has a whole line for each picture done "
+              "(%d), each output there" % len(done), text[-500:])
+
+
 GROUPS = {
     "pictures": group_pictures,
     "pixels": group_pixels,
@@ -773,6 +1299,9 @@ GROUPS = {
     "config": group_config,
     "runs": group_runs,
     "script": group_script,
+    "metadata": group_metadata,
+    "formats": group_formats,
+    "report": group_report,
 }
 
 

@@ -298,9 +298,10 @@ def group_readonly(tmp):
     tap.check("npy-watermark: pictures/output/new: cannot create the output "
               "folder: Read-only file system" in r.stderr,
               "... saying which folder and why", r.stderr)
+    tap.check(not os.path.exists(os.path.join(tmp, "watermark.log")),
+              "... and leaves no empty watermark.log")
 
     # A full disk: a small tmpfs as the output folder.
-    os.unlink(os.path.join(tmp, "watermark.log"))
     r = run_in_mount_namespace(
         ["mount -t tmpfs -o size=100k tmpfs pictures/output"],
         argv + ["--height", "600", "--quality", "95"] + [
