@@ -41,12 +41,19 @@
 #define ICC_PREFIX "ICC_PROFILE"
 #define ICC_PREFIX_LEN 12       /* with its NUL */
 #define ICC_CHUNK_MAX (APP_MAX - ICC_PREFIX_LEN - 2)
+#define XMP_PREFIX "http://ns.adobe.com/xap/1.0/"
+#define XMP_PREFIX_LEN 29       /* with its NUL */
+#define IPTC_PREFIX "Photoshop 3.0"
+#define IPTC_PREFIX_LEN 14
+#define XMP_PNG_KEYWORD "XML:com.adobe.xmp"
 
 void
 npw_metadata_clear (NpwMetadata * md)
 {
   g_clear_pointer (&md->exif, g_bytes_unref);
   g_clear_pointer (&md->icc, g_bytes_unref);
+  g_clear_pointer (&md->xmp, g_bytes_unref);
+  g_clear_pointer (&md->iptc, g_bytes_unref);
   g_clear_pointer (&md->text, g_ptr_array_unref);
   memset (md, 0, sizeof (*md));
 }
@@ -166,6 +173,12 @@ read_jpeg (NpwMetadata * md, const guint8 * data, gsize size)
         && memcmp (seg, EXIF_PREFIX, EXIF_PREFIX_LEN) == 0) {
       md->exif = g_bytes_new (seg + EXIF_PREFIX_LEN,
           length - EXIF_PREFIX_LEN);
+    } else if (marker == 0xe1 && md->xmp == NULL && length > XMP_PREFIX_LEN
+        && memcmp (seg, XMP_PREFIX, XMP_PREFIX_LEN) == 0) {
+      md->xmp = g_bytes_new (seg + XMP_PREFIX_LEN, length - XMP_PREFIX_LEN);
+    } else if (marker == 0xed && md->iptc == NULL && length > IPTC_PREFIX_LEN
+        && memcmp (seg, IPTC_PREFIX, IPTC_PREFIX_LEN) == 0) {
+      md->iptc = g_bytes_new (seg, length);
     } else if (marker == 0xe2 && length > ICC_PREFIX_LEN + 2
         && memcmp (seg, ICC_PREFIX, ICC_PREFIX_LEN) == 0) {
       /* chunk number (1-based) and count, then the data */
@@ -284,6 +297,8 @@ read_webp (NpwMetadata * md, const guint8 * data, gsize size)
         md->exif = g_bytes_new (chunk, length);
     } else if (fourcc == GST_MAKE_FOURCC ('I', 'C', 'C', 'P') && !md->icc) {
       set_icc (md, g_bytes_new (chunk, length));
+    } else if (fourcc == GST_MAKE_FOURCC ('X', 'M', 'P', ' ') && !md->xmp) {
+      md->xmp = g_bytes_new (chunk, length);
     }
   }
 }
@@ -450,6 +465,37 @@ exif_patch (guint8 * data, gsize size, gboolean oriented, guint width,
   return TRUE;
 }
 
+/* XMP's tiff:Orientation, as an attribute or an element, set to 1 in
+ * place (one digit for another: nothing moves). */
+static void
+xmp_reset_orientation (guint8 * xmp, gsize size)
+{
+  static const gchar *const forms[] = { "tiff:Orientation=\"",
+    "tiff:Orientation='", "<tiff:Orientation>", NULL
+  };
+  guint i;
+
+  for (i = 0; forms[i]; i++) {
+    gsize n = strlen (forms[i]), at;
+
+    for (at = 0; at + n < size; at++) {
+      if (memcmp (xmp + at, forms[i], n) == 0 && xmp[at + n] >= '1'
+          && xmp[at + n] <= '8')
+        xmp[at + n] = '1';
+    }
+  }
+}
+
+static GBytes *
+xmp_oriented (GBytes * xmp)
+{
+  gsize size;
+  guint8 *copy = g_bytes_unref_to_data (xmp, &size);
+
+  xmp_reset_orientation (copy, size);
+  return g_bytes_new_take (copy, size);
+}
+
 void
 npw_metadata_fit (NpwMetadata * md, gboolean oriented, guint width,
     guint height, const gchar * space)
@@ -468,6 +514,18 @@ npw_metadata_fit (NpwMetadata * md, gboolean oriented, guint width,
           "dropped", size);
       g_free (copy);
     }
+  }
+  if (oriented && md->xmp)
+    md->xmp = xmp_oriented (md->xmp);
+  /* PNG's XMP is an iTXt chunk: patched when not compressed. */
+  for (guint i = 0; oriented && md->text && i < md->text->len; i++) {
+    gsize size;
+    const guint8 *c = g_bytes_get_data (md->text->pdata[i], &size);
+    gsize key = strlen (XMP_PNG_KEYWORD) + 1;
+
+    if (size > 4 + key + 1 && memcmp (c, "iTXt", 4) == 0
+        && memcmp (c + 4, XMP_PNG_KEYWORD, key) == 0 && c[4 + key] == 0)
+      md->text->pdata[i] = xmp_oriented (md->text->pdata[i]);
   }
   /* A gray profile on a colour picture (the script wrote gray JPEGs as
    * colour ones) would be wrong: dropped. */
@@ -532,7 +590,8 @@ npw_metadata_insert_jpeg (const NpwMetadata * md, GstBuffer * encoded)
   guint8 head[6];
   gsize at = 2;
 
-  if (md->exif == NULL && md->icc == NULL)
+  if (md->exif == NULL && md->icc == NULL && md->xmp == NULL
+      && md->iptc == NULL)
     return encoded;
   if (gst_buffer_extract (encoded, 0, head, 6) != 6 || head[0] != 0xff
       || head[1] != 0xd8)
@@ -556,6 +615,18 @@ npw_metadata_insert_jpeg (const NpwMetadata * md, GstBuffer * encoded)
       g_byte_array_append (meta, exif, size);
     }
   }
+  if (md->xmp) {
+    gsize size;
+    const guint8 *xmp = g_bytes_get_data (md->xmp, &size);
+
+    if (size + XMP_PREFIX_LEN <= APP_MAX) {
+      append_be16 (meta, 0xffe1);
+      append_be16 (meta, 2 + XMP_PREFIX_LEN + size);
+      g_byte_array_append (meta, (const guint8 *) XMP_PREFIX,
+          XMP_PREFIX_LEN);
+      g_byte_array_append (meta, xmp, size);
+    }
+  }
   if (md->icc) {
     gsize size, done = 0;
     const guint8 *icc = g_bytes_get_data (md->icc, &size);
@@ -573,6 +644,14 @@ npw_metadata_insert_jpeg (const NpwMetadata * md, GstBuffer * encoded)
       g_byte_array_append (meta, icc + done, n);
       done += n;
     }
+  }
+  if (md->iptc) {
+    gsize size;
+    const guint8 *iptc = g_bytes_get_data (md->iptc, &size);
+
+    append_be16 (meta, 0xffed);
+    append_be16 (meta, 2 + size);
+    g_byte_array_append (meta, iptc, size);
   }
   return splice (encoded, at, meta);
 }
@@ -693,7 +772,7 @@ npw_metadata_insert_webp (const NpwMetadata * md, GstBuffer * encoded)
   guint8 flags = 0, vp8x[10] = { 0, };
   gsize image_at = 12, image_end;
 
-  if (md->exif == NULL && md->icc == NULL)
+  if (md->exif == NULL && md->icc == NULL && md->xmp == NULL)
     return encoded;
   if (!gst_buffer_map (encoded, &map, GST_MAP_READ))
     return encoded;
@@ -723,7 +802,8 @@ npw_metadata_insert_webp (const NpwMetadata * md, GstBuffer * encoded)
       if ((GST_READ_UINT32_LE (chunk + 1) >> 28) & 1)
         flags |= 0x10;          /* alpha */
     } else if (fourcc == GST_MAKE_FOURCC ('E', 'X', 'I', 'F')
-        || fourcc == GST_MAKE_FOURCC ('I', 'C', 'C', 'P')) {
+        || fourcc == GST_MAKE_FOURCC ('I', 'C', 'C', 'P')
+        || fourcc == GST_MAKE_FOURCC ('X', 'M', 'P', ' ')) {
       /* webpenc writes neither; not expected */
       image_end = at;
       break;
@@ -734,6 +814,8 @@ npw_metadata_insert_webp (const NpwMetadata * md, GstBuffer * encoded)
     flags |= 0x20;
   if (md->exif)
     flags |= 0x08;
+  if (md->xmp)
+    flags |= 0x04;
   vp8x[0] = flags;
   vp8x[4] = (md->width - 1) & 0xff;
   vp8x[5] = ((md->width - 1) >> 8) & 0xff;
@@ -757,6 +839,12 @@ npw_metadata_insert_webp (const NpwMetadata * md, GstBuffer * encoded)
     const guint8 *exif = g_bytes_get_data (md->exif, &size);
 
     append_riff_chunk (file, "EXIF", exif, size);
+  }
+  if (md->xmp) {
+    gsize size;
+    const guint8 *xmp = g_bytes_get_data (md->xmp, &size);
+
+    append_riff_chunk (file, "XMP ", xmp, size);
   }
   GST_WRITE_UINT32_LE (file->data + 4, file->len - 8);
   gst_buffer_unmap (encoded, &map);

@@ -14,7 +14,7 @@
 
 /* A picture's metadata, carried from the input file to the output file
  * as bytes: the EXIF block (every tag, maker notes included), the ICC
- * profile and PNG text chunks.  GStreamer 1.22's stock pieces carry
+ * profile, XMP, JPEG's IPTC (Photoshop APP13) and PNG text chunks.  GStreamer 1.22's stock pieces carry
  * only the EXIF tags its tag list knows (jpegparse -> GstTagList ->
  * jifmux) and no ICC profile at all, so these are read from the input
  * file (headers only, never the pixels) and spliced into the encoder's
@@ -43,6 +43,8 @@ typedef struct
   GBytes *exif;                 /* TIFF structure ("II*\0" ...), or NULL */
   GBytes *icc;                  /* a validated ICC profile, or NULL */
   gchar icc_space[5];           /* its colour space: "RGB ", "GRAY", ... */
+  GBytes *xmp;                  /* the XMP packet, or NULL */
+  GBytes *iptc;                 /* JPEG APP13 "Photoshop 3.0" payload */
   GPtrArray *text;              /* GBytes: PNG chunk type (4) + data */
   guint width, height;          /* the output's, set by _fit () */
 } NpwMetadata;
@@ -55,8 +57,9 @@ void npw_metadata_read (NpwMetadata * md, const guint8 * data, gsize size,
 void npw_metadata_clear (NpwMetadata * md);
 
 /* Makes @md fit an output of @width x @height: EXIF Orientation set to
- * 1 if @oriented, PixelXDimension and PixelYDimension updated, and the
- * EXIF thumbnail (an unwatermarked copy of the photo) removed.  An ICC
+ * 1 if @oriented (in XMP too), PixelXDimension and PixelYDimension
+ * updated, and the EXIF thumbnail (an unwatermarked copy of the photo)
+ * removed.  An ICC
  * profile whose colour space is not @space ("RGB " or "GRAY") is
  * dropped. */
 void npw_metadata_fit (NpwMetadata * md, gboolean oriented, guint width,

@@ -26,7 +26,8 @@ import traceback
 import zlib
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, PngImagePlugin, TiffImagePlugin
+from PIL import (Image, ImageCms, ImageOps, IptcImagePlugin, PngImagePlugin,
+                 TiffImagePlugin)
 
 EXE = os.path.abspath(sys.argv[1])
 GROUP = sys.argv[2]
@@ -945,6 +946,27 @@ def exif_dict(im):
     return tags
 
 
+XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://'
+       b'www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:tiff='
+       b'"http://ns.adobe.com/tiff/1.0/" xmlns:dc="http://purl.org/dc/'
+       b'elements/1.1/" tiff:Orientation="6"><dc:rights>(c) 2026 Jane Doe'
+       b'</dc:rights></rdf:Description></rdf:RDF></x:xmpmeta>')
+
+
+def with_xmp_and_iptc(jpeg):
+    """@jpeg with an XMP APP1 and an IPTC APP13 (copyright, dataset
+    2:116) after SOI, segments written by hand."""
+    def segment(marker, payload):
+        return bytes([0xff, marker]) + struct.pack(">H", len(payload) + 2) + \
+            payload
+    dataset = b"\x1c\x02\x74" + struct.pack(">H", 17) + b"(c) 2026 Jane Doe"
+    resource = (b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" +
+                struct.pack(">I", len(dataset)) + dataset + b"\x00")
+    return (jpeg[:2] + segment(0xe1, b"http://ns.adobe.com/xap/1.0/\x00" +
+                               XMP) +
+            segment(0xed, b"Photoshop 3.0\x00" + resource) + jpeg[2:])
+
+
 def group_metadata(tmp):
     pics = os.path.join(tmp, "pictures")
     os.makedirs(pics)
@@ -956,6 +978,10 @@ def group_metadata(tmp):
     # A camera JPEG: EXIF rotated 90 degrees (6), a profile of 4 segments.
     photo_img.save(os.path.join(pics, "camera.jpg"), quality=92,
                    exif=camera_exif(6).tobytes(), icc_profile=big_icc)
+    b = io.BytesIO()
+    photo_img.save(b, "JPEG", quality=92, exif=camera_exif(6).tobytes())
+    with open(os.path.join(pics, "xmp.jpg"), "wb") as f:
+        f.write(with_xmp_and_iptc(b.getvalue()))
     photo_img.save(os.path.join(pics, "upright.jpg"), quality=92,
                    exif=camera_exif(1).tobytes(), icc_profile=small_icc)
     # A PNG with a profile, EXIF, and every kind of text chunk.
@@ -1004,6 +1030,14 @@ def group_metadata(tmp):
     tap.eq(got.info.get("icc_profile"), big_icc,
            "camera.jpg: the 200 kB ICC profile (4 APP2 segments) kept byte "
            "for byte")
+    got = Image.open(os.path.join(out, "xmp.jpg"))
+    xmp = [d for m, d in got.applist if m == "APP1" and
+           d.startswith(b"http://ns.adobe.com/xap/1.0/\x00")]
+    tap.eq(xmp, [b"http://ns.adobe.com/xap/1.0/\x00" +
+                 XMP.replace(b'Orientation="6"', b'Orientation="1"')],
+           "xmp.jpg: XMP kept, its orientation reset as EXIF's")
+    tap.eq(IptcImagePlugin.getiptcinfo(got), {(2, 116): b"(c) 2026 Jane Doe"},
+           "xmp.jpg: IPTC copyright kept")
     got = Image.open(os.path.join(out, "upright.jpg"))
     tap.eq(got.getexif().get(0x0112), 1, "upright.jpg: Orientation 1 kept")
     tap.eq(got.info.get("icc_profile"), small_icc, "upright.jpg: profile kept")
@@ -1066,15 +1100,62 @@ def group_metadata(tmp):
         folder = "strip-%d" % len(args)
         r = run(tmp, "--output", folder, *args)
         left = []
-        for name in ("camera.jpg", "scan.png", "web.webp", "thumb.jpg"):
+        for name in ("camera.jpg", "scan.png", "web.webp", "thumb.jpg",
+                     "xmp.jpg"):
             im = Image.open(os.path.join(tmp, folder, name))
             im.load()
             if im.getexif() or "icc_profile" in im.info or any(
+                    m in ("APP1", "APP13") for m, d in
+                    getattr(im, "applist", [])) or any(
                     k in im.info for k in ("Author", "Copyright",
                                            "Description")):
                 left.append(name)
         tap.check(r.returncode == 0 and not left, "%s: no EXIF, profile or "
                   "text left in any output" % how, left or r.stderr)
+
+    # Damaged metadata, at random but replayably: bytes of the EXIF, XMP,
+    # IPTC and ICC segments and of the PNG chunks before IDAT overwritten.
+    # Every picture is done or fails with a reason; nothing crashes (the
+    # ASan build runs this too).
+    rng = np.random.default_rng(2026)
+    mutants = os.path.join(tmp, "mutants")
+    os.makedirs(mutants)
+    sources = []
+    for name in ("camera.jpg", "xmp.jpg", "scan.png", "web.webp",
+                 "thumb.jpg"):
+        with open(os.path.join(pics, name), "rb") as f:
+            data = f.read()
+        if name.endswith(".png"):
+            end = data.index(b"IDAT")
+        elif name.endswith(".webp"):
+            end = len(data)
+        else:
+            end = data.index(b"\xff\xdb")      # the first quantisation table
+        sources.append((name, data, 12, end))
+    count = 0
+    for name, data, start, end in sources:
+        for i in range(12):
+            m = bytearray(data)
+            for _ in range(int(rng.integers(1, 9))):
+                at = int(rng.integers(start, end))
+                m[at:at + 4] = rng.choice([b"\xff\xff\xff\xff",
+                                           b"\x00\x00\x00\x00",
+                                           bytes(rng.integers(0, 256, 4,
+                                                              np.uint8))])
+            with open(os.path.join(mutants, "%d-%s" % (i, name)), "wb") as f:
+                f.write(m)
+            count += 1
+    r = run(tmp, "--input", "mutants", "--npy", "mark.npy", "--height", "60",
+            "--output", "mutants-out", "--quiet")
+    lines = [LOG_LINE.match(l) for l in r.stderr.splitlines()]
+    ends = [m for m in lines if m and (m.group(2) == "ERROR")]
+    summary = re.search(r"Processed: (\d+), failed: (\d+)", r.stdout)
+    tap.check(r.returncode in (0, 1) and "CRITICAL" not in r.stderr and
+              summary and int(summary.group(1)) + int(summary.group(2)) ==
+              count and len(ends) == int(summary.group(2)),
+              "%d pictures with damaged metadata: each done or failed with "
+              "a reason, no crash" % count,
+              "exit %d\n%s" % (r.returncode, r.stderr[-3000:]))
 
 
 def group_formats(tmp):
