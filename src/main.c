@@ -427,8 +427,7 @@ decide_before_run (Run * run, gboolean log)
       run->reasons[i] = g_strdup_printf ("its output %s is already that "
           "of %s", p->output_path, first->input_path);
       if (log)
-        GST_ERROR ("Error processing %s: %s", p->input_path,
-            run->reasons[i]);
+        GST_ERROR ("Error processing %s: %s", p->input_path, run->reasons[i]);
     } else {
       g_hash_table_insert (outputs, p->output_path, (gpointer) p);
       continue;
@@ -564,7 +563,7 @@ main (int argc, char **argv)
         "Write no EXIF, ICC profile or text into the outputs (metadata: "
           "strip)", NULL},
     {"report", 0, 0, G_OPTION_ARG_FILENAME, &report_file,
-        "Write one JSON line per picture as it finishes, then a summary",
+          "Write one JSON line per picture as it finishes, then a summary",
         "FILE"},
     {"dry-run", 0, 0, G_OPTION_ARG_NONE, &dry,
         "Say what would be done and skipped, and why; write nothing", NULL},
@@ -804,8 +803,7 @@ main (int argc, char **argv)
   /* No more workers than pictures. */
   jobs = MIN ((guint) jobs, MAX (supported, 1));
   GST_INFO ("Watermarking %u pictures of %s with %s, %d worker%s",
-      supported, settings->input_folder, npy_path, jobs,
-      jobs == 1 ? "" : "s");
+      supported, settings->input_folder, npy_path, jobs, jobs == 1 ? "" : "s");
   start = g_get_monotonic_time ();
   run_workers (&run, jobs, !quiet && npw_log_console_is_terminal ());
   elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;

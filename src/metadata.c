@@ -171,8 +171,7 @@ read_jpeg (NpwMetadata * md, const guint8 * data, gsize size)
 
     if (marker == 0xe1 && md->exif == NULL && length > EXIF_PREFIX_LEN
         && memcmp (seg, EXIF_PREFIX, EXIF_PREFIX_LEN) == 0) {
-      md->exif = g_bytes_new (seg + EXIF_PREFIX_LEN,
-          length - EXIF_PREFIX_LEN);
+      md->exif = g_bytes_new (seg + EXIF_PREFIX_LEN, length - EXIF_PREFIX_LEN);
     } else if (marker == 0xe1 && md->xmp == NULL && length > XMP_PREFIX_LEN
         && memcmp (seg, XMP_PREFIX, XMP_PREFIX_LEN) == 0) {
       md->xmp = g_bytes_new (seg + XMP_PREFIX_LEN, length - XMP_PREFIX_LEN);
@@ -610,8 +609,7 @@ npw_metadata_insert_jpeg (const NpwMetadata * md, GstBuffer * encoded)
     if (size + EXIF_PREFIX_LEN <= APP_MAX) {
       append_be16 (meta, 0xffe1);
       append_be16 (meta, 2 + EXIF_PREFIX_LEN + size);
-      g_byte_array_append (meta, (const guint8 *) EXIF_PREFIX,
-          EXIF_PREFIX_LEN);
+      g_byte_array_append (meta, (const guint8 *) EXIF_PREFIX, EXIF_PREFIX_LEN);
       g_byte_array_append (meta, exif, size);
     }
   }
@@ -622,8 +620,7 @@ npw_metadata_insert_jpeg (const NpwMetadata * md, GstBuffer * encoded)
     if (size + XMP_PREFIX_LEN <= APP_MAX) {
       append_be16 (meta, 0xffe1);
       append_be16 (meta, 2 + XMP_PREFIX_LEN + size);
-      g_byte_array_append (meta, (const guint8 *) XMP_PREFIX,
-          XMP_PREFIX_LEN);
+      g_byte_array_append (meta, (const guint8 *) XMP_PREFIX, XMP_PREFIX_LEN);
       g_byte_array_append (meta, xmp, size);
     }
   }
@@ -638,8 +635,7 @@ npw_metadata_insert_jpeg (const NpwMetadata * md, GstBuffer * encoded)
 
       append_be16 (meta, 0xffe2);
       append_be16 (meta, 2 + ICC_PREFIX_LEN + 2 + n);
-      g_byte_array_append (meta, (const guint8 *) ICC_PREFIX,
-          ICC_PREFIX_LEN);
+      g_byte_array_append (meta, (const guint8 *) ICC_PREFIX, ICC_PREFIX_LEN);
       g_byte_array_append (meta, numbers, 2);
       g_byte_array_append (meta, icc + done, n);
       done += n;

@@ -327,8 +327,7 @@ probe_webp (const guint8 * data, gsize size, NpwPictureInfo * info,
     } else if (fourcc == GST_MAKE_FOURCC ('E', 'X', 'I', 'F')) {
       /* some writers keep the "Exif\0\0" prefix of JPEG's APP1 */
       if (length >= 6 && memcmp (chunk, "Exif\0\0", 6) == 0)
-        info->orientation = npw_probe_exif_orientation (chunk + 6,
-            length - 6);
+        info->orientation = npw_probe_exif_orientation (chunk + 6, length - 6);
       else
         info->orientation = npw_probe_exif_orientation (chunk, length);
     }

@@ -174,8 +174,7 @@ file_opacity (const FileValues * fv, Key key, gdouble * out, GError ** error)
   const gchar *problem;
   gdouble v;
 
-  if (node->type != YAML_SCALAR_NODE || !parse_number (scalar_text (node),
-          &v))
+  if (node->type != YAML_SCALAR_NODE || !parse_number (scalar_text (node), &v))
     return invalid (fv, key, error, "a percentage from 0 to 100");
   problem = opacity_problem (v, &hint);
   if (problem) {
