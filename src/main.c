@@ -404,36 +404,60 @@ print_summary (const Run * run, gdouble elapsed, const gchar * output_folder,
   }
 }
 
+/* TRUE when @p's output keeps its input's name (not a TIFF, BMP or GIF
+ * given ".png"). */
+static gboolean
+keeps_its_name (const NpwPicture * p)
+{
+  g_autofree gchar *in = g_path_get_basename (p->input_path);
+  g_autofree gchar *out = g_path_get_basename (p->output_path);
+
+  return g_str_equal (in, out);
+}
+
 /* Pictures decided before any worker starts: files of formats not taken,
  * and pictures whose output name another one has (photo.png and
- * photo.bmp both give photo.png): the first in sorted order wins. */
+ * photo.bmp both give photo.png): the picture whose name it is wins,
+ * then the first in sorted order. */
 static void
 decide_before_run (Run * run, gboolean log)
 {
   g_autoptr (GHashTable) outputs = g_hash_table_new (g_str_hash, g_str_equal);
-  guint i;
+  guint i, pass;
 
   for (i = 0; i < run->pictures->len; i++) {
     const NpwPicture *p = run->pictures->pdata[i];
-    const NpwPicture *first;
 
     if (p->unsupported) {
       run->results[i] = RESULT_SKIPPED;
       run->reasons[i] = g_strdup (p->unsupported);
       if (log)
         GST_WARNING ("Skipped (not supported): %s", p->relative);
-    } else if ((first = g_hash_table_lookup (outputs, p->output_path))) {
+      run->done++;
+      report_picture (run, i, NULL, 0);
+    }
+  }
+
+  for (pass = 0; pass < 2; pass++) {
+    for (i = 0; i < run->pictures->len; i++) {
+      const NpwPicture *p = run->pictures->pdata[i];
+      const NpwPicture *first;
+
+      if (p->unsupported || keeps_its_name (p) != (pass == 0))
+        continue;
+      first = g_hash_table_lookup (outputs, p->output_path);
+      if (first == NULL) {
+        g_hash_table_insert (outputs, p->output_path, (gpointer) p);
+        continue;
+      }
       run->results[i] = RESULT_FAILED;
       run->reasons[i] = g_strdup_printf ("its output %s is already that "
           "of %s", p->output_path, first->input_path);
       if (log)
         GST_ERROR ("Error processing %s: %s", p->input_path, run->reasons[i]);
-    } else {
-      g_hash_table_insert (outputs, p->output_path, (gpointer) p);
-      continue;
+      run->done++;
+      report_picture (run, i, NULL, 0);
     }
-    run->done++;
-    report_picture (run, i, NULL, 0);
   }
 }
 
