@@ -250,6 +250,20 @@ read_png (NpwMetadata * md, const guint8 * data, gsize size)
           NPW_ICC_MAX);
       if (icc)
         set_icc (md, icc);
+    } else if (type == GST_MAKE_FOURCC ('i', 'T', 'X', 't') && !md->xmp
+        && length > sizeof (XMP_PNG_KEYWORD) + 2
+        && memcmp (chunk, XMP_PNG_KEYWORD, sizeof (XMP_PNG_KEYWORD)) == 0
+        && chunk[sizeof (XMP_PNG_KEYWORD)] == 0) {
+      /* uncompressed XMP: keyword, flag 0, method, language NUL,
+       * translated keyword NUL, the packet */
+      const guint8 *p = chunk + sizeof (XMP_PNG_KEYWORD) + 2;
+      const guint8 *end = chunk + length;
+      const guint8 *lang_end = memchr (p, 0, end - p);
+      const guint8 *tkey_end = lang_end ? memchr (lang_end + 1, 0,
+          end - lang_end - 1) : NULL;
+
+      if (tkey_end)
+        md->xmp = g_bytes_new (tkey_end + 1, end - tkey_end - 1);
     } else if (type == GST_MAKE_FOURCC ('t', 'E', 'X', 't')
         || type == GST_MAKE_FOURCC ('z', 'T', 'X', 't')
         || type == GST_MAKE_FOURCC ('i', 'T', 'X', 't')) {
@@ -516,16 +530,6 @@ npw_metadata_fit (NpwMetadata * md, gboolean oriented, guint width,
   }
   if (oriented && md->xmp)
     md->xmp = xmp_oriented (md->xmp);
-  /* PNG's XMP is an iTXt chunk: patched when not compressed. */
-  for (guint i = 0; oriented && md->text && i < md->text->len; i++) {
-    gsize size;
-    const guint8 *c = g_bytes_get_data (md->text->pdata[i], &size);
-    gsize key = strlen (XMP_PNG_KEYWORD) + 1;
-
-    if (size > 4 + key + 1 && memcmp (c, "iTXt", 4) == 0
-        && memcmp (c + 4, XMP_PNG_KEYWORD, key) == 0 && c[4 + key] == 0)
-      md->text->pdata[i] = xmp_oriented (md->text->pdata[i]);
-  }
   /* A gray profile on a colour picture (the script wrote gray JPEGs as
    * colour ones) would be wrong: dropped. */
   if (md->icc && !g_str_equal (md->icc_space, space)) {
@@ -698,8 +702,8 @@ npw_metadata_insert_png (const NpwMetadata * md, GstBuffer * encoded)
   gsize at;
   guint i;
 
-  if (md->exif == NULL && md->icc == NULL && (md->text == NULL
-          || md->text->len == 0))
+  if (md->exif == NULL && md->icc == NULL && md->xmp == NULL
+      && (md->text == NULL || md->text->len == 0))
     return encoded;
   /* after IHDR, where iCCP and eXIf must come (before PLTE and IDAT) */
   if (gst_buffer_extract (encoded, 0, head, 16) != 16
@@ -733,6 +737,19 @@ npw_metadata_insert_png (const NpwMetadata * md, GstBuffer * encoded)
 
     g_byte_array_append (c, (const guint8 *) "eXIf", 4);
     g_byte_array_append (c, exif, size);
+    append_png_chunk (meta, c->data, c->len);
+  }
+  if (md->xmp) {
+    gsize size;
+    const guint8 *xmp = g_bytes_get_data (md->xmp, &size);
+    g_autoptr (GByteArray) c = g_byte_array_new ();
+
+    /* type, keyword and its NUL, not compressed, method 0, no language,
+     * no translated keyword */
+    g_byte_array_append (c, (const guint8 *) "iTXt" XMP_PNG_KEYWORD,
+        4 + sizeof (XMP_PNG_KEYWORD));
+    g_byte_array_append (c, (const guint8 *) "\0\0\0", 4);
+    g_byte_array_append (c, xmp, size);
     append_png_chunk (meta, c->data, c->len);
   }
   for (i = 0; md->text && i < md->text->len; i++) {

@@ -56,10 +56,10 @@ void npw_metadata_read (NpwMetadata * md, const guint8 * data, gsize size,
 
 void npw_metadata_clear (NpwMetadata * md);
 
-/* Makes @md fit an output of @width x @height: EXIF Orientation set to
- * 1 if @oriented (in XMP too), PixelXDimension and PixelYDimension
- * updated, and the EXIF thumbnail (an unwatermarked copy of the photo)
- * removed.  An ICC
+/* Makes @md fit an output of @width x @height: the orientation set to
+ * 1 if @oriented (EXIF, and XMP wherever it is: JPEG APP1, PNG iTXt,
+ * WebP XMP), PixelXDimension and PixelYDimension updated, and the EXIF
+ * thumbnail (an unwatermarked copy of the photo) removed.  An ICC
  * profile whose colour space is not @space ("RGB " or "GRAY") is
  * dropped. */
 void npw_metadata_fit (NpwMetadata * md, gboolean oriented, guint width,

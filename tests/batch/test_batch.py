@@ -43,6 +43,8 @@ class Tap:
 
     def check(self, cond, desc, diag=""):
         self.n += 1
+        # one TAP line, whatever the names in it hold
+        desc = desc.replace("\\", "\\\\").replace("\n", "\\n")
         print("%s %d - %s" % ("ok" if cond else "not ok", self.n, desc))
         if not cond and diag:
             for line in str(diag).splitlines():
@@ -991,6 +993,11 @@ def group_metadata(tmp):
     info.add_itxt("Description", "Café, 水印", lang="fr", tkey="Beschreibung")
     photo_img.save(os.path.join(pics, "scan.png"), pnginfo=info,
                    icc_profile=small_icc, exif=camera_exif(1).tobytes())
+    # A PNG turned by EXIF, with XMP saying the same (iTXt).
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    photo_img.save(os.path.join(pics, "xmp.png"), pnginfo=info,
+                   exif=camera_exif(6).tobytes())
     # WebP with EXIF and a profile.
     photo_img.save(os.path.join(pics, "web.webp"), quality=90,
                    exif=camera_exif(1).tobytes(), icc_profile=small_icc)
@@ -1038,6 +1045,15 @@ def group_metadata(tmp):
            "xmp.jpg: XMP kept, its orientation reset as EXIF's")
     tap.eq(IptcImagePlugin.getiptcinfo(got), {(2, 116): b"(c) 2026 Jane Doe"},
            "xmp.jpg: IPTC copyright kept")
+    got = Image.open(os.path.join(out, "xmp.png"))
+    got.load()
+    tap.eq((got.size, got.getexif().get(0x0112),
+            got.info.get("XML:com.adobe.xmp")),
+           ((80, 120), 1, XMP.replace(b'Orientation="6"',
+                                      b'Orientation="1"').decode()),
+           "xmp.png: turned upright, EXIF and XMP orientation reset")
+    tap.eq(png_chunks(os.path.join(out, "xmp.png")).count("iTXt"), 1,
+           "xmp.png: one XMP chunk")
     got = Image.open(os.path.join(out, "upright.jpg"))
     tap.eq(got.getexif().get(0x0112), 1, "upright.jpg: Orientation 1 kept")
     tap.eq(got.info.get("icc_profile"), small_icc, "upright.jpg: profile kept")
@@ -1101,10 +1117,11 @@ def group_metadata(tmp):
         r = run(tmp, "--output", folder, *args)
         left = []
         for name in ("camera.jpg", "scan.png", "web.webp", "thumb.jpg",
-                     "xmp.jpg"):
+                     "xmp.jpg", "xmp.png"):
             im = Image.open(os.path.join(tmp, folder, name))
             im.load()
-            if im.getexif() or "icc_profile" in im.info or any(
+            if im.getexif() or "icc_profile" in im.info or \
+                    "XML:com.adobe.xmp" in im.info or any(
                     m in ("APP1", "APP13") for m, d in
                     getattr(im, "applist", [])) or any(
                     k in im.info for k in ("Author", "Copyright",
@@ -1121,7 +1138,7 @@ def group_metadata(tmp):
     mutants = os.path.join(tmp, "mutants")
     os.makedirs(mutants)
     sources = []
-    for name in ("camera.jpg", "xmp.jpg", "scan.png", "web.webp",
+    for name in ("camera.jpg", "xmp.jpg", "scan.png", "xmp.png", "web.webp",
                  "thumb.jpg"):
         with open(os.path.join(pics, name), "rb") as f:
             data = f.read()
