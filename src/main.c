@@ -578,7 +578,7 @@ main (int argc, char **argv)
     {"height", 'H', 0, G_OPTION_ARG_INT, &height,
         "Height of the outputs in pixels, 1..32768 (output_height)", "PX"},
     {"output-quality", 0, 0, G_OPTION_ARG_INT, &output_quality,
-        "JPEG quality of .jpg outputs, 1..100 (output_quality, default "
+        "Quality of JPEG and WebP outputs, 1..100 (output_quality, default "
           "100)", "Q"},
     {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
         "Worker threads (default: number of processors; at most 4 per "
