@@ -13,118 +13,144 @@
  */
 
 
-/* Plain C row loops written so that GCC and clang vectorise them: no
- * branches in the loop, 16-bit intermediate values (v * A + d * (255 - A)
- * is at most 65025, and the rounding below stays under 65536).  With
- * target_clones each kernel is compiled twice, for AVX2 and for the
- * baseline, and the loader picks one for this CPU (ifunc). */
+/* The kernels are ORC programs (blendorc.orc): liborc turns them into
+ * SIMD code for the CPU it runs on, with any compiler, and runs the C
+ * that orcc wrote beside them where it cannot.  The programs are
+ * compiled once, on first use. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <orc/orc.h>
+
 #include "blend.h"
+#include "blendorc.h"
 
-#ifdef HAVE_TARGET_CLONES
-#define NPW_KERNEL __attribute__ ((target_clones ("avx2", "default")))
-#else
-#define NPW_KERNEL
-#endif
+/* round (x / 255) for 0 <= x <= 65025, exact: div255w of ORC. */
+#define DIV255(x) ((guint) (((x) + 128 + (((x) + 128) >> 8)) >> 8))
 
-/* round (x / 255) for 0 <= x <= 65025, exact: ((x + 128) * 257) >> 16,
- * one 16-bit high multiply per lane. */
-#define DIV255(x) ((guint16) (((guint32) (guint16) ((x) + 128) * 257) >> 16))
+/* Set once the programs are compiled.  The flag is read with an atomic
+ * in every call (one load per row), so no thread can see it set before
+ * the code pointers that npw_blend_orc_init () stored. */
+static gint ready;
+static GMutex init_lock;
 
-#define BLEND(d, v, A) \
-  DIV255 ((guint16) ((guint16) (v) * (A) + (guint16) (d) * (255 - (A))))
-
-/* Each kernel has two loops: opacity 1 (the common case, the alpha used
- * as stored) and any other opacity.  The test is per row, not per pixel. */
-
-NPW_KERNEL void
-npw_blend_row_bytes (guint8 * restrict dst, const guint8 * restrict val,
-    const guint8 * restrict alpha, gint n, guint op)
+void
+npw_blend_init (void)
 {
-  gint i;
-
-  if (op == 255) {
-    for (i = 0; i < n; i++) {
-      guint16 A = alpha[i];
-      dst[i] = BLEND (dst[i], val[i], A);
-    }
+  if (G_LIKELY (g_atomic_int_get (&ready)))
     return;
+  g_mutex_lock (&init_lock);
+  if (!ready) {
+    orc_init ();
+    npw_blend_orc_init ();
+    g_atomic_int_set (&ready, 1);
   }
-  for (i = 0; i < n; i++) {
-    guint16 A = DIV255 ((guint16) (alpha[i] * op));
-    dst[i] = BLEND (dst[i], val[i], A);
+  g_mutex_unlock (&init_lock);
+}
+
+static void
+blend_bytes (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
+    guint op)
+{
+  if (op == 255)
+    npw_orc_blend_bytes (dst, val, alpha, n);
+  else
+    npw_orc_blend_bytes_op (dst, val, alpha, op, n);
+}
+
+static void
+blend_unit2 (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
+    guint op)
+{
+  if (op == 255)
+    npw_orc_blend_unit2 (dst, val, alpha, n);
+  else
+    npw_orc_blend_unit2_op (dst, val, alpha, op, n);
+}
+
+static void
+blend_unit4 (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
+    guint op)
+{
+  if (op == 255)
+    npw_orc_blend_unit4 (dst, val, alpha, n);
+  else
+    npw_orc_blend_unit4_op (dst, val, alpha, op, n);
+}
+
+/* Rows whose alpha cannot ride in a unit kernel: each pixel's alpha,
+ * opacity applied, is spread over its @unit bytes in a buffer on the
+ * stack, a chunk of the row at a time, and blended as bytes.  For 3-byte
+ * units (no such type in ORC or a vector register) and for 2- and 4-byte
+ * rows not aligned to their unit, which orcc's C would read through
+ * misaligned pointers. */
+#define SPREAD_BYTES 1536       /* a multiple of 2, 3 and 4 */
+
+static void
+blend_spread (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
+    guint op, gint unit)
+{
+  guint8 spread[SPREAD_BYTES];
+
+  while (n > 0) {
+    gint m = MIN (n, SPREAD_BYTES / unit), i, k;
+
+    if (op == 255) {
+      for (i = 0; i < m; i++)
+        for (k = 0; k < unit; k++)
+          spread[unit * i + k] = alpha[i];
+    } else {
+      for (i = 0; i < m; i++)
+        for (k = 0; k < unit; k++)
+          spread[unit * i + k] = DIV255 (alpha[i] * op);
+    }
+    npw_orc_blend_bytes (dst, val, spread, unit * m);
+    dst += unit * m;
+    val += unit * m;
+    alpha += m;
+    n -= m;
   }
 }
 
-NPW_KERNEL void
-npw_blend_row_unit2 (guint8 * restrict dst, const guint8 * restrict val,
-    const guint8 * restrict alpha, gint n, guint op)
-{
-  gint i;
+#define MISALIGNED(dst, val, unit) \
+  ((((guintptr) (dst)) | ((guintptr) (val))) & ((unit) - 1))
 
-  if (op == 255) {
-    for (i = 0; i < n; i++) {
-      guint16 A = alpha[i];
-      dst[2 * i + 0] = BLEND (dst[2 * i + 0], val[2 * i + 0], A);
-      dst[2 * i + 1] = BLEND (dst[2 * i + 1], val[2 * i + 1], A);
-    }
-    return;
-  }
-  for (i = 0; i < n; i++) {
-    guint16 A = DIV255 ((guint16) (alpha[i] * op));
-    dst[2 * i + 0] = BLEND (dst[2 * i + 0], val[2 * i + 0], A);
-    dst[2 * i + 1] = BLEND (dst[2 * i + 1], val[2 * i + 1], A);
-  }
+void
+npw_blend_row_bytes (guint8 * dst, const guint8 * val, const guint8 * alpha,
+    gint n, guint op)
+{
+  npw_blend_init ();
+  blend_bytes (dst, val, alpha, n, op);
 }
 
-NPW_KERNEL void
-npw_blend_row_unit3 (guint8 * restrict dst, const guint8 * restrict val,
-    const guint8 * restrict alpha, gint n, guint op)
+void
+npw_blend_row_unit2 (guint8 * dst, const guint8 * val, const guint8 * alpha,
+    gint n, guint op)
 {
-  gint i;
-
-  if (op == 255) {
-    for (i = 0; i < n; i++) {
-      guint16 A = alpha[i];
-      dst[3 * i + 0] = BLEND (dst[3 * i + 0], val[3 * i + 0], A);
-      dst[3 * i + 1] = BLEND (dst[3 * i + 1], val[3 * i + 1], A);
-      dst[3 * i + 2] = BLEND (dst[3 * i + 2], val[3 * i + 2], A);
-    }
-    return;
-  }
-  for (i = 0; i < n; i++) {
-    guint16 A = DIV255 ((guint16) (alpha[i] * op));
-    dst[3 * i + 0] = BLEND (dst[3 * i + 0], val[3 * i + 0], A);
-    dst[3 * i + 1] = BLEND (dst[3 * i + 1], val[3 * i + 1], A);
-    dst[3 * i + 2] = BLEND (dst[3 * i + 2], val[3 * i + 2], A);
-  }
+  npw_blend_init ();
+  if (G_UNLIKELY (MISALIGNED (dst, val, 2)))
+    blend_spread (dst, val, alpha, n, op, 2);
+  else
+    blend_unit2 (dst, val, alpha, n, op);
 }
 
-NPW_KERNEL void
-npw_blend_row_unit4 (guint8 * restrict dst, const guint8 * restrict val,
-    const guint8 * restrict alpha, gint n, guint op)
+void
+npw_blend_row_unit3 (guint8 * dst, const guint8 * val, const guint8 * alpha,
+    gint n, guint op)
 {
-  gint i;
+  npw_blend_init ();
+  blend_spread (dst, val, alpha, n, op, 3);
+}
 
-  if (op == 255) {
-    for (i = 0; i < n; i++) {
-      guint16 A = alpha[i];
-      dst[4 * i + 0] = BLEND (dst[4 * i + 0], val[4 * i + 0], A);
-      dst[4 * i + 1] = BLEND (dst[4 * i + 1], val[4 * i + 1], A);
-      dst[4 * i + 2] = BLEND (dst[4 * i + 2], val[4 * i + 2], A);
-      dst[4 * i + 3] = BLEND (dst[4 * i + 3], val[4 * i + 3], A);
-    }
-    return;
-  }
-  for (i = 0; i < n; i++) {
-    guint16 A = DIV255 ((guint16) (alpha[i] * op));
-    dst[4 * i + 0] = BLEND (dst[4 * i + 0], val[4 * i + 0], A);
-    dst[4 * i + 1] = BLEND (dst[4 * i + 1], val[4 * i + 1], A);
-    dst[4 * i + 2] = BLEND (dst[4 * i + 2], val[4 * i + 2], A);
-    dst[4 * i + 3] = BLEND (dst[4 * i + 3], val[4 * i + 3], A);
-  }
+void
+npw_blend_row_unit4 (guint8 * dst, const guint8 * val, const guint8 * alpha,
+    gint n, guint op)
+{
+  npw_blend_init ();
+  if (G_UNLIKELY (MISALIGNED (dst, val, 4)))
+    blend_spread (dst, val, alpha, n, op, 4);
+  else
+    blend_unit4 (dst, val, alpha, n, op);
 }

@@ -36,6 +36,11 @@ G_BEGIN_DECLS
 typedef void (*NpwBlendRowFunc) (guint8 * dst, const guint8 * val,
     const guint8 * alpha, gint n, guint op);
 
+/* Compiles the kernels for this CPU; the kernels call it themselves, so
+ * calling it first (from any thread, any number of times) only moves that
+ * one-time cost out of the first frame. */
+void npw_blend_init (void);
+
 /* One alpha per byte: planar Y/U/V, GRAY8, packed 4:2:2 (n in bytes). */
 void npw_blend_row_bytes (guint8 * dst, const guint8 * val,
     const guint8 * alpha, gint n, guint op);

@@ -15,34 +15,19 @@
 
 /* The row kernels against the documented formula, for every overlay
  * value, frame value and alpha, at several opacities, row lengths and
- * alignments (vector bodies and scalar tails).  Both the dispatched
- * kernels (AVX2 where the CPU has it) and a baseline copy built without
- * target_clones are checked, so the fallback is tested on any machine. */
+ * alignments (vector bodies and scalar tails).  meson runs this test
+ * once per path the kernels can take: "blend" (the SIMD code liborc
+ * compiles for this CPU) and "blend-backup" (ORC_CODE=backup: the C that
+ * orcc wrote); /blend/path checks that each run took the path it
+ * claims. */
 
+#include <stdlib.h>
+#include <string.h>
 #include <glib.h>
+#include <orc/orc.h>
+#include <orc/orcparse.h>
 
 #include "blend.h"
-
-/* The baseline copy: the same source, renamed, with no clones. */
-void base_blend_row_bytes (guint8 *, const guint8 *, const guint8 *, gint,
-    guint);
-void base_blend_row_unit2 (guint8 *, const guint8 *, const guint8 *, gint,
-    guint);
-void base_blend_row_unit3 (guint8 *, const guint8 *, const guint8 *, gint,
-    guint);
-void base_blend_row_unit4 (guint8 *, const guint8 *, const guint8 *, gint,
-    guint);
-#undef HAVE_CONFIG_H
-#undef HAVE_TARGET_CLONES
-#define npw_blend_row_bytes base_blend_row_bytes
-#define npw_blend_row_unit2 base_blend_row_unit2
-#define npw_blend_row_unit3 base_blend_row_unit3
-#define npw_blend_row_unit4 base_blend_row_unit4
-#include "blend.c"
-#undef npw_blend_row_bytes
-#undef npw_blend_row_unit2
-#undef npw_blend_row_unit3
-#undef npw_blend_row_unit4
 
 typedef struct
 {
@@ -56,10 +41,6 @@ static const Kernel kernels[] = {
   {"unit2", npw_blend_row_unit2, 2},
   {"unit3", npw_blend_row_unit3, 3},
   {"unit4", npw_blend_row_unit4, 4},
-  {"base-bytes", base_blend_row_bytes, 1},
-  {"base-unit2", base_blend_row_unit2, 2},
-  {"base-unit3", base_blend_row_unit3, 3},
-  {"base-unit4", base_blend_row_unit4, 4},
 };
 
 /* The formula, with plain integer division. */
@@ -72,74 +53,182 @@ expected (guint v, guint d, guint a, guint op)
 }
 
 /* Every (v, d, a) triple, in rows of 256 frame bytes with v and d
- * varying along the row. */
+ * varying along the row: rows aligned to the unit (malloc's alignment),
+ * and for 2- and 4-byte units also one byte off, which takes the kernels'
+ * other path. */
 static void
 test_exhaustive (gconstpointer data)
 {
   const Kernel *k = data;
   const guint ops[] = { 255, 254, 128, 77, 1, 0 };
-  guint8 dst[256 + 8], val[256], alpha[256];
-  guint o, a, v, d, i;
+  guint8 *dst_buf = g_malloc (256 + 8), *val_buf = g_malloc (256 + 8);
+  guint8 *alpha = g_malloc (256);
+  guint o, a, v, d, i, off;
 
-  for (o = 0; o < G_N_ELEMENTS (ops); o++) {
-    guint op = ops[o];
+  for (off = 0; off < (k->unit == 2 || k->unit == 4 ? 2 : 1); off++) {
+    guint8 *dst = dst_buf + off, *val = val_buf + off;
 
-    for (a = 0; a < 256; a++) {
-      for (v = 0; v < 256; v++) {
-        gint n = 256 / k->unit;
+    for (o = 0; o < G_N_ELEMENTS (ops); o++) {
+      guint op = ops[o];
 
-        for (i = 0; i < 256; i++) {
-          val[i] = v;
-          dst[i] = i;
-        }
-        for (i = 0; i < (guint) n; i++)
-          alpha[i] = a;
-        k->func (dst, val, alpha, n, op);
-        for (d = 0; d < (guint) (n * k->unit); d++) {
-          if (dst[d] != expected (v, d, a, op))
-            g_error ("%s: v=%u d=%u a=%u op=%u gives %u, not %u", k->name,
-                v, d, a, op, dst[d], expected (v, d, a, op));
+      for (a = 0; a < 256; a++) {
+        for (v = 0; v < 256; v++) {
+          gint n = 256 / k->unit;
+
+          for (i = 0; i < 256; i++) {
+            val[i] = v;
+            dst[i] = i;
+          }
+          for (i = 0; i < (guint) n; i++)
+            alpha[i] = a;
+          k->func (dst, val, alpha, n, op);
+          for (d = 0; d < (guint) (n * k->unit); d++) {
+            if (dst[d] != expected (v, d, a, op))
+              g_error ("%s: off=%u v=%u d=%u a=%u op=%u gives %u, not %u",
+                  k->name, off, v, d, a, op, dst[d], expected (v, d, a, op));
+          }
         }
       }
     }
   }
+  g_free (dst_buf);
+  g_free (val_buf);
+  g_free (alpha);
 }
 
-/* Random rows of every length 0..200 at every start alignment 0..31:
- * only the n units given are written, each by the formula. */
+/* One random row of @n units at @off bytes past an aligned start: only
+ * the n units given are written, each by the formula. */
 static void
-test_lengths (gconstpointer data)
+check_row (const Kernel * k, GRand * rand, gint n, gint off)
 {
-  const Kernel *k = data;
-  GRand *rand = g_rand_new_with_seed (42);
-  guint8 *dst = g_malloc (1024), *ref = g_malloc (1024);
-  guint8 *val = g_malloc (1024), *alpha = g_malloc (1024);
-  gint n, off, i;
+  gint size = n * k->unit + 64, bytes = n * k->unit, i;
+  guint8 *dst = g_malloc (size), *ref = g_malloc (size);
+  guint8 *val = g_malloc (size), *alpha = g_malloc (size);
+  guint op = g_rand_int_range (rand, 0, 256);
 
-  for (n = 0; n <= 200; n++) {
-    for (off = 0; off < 32; off++) {
-      guint op = g_rand_int_range (rand, 0, 256);
-      gint bytes = n * k->unit;
-
-      for (i = 0; i < 1024; i++) {
-        dst[i] = ref[i] = g_rand_int (rand);
-        val[i] = g_rand_int (rand);
-        alpha[i] = g_rand_int (rand);
-      }
-      if (off % 3 == 0)
-        op = 255;
-      for (i = 0; i < bytes; i++)
-        ref[off + i] = expected (val[off + i], dst[off + i],
-            alpha[off + i / k->unit], op);
-      k->func (dst + off, val + off, alpha + off, n, op);
-      g_assert_cmpmem (dst, 1024, ref, 1024);
-    }
+  for (i = 0; i < size; i++) {
+    dst[i] = ref[i] = g_rand_int (rand);
+    val[i] = g_rand_int (rand);
+    alpha[i] = g_rand_int (rand);
   }
+  if (off % 3 == 0)
+    op = 255;
+  for (i = 0; i < bytes; i++)
+    ref[off + i] = expected (val[off + i], dst[off + i],
+        alpha[off + i / k->unit], op);
+  k->func (dst + off, val + off, alpha + off, n, op);
+  g_assert_cmpmem (dst, size, ref, size);
   g_free (dst);
   g_free (ref);
   g_free (val);
   g_free (alpha);
+}
+
+/* Every length 0..200 at every start alignment 0..31, then rows as long
+ * as a 1080p or 4K frame's and odd lengths past them. */
+static void
+test_lengths (gconstpointer data)
+{
+  const Kernel *k = data;
+  const gint long_rows[] = { 1920, 3840, 4097, 8191 };
+  GRand *rand = g_rand_new_with_seed (42);
+  gint n, off, i;
+
+  for (n = 0; n <= 200; n++)
+    for (off = 0; off < 32; off++)
+      check_row (k, rand, n, off);
+  for (i = 0; i < (gint) G_N_ELEMENTS (long_rows); i++)
+    for (off = 0; off < 4; off++)
+      check_row (k, rand, long_rows[i], off);
   g_rand_free (rand);
+}
+
+/* Stands for orcc's C, which liborc runs instead of compiling a program
+ * under ORC_CODE=backup; never run here. */
+static void
+unused_backup (OrcExecutor * ex)
+{
+  g_assert_not_reached ();
+}
+
+/* The programs of blendorc.orc compiled here as liborc compiles them for
+ * the kernels, with a C fallback as orcc gives them: under
+ * ORC_CODE=backup it must refuse (so the kernels ran orcc's C);
+ * otherwise, on a CPU liborc has a SIMD target for, every program must
+ * compile (so the kernels ran SIMD code, not the C). */
+static void
+test_path (void)
+{
+  gchar *path = g_test_build_filename (G_TEST_DIST, "..", "gst",
+      "blendorc.orc", NULL);
+  const gchar *code_env = g_getenv ("ORC_CODE");
+  gboolean backup = code_env && strstr (code_env, "backup");
+  OrcTarget *target;
+  OrcProgram **programs = NULL;
+  GError *error = NULL;
+  gchar *code;
+  gint n, i;
+
+  g_assert_true (g_file_get_contents (path, &code, NULL, &error));
+  g_assert_no_error (error);
+  orc_init ();
+  target = orc_target_get_default ();
+  g_test_message ("ORC target %s, ORC_CODE=%s",
+      target ? orc_target_get_name (target) : "(none)",
+      code_env ? code_env : "");
+  n = orc_parse (code, &programs);
+  g_assert_cmpint (n, ==, 6);
+  for (i = 0; i < n; i++) {
+    OrcCompileResult result;
+
+    orc_program_set_backup_function (programs[i], unused_backup);
+    result = orc_program_compile (programs[i]);
+
+    g_test_message ("%s: compile result %d", orc_program_get_name
+        (programs[i]), result);
+    if (backup)
+      g_assert_false (ORC_COMPILE_RESULT_IS_SUCCESSFUL (result));
+    else if (target && strcmp (orc_target_get_name (target), "c") != 0)
+      g_assert_true (ORC_COMPILE_RESULT_IS_SUCCESSFUL (result));
+    orc_program_free (programs[i]);
+  }
+  free (programs);
+  g_free (code);
+  g_free (path);
+}
+
+/* The first use, from four threads at once, in a fresh process: each
+ * thread gets the kernels compiled exactly once and blends correctly
+ * (and ThreadSanitizer, in build-tsan, sees no race). */
+static gpointer
+first_use_thread (gpointer data)
+{
+  const Kernel *k = data;
+  GRand *rand = g_rand_new_with_seed (GPOINTER_TO_SIZE (g_thread_self ()));
+  gint i;
+
+  for (i = 0; i < 50; i++)
+    check_row (k, rand, 1 + i * 7, i % 8);
+  g_rand_free (rand);
+  return NULL;
+}
+
+static void
+test_first_use (void)
+{
+  if (g_test_subprocess ()) {
+    GThread *threads[G_N_ELEMENTS (kernels)];
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (kernels); i++)
+      threads[i] = g_thread_new ("blend", first_use_thread,
+          (gpointer) & kernels[i]);
+    for (i = 0; i < G_N_ELEMENTS (kernels); i++)
+      g_thread_join (threads[i]);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
 }
 
 int
@@ -148,6 +237,9 @@ main (int argc, char **argv)
   guint i;
 
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/blend/path", test_path);
+  g_test_add_func ("/blend/first-use-threads", test_first_use);
 
   for (i = 0; i < G_N_ELEMENTS (kernels); i++) {
     gchar *name = g_strdup_printf ("/blend/%s/exhaustive", kernels[i].name);
