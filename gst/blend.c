@@ -15,43 +15,88 @@
 
 /* The kernels are ORC programs (blendorc.orc): liborc turns them into
  * SIMD code for the CPU it runs on, with any compiler, and runs the C
- * that orcc wrote beside them where it cannot.  The programs are
- * compiled once, on first use. */
+ * that orcc wrote beside them where it cannot.  On x86 CPUs with AVX2
+ * the hand-written kernels of blend-x86.c take their place (ORC 0.4.33
+ * has no AVX).  The choice is made once, on first use, with the ORC
+ * programs compiled then; NPW_BLEND_KERNELS=orc in the environment
+ * keeps ORC's (for tests and for comparing). */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <string.h>
 #include <orc/orc.h>
 
 #include "blend.h"
+#include "blend-x86.h"
 #include "blendorc.h"
 
 /* round (x / 255) for 0 <= x <= 65025, exact: div255w of ORC. */
 #define DIV255(x) ((guint) (((x) + 128 + (((x) + 128) >> 8)) >> 8))
 
-/* Set once the programs are compiled.  The flag is read with an atomic
- * in every call (one load per row), so no thread can see it set before
- * the code pointers that npw_blend_orc_init () stored. */
+static void orc_bytes (guint8 * dst, const guint8 * val,
+    const guint8 * alpha, gint n, guint op);
+static void orc_unit2 (guint8 * dst, const guint8 * val,
+    const guint8 * alpha, gint n, guint op);
+static void orc_unit4 (guint8 * dst, const guint8 * val,
+    const guint8 * alpha, gint n, guint op);
+
+typedef struct
+{
+  const gchar *name;
+  NpwBlendRowFunc bytes, unit2, unit4;
+} NpwKernels;
+
+static const NpwKernels orc_kernels = { "orc", orc_bytes, orc_unit2,
+  orc_unit4
+};
+
+#ifdef NPW_BLEND_HAVE_X86
+static const NpwKernels avx2_kernels = { "avx2", npw_blend_x86_avx2_bytes,
+  npw_blend_x86_avx2_unit2, npw_blend_x86_avx2_unit4
+};
+#endif
+
+/* Set once the programs are compiled and the kernels chosen.  The flag
+ * is read with an atomic in every call (one load per row), so no thread
+ * can see it set before what npw_blend_init () stored. */
 static gint ready;
 static GMutex init_lock;
+static const NpwKernels *kernels;
 
 void
 npw_blend_init (void)
 {
+  const gchar *env;
+
   if (G_LIKELY (g_atomic_int_get (&ready)))
     return;
   g_mutex_lock (&init_lock);
   if (!ready) {
     orc_init ();
     npw_blend_orc_init ();
+    env = g_getenv ("NPW_BLEND_KERNELS");
+    kernels = &orc_kernels;
+#ifdef NPW_BLEND_HAVE_X86
+    if ((env == NULL || strcmp (env, "orc") != 0)
+        && npw_blend_x86_have_avx2 ())
+      kernels = &avx2_kernels;
+#endif
     g_atomic_int_set (&ready, 1);
   }
   g_mutex_unlock (&init_lock);
 }
 
+const gchar *
+npw_blend_get_kernels (void)
+{
+  npw_blend_init ();
+  return kernels->name;
+}
+
 static void
-blend_bytes (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
+orc_bytes (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
     guint op)
 {
   if (op == 255)
@@ -61,7 +106,7 @@ blend_bytes (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
 }
 
 static void
-blend_unit2 (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
+orc_unit2 (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
     guint op)
 {
   if (op == 255)
@@ -71,7 +116,7 @@ blend_unit2 (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
 }
 
 static void
-blend_unit4 (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
+orc_unit4 (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
     guint op)
 {
   if (op == 255)
@@ -106,7 +151,7 @@ blend_spread (guint8 * dst, const guint8 * val, const guint8 * alpha, gint n,
         for (k = 0; k < unit; k++)
           spread[unit * i + k] = DIV255 (alpha[i] * op);
     }
-    npw_orc_blend_bytes (dst, val, spread, unit * m);
+    kernels->bytes (dst, val, spread, unit * m, 255);
     dst += unit * m;
     val += unit * m;
     alpha += m;
@@ -122,7 +167,7 @@ npw_blend_row_bytes (guint8 * dst, const guint8 * val, const guint8 * alpha,
     gint n, guint op)
 {
   npw_blend_init ();
-  blend_bytes (dst, val, alpha, n, op);
+  kernels->bytes (dst, val, alpha, n, op);
 }
 
 void
@@ -133,7 +178,7 @@ npw_blend_row_unit2 (guint8 * dst, const guint8 * val, const guint8 * alpha,
   if (G_UNLIKELY (MISALIGNED (dst, val, 2)))
     blend_spread (dst, val, alpha, n, op, 2);
   else
-    blend_unit2 (dst, val, alpha, n, op);
+    kernels->unit2 (dst, val, alpha, n, op);
 }
 
 void
@@ -152,5 +197,5 @@ npw_blend_row_unit4 (guint8 * dst, const guint8 * val, const guint8 * alpha,
   if (G_UNLIKELY (MISALIGNED (dst, val, 4)))
     blend_spread (dst, val, alpha, n, op, 4);
   else
-    blend_unit4 (dst, val, alpha, n, op);
+    kernels->unit4 (dst, val, alpha, n, op);
 }

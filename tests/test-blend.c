@@ -16,10 +16,11 @@
 /* The row kernels against the documented formula, for every overlay
  * value, frame value and alpha, at several opacities, row lengths and
  * alignments (vector bodies and scalar tails).  meson runs this test
- * once per path the kernels can take: "blend" (the SIMD code liborc
- * compiles for this CPU) and "blend-backup" (ORC_CODE=backup: the C that
- * orcc wrote); /blend/path checks that each run took the path it
- * claims. */
+ * once per path the kernels can take: "blend" (the default: AVX2 on x86
+ * CPUs that have it), "blend-orc" (NPW_BLEND_KERNELS=orc: the SIMD code
+ * liborc compiles for this CPU) and "blend-backup" (with ORC_CODE=backup
+ * too: the C that orcc wrote); /blend/path checks that each run took the
+ * path it claims. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -151,14 +152,27 @@ unused_backup (OrcExecutor * ex)
   g_assert_not_reached ();
 }
 
-/* The programs of blendorc.orc compiled here as liborc compiles them for
- * the kernels, with a C fallback as orcc gives them: under
- * ORC_CODE=backup it must refuse (so the kernels ran orcc's C);
- * otherwise, on a CPU liborc has a SIMD target for, every program must
- * compile (so the kernels ran SIMD code, not the C). */
+/* Whether this CPU has AVX2, asked apart from blend-x86.c. */
+static gboolean
+cpu_has_avx2 (void)
+{
+#if (defined (__x86_64__) || defined (__i386__)) && defined (__GNUC__)
+  return __builtin_cpu_supports ("avx2") != 0;
+#else
+  return FALSE;
+#endif
+}
+
+/* The kernels chosen: AVX2 where the CPU has it, unless
+ * NPW_BLEND_KERNELS=orc.  Then the programs of blendorc.orc, compiled
+ * here as liborc compiles them for the kernels, with a C fallback as
+ * orcc gives them: under ORC_CODE=backup it must refuse (so the kernels
+ * ran orcc's C); otherwise, on a CPU liborc has a SIMD target for, every
+ * program must compile (so the kernels ran SIMD code, not the C). */
 static void
 test_path (void)
 {
+  const gchar *kernels_env = g_getenv ("NPW_BLEND_KERNELS");
   gchar *path = g_test_build_filename (G_TEST_DIST, "..", "gst",
       "blendorc.orc", NULL);
   const gchar *code_env = g_getenv ("ORC_CODE");
@@ -168,6 +182,13 @@ test_path (void)
   GError *error = NULL;
   gchar *code;
   gint n, i;
+
+  g_test_message ("kernels %s, NPW_BLEND_KERNELS=%s", npw_blend_get_kernels (),
+      kernels_env ? kernels_env : "");
+  if (g_strcmp0 (kernels_env, "orc") != 0 && cpu_has_avx2 ())
+    g_assert_cmpstr (npw_blend_get_kernels (), ==, "avx2");
+  else
+    g_assert_cmpstr (npw_blend_get_kernels (), ==, "orc");
 
   g_assert_true (g_file_get_contents (path, &code, NULL, &error));
   g_assert_no_error (error);
