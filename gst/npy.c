@@ -129,7 +129,7 @@ typedef struct
   gsize len;
 } Span;
 
-#define MAX_DIMS_KEPT 4
+#define MAX_DIMS_KEPT NPY_MAX_DIMS
 
 typedef struct
 {
@@ -160,9 +160,10 @@ typedef struct
 
 /* Quotes header text in an error message: valid UTF-8 (latin1 in 1.0
  * and 2.0, UTF-8 in 3.0, already validated), whitespace runs folded into
- * one space, cut after MAX_QUOTE characters. */
+ * one space, cut after @max characters. */
 static gchar *
-quote_text (const Header * h, const guint8 * start, gsize len)
+quote_text_full (const Header * h, const guint8 * start, gsize len,
+    guint max)
 {
   GString *s = g_string_new (NULL);
   const guint8 *p = start, *end = start + len;
@@ -170,7 +171,7 @@ quote_text (const Header * h, const guint8 * start, gsize len)
   gboolean space = FALSE;
 
   while (p < end) {
-    if (chars == MAX_QUOTE) {
+    if (chars == max) {
       g_string_append (s, "...");
       break;
     }
@@ -199,6 +200,12 @@ quote_text (const Header * h, const guint8 * start, gsize len)
     chars++;
   }
   return g_string_free (s, FALSE);
+}
+
+static gchar *
+quote_text (const Header * h, const guint8 * start, gsize len)
+{
+  return quote_text_full (h, start, len, MAX_QUOTE);
 }
 
 /* A syntax error in the header: always NPY_ERROR_BAD_HEADER, with the
@@ -749,21 +756,38 @@ load_float (const guint8 * p, guint size, gboolean swap)
 }
 
 /* ------------------------------------------------------------------ */
-/* Values to bytes */
+/* The plan: what the header says the data is, checked before anything
+ * is allocated or read. */
+
+/* The array's shape seen as (frames, height, width, channels), whatever
+ * its number of dimensions: an (H, W) array is (1, H, W, 1).  Extra axes
+ * of size 1 do not change the flat index, in either order. */
+typedef struct
+{
+  guint ndim;                   /* as in the file: 2, 3 or 4 */
+  gsize dims[4];                /* as in the file */
+  gsize frames, height, width, channels;
+  gboolean fortran;
+} Layout;
 
 typedef struct
 {
-  guint ndim;
-  gsize dims[3];
-  gboolean fortran;
-} Layout;
+  Header h;                     /* points into the caller's bytes */
+  Dtype dt;
+  Layout l;
+  gsize count;                  /* elements */
+  gsize nbytes;                 /* bytes of data */
+  gsize data_offset;            /* bytes before the data */
+  guint depth;                  /* of the result: 8 or 16 */
+  gsize out_size;               /* bytes of the result */
+} Plan;
 
 /* "(2, 5, 1)": the index of flat element @flat in the array's own shape
  * and memory order. */
 static gchar *
 format_index (const Layout * l, gsize flat)
 {
-  gsize idx[3];
+  gsize idx[4];
   GString *s = g_string_new ("(");
   guint i;
 
@@ -805,171 +829,31 @@ out_of_range (const Layout * l, const Dtype * dt, gsize flat,
   return FALSE;
 }
 
-/* Turns @n elements at @src into one byte each, in the same order. */
 static gboolean
-decode_values (const guint8 * src, gsize n, const Dtype * dt,
-    const Layout * l, guint8 * out, GError ** error)
+check_shape (const Header * h, NpyReadFlags flags, Layout * l,
+    gsize * count, GError ** error)
 {
-  const guint size = dt->size;
-  const gboolean swap = dt->swap;
-  gsize i;
-
-  switch (dt->kind) {
-    case KIND_BOOL:
-      /* numpy reads any nonzero byte as True. */
-      for (i = 0; i < n; i++)
-        out[i] = src[i] ? 255 : 0;
-      return TRUE;
-
-    case KIND_UINT:
-      if (size == 2) {
-        /* A 16-bit image: scale to 8 bits, rounded. */
-        for (i = 0; i < n; i++) {
-          guint32 v = (guint32) load_uint (src + 2 * i, 2, swap);
-          out[i] = (guint8) ((v * 255 + 32767) / 65535);
-        }
-        return TRUE;
-      }
-      for (i = 0; i < n; i++) {
-        guint64 v = load_uint (src + i * size, size, swap);
-        if (G_UNLIKELY (v > 255)) {
-          gchar buf[32];
-          g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, v);
-          return out_of_range (l, dt, i, buf, error);
-        }
-        out[i] = (guint8) v;
-      }
-      return TRUE;
-
-    case KIND_INT:
-      for (i = 0; i < n; i++) {
-        gint64 v = load_int (src + i * size, size, swap);
-        if (G_UNLIKELY (v < 0 || v > 255)) {
-          gchar buf[32];
-          g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, v);
-          return out_of_range (l, dt, i, buf, error);
-        }
-        out[i] = (guint8) v;
-      }
-      return TRUE;
-
-    case KIND_FLOAT:{
-      gboolean unit = TRUE;
-      gdouble scale;
-
-      /* First pass: refuse NaNs, and see whether this is a 0..1 image. */
-      for (i = 0; i < n; i++) {
-        gdouble v = load_float (src + i * size, size, swap);
-        if (G_UNLIKELY (isnan (v))) {
-          gchar *index = format_index (l, i);
-          g_set_error (error, NPY_ERROR, NPY_ERROR_BAD_VALUE,
-              "value nan at index %s: a %s image must not contain NaN "
-              "(replace them, e.g. with np.nan_to_num)", index, dt->name);
-          g_free (index);
-          return FALSE;
-        }
-        if (v > 1.0)
-          unit = FALSE;
-      }
-      scale = unit ? 255.0 : 1.0;
-      for (i = 0; i < n; i++) {
-        gdouble v = load_float (src + i * size, size, swap) * scale;
-        v = CLAMP (v, 0.0, 255.0);
-        /* Round half away from zero: floor (v + 0.5), which for v >= 0
-         * is the truncating conversion (and no libm call). */
-        out[i] = (guint8) (v + 0.5);
-      }
-      return TRUE;
-    }
-  }
-  g_assert_not_reached ();
-  return FALSE;
-}
-
-/* Places one byte per element, in the file's layout, into RGBA pixels.
- * Steps are in elements: C order walks channels fastest, Fortran order
- * rows fastest. */
-static void
-to_rgba (const guint8 * vals, const Layout * l, guint channels, guint8 * rgba)
-{
-  const gsize h = l->dims[0], w = l->dims[1];
-  gsize row_step, pix_step, ch_step;
-  gsize y, x;
-
-  if (l->fortran) {
-    row_step = 1;
-    pix_step = h;
-    ch_step = h * w;
-  } else {
-    row_step = w * channels;
-    pix_step = channels;
-    ch_step = 1;
-  }
-
-  if (!l->fortran && channels == 4) {
-    memcpy (rgba, vals, h * w * 4);
-    return;
-  }
-
-  for (y = 0; y < h; y++) {
-    const guint8 *s = vals + y * row_step;
-    guint8 *d = rgba + y * w * 4;
-
-    switch (channels) {
-      case 4:
-        for (x = 0; x < w; x++, s += pix_step, d += 4) {
-          d[0] = s[0];
-          d[1] = s[ch_step];
-          d[2] = s[2 * ch_step];
-          d[3] = s[3 * ch_step];
-        }
-        break;
-      case 3:
-        for (x = 0; x < w; x++, s += pix_step, d += 4) {
-          d[0] = s[0];
-          d[1] = s[ch_step];
-          d[2] = s[2 * ch_step];
-          d[3] = 255;
-        }
-        break;
-      case 2:
-        /* gray + alpha */
-        for (x = 0; x < w; x++, s += pix_step, d += 4) {
-          d[0] = d[1] = d[2] = s[0];
-          d[3] = s[ch_step];
-        }
-        break;
-      default:
-        /* One gray plane is both colour and alpha, as PIL's
-         * paste (img, (0, 0), img) does for an "L" image. */
-        for (x = 0; x < w; x++, s += pix_step, d += 4)
-          d[0] = d[1] = d[2] = d[3] = s[0];
-        break;
-    }
-  }
-}
-
-/* ------------------------------------------------------------------ */
-
-static gboolean
-check_shape (const Header * h, Layout * l, guint * channels, gsize * count,
-    GError ** error)
-{
+  const gboolean stack = (flags & NPY_READ_STACK) != 0;
+  const guint max_ndim = stack ? 4 : 3;
   gchar *q = quote_text (h, h->shape_text.start, h->shape_text.len);
   const gchar *why = NULL;
   guint i;
 
-  if (h->ndim < 2 || h->ndim > 3)
-    why = "an image needs (height, width) or (height, width, channels)";
-  else if (h->dim_negative)
+  if (h->ndim < 2 || h->ndim > max_ndim) {
+    why = stack ? "an image needs (height, width) or (height, width, "
+        "channels), a stack of images (frames, height, width, channels)" :
+        "an image needs (height, width) or (height, width, channels)";
+  } else if (h->dim_negative) {
     why = "a dimension is negative";
-  else if (h->dims[0] == 0 || h->dims[1] == 0 ||
-      (h->ndim == 3 && h->dims[2] == 0))
-    why = "a dimension is 0, the image is empty";
-  else if (h->ndim == 3 && h->dims[2] > 4)
+  } else {
+    for (i = 0; i < h->ndim; i++)
+      if (h->dims[i] == 0)
+        why = "a dimension is 0, the image is empty";
+  }
+  if (!why && h->ndim >= 3 && h->dims[h->ndim - 1] > 4)
     why = "the last axis must have 1 (gray), 2 (gray, alpha), 3 (RGB) "
         "or 4 (RGBA) channels";
-  else if (h->dim_overflow)
+  else if (!why && h->dim_overflow)
     why = "a dimension does not fit in 64 bits";
 
   if (!why) {
@@ -993,36 +877,29 @@ check_shape (const Header * h, Layout * l, guint * channels, gsize * count,
   g_free (q);
 
   l->fortran = h->fortran;
-  *channels = h->ndim == 3 ? (guint) h->dims[2] : 1;
+  if (l->ndim == 4) {
+    l->frames = l->dims[0];
+    l->height = l->dims[1];
+    l->width = l->dims[2];
+  } else {
+    l->frames = 1;
+    l->height = l->dims[0];
+    l->width = l->dims[1];
+  }
+  l->channels = l->ndim >= 3 ? l->dims[l->ndim - 1] : 1;
   return TRUE;
 }
 
-/* Parses @data.  With @need, only the preamble and header are needed:
- * once they pass every check that comes before the data (shape, dtype,
- * the size limit), *@need is set to the number of bytes the whole file
- * must have and NULL is returned with no error. */
-static NpyImage *
-parse_npy (const guint8 * data, gsize size, guint max_side, gsize * need,
-    GError ** error)
+/* The preamble and the header dict of @data, checked; *@data_offset is
+ * where the data starts. */
+static gboolean
+parse_preamble_and_header (const guint8 * data, gsize size, Header * h,
+    gsize * data_offset, GError ** error)
 {
   Cursor c = { data, data + size };
-  Header h = { 0, };
   Parser p;
-  Dtype dt;
-  Layout l;
-  guint8 major, minor;
-  guint32 header_len;
-  guint channels;
-  gsize count, nbytes, present, pixels, rgba_size;
-  const guint8 *values;
-  guint8 *tmp = NULL;
-  NpyImage *image;
-
-  g_return_val_if_fail (data != NULL || size == 0, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (max_side == 0)
-    max_side = NPY_DEFAULT_MAX_SIDE;
+  guint8 major = 0, minor = 0;
+  guint32 header_len = 0;
 
   if (size == 0)
     goto empty;
@@ -1044,164 +921,531 @@ parse_npy (const guint8 * data, gsize size, guint max_side, gsize * need,
   if (cursor_left (&c) < header_len)
     goto short_header;
 
-  h.major = major;
-  h.header = c.pos;
-  h.header_len = header_len;
-  if (major == 3 && !g_utf8_validate ((const gchar *) h.header, header_len,
+  memset (h, 0, sizeof (Header));
+  h->major = major;
+  h->header = c.pos;
+  h->header_len = header_len;
+  if (major == 3 && !g_utf8_validate ((const gchar *) h->header, header_len,
           NULL))
     goto bad_utf8;
 
-  p.c.pos = h.header;
-  p.c.end = h.header + header_len;
-  p.h = &h;
+  p.c.pos = h->header;
+  p.c.end = h->header + header_len;
+  p.h = h;
   p.error = error;
   if (!parse_header_dict (&p))
-    return NULL;
-  cursor_skip (&c, header_len);
-
-  if (!check_shape (&h, &l, &channels, &count, error))
-    return NULL;
-  if (!parse_dtype (&h, &dt, error))
-    return NULL;
-  /* Before any allocation, so a forged shape cannot cost memory. */
-  if (l.dims[0] > max_side || l.dims[1] > max_side)
-    goto too_large;
-  if (!g_size_checked_mul (&nbytes, count, dt.size))
-    goto overflow;
-  if (need) {
-    gsize offset = (gsize) (c.pos - data);
-
-    if (!g_size_checked_add (need, offset, nbytes))
-      goto overflow;
-    return NULL;
-  }
-  present = cursor_left (&c);
-  if (present < nbytes)
-    goto truncated_data;
-  /* Bounded by count, itself checked, but every size is checked. */
-  if (!g_size_checked_mul (&pixels, l.dims[0], l.dims[1]) ||
-      !g_size_checked_mul (&rgba_size, pixels, 4))
-    goto overflow;
-
-  if (dt.kind == KIND_UINT && dt.size == 1) {
-    values = c.pos;
-  } else {
-    tmp = g_try_malloc (count);
-    if (tmp == NULL)
-      goto no_memory;
-    if (!decode_values (c.pos, count, &dt, &l, tmp, error)) {
-      g_free (tmp);
-      return NULL;
-    }
-    values = tmp;
-  }
-
-  image = g_new (NpyImage, 1);
-  image->height = (guint) l.dims[0];
-  image->width = (guint) l.dims[1];
-  image->rgba = g_try_malloc (rgba_size);
-  if (image->rgba == NULL) {
-    g_free (image);
-    g_free (tmp);
-    goto no_memory;
-  }
-  to_rgba (values, &l, channels, image->rgba);
-  g_free (tmp);
-  return image;
+    return FALSE;
+  *data_offset = (gsize) (c.pos - data) + header_len;
+  return TRUE;
 
   /* ERRORS */
 empty:
   {
     g_set_error_literal (error, NPY_ERROR, NPY_ERROR_BAD_MAGIC,
         "the file is empty, not a .npy file");
-    return NULL;
+    return FALSE;
   }
 bad_magic:
   {
     g_set_error_literal (error, NPY_ERROR, NPY_ERROR_BAD_MAGIC,
         "not a .npy file: it does not start with \"\\x93NUMPY\" "
         "(save it with numpy.save)");
-    return NULL;
+    return FALSE;
   }
 short_preamble:
   {
     g_set_error (error, NPY_ERROR, NPY_ERROR_TRUNCATED_HEADER,
         "file seems truncated: it ends after %" G_GSIZE_FORMAT
         " bytes, inside the .npy preamble", size);
-    return NULL;
+    return FALSE;
   }
 bad_version:
   {
     g_set_error (error, NPY_ERROR, NPY_ERROR_BAD_VERSION,
         "unsupported .npy format version %u.%u (1.0, 2.0 and 3.0 are "
         "supported)", major, minor);
-    return NULL;
+    return FALSE;
   }
 short_header:
   {
     g_set_error (error, NPY_ERROR, NPY_ERROR_TRUNCATED_HEADER,
         "file seems truncated: the header should be %u bytes long, only %"
         G_GSIZE_FORMAT " present", header_len, cursor_left (&c));
-    return NULL;
+    return FALSE;
   }
 bad_utf8:
   {
     g_set_error_literal (error, NPY_ERROR, NPY_ERROR_BAD_HEADER,
         "the header of a version 3.0 file must be UTF-8, and is not");
-    return NULL;
+    return FALSE;
   }
+}
+
+/* Everything that can be known from the preamble and header, checked
+ * against the limits. */
+static gboolean
+plan_read (const guint8 * data, gsize size, guint max_side,
+    guint64 max_bytes, NpyReadFlags flags, Plan * p, GError ** error)
+{
+  Layout *l = &p->l;
+  gsize pixels;
+
+  if (max_side == 0)
+    max_side = NPY_DEFAULT_MAX_SIDE;
+
+  if (!parse_preamble_and_header (data, size, &p->h, &p->data_offset, error))
+    return FALSE;
+  if (!check_shape (&p->h, flags, l, &p->count, error))
+    return FALSE;
+  if (!parse_dtype (&p->h, &p->dt, error))
+    return FALSE;
+  /* Before any allocation, so a forged shape cannot cost memory. */
+  if (l->height > max_side || l->width > max_side)
+    goto too_large;
+  if (l->frames > G_MAXUINT)
+    goto too_many_frames;
+  if (!g_size_checked_mul (&p->nbytes, p->count, p->dt.size))
+    goto overflow;
+
+  if (flags & NPY_READ_DEPTH_16)
+    p->depth = 16;
+  else if (flags & NPY_READ_DEPTH_AUTO)
+    p->depth = p->dt.kind == KIND_FLOAT ||
+        (p->dt.kind == KIND_UINT && p->dt.size == 2) ? 16 : 8;
+  else
+    p->depth = 8;
+  if (!g_size_checked_mul (&pixels, l->height, l->width) ||
+      !g_size_checked_mul (&pixels, pixels, l->frames) ||
+      !g_size_checked_mul (&p->out_size, pixels, 4 * (p->depth / 8)))
+    goto overflow;
+  if (max_bytes != 0 && p->out_size > max_bytes)
+    goto too_many_bytes;
+  return TRUE;
+
+  /* ERRORS */
 too_large:
   {
     g_set_error (error, NPY_ERROR, NPY_ERROR_TOO_LARGE,
         "the image is %" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT
         " pixels (width x height); the limit is %u on each side",
-        l.dims[1], l.dims[0], max_side);
-    return NULL;
+        l->width, l->height, max_side);
+    return FALSE;
+  }
+too_many_frames:
+  {
+    g_set_error (error, NPY_ERROR, NPY_ERROR_TOO_LARGE,
+        "the stack has %" G_GSIZE_FORMAT " frames; the limit is %u",
+        l->frames, G_MAXUINT);
+    return FALSE;
   }
 overflow:
   {
     g_set_error_literal (error, NPY_ERROR, NPY_ERROR_BAD_SHAPE,
         "the shape has more bytes than memory can address");
+    return FALSE;
+  }
+too_many_bytes:
+  {
+    gchar *frames = l->frames > 1 ?
+        g_strdup_printf (" x %" G_GSIZE_FORMAT " frames", l->frames) :
+        g_strdup ("");
+    g_set_error (error, NPY_ERROR, NPY_ERROR_TOO_LARGE,
+        "the image needs %" G_GSIZE_FORMAT " bytes of memory (%"
+        G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT " pixels%s at %u bytes each); "
+        "the limit is %" G_GUINT64_FORMAT " bytes", p->out_size, l->width,
+        l->height, frames, 4 * (p->depth / 8), max_bytes);
+    g_free (frames);
+    return FALSE;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* The data, read in chunks */
+
+/* Where the data comes from: memory, or a file read in chunks. */
+typedef struct
+{
+  const guint8 *data;           /* the data in memory, or NULL */
+  FILE *file;                   /* else this file... */
+  gint64 start;                 /* ...whose data starts here */
+  gsize pos;                    /* byte of the data the file is at */
+  guint8 *buf;                  /* a chunk of the file */
+} Source;
+
+static gboolean
+read_exact (FILE * f, guint8 * dest, gsize n, GError ** error)
+{
+  gsize got = fread (dest, 1, n, f);
+
+  if (got == n)
+    return TRUE;
+  if (ferror (f)) {
+    int saved = errno;
+    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED, "read error: %s",
+        g_strerror (saved));
+  } else {
+    g_set_error_literal (error, NPY_ERROR, NPY_ERROR_TRUNCATED_DATA,
+        "file seems truncated: it ended while its data was read "
+        "(was it changed meanwhile?)");
+  }
+  return FALSE;
+}
+
+/* Points *@out at @n bytes of data from byte @offset of the data. */
+static gboolean
+source_read (Source * s, gsize offset, gsize n, const guint8 ** out,
+    GError ** error)
+{
+  if (s->data) {
+    *out = s->data + offset;
+    return TRUE;
+  }
+  if (offset != s->pos) {
+    if (fseeko (s->file, (off_t) (s->start + (gint64) offset), SEEK_SET) != 0) {
+      int saved = errno;
+      g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED, "read error: %s",
+          g_strerror (saved));
+      return FALSE;
+    }
+    s->pos = offset;
+  }
+  if (!read_exact (s->file, s->buf, n, error))
+    return FALSE;
+  s->pos += n;
+  *out = s->buf;
+  return TRUE;
+}
+
+typedef enum
+{
+  CONVERT_OK,
+  CONVERT_FAILED,
+  CONVERT_NOT_UNIT              /* a float above 1.0: not a 0..1 image */
+} ConvertResult;
+
+/* Turns @n elements at @src, flat index @first on, into values at the
+ * result's depth, in the same order.  Floats are read as 0..1 while
+ * @unit, else as 0..255. */
+static ConvertResult
+convert_values (const Plan * p, const guint8 * src, gsize first, gsize n,
+    gboolean unit, guint16 * out, GError ** error)
+{
+  const guint size = p->dt.size;
+  const gboolean swap = p->dt.swap;
+  const gboolean deep = p->depth == 16;
+  const guint max = deep ? 65535 : 255;
+  gsize i;
+
+  switch (p->dt.kind) {
+    case KIND_BOOL:
+      /* numpy reads any nonzero byte as True. */
+      for (i = 0; i < n; i++)
+        out[i] = src[i] ? max : 0;
+      return CONVERT_OK;
+
+    case KIND_UINT:
+      if (size == 1) {
+        /* 8 bits to 16 exactly: v * 65535 / 255 */
+        const guint mul = deep ? 257 : 1;
+        for (i = 0; i < n; i++)
+          out[i] = (guint16) (src[i] * mul);
+        return CONVERT_OK;
+      }
+      if (size == 2) {
+        /* A 16-bit image: kept, or scaled to 8 bits, rounded. */
+        for (i = 0; i < n; i++) {
+          guint32 v = (guint32) load_uint (src + 2 * i, 2, swap);
+          out[i] = deep ? (guint16) v : (guint16) ((v * 255 + 32767) / 65535);
+        }
+        return CONVERT_OK;
+      }
+      for (i = 0; i < n; i++) {
+        guint64 v = load_uint (src + i * size, size, swap);
+        if (G_UNLIKELY (v > 255)) {
+          gchar buf[32];
+          g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, v);
+          out_of_range (&p->l, &p->dt, first + i, buf, error);
+          return CONVERT_FAILED;
+        }
+        out[i] = (guint16) (deep ? v * 257 : v);
+      }
+      return CONVERT_OK;
+
+    case KIND_INT:
+      for (i = 0; i < n; i++) {
+        gint64 v = load_int (src + i * size, size, swap);
+        if (G_UNLIKELY (v < 0 || v > 255)) {
+          gchar buf[32];
+          g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, v);
+          out_of_range (&p->l, &p->dt, first + i, buf, error);
+          return CONVERT_FAILED;
+        }
+        out[i] = (guint16) (deep ? v * 257 : v);
+      }
+      return CONVERT_OK;
+
+    case KIND_FLOAT:{
+      /* 0..1 is scaled to the full range, 0..255 to 0..255 (by 257 at
+       * 16 bits); clamped. */
+      const gdouble top = max;
+      const gdouble scale = unit ? top : (deep ? 257.0 : 1.0);
+
+      for (i = 0; i < n; i++) {
+        gdouble v = load_float (src + i * size, size, swap);
+        if (G_UNLIKELY (isnan (v))) {
+          gchar *index = format_index (&p->l, first + i);
+          g_set_error (error, NPY_ERROR, NPY_ERROR_BAD_VALUE,
+              "value nan at index %s: a %s image must not contain NaN "
+              "(replace them, e.g. with np.nan_to_num)", index, p->dt.name);
+          g_free (index);
+          return CONVERT_FAILED;
+        }
+        if (unit && v > 1.0)
+          return CONVERT_NOT_UNIT;
+        v *= scale;
+        v = CLAMP (v, 0.0, top);
+        /* Round half away from zero: floor (v + 0.5), which for v >= 0
+         * is the truncating conversion (and no libm call). */
+        out[i] = (guint16) (v + 0.5);
+      }
+      return CONVERT_OK;
+    }
+  }
+  g_assert_not_reached ();
+  return CONVERT_FAILED;
+}
+
+/* Places @n values, flat index @first on, into the RGBA pixels @out
+ * (guint8 or guint16).  In C order a chunk holds whole pixels; in
+ * Fortran order it holds runs of one channel, frames fastest. */
+#define PLACE_VALUES(T, out, max)                                           \
+  G_STMT_START {                                                            \
+    const gsize C = l->channels;                                            \
+    gsize i;                                                                \
+    if (!l->fortran) {                                                      \
+      T *d = (out) + first / C * 4;                                         \
+      switch (C) {                                                          \
+        case 4:                                                             \
+          for (i = 0; i < n; i += 4, d += 4) {                              \
+            d[0] = v[i]; d[1] = v[i + 1]; d[2] = v[i + 2]; d[3] = v[i + 3]; \
+          }                                                                 \
+          break;                                                            \
+        case 3:                                                             \
+          for (i = 0; i < n; i += 3, d += 4) {                              \
+            d[0] = v[i]; d[1] = v[i + 1]; d[2] = v[i + 2]; d[3] = (max);    \
+          }                                                                 \
+          break;                                                            \
+        case 2:                                                             \
+          for (i = 0; i < n; i += 2, d += 4) {                              \
+            d[0] = d[1] = d[2] = v[i]; d[3] = v[i + 1];                     \
+          }                                                                 \
+          break;                                                            \
+        default:                                                            \
+          for (i = 0; i < n; i++, d += 4)                                   \
+            d[0] = d[1] = d[2] = d[3] = v[i];                               \
+          break;                                                            \
+      }                                                                     \
+    } else {                                                                \
+      const gsize F = l->frames, H = l->height, W = l->width;               \
+      gsize f = first % F, t = first / F, y = t % H, x, c;                  \
+      t /= H;                                                               \
+      x = t % W;                                                            \
+      c = t / W;                                                            \
+      for (i = 0; i < n; i++) {                                             \
+        T *d = (out) + ((f * H + y) * W + x) * 4;                           \
+        switch (C) {                                                        \
+          case 4:                                                           \
+            d[c] = v[i];                                                    \
+            break;                                                          \
+          case 3:                                                           \
+            d[c] = v[i];                                                    \
+            if (c == 0)                                                     \
+              d[3] = (max);                                                 \
+            break;                                                          \
+          case 2:                                                           \
+            if (c == 0)                                                     \
+              d[0] = d[1] = d[2] = v[i];                                    \
+            else                                                            \
+              d[3] = v[i];                                                  \
+            break;                                                          \
+          default:                                                          \
+            d[0] = d[1] = d[2] = d[3] = v[i];                               \
+            break;                                                          \
+        }                                                                   \
+        if (++f == F) {                                                     \
+          f = 0;                                                            \
+          if (++y == H) {                                                   \
+            y = 0;                                                          \
+            if (++x == W) {                                                 \
+              x = 0;                                                        \
+              c++;                                                          \
+            }                                                               \
+          }                                                                 \
+        }                                                                   \
+      }                                                                     \
+    }                                                                       \
+  } G_STMT_END
+
+static void
+place_values (const Plan * p, const guint16 * v, gsize first, gsize n,
+    NpyImage * image)
+{
+  const Layout *l = &p->l;
+
+  if (p->depth == 16)
+    PLACE_VALUES (guint16, image->rgba16, 65535);
+  else
+    PLACE_VALUES (guint8, image->rgba, 255);
+}
+
+/* Elements per chunk: a multiple of 1, 2, 3 and 4, so that in C order a
+ * chunk holds whole pixels; at most 2 MiB of float64. */
+#define CHUNK_ELEMENTS (12 * 21845)
+
+/* uint8 RGBA in C order is the result byte for byte: read in place. */
+#define DIRECT_READ_STEP (16 * 1024 * 1024)
+
+static gboolean
+decode_data (const Plan * p, Source * s, NpyImage * image, GError ** error)
+{
+  gsize chunk = MIN (CHUNK_ELEMENTS, p->count), first, n;
+  gboolean unit = TRUE, ok = FALSE;
+  guint16 *values;
+
+  if (p->dt.kind == KIND_UINT && p->dt.size == 1 && p->depth == 8 &&
+      !p->l.fortran && p->l.channels == 4) {
+    if (s->data) {
+      memcpy (image->rgba, s->data, p->nbytes);
+      return TRUE;
+    }
+    for (first = 0; first < p->nbytes; first += n) {
+      n = MIN (DIRECT_READ_STEP, p->nbytes - first);
+      if (!read_exact (s->file, image->rgba + first, n, error))
+        return FALSE;
+    }
+    return TRUE;
+  }
+
+  values = g_new (guint16, chunk);
+  if (s->data == NULL)
+    s->buf = g_malloc (chunk * p->dt.size);
+again:
+  for (first = 0; first < p->count; first += n) {
+    const guint8 *src;
+
+    n = MIN (chunk, p->count - first);
+    if (!source_read (s, first * p->dt.size, n * p->dt.size, &src, error))
+      goto done;
+    switch (convert_values (p, src, first, n, unit, values, error)) {
+      case CONVERT_FAILED:
+        goto done;
+      case CONVERT_NOT_UNIT:
+        /* Known only now: a 0..255 float image.  What was placed so far
+         * is read again with that scale; usually one chunk. */
+        unit = FALSE;
+        goto again;
+      case CONVERT_OK:
+        break;
+    }
+    place_values (p, values, first, n, image);
+  }
+  ok = TRUE;
+
+done:
+  g_free (values);
+  g_clear_pointer (&s->buf, g_free);
+  return ok;
+}
+
+/* Allocates the result and fills it from @s, which holds @present bytes
+ * of data. */
+static NpyImage *
+read_image (const Plan * p, guint64 present, Source * s, GError ** error)
+{
+  NpyImage *image;
+  gpointer pixels;
+
+  if (present < p->nbytes)
+    goto truncated_data;
+  pixels = g_try_malloc (p->out_size);
+  if (pixels == NULL)
+    goto no_memory;
+
+  image = g_new0 (NpyImage, 1);
+  image->width = (guint) p->l.width;
+  image->height = (guint) p->l.height;
+  image->n_frames = (guint) p->l.frames;
+  image->channels = (guint) p->l.channels;
+  image->depth = p->depth;
+  if (p->depth == 16)
+    image->rgba16 = pixels;
+  else
+    image->rgba = pixels;
+  if (!decode_data (p, s, image, error)) {
+    npy_image_free (image);
+    return NULL;
+  }
+  return image;
+
+  /* ERRORS */
+truncated_data:
+  {
+    g_set_error (error, NPY_ERROR, NPY_ERROR_TRUNCATED_DATA,
+        "file seems truncated: the shape needs %" G_GSIZE_FORMAT
+        " bytes of data, only %" G_GUINT64_FORMAT " present", p->nbytes,
+        present);
     return NULL;
   }
 no_memory:
   {
     g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED,
         "not enough memory for a %" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT
-        " image", l.dims[1], l.dims[0]);
+        " image (%" G_GSIZE_FORMAT " bytes)", p->l.width, p->l.height,
+        p->out_size);
     return NULL;
   }
-truncated_data:
-  {
-    g_set_error (error, NPY_ERROR, NPY_ERROR_TRUNCATED_DATA,
-        "file seems truncated: the shape needs %" G_GSIZE_FORMAT
-        " bytes of data, only %" G_GSIZE_FORMAT " present", nbytes, present);
+}
+
+/* ------------------------------------------------------------------ */
+
+NpyImage *
+npy_image_new_from_data_full (const guint8 * data, gsize size,
+    guint max_side, guint64 max_bytes, NpyReadFlags flags, GError ** error)
+{
+  Source s = { 0, };
+  Plan p;
+
+  g_return_val_if_fail (data != NULL || size == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!plan_read (data, size, max_side, max_bytes, flags, &p, error))
     return NULL;
-  }
+  s.data = data + p.data_offset;
+  return read_image (&p, size - p.data_offset, &s, error);
 }
 
 NpyImage *
 npy_image_new_from_data (const guint8 * data, gsize size, guint max_side,
     GError ** error)
 {
-  return parse_npy (data, size, max_side, NULL, error);
+  return npy_image_new_from_data_full (data, size, max_side, 0,
+      NPY_READ_DEFAULT, error);
 }
 
-/* Appends up to @n bytes from @f to @buf; FALSE on a read error. */
-static gboolean
-read_more (FILE * f, GByteArray * buf, gsize n)
+gboolean
+npy_image_check_header (const guint8 * data, gsize size, guint max_side,
+    guint64 max_bytes, NpyReadFlags flags, guint64 * file_size,
+    GError ** error)
 {
-  guint8 chunk[65536];
+  Plan p;
 
-  while (n > 0) {
-    gsize want = MIN (n, sizeof (chunk));
-    gsize got = fread (chunk, 1, want, f);
+  g_return_val_if_fail (data != NULL || size == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-    g_byte_array_append (buf, chunk, (guint) got);
-    n -= got;
-    if (got < want)
-      return !ferror (f);
-  }
+  if (!plan_read (data, size, max_side, max_bytes, flags, &p, error))
+    return FALSE;
+  if (file_size)
+    *file_size = (guint64) p.data_offset + p.nbytes;
   return TRUE;
 }
 
@@ -1209,15 +1453,19 @@ read_more (FILE * f, GByteArray * buf, gsize n)
 #define NPY_MAX_HEADER_LEN (64 * 1024 * 1024)
 
 NpyImage *
-npy_image_new_from_file (const gchar * filename, guint max_side,
-    GError ** error)
+npy_image_new_from_file_full (const gchar * filename, guint max_side,
+    guint64 max_bytes, NpyReadFlags flags, GError ** error)
 {
   GError *local = NULL;
-  GByteArray *buf = NULL;
   NpyImage *image = NULL;
   GStatBuf st;
-  gsize need = 0, prefix, file_size;
+  guint8 pre[12];
+  guint8 *head = NULL;
+  gsize got, prefix, head_len;
+  guint64 file_size;
   guint32 header_len = 0;
+  Source s = { 0, };
+  Plan p;
   gchar *name;
   FILE *f = NULL;
 
@@ -1231,53 +1479,56 @@ npy_image_new_from_file (const gchar * filename, guint max_side,
     goto io_error;
   if (!g_file_test (filename, G_FILE_TEST_IS_REGULAR))
     goto not_regular;
-  file_size = (gsize) st.st_size;
+  file_size = (guint64) st.st_size;
   f = g_fopen (filename, "rb");
   if (f == NULL)
     goto io_error;
 
   /* The preamble (magic, version, header length), then the header, then
-   * the checks on shape and size limit, and only then the data: a forged
+   * the checks on shape and limits, and only then the data: a forged
    * shape costs neither memory nor reading time. */
-  buf = g_byte_array_new ();
-  if (!read_more (f, buf, 12))
+  got = fread (pre, 1, sizeof pre, f);
+  if (ferror (f))
     goto io_error;
-  if (buf->len < NPY_MAGIC_LEN + 2 ||
-      memcmp (buf->data, NPY_MAGIC, NPY_MAGIC_LEN) != 0 ||
-      buf->data[6] < 1 || buf->data[6] > 3 || buf->data[7] != 0) {
+  if (got < NPY_MAGIC_LEN + 2 || memcmp (pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0
+      || pre[6] < 1 || pre[6] > 3 || pre[7] != 0) {
     /* not a .npy we read: the parser says what is wrong with these bytes */
-    prefix = buf->len;
+    prefix = got;
   } else {
-    if (buf->len >= 10 && buf->data[6] == 1)
-      header_len = buf->data[8] | (buf->data[9] << 8);
-    else if (buf->len >= 12)
-      header_len = buf->data[8] | (buf->data[9] << 8) |
-          ((guint32) buf->data[10] << 16) | ((guint32) buf->data[11] << 24);
-    prefix = (buf->data[6] == 1 ? 10 : 12) + (gsize) header_len;
+    if (got >= 10 && pre[6] == 1)
+      header_len = pre[8] | (pre[9] << 8);
+    else if (got >= 12)
+      header_len = pre[8] | (pre[9] << 8) | ((guint32) pre[10] << 16) |
+          ((guint32) pre[11] << 24);
+    prefix = (pre[6] == 1 ? 10 : 12) + (gsize) header_len;
   }
   if (header_len > NPY_MAX_HEADER_LEN && prefix <= file_size)
     goto huge_header;
-  if (prefix > buf->len && !read_more (f, buf, prefix - buf->len))
-    goto io_error;
-
-  parse_npy (buf->data, buf->len, max_side, &need, &local);
-  if (local)
+  head_len = MAX ((gsize) MIN (prefix, file_size), got);
+  head = g_malloc (head_len);    /* NULL for an empty file */
+  if (got > 0)
+    memcpy (head, pre, got);
+  if (head_len > got && !read_exact (f, head + got, head_len - got, &local))
     goto parse_error;
 
-  /* Everything the shape needs (or what the file has, if less: the
-   * parser then says it is truncated); trailing bytes are not read. */
-  need = MIN (need, file_size);
-  if (need > buf->len && !read_more (f, buf, need - buf->len))
+  if (!plan_read (head, head_len, max_side, max_bytes, flags, &p, &local))
+    goto parse_error;
+
+  /* What the shape needs, if the file has it; trailing bytes are not
+   * read. */
+  s.file = f;
+  s.start = (gint64) p.data_offset;
+  if (fseeko (f, (off_t) p.data_offset, SEEK_SET) != 0)
     goto io_error;
-  image = npy_image_new_from_data (buf->data, buf->len, max_side, &local);
+  s.pos = 0;
+  image = read_image (&p, file_size - p.data_offset, &s, &local);
   if (image == NULL)
     goto parse_error;
 
 done:
   if (f)
     fclose (f);
-  if (buf)
-    g_byte_array_unref (buf);
+  g_free (head);
   g_free (name);
   return image;
 
@@ -1310,11 +1561,67 @@ parse_error:
   }
 }
 
+NpyImage *
+npy_image_new_from_file (const gchar * filename, guint max_side,
+    GError ** error)
+{
+  return npy_image_new_from_file_full (filename, max_side, 0,
+      NPY_READ_DEFAULT, error);
+}
+
 void
 npy_image_free (NpyImage * image)
 {
   if (image == NULL)
     return;
-  g_free (image->rgba);
+  /* An image built by hand sets rgba only: rgba16 is read only when rgba
+   * is NULL. */
+  if (image->rgba)
+    g_free (image->rgba);
+  else
+    g_free (image->rgba16);
   g_free (image);
+}
+
+/* ------------------------------------------------------------------ */
+/* The header alone, for any array */
+
+gboolean
+npy_header_parse (const guint8 * data, gsize size, NpyHeader * header,
+    GError ** error)
+{
+  Header h;
+  gsize offset;
+  guint i;
+
+  g_return_val_if_fail (data != NULL || size == 0, FALSE);
+  g_return_val_if_fail (header != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  memset (header, 0, sizeof (NpyHeader));
+  if (!parse_preamble_and_header (data, size, &h, &offset, error))
+    return FALSE;
+  if (h.ndim > NPY_MAX_DIMS || h.dim_negative || h.dim_overflow) {
+    gchar *q = quote_text (&h, h.shape_text.start, h.shape_text.len);
+    g_set_error (error, NPY_ERROR, NPY_ERROR_BAD_SHAPE,
+        "unusable shape %s: %s", q, h.ndim > NPY_MAX_DIMS ?
+        "more dimensions than NumPy allows" : h.dim_negative ?
+        "a dimension is negative" : "a dimension does not fit in 64 bits");
+    g_free (q);
+    return FALSE;
+  }
+  header->major = h.major;
+  header->descr = quote_text_full (&h, h.descr.start, h.descr.len, G_MAXUINT);
+  header->fortran_order = h.fortran;
+  header->ndim = h.ndim;
+  for (i = 0; i < h.ndim; i++)
+    header->shape[i] = h.dims[i];
+  header->header_size = offset;
+  return TRUE;
+}
+
+void
+npy_header_clear (NpyHeader * header)
+{
+  g_clear_pointer (&header->descr, g_free);
 }

@@ -42,24 +42,94 @@ typedef enum
 /* Default limit for each side of the array, in pixels. */
 #define NPY_DEFAULT_MAX_SIDE 32768
 
+/* How an array is read (the _full functions); 0 is the default. */
+typedef enum
+{
+  NPY_READ_DEFAULT = 0,
+  /* Every dtype to 16 bits per channel: uint16 as is, floats scaled to
+   * 0..65535, 8-bit values v expanded exactly to v * 257. */
+  NPY_READ_DEPTH_16 = 1 << 0,
+  /* 16 bits for uint16 and float arrays, which hold more than 8 bits,
+   * 8 bits for every other dtype. */
+  NPY_READ_DEPTH_AUTO = 1 << 1,
+  /* Also accept stacks of images, shape (N, H, W, C): N frames. */
+  NPY_READ_STACK = 1 << 2
+} NpyReadFlags;
+
 typedef struct
 {
   guint width;
   guint height;
   /* width * height pixels, row-major, R G B A, straight (not
-   * premultiplied) alpha; rows are width * 4 bytes, no padding. */
+   * premultiplied) alpha; rows are width * 4 bytes, no padding.
+   * NULL when depth is 16. */
   guint8 *rgba;
+
+  /* The fields below are set by the reader; an NpyImage built by hand
+   * needs only the three above (rgba set). */
+  guint depth;                  /* 8 (rgba) or 16 (rgba16) */
+  /* At depth 16: as rgba, with native-endian 16-bit channels (rows are
+   * width * 4 values).  Undefined at depth 8. */
+  guint16 *rgba16;
+  /* Images in the array: 1, or N of an (N, H, W, C) stack read with
+   * NPY_READ_STACK; frame k starts k * width * height * 4 values in. */
+  guint n_frames;
+  /* What the array held: 1 (gray, also (H, W)), 2 (gray, alpha), 3 (RGB)
+   * or 4 (RGBA); the pixels are always RGBA as above. */
+  guint channels;
 } NpyImage;
 
 /* Parses a whole .npy file held in memory.  @max_side is the largest
  * allowed height or width (0 means NPY_DEFAULT_MAX_SIDE); the shape is
- * checked against it before anything is allocated. */
+ * checked against it before anything is allocated.  The result is 8
+ * bits, (H, W) or (H, W, C) only. */
 NpyImage *npy_image_new_from_data (const guint8 * data, gsize size,
     guint max_side, GError ** error);
 
 /* Reads and parses @filename.  Errors name the file. */
 NpyImage *npy_image_new_from_file (const gchar * filename, guint max_side,
     GError ** error);
+
+/* As above, with a limit on the result's size in bytes (@max_bytes, 0 for
+ * none: width * height * n_frames * 4 bytes at depth 8, twice that at
+ * depth 16), refused with NPY_ERROR_TOO_LARGE before anything is
+ * allocated, and @flags.  The file is read in bounded chunks straight
+ * into the result: memory is the result plus O(1). */
+NpyImage *npy_image_new_from_data_full (const guint8 * data, gsize size,
+    guint max_side, guint64 max_bytes, NpyReadFlags flags, GError ** error);
+NpyImage *npy_image_new_from_file_full (const gchar * filename,
+    guint max_side, guint64 max_bytes, NpyReadFlags flags, GError ** error);
+
+/* Checks the first @size bytes of a .npy file (preamble and header) as
+ * npy_image_new_from_data_full () would, without its data: shape, dtype
+ * and limits.  On success *@file_size is the number of bytes the file
+ * needs (header and data).  NPY_ERROR_TRUNCATED_HEADER means @data ends
+ * before the header does: more bytes may help. */
+gboolean npy_image_check_header (const guint8 * data, gsize size,
+    guint max_side, guint64 max_bytes, NpyReadFlags flags,
+    guint64 * file_size, GError ** error);
+
+/* NumPy 2's limit on the number of dimensions. */
+#define NPY_MAX_DIMS 64
+
+/* What a .npy header says, for any array (not only images). */
+typedef struct
+{
+  guint major;                  /* format version 1, 2 or 3 (minor is 0) */
+  gchar *descr;                 /* the dtype as written: "<f4", "|u1", or
+                                 * a structured dtype's list, as text */
+  gboolean fortran_order;
+  guint ndim;                   /* 0 (a scalar) to NPY_MAX_DIMS */
+  guint64 shape[NPY_MAX_DIMS];
+  gsize header_size;            /* bytes before the data */
+} NpyHeader;
+
+/* Parses the preamble and header at the start of @data (the dict's
+ * syntax and keys, the shape as non-negative integers), whatever the
+ * dtype and shape mean.  Free the result with npy_header_clear (). */
+gboolean npy_header_parse (const guint8 * data, gsize size,
+    NpyHeader * header, GError ** error);
+void npy_header_clear (NpyHeader * header);
 
 void npy_image_free (NpyImage * image);
 
