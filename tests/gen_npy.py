@@ -10,7 +10,12 @@ Usage: gen_npy.py OUTDIR
 For every case NAME it writes OUTDIR/NAME.npy and one line in
 OUTDIR/manifest.txt:
 
-  NAME ok WIDTH HEIGHT       OUTDIR/NAME.rgba holds the expected pixels
+  NAME ok WIDTH HEIGHT       OUTDIR/NAME.rgba holds the expected pixels,
+                             OUTDIR/NAME.rgba16 the 16-bit result
+                             (native-endian uint16)
+  NAME stack WIDTH HEIGHT N  an (N, H, W, C) stack: the same two files
+                             hold its N frames one after the other; read
+                             only when stacks are asked for
   NAME error CODE            the reader must fail with NPY_ERROR_CODE
 
 The expected RGBA bytes are computed here, in NumPy, from the array's
@@ -54,21 +59,51 @@ def to_bytes(arr):
     raise AssertionError("no expected value for %s" % arr.dtype)
 
 
-def expected_rgba(arr):
-    v = to_bytes(arr)
+def to_words(arr):
+    """The 16-bit rules: one uint16 per element."""
+    kind, size = arr.dtype.kind, arr.dtype.itemsize
+    if kind == "b":
+        return arr.astype(np.uint16) * np.uint16(65535)
+    if kind == "u" and size == 2:
+        return arr.astype(np.uint16)
+    if kind in "iu":
+        assert arr.min() >= 0 and arr.max() <= 255
+        return arr.astype(np.uint16) * np.uint16(257)
+    if kind == "f":
+        d = arr.astype(np.float64)
+        assert not np.isnan(d).any()
+        # 0..1 is the full range; 0..255 is scaled as 8-bit values are
+        d = d * 65535.0 if (d <= 1.0).all() else d * 257.0
+        d = np.clip(d, 0.0, 65535.0)
+        return np.floor(d + 0.5).astype(np.uint16)
+    raise AssertionError("no expected value for %s" % arr.dtype)
+
+
+def to_rgba(v, top):
+    """Channels to RGBA on the last axis; (H, W) is one gray channel."""
     if v.ndim == 2:
-        v = v[:, :, None]
-    c = v.shape[2]
+        v = v[..., None]
+    c = v.shape[-1]
     if c == 1:
-        rgba = np.concatenate([v, v, v, v], axis=2)
+        rgba = np.concatenate([v, v, v, v], axis=-1)
     elif c == 2:
-        g, a = v[:, :, :1], v[:, :, 1:]
-        rgba = np.concatenate([g, g, g, a], axis=2)
+        g, a = v[..., :1], v[..., 1:]
+        rgba = np.concatenate([g, g, g, a], axis=-1)
     elif c == 3:
-        rgba = np.concatenate([v, np.full_like(v[:, :, :1], 255)], axis=2)
+        rgba = np.concatenate([v, np.full_like(v[..., :1], top)], axis=-1)
     else:
         rgba = v
+    return rgba
+
+
+def expected_rgba(arr):
+    rgba = to_rgba(to_bytes(arr), 255)
     return np.ascontiguousarray(rgba, dtype=np.uint8).tobytes()
+
+
+def expected_rgba16(arr):
+    rgba = to_rgba(to_words(arr), 65535)
+    return np.ascontiguousarray(rgba, dtype="=u2").tobytes()
 
 
 def values(rng, dtype, shape, variant):
@@ -134,11 +169,23 @@ class Writer:
             if arr.ndim >= 2 and arr.size > 0 and max(arr.shape[:2]) > 1:
                 assert hdr[1] == fortran, (name, hdr)
 
-    def ok(self, name, arr, version=(1, 0), fortran=False):
-        self._save(name, arr, version, fortran)
+    def _expect(self, name, arr):
         with open(os.path.join(self.outdir, name + ".rgba"), "wb") as f:
             f.write(expected_rgba(arr))
+        with open(os.path.join(self.outdir, name + ".rgba16"), "wb") as f:
+            f.write(expected_rgba16(arr))
+
+    def ok(self, name, arr, version=(1, 0), fortran=False):
+        self._save(name, arr, version, fortran)
+        self._expect(name, arr)
         self.manifest.write("%s ok %d %d\n" % (name, arr.shape[1], arr.shape[0]))
+
+    def stack(self, name, arr, version=(1, 0), fortran=False):
+        assert arr.ndim == 4
+        self._save(name, arr, version, fortran)
+        self._expect(name, arr)
+        self.manifest.write("%s stack %d %d %d\n" % (
+            name, arr.shape[2], arr.shape[1], arr.shape[0]))
 
     def error(self, name, arr, code, version=(1, 0), fortran=False):
         self._save(name, arr, version, fortran)
@@ -186,6 +233,34 @@ def main():
                             sname, "f" if fortran else "c", version[0])
                         arr = values(rng, dtype, shape, variant)
                         w.ok(name, arr, version, fortran)
+
+    # Stacks of 3 images, (N, H, W, C): each channel count, the dtypes
+    # that differ at 16 bits, both memory orders.
+    i = 0
+    for code in ["|u1", "<u2", ">u2", "<f4", "|b1", "<i2"]:
+        variants = ["unit", "byte"] if code[1] == "f" else [""]
+        for variant in variants:
+            for c in (1, 2, 3, 4):
+                for fortran in (False, True):
+                    version = versions[i % 3]
+                    i += 1
+                    dtype = np.dtype(code)
+                    arr = values(rng, dtype, (3, HEIGHT, WIDTH, c), variant)
+                    name = "stack-%s%s-%dch-%s-v%d" % (
+                        code.replace("<", "le-").replace(">", "be-")
+                        .replace("|", ""),
+                        "-" + variant if variant else "", c,
+                        "f" if fortran else "c", version[0])
+                    w.stack(name, arr, version, fortran)
+    # A 0..255 float stack whose only value above 1.0 is in its last
+    # frame: the 0..1 reading of the first frames must be undone.
+    late = rng.random((4, HEIGHT, WIDTH, 2)).astype("<f4")
+    late[3, HEIGHT - 1, WIDTH - 1, 1] = 200.0
+    w.stack("stack-f4-late-byte-value", late)
+
+    late = rng.random((HEIGHT, WIDTH, 4)).astype("<f8")
+    late[HEIGHT - 1, WIDTH - 1, 3] = 2.0
+    w.ok("f8-late-byte-value", late)
 
     # A frame-sized RGBA overlay, the fast path.
     big = rng.integers(0, 256, (1080, 1920, 4), dtype=np.uint8)

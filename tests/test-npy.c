@@ -1241,8 +1241,8 @@ typedef struct
 {
   gchar *dir;
   gchar *name;
-  gboolean ok;
-  guint width, height;
+  gboolean ok, stack;
+  guint width, height, frames;
   gint code;
 } NumpyCase;
 
@@ -1273,6 +1273,80 @@ error_code_from_name (const gchar * name)
   return -1;
 }
 
+static gchar *
+read_expected (const NumpyCase * c, const gchar * ext, gsize * len)
+{
+  gchar *path = g_strdup_printf ("%s/%s.%s", c->dir, c->name, ext);
+  gchar *want;
+  GError *error = NULL;
+
+  g_file_get_contents (path, &want, len, &error);
+  g_assert_no_error (error);
+  g_free (path);
+  return want;
+}
+
+/* Reads @npy with @flags, from the file and from memory, and compares
+ * the pixels with @want (8 or 16 bits as the result's depth says). */
+static void
+check_read (const NumpyCase * c, const gchar * npy, NpyReadFlags flags,
+    guint depth, const gchar * want, gsize want_len)
+{
+  gchar *contents;
+  gsize len, values;
+  GError *error = NULL;
+  NpyImage *image;
+  guint pass;
+
+  g_file_get_contents (npy, &contents, &len, &error);
+  g_assert_no_error (error);
+  for (pass = 0; pass < 2; pass++) {
+    if (pass == 0)
+      image = npy_image_new_from_file_full (npy, 0, 0, flags, &error);
+    else
+      image = npy_image_new_from_data_full ((const guint8 *) contents, len,
+          0, 0, flags, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (image);
+    g_assert_cmpuint (image->width, ==, c->width);
+    g_assert_cmpuint (image->height, ==, c->height);
+    g_assert_cmpuint (image->n_frames, ==, c->frames);
+    g_assert_cmpuint (image->depth, ==, depth);
+    values = (gsize) image->width * image->height * image->n_frames * 4;
+    if (depth == 16) {
+      g_assert_null (image->rgba);
+      g_assert_cmpmem (image->rgba16, values * 2, want, want_len);
+    } else {
+      g_assert_cmpmem (image->rgba, values, want, want_len);
+    }
+    npy_image_free (image);
+  }
+  g_free (contents);
+}
+
+/* 16 bits under NPY_READ_DEPTH_AUTO: uint16 and floats, as the header
+ * says. */
+static guint
+auto_depth (const gchar * npy)
+{
+  gchar *contents;
+  gsize len;
+  NpyHeader header;
+  GError *error = NULL;
+  guint depth;
+
+  g_file_get_contents (npy, &contents, &len, &error);
+  g_assert_no_error (error);
+  g_assert_true (npy_header_parse ((const guint8 *) contents, len, &header,
+          &error));
+  g_assert_no_error (error);
+  depth = header.descr[1] == 'f' || strcmp (header.descr + 1, "u2") == 0 ?
+      16 : 8;
+  npy_header_clear (&header);
+  g_free (contents);
+  return depth;
+}
+
 static void
 test_numpy_case (gconstpointer data)
 {
@@ -1282,21 +1356,36 @@ test_numpy_case (gconstpointer data)
   NpyImage *image = npy_image_new_from_file (npy, 0, &error);
 
   if (c->ok) {
-    gchar *rgba_path = g_strdup_printf ("%s/%s.rgba", c->dir, c->name);
-    gchar *want;
-    gsize want_len;
+    NpyReadFlags stack = c->stack ? NPY_READ_STACK : 0;
+    gchar *want, *want16;
+    gsize want_len, want16_len;
+    guint depth;
 
-    g_assert_no_error (error);
-    g_assert_nonnull (image);
-    g_file_get_contents (rgba_path, &want, &want_len, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (image->width, ==, c->width);
-    g_assert_cmpuint (image->height, ==, c->height);
-    g_assert_cmpmem (image->rgba, (gsize) image->width * image->height * 4,
-        want, want_len);
+    want = read_expected (c, "rgba", &want_len);
+    want16 = read_expected (c, "rgba16", &want16_len);
+    if (c->stack) {
+      /* Only when asked for. */
+      g_assert_null (image);
+      g_assert_error (error, NPY_ERROR, NPY_ERROR_BAD_SHAPE);
+      g_clear_error (&error);
+    } else {
+      g_assert_no_error (error);
+      g_assert_nonnull (image);
+      g_assert_cmpuint (image->width, ==, c->width);
+      g_assert_cmpuint (image->height, ==, c->height);
+      g_assert_cmpuint (image->depth, ==, 8);
+      g_assert_cmpuint (image->n_frames, ==, 1);
+      g_assert_cmpmem (image->rgba, (gsize) image->width * image->height *
+          4, want, want_len);
+      npy_image_free (image);
+    }
+    check_read (c, npy, stack, 8, want, want_len);
+    check_read (c, npy, stack | NPY_READ_DEPTH_16, 16, want16, want16_len);
+    depth = auto_depth (npy);
+    check_read (c, npy, stack | NPY_READ_DEPTH_AUTO, depth,
+        depth == 16 ? want16 : want, depth == 16 ? want16_len : want_len);
     g_free (want);
-    g_free (rgba_path);
-    npy_image_free (image);
+    g_free (want16);
   } else {
     gchar *prefix = g_strconcat (npy, ": ", NULL);
 
@@ -1396,6 +1485,12 @@ add_numpy_tests (void)
       c->ok = TRUE;
       c->width = (guint) g_ascii_strtoull (f[2], NULL, 10);
       c->height = (guint) g_ascii_strtoull (f[3], NULL, 10);
+      c->frames = 1;
+    } else if (nf == 5 && strcmp (f[1], "stack") == 0) {
+      c->ok = c->stack = TRUE;
+      c->width = (guint) g_ascii_strtoull (f[2], NULL, 10);
+      c->height = (guint) g_ascii_strtoull (f[3], NULL, 10);
+      c->frames = (guint) g_ascii_strtoull (f[4], NULL, 10);
     } else if (nf == 3 && strcmp (f[1], "error") == 0) {
       c->code = error_code_from_name (f[2]);
       g_assert_cmpint (c->code, >=, 0);

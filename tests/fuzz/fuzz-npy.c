@@ -17,7 +17,10 @@
  * Besides what ASan and UBSan catch, it checks the reader's contract:
  * exactly one of image and error, an NPY_ERROR with a UTF-8 message, a
  * size within the limit, and that a lower limit refuses exactly the
- * images larger than it and changes nothing else.
+ * images larger than it and changes nothing else; that the 16-bit
+ * result is the 8-bit one within the rounding of each,
+ * that accepting stacks changes nothing for 2-D and 3-D arrays,
+ * and that npy_image_check_header agrees with the reader.
  *
  * The same file is linked into tests/regress/ with a plain main () that
  * replays tests/npy-regressions/npy/, so every input the fuzzer ever
@@ -54,6 +57,55 @@ check_result (NpyImage * image, GError * error, guint max_side)
   FUZZ_CHECK (image->rgba != NULL);
 }
 
+/* The _full functions against the default result @image (NULL if the
+ * default refused the file). */
+static void
+check_full (const guint8 * data, size_t size, const NpyImage * image)
+{
+  GError *error = NULL;
+  NpyImage *deep, *stack;
+  guint64 file_size = 0;
+  gboolean header_ok;
+  gsize i, n;
+
+  header_ok = npy_image_check_header (data, size, 0, 0, NPY_READ_STACK,
+      &file_size, &error);
+  FUZZ_CHECK (header_ok == (error == NULL));
+  g_clear_error (&error);
+
+  stack = npy_image_new_from_data_full (data, size, 0, 0, NPY_READ_STACK,
+      &error);
+  check_result (stack, error, NPY_DEFAULT_MAX_SIDE);
+  /* a file the reader takes passed the header check and is long enough */
+  FUZZ_CHECK (stack == NULL || (header_ok && file_size <= size));
+  if (image) {
+    FUZZ_CHECK (stack != NULL && stack->n_frames == 1);
+    FUZZ_CHECK (memcmp (stack->rgba, image->rgba,
+            (gsize) image->width * image->height * 4) == 0);
+  } else if (stack) {
+    /* only a stack is taken with the flag and refused without */
+    FUZZ_CHECK (stack->n_frames >= 1);
+  }
+  npy_image_free (stack);
+  g_clear_error (&error);
+
+  if (image == NULL)
+    return;
+  deep = npy_image_new_from_data_full (data, size, 0, 0, NPY_READ_DEPTH_16,
+      &error);
+  FUZZ_CHECK (deep != NULL && error == NULL);
+  FUZZ_CHECK (deep->depth == 16 && deep->rgba == NULL);
+  FUZZ_CHECK (deep->width == image->width && deep->height == image->height);
+  n = (gsize) image->width * image->height * 4;
+  for (i = 0; i < n; i++) {
+    gint v8 = image->rgba[i], v16 = deep->rgba16[i];
+    /* the 16-bit value seen at 8 bits is the 8-bit result, within the
+     * rounding of each */
+    FUZZ_CHECK (ABS (v8 * 257 - v16) <= 257);
+  }
+  npy_image_free (deep);
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
@@ -80,6 +132,8 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
     bytes = (gsize) image->width * image->height * 4;
     FUZZ_CHECK (memcmp (small->rgba, image->rgba, bytes) == 0);
   }
+
+  check_full (data, size, image);
 
   npy_image_free (image);
   npy_image_free (small);
