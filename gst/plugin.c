@@ -18,13 +18,20 @@
 #endif
 
 #include "gstnpywatermark.h"
+#include "gstnpydec.h"
+#include "gstnpytypefind.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  return GST_ELEMENT_REGISTER (npywatermark, plugin);
+  gboolean ret = FALSE;
+
+  ret |= GST_ELEMENT_REGISTER (npywatermark, plugin);
+  ret |= GST_ELEMENT_REGISTER (npydec, plugin);
+  ret |= gst_npy_type_find_register (plugin);
+  return ret;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, npywatermark,
-    "Stamps a NumPy .npy RGBA watermark onto video frames",
+    "NumPy .npy arrays: a watermark filter, a decoder and a typefinder",
     plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

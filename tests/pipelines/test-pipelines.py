@@ -394,7 +394,11 @@ def case_python_example(tmp):
                 os.path.join(tmp, "missing.npy")], expect=1)
     check("watermark-video:" in proc.stderr and "missing.npy" in
           proc.stderr, "a missing watermark is reported, naming it")
-    proc = run([sys.executable, program, one, out, one], expect=1)
+    # (not a .npy: npydec makes those video)
+    text = os.path.join(tmp, "notes.txt")
+    with open(text, "w") as f:
+        f.write("not a video\n" * 100)
+    proc = run([sys.executable, program, text, out, one], expect=1)
     check("watermark-video:" in proc.stderr,
           "a file that is not a video is reported")
 

@@ -1,0 +1,34 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+/* The typefinder for .npy files: application/x-npy. */
+
+#ifndef __GST_NPY_TYPE_FIND_H__
+#define __GST_NPY_TYPE_FIND_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* version (int, 1 to 3), descr (string, the dtype as written, "<f4"),
+ * fortran-order (boolean), shape (array of ints: < 480, 640, 4 >, left
+ * out if a dimension is above G_MAXINT); a file whose header cannot be
+ * read has version only. */
+#define GST_NPY_CAPS "application/x-npy"
+
+gboolean gst_npy_type_find_register (GstPlugin * plugin);
+
+G_END_DECLS
+
+#endif /* __GST_NPY_TYPE_FIND_H__ */
