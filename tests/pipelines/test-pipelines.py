@@ -403,6 +403,46 @@ def case_python_example(tmp):
           "a file that is not a video is reported")
 
 
+def case_npy_preview(tmp):
+    """An (N, H, W, 4) stack as a WebM preview: N frames at the frame rate
+    asked for, each frame's colour, nothing left behind; a bad array
+    fails with no output."""
+    check_usage("npy-preview.sh")
+    colours = [(40 * k, 200 - 30 * k, 100 + 20 * k) for k in range(6)]
+    stack = np.zeros((6, 48, 64, 4), np.uint8)
+    for k, colour in enumerate(colours):
+        stack[k] = colour + (255,)
+    stack[:, :16, :16, 3] = 0     # over the checkerboard, not checked
+    npy = os.path.join(tmp, "anim.npy")
+    np.save(npy, stack)
+    out_dir = os.path.join(tmp, "previews")
+    os.mkdir(out_dir)
+    out = os.path.join(out_dir, "anim preview.webm")
+
+    run([script("npy-preview.sh"), npy, out, "10/1"])
+    with open(out, "rb") as f:
+        check(f.read(4) == b"\x1a\x45\xdf\xa3", "the output is WebM (EBML)")
+    check(os.listdir(out_dir) == ["anim preview.webm"],
+          "no temporary file left")
+    frames, stamps, _ = decode(out)
+    check(len(frames) == 6, f"6 frames ({len(frames)})")
+    check(stamps == [k * Gst.SECOND // 10 for k in range(6)],
+          f"at 10 frames per second: {stamps}")
+    for k, frame in enumerate(frames):
+        check(frame.shape[:2] == (48, 64), f"frame {k} is 64x48")
+        got = mean(frame, 24, 24, 64, 48)
+        check(close(got, colours[k]),
+              f"frame {k}: {describe(got)}, the array's {colours[k]}")
+
+    bad = os.path.join(tmp, "bad.npy")
+    with open(bad, "wb") as f:
+        f.write(b"not an array")
+    run([script("npy-preview.sh"), bad, os.path.join(out_dir, "bad.webm")],
+        expect=1)
+    check(os.listdir(out_dir) == ["anim preview.webm"],
+          "a bad array leaves no output and no temporary file")
+
+
 def main():
     Gst.init(None)
     case = sys.argv[1].replace("-", "_")
