@@ -20,7 +20,9 @@
  * images larger than it and changes nothing else; that the 16-bit
  * result is the 8-bit one within the rounding of each,
  * that accepting stacks changes nothing for 2-D and 3-D arrays,
- * and that npy_image_check_header agrees with the reader.
+ * that npy_image_check_header agrees with the reader, and that
+ * npy_header_parse (the typefinder's) gives UTF-8 text and reads every
+ * file the reader takes, with the same shape.
  *
  * The same file is linked into tests/regress/ with a plain main () that
  * replays tests/npy-regressions/npy/, so every input the fuzzer ever
@@ -65,12 +67,35 @@ check_full (const guint8 * data, size_t size, const NpyImage * image)
   GError *error = NULL;
   NpyImage *deep, *stack;
   guint64 file_size = 0;
-  gboolean header_ok;
+  gboolean header_ok, parsed;
+  NpyHeader header;
   gsize i, n;
 
   header_ok = npy_image_check_header (data, size, 0, 0, NPY_READ_STACK,
       &file_size, &error);
   FUZZ_CHECK (header_ok == (error == NULL));
+  g_clear_error (&error);
+
+  parsed = npy_header_parse (data, size, &header, &error);
+  FUZZ_CHECK (parsed == (error == NULL));
+  if (parsed) {
+    FUZZ_CHECK (header.major >= 1 && header.major <= 3);
+    FUZZ_CHECK (header.ndim <= NPY_MAX_DIMS);
+    FUZZ_CHECK (header.descr != NULL);
+    FUZZ_CHECK (g_utf8_validate (header.descr, -1, NULL));
+    FUZZ_CHECK (header.header_size <= size);
+  }
+  /* every file the reader takes has a header the typefinder reads */
+  FUZZ_CHECK (!header_ok || parsed);
+  if (image) {
+    guint last = header.ndim - 1;
+    FUZZ_CHECK (header.ndim == 2 || header.ndim == 3);
+    FUZZ_CHECK (header.shape[0] == image->height);
+    FUZZ_CHECK (header.shape[1] == image->width);
+    FUZZ_CHECK (image->channels == (header.ndim == 3 ?
+            header.shape[last] : 1));
+  }
+  npy_header_clear (&header);
   g_clear_error (&error);
 
   stack = npy_image_new_from_data_full (data, size, 0, 0, NPY_READ_STACK,
