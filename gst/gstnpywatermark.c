@@ -23,35 +23,15 @@
  * the frame (#GstNpyWatermark:size), once or tiled over the whole frame
  * (#GstNpyWatermark:tile), clipped on every side.
  *
- * The array is read when the element starts and prepared once per file,
- * caps or geometry change: scaled (bicubic on premultiplied colour,
- * averaging when shrinking), tiled and cropped to what can appear on the
- * frame, then converted to the negotiated format and colorimetry.  A
- * frame costs only the blend of the covered area.  The element works in
- * place, natively in RGB (RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR,
- * RGB, BGR), YUV (AYUV, I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY)
- * and GRAY8: decoders and cameras connect to it with no videoconvert.
- *
- * ## Supported arrays
- *
- * `.npy` versions 1.0, 2.0 and 3.0, C or Fortran order, shaped (H, W, 4)
- * RGBA, (H, W, 3) RGB (opaque), (H, W, 2) gray + alpha, or (H, W, 1) and
- * (H, W) gray whose value is also its alpha (PIL's "L" mask).  dtypes:
- * bool (0/255), uint8, uint16 (a 16-bit image, scaled to 8 bits), other
- * integers holding 0..255, and float16/32/64 (0..1 when every value is
- * at most 1.0, else 0..255).
- *
- * ## Alpha and opacity
- *
- * Each pixel's effective alpha is A = round (alpha * round (opacity * 255)
- * / 255); a colour byte becomes round ((overlay * A + frame * (255 - A)) /
- * 255).  A frame alpha channel becomes A + frame_alpha * (255 - A) / 255
- * (Porter-Duff "over"), so an opaque frame stays opaque.  In YUV formats
- * the overlay is converted with the caps' matrix and range; each
- * subsampled chroma sample gets the mean alpha of the pixels it covers
- * and their alpha-weighted mean colour.
- *
- * ## Changes while playing
+ * The array is read when the element starts, then scaled, tiled, cropped
+ * to what can appear on the frame and converted to the negotiated format
+ * and colorimetry once per file, caps or geometry change; a frame costs
+ * only the blend of the covered area.  It works in place, natively in
+ * RGB, YUV and gray formats: decoders and cameras connect to it with no
+ * videoconvert.  Each pixel's alpha times the opacity weighs the
+ * watermark over the frame (Porter-Duff "over" for a frame alpha), with
+ * exact rounding; the project's README gives the formulas, the .npy
+ * shapes and dtypes read, and the figures.
  *
  * With no watermark or opacity 0, buffers pass through untouched.  A new
  * #GstNpyWatermark:location or #GstNpyWatermark:data, and a change of

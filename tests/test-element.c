@@ -979,7 +979,7 @@ test_doc_launch_lines (void)
       "watermark.npy", NULL);
   gchar *photo = g_build_filename (tmpdir, "photo.jpg", NULL);
   gchar *out = g_build_filename (tmpdir, "out.jpg", NULL);
-  gchar *lines[3];
+  gchar *lines[4];
   guint i;
 
   if (!gst_element_factory_find ("jpegdec")) {
@@ -993,8 +993,11 @@ test_doc_launch_lines (void)
       "npywatermark location=\"%s\" ! jpegenc quality=100 ! "
       "filesink location=\"%s\"", photo, logo, out);
   lines[2] = g_strdup_printf ("videotestsrc num-buffers=3 ! npywatermark "
-      "location=\"%s\" opacity=0.5 offset-x=16 offset-y=16 ! videoconvert "
-      "! fakesink", logo);
+      "location=\"%s\" opacity=0.5 position=bottom-right offset-x=16 "
+      "offset-y=16 size=0.2 ! videoconvert ! fakesink", logo);
+  lines[3] = g_strdup_printf ("videotestsrc num-buffers=3 ! npywatermark "
+      "location=\"%s\" opacity=0.3 tile=true tile-spacing=40 ! fakesink",
+      logo);
   for (i = 0; i < G_N_ELEMENTS (lines); i++) {
     stop_pipeline (play_to_eos (lines[i]));
     g_free (lines[i]);
