@@ -287,6 +287,58 @@ element_start (const gchar * path, guint max_size, gchar ** debug)
   return error;
 }
 
+/* The (32768, 32768, 4) uint8 file of the geometry issue, whole (4 GiB,
+ * sparse): the element's default max-size refuses it from the header,
+ * naming the file and the limit; with max-size raised to take it, the
+ * 4 GiB it needs cannot be had under the memory cap, and that is an
+ * error too, never an abort. */
+static void
+test_element_full_size_huge (void)
+{
+  g_autoptr (GBytes) head = make_npy ("|u1", "(32768, 32768, 4)", 0);
+  g_autofree gchar *path = g_build_filename (tmp_dir, "32768.npy", NULL);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (head, &size);
+  FILE *f = g_fopen (path, "wb");
+
+  g_assert_nonnull (f);
+  g_assert_cmpuint (fwrite (data, 1, size, f), ==, size);
+  g_assert_cmpint (fseeko (f, (off_t) size + (4LL << 30) - 1, SEEK_SET), ==,
+      0);
+  g_assert_cmpint (fputc (0, f), ==, 0);
+  g_assert_cmpint (fclose (f), ==, 0);
+
+  if (g_test_subprocess ()) {
+    g_autofree gchar *debug = NULL;
+    GError *error;
+    guint max_size;
+    GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+
+    g_object_get (element, "max-size", &max_size, NULL);
+    gst_object_unref (element);
+    g_assert_cmpuint (max_size, <, 32768);
+    cap_memory ();
+    error = element_start (path, max_size, &debug);
+    g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ);
+    g_assert_nonnull (strstr (error->message, path));
+    g_assert_nonnull (debug);
+    g_assert_nonnull (strstr (debug, "limit is"));
+    g_clear_error (&error);
+    g_clear_pointer (&debug, g_free);
+
+    error = element_start (path, 32768, &debug);
+    g_assert_nonnull (error);
+    g_assert_true (error->domain == GST_RESOURCE_ERROR);
+    g_assert_nonnull (strstr (error->message, path));
+    g_test_message ("max-size 32768: %s (%s)", error->message, debug);
+    g_clear_error (&error);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  g_unlink (path);
+}
+
 /* max-size lowers the limit: a 40x30 file is refused at 39, with a
  * message naming the size and the limit, and read at 40. */
 static void
@@ -527,6 +579,8 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/huge-shape/file-not-read",
       test_huge_file_not_read);
   g_test_add_func ("/limits/not-regular-file", test_not_regular);
+  g_test_add_func ("/limits/huge-shape/element-full-size",
+      test_element_full_size_huge);
   g_test_add_func ("/limits/overlay-bounded/element",
       test_element_overlay_bounded);
   g_test_add_func ("/limits/overlay-no-memory/element",
