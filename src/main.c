@@ -549,10 +549,14 @@ main (int argc, char **argv)
   g_autofree gchar *npy_option = NULL;
   g_autofree gchar *shard = NULL;
   g_autofree gchar *report_file = NULL;
+  g_autofree gchar *position = NULL;
+  g_autofree gchar *margin = NULL;
   NpwSettingsOverrides overrides = { 0, };
   NpwWorkerSettings worker_settings = { 0, };
-  gdouble opacity = NPW_UNSET_DOUBLE;
+  gdouble opacity = NPW_UNSET_DOUBLE, size = NPW_UNSET_DOUBLE;
   gint quality = NPW_UNSET_INT, height = NPW_UNSET_INT;
+  gint tile_spacing = NPW_UNSET_INT;
+  gboolean tile = FALSE;
   gint output_quality = NPW_UNSET_INT, jobs = NPW_UNSET_INT;
   gboolean recursive = FALSE, skip_existing = FALSE, quiet = FALSE;
   gboolean version = FALSE, dry = FALSE, strip_metadata = FALSE;
@@ -580,6 +584,20 @@ main (int argc, char **argv)
     {"output-quality", 0, 0, G_OPTION_ARG_INT, &output_quality,
         "Quality of JPEG and WebP outputs, 1..100 (output_quality, default "
           "100)", "Q"},
+    {"position", 0, 0, G_OPTION_ARG_STRING, &position,
+        "Where the watermark goes: top-left (the script's), top, top-right, "
+          "left, center, right, bottom-left, bottom, bottom-right (position)",
+        "WHERE"},
+    {"margin", 0, 0, G_OPTION_ARG_STRING, &margin,
+        "Distance from the anchored edges: pixels, or a percentage of the "
+          "picture's shorter side such as 2.5% (margin)", "PX|P%"},
+    {"size", 0, 0, G_OPTION_ARG_DOUBLE, &size,
+        "Watermark size in percent of the picture, aspect kept; 0: its own "
+          "size (size)", "PERCENT"},
+    {"tile", 0, 0, G_OPTION_ARG_NONE, &tile,
+        "Repeat the watermark over the whole picture (tile)", NULL},
+    {"tile-spacing", 0, 0, G_OPTION_ARG_INT, &tile_spacing,
+        "Pixels between tiled copies (tile_spacing)", "PX"},
     {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
         "Worker threads (default: number of processors; at most 4 per "
           "processor)", "N"},
@@ -667,6 +685,11 @@ main (int argc, char **argv)
   overrides.output_height = height;
   overrides.output_quality = output_quality;
   overrides.strip_metadata = strip_metadata;
+  overrides.position = position;
+  overrides.margin = margin;
+  overrides.size = size;
+  overrides.tile = tile;
+  overrides.tile_spacing = tile_spacing;
   settings = npw_settings_load (&overrides, &error);
   if (settings == NULL) {
     g_printerr ("npy-watermark: %s\n", error->message);
@@ -793,6 +816,11 @@ main (int argc, char **argv)
   worker_settings.output_quality = settings->output_quality;
   worker_settings.auto_orient = settings->auto_orient;
   worker_settings.strip_metadata = settings->strip_metadata;
+  worker_settings.position = settings->position;
+  worker_settings.margin = settings->margin;
+  worker_settings.size = settings->size / 100.0;
+  worker_settings.tile = settings->tile;
+  worker_settings.tile_spacing = settings->tile_spacing;
   worker_settings.file_mode = 0666 & ~current_umask ();
 
   run.pictures = pictures;

@@ -40,13 +40,75 @@ typedef enum
   KEY_OUTPUT_QUALITY,
   KEY_AUTO_ORIENT,
   KEY_METADATA,
+  KEY_POSITION,
+  KEY_MARGIN,
+  KEY_SIZE,
+  KEY_TILE,
+  KEY_TILE_SPACING,
   N_KEYS
 } Key;
 
 static const gchar *const key_names[N_KEYS] = {
   "input_folder", "npy_path", "opacity", "quality", "output_height",
-  "output_quality", "auto_orient", "metadata",
+  "output_quality", "auto_orient", "metadata", "position", "margin", "size",
+  "tile", "tile_spacing",
 };
+
+/* The element's position nicks, in the order of its enum. */
+static const gchar *const position_nicks[] = {
+  "top-left", "top", "top-right", "left", "center", "right", "bottom-left",
+  "bottom", "bottom-right", NULL
+};
+
+#define POSITION_CHOICES "top-left, top, top-right, left, center, right, " \
+  "bottom-left, bottom or bottom-right"
+
+static gboolean
+parse_position (const gchar * text, gint * out)
+{
+  gint i;
+
+  for (i = 0; position_nicks[i]; i++) {
+    if (g_ascii_strcasecmp (text, position_nicks[i]) == 0) {
+      *out = i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static gboolean parse_number (const gchar * text, gdouble * out);
+
+/* "12" (pixels, a whole number) or "2.5%" (of the shorter side, 0..50). */
+static gboolean
+parse_margin (const gchar * text, NpwMargin * out)
+{
+  g_autofree gchar *copy = g_strstrip (g_strdup (text));
+  gsize len = strlen (copy);
+  gdouble v;
+
+  out->percent = len > 0 && copy[len - 1] == '%';
+  if (out->percent)
+    copy[len - 1] = '\0';
+  if (!parse_number (g_strchomp (copy), &v))
+    return FALSE;
+  if (out->percent ? v < 0 || v > 50 : v != floor (v) || v < -NPW_HEIGHT_MAX
+      || v > NPW_HEIGHT_MAX)
+    return FALSE;
+  out->value = v;
+  return TRUE;
+}
+
+#define MARGIN_CHOICES "pixels (a whole number) or a percentage of the " \
+  "shorter side from 0% to 50%"
+
+gint
+npw_margin_pixels (const NpwMargin * margin, gint width, gint height)
+{
+  if (!margin->percent)
+    return (gint) margin->value;
+  return (gint) floor (margin->value / 100.0 * MIN (width, height) + 0.5);
+}
 
 typedef struct
 {
@@ -406,6 +468,32 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
       case KEY_METADATA:
         ok = file_metadata (&fv, key, &s->strip_metadata, error);
         break;
+      case KEY_POSITION:
+        ok = fv.value[key]->type == YAML_SCALAR_NODE &&
+            parse_position (scalar_text (fv.value[key]), &s->position);
+        if (!ok)
+          invalid (&fv, key, error, POSITION_CHOICES);
+        break;
+      case KEY_MARGIN:
+        ok = fv.value[key]->type == YAML_SCALAR_NODE &&
+            parse_margin (scalar_text (fv.value[key]), &s->margin);
+        if (!ok)
+          invalid (&fv, key, error, MARGIN_CHOICES);
+        break;
+      case KEY_SIZE:
+        ok = fv.value[key]->type == YAML_SCALAR_NODE &&
+            parse_number (scalar_text (fv.value[key]), &s->size) &&
+            s->size >= 0 && s->size <= NPW_SIZE_MAX;
+        if (!ok)
+          invalid (&fv, key, error, "a percentage of the picture from 0 "
+              "(the watermark's own size) to 10000");
+        break;
+      case KEY_TILE:
+        ok = file_bool (&fv, key, &s->tile, error);
+        break;
+      case KEY_TILE_SPACING:
+        ok = file_int (&fv, key, 0, NPW_SPACING_MAX, &s->tile_spacing, error);
+        break;
       default:
         g_assert_not_reached ();
     }
@@ -488,6 +576,36 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
     s->output_quality = o->output_quality;
   if (o->strip_metadata)
     s->strip_metadata = TRUE;
+  if (o->position && !parse_position (o->position, &s->position)) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+        "--position must be " POSITION_CHOICES ", got \"%s\"", o->position);
+    return NULL;
+  }
+  if (o->margin && !parse_margin (o->margin, &s->margin)) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+        "--margin must be %s, got \"%s\"", MARGIN_CHOICES, o->margin);
+    return NULL;
+  }
+  if (o->size != NPW_UNSET_DOUBLE) {
+    if (!(o->size >= 0 && o->size <= NPW_SIZE_MAX)) {
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+          "--size must be a percentage of the picture from 0 to 10000, "
+          "got %g", o->size);
+      return NULL;
+    }
+    s->size = o->size;
+  }
+  if (o->tile)
+    s->tile = TRUE;
+  if (o->tile_spacing != NPW_UNSET_INT) {
+    if (o->tile_spacing < 0 || o->tile_spacing > NPW_SPACING_MAX) {
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+          "--tile-spacing must be a whole number of pixels from 0 to %d, "
+          "got %d", NPW_SPACING_MAX, o->tile_spacing);
+      return NULL;
+    }
+    s->tile_spacing = o->tile_spacing;
+  }
 
   if (!check_given (s, section_line, s->input_folder != NULL,
           "input_folder", "--input DIR", error) ||

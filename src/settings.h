@@ -39,12 +39,25 @@ typedef enum
 #define NPW_QUALITY_MAX 100
 #define NPW_OPACITY_MAX 100.0
 #define NPW_HEIGHT_MAX 32768
+#define NPW_SIZE_MAX 10000.0          /* percent: the element's 100 */
+#define NPW_SPACING_MAX 65535
 
 /* Defaults for values the script had no key for, or, without a config
  * file, for the two the command line may leave out. */
 #define NPW_DEFAULT_OUTPUT_QUALITY 100
 #define NPW_DEFAULT_OPACITY 100.0
 #define NPW_DEFAULT_QUALITY 30
+
+/* A margin: pixels, or a percentage of the output picture's shorter
+ * side ("2.5%"). */
+typedef struct
+{
+  gdouble value;
+  gboolean percent;
+} NpwMargin;
+
+/* The margin in pixels for a @width x @height output picture. */
+gint npw_margin_pixels (const NpwMargin * margin, gint width, gint height);
 
 typedef struct
 {
@@ -60,6 +73,12 @@ typedef struct
   gint output_quality;          /* JPEG outputs, 1..100 */
   gboolean auto_orient;         /* apply EXIF orientation */
   gboolean strip_metadata;      /* drop EXIF, ICC and text ("metadata: strip") */
+  /* where the watermark goes (defaults: the script's top-left corner) */
+  gint position;                /* the element's nicks, 0..8 in their order */
+  NpwMargin margin;             /* both offsets, inward from the anchor */
+  gdouble size;                 /* percent of the picture, 0: own size */
+  gboolean tile;
+  gint tile_spacing;            /* pixels */
 } NpwSettings;
 
 /* Values the command line left unset. */
@@ -78,6 +97,11 @@ typedef struct
   gint output_height;
   gint output_quality;
   gboolean strip_metadata;      /* FALSE: as the file says */
+  const gchar *position;        /* a nick */
+  const gchar *margin;          /* "12" or "2.5%" */
+  gdouble size;                 /* percent */
+  gboolean tile;                /* FALSE: as the file says */
+  gint tile_spacing;
 } NpwSettingsOverrides;
 
 /* Reads the config file, applies @overrides and checks every value.

@@ -75,6 +75,7 @@ typedef struct
   GstElement *src;
   GstElement *flip;
   GstElement *size;             /* capsfilter: the output size */
+  GstElement *mark;
   GstElement *sink;
   GstBus *bus;
   gint frames;                  /* buffers filesink got for this picture */
@@ -409,7 +410,10 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
 
   /* The bytes read once for the whole run: every pipeline parses the
    * same data, and a file replaced mid-run changes nothing. */
-  g_object_set (mark, "data", s->npy_data, "opacity", s->opacity, NULL);
+  g_object_set (mark, "data", s->npy_data, "opacity", s->opacity,
+      "position", s->position, "size", s->size, "tile", s->tile,
+      "tile-spacing", s->tile_spacing, NULL);
+  chain->mark = mark;
 
   chain->bus = gst_element_get_bus (pipeline);
   chain->pipeline = g_steal_pointer (&pipeline);
@@ -655,7 +659,7 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   NpwPictureInfo info;
   gsize length;
   guint kind;
-  gint out_width, fd;
+  gint out_width, fd, margin;
   gboolean ok;
   Chain *chain;
 
@@ -685,6 +689,8 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   set_caps (chain->size, caps);
   g_object_set (chain->flip, "video-direction",
       orientation_method (info.orientation), NULL);
+  margin = npw_margin_pixels (&s->margin, out_width, s->output_height);
+  g_object_set (chain->mark, "offset-x", margin, "offset-y", margin, NULL);
 
   npw_metadata_clear (&chain->metadata);
   if (!s->strip_metadata) {

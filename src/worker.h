@@ -25,6 +25,7 @@
 #include <gst/gst.h>
 
 #include "files.h"
+#include "settings.h"
 
 G_BEGIN_DECLS
 
@@ -37,6 +38,11 @@ typedef struct
   gint output_quality;          /* JPEG outputs */
   gboolean auto_orient;
   gboolean strip_metadata;      /* else EXIF, ICC and text are carried */
+  gint position;                /* npywatermark's "position" */
+  NpwMargin margin;             /* both offsets, per picture */
+  gdouble size;                 /* npywatermark's "size" (a fraction) */
+  gboolean tile;
+  gint tile_spacing;
   guint file_mode;              /* permissions of new outputs */
 } NpwWorkerSettings;
 

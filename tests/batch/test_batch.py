@@ -1391,6 +1391,145 @@ def group_report(tmp):
               "(%d), each output there" % len(done), text[-500:])
 
 
+def drawn_reference(shape, wm, position, margin, tile=False, spacing=0):
+    """The watermark drawn on an h x w picture, from the README's formulas
+    (not the element's code): anchor, margins inward, tiles every
+    w + spacing, h + spacing from the placed copy."""
+    H, W = shape
+    h, w = wm.shape[:2]
+    col, row = position % 3, position // 3
+    x0 = [margin, (W - w) // 2 + margin, W - w - margin][col]
+    y0 = [margin, (H - h) // 2 + margin, H - h - margin][row]
+    drawn = np.zeros((H, W, 4), np.uint8)
+    for Y in range(H):
+        v = Y - y0
+        if tile:
+            v %= h + spacing
+        if not 0 <= v < h:
+            continue
+        for X in range(W):
+            u = X - x0
+            if tile:
+                u %= w + spacing
+            if 0 <= u < w:
+                drawn[Y, X] = wm[v, u]
+    return drawn
+
+
+def blend_drawn(base, drawn, opacity_pct):
+    """reference_blend for a watermark already drawn at the picture's
+    size."""
+    op = math.floor(opacity_pct / 100.0 * 255 + 0.5)
+    out = base.astype(np.int64).copy()
+    A = rnd(drawn[..., 3].astype(np.int64) * op, 255)[..., None]
+    v = drawn[..., :3].astype(np.int64)
+    out[..., :3] = rnd(v * A + out[..., :3] * (255 - A), 255)
+    return out.astype(np.uint8)
+
+
+def pillow_scaled(wm, w, h):
+    """The watermark resized as the element documents it, by Pillow:
+    premultiplied, bicubic, reducing_gap 2."""
+    im = Image.fromarray(wm, "RGBA").convert("RGBa")
+    im = im.resize((w, h), Image.BICUBIC, reducing_gap=2.0)
+    return np.asarray(im.convert("RGBA"))
+
+
+POSITIONS = ["top-left", "top", "top-right", "left", "center", "right",
+             "bottom-left", "bottom", "bottom-right"]
+
+
+def group_geometry(tmp):
+    rng = np.random.default_rng(7)
+    wm = rng.integers(0, 256, (13, 21, 4), dtype=np.uint8)
+    wm[..., 3][wm[..., 3] < 80] = 0
+    save_npy(os.path.join(tmp, "mark.npy"), wm)
+    pics = os.path.join(tmp, "pictures")
+    os.makedirs(pics)
+    base = np.dstack([photo(97, 61, 3), np.full((61, 97), 255, np.uint8)])
+    Image.fromarray(base, "RGBA").save(os.path.join(pics, "a.png"))
+    out = os.path.join(pics, "output", "a.png")
+
+    def check(desc, want_drawn, tolerance=0, npy="mark.npy", **keys):
+        write_config(tmp, npy_path=npy, opacity=90, output_height=61,
+                     **keys)
+        if os.path.exists(out):
+            os.unlink(out)
+        r = run(tmp)
+        if not tap.eq(r.returncode, 0, desc + ": exit 0", r.stderr):
+            return
+        got = np.asarray(Image.open(out)).astype(int)
+        want = blend_drawn(base, want_drawn, 90).astype(int)
+        diff = np.abs(got[..., :3] - want[..., :3]).max()
+        tap.check(diff <= tolerance, "%s: equals the reference (within %d)"
+                  % (desc, tolerance), "max diff %d" % diff)
+
+    for p in (0, 2, 4, 6, 8):
+        check("position %s, margin 6" % POSITIONS[p],
+              drawn_reference((61, 97), wm, p, 6), position=POSITIONS[p],
+              margin=6)
+    # 5% of the shorter side (61) is round(3.05) = 3 pixels
+    check("position right, margin 5%",
+          drawn_reference((61, 97), wm, 5, 3), position="right",
+          margin="5%")
+    check("position bottom, negative margin clips",
+          drawn_reference((61, 97), wm, 7, -5), position="bottom",
+          margin=-5)
+    check("tile with spacing 4 from bottom-right, margin 2",
+          drawn_reference((61, 97), wm, 8, 2, True, 4),
+          position="bottom-right", margin=2, tile="true", tile_spacing=4)
+    check("tile without spacing", drawn_reference((61, 97), wm, 0, 0, True),
+          tile="yes")
+    # size 50 of a smooth logo with soft edges (noise would measure how
+    # Pillow clamps between its two passes, not the scaling):
+    # s = min(48.5 / 21, 30.5 / 13) = 2.31, 48x30
+    yy, xx = np.mgrid[0:13, 0:21]
+    soft = np.dstack([xx * 12, yy * 19, 255 - xx * 12,
+                      np.clip(255 - 40 * np.hypot(xx - 10, yy - 6) + 120,
+                              0, 255)]).astype(np.uint8)
+    save_npy(os.path.join(tmp, "soft.npy"), soft)
+    s = min(0.5 * 97 / 21, 0.5 * 61 / 13)
+    w, h = int(math.floor(21 * s + 0.5)), int(math.floor(13 * s + 0.5))
+    check("size 50 (%dx%d) at the centre" % (w, h),
+          drawn_reference((61, 97), pillow_scaled(soft, w, h), 4, 0),
+          tolerance=3, size=50, position="center", npy="soft.npy")
+
+    # the options override the file
+    write_config(tmp, npy_path="mark.npy", opacity=90, output_height=61)
+    r = run(tmp, "--position", "bottom-left", "--margin", "4", "--tile",
+            "--tile-spacing", "9", "--output", "opts")
+    got = np.asarray(Image.open(os.path.join(tmp, "opts", "a.png")))
+    want = blend_drawn(base, drawn_reference((61, 97), wm, 6, 4, True, 9), 90)
+    tap.check(r.returncode == 0 and np.array_equal(got[..., :3],
+                                                   want[..., :3]),
+              "--position --margin --tile --tile-spacing as the keys",
+              r.stderr)
+
+    # bad values: the usual config error, key, file and line
+    for key, value, words in (
+            ("position", "middle", "position must be top-left, top"),
+            ("margin", "60%", "margin must be pixels"),
+            ("margin", "3.5", "margin must be pixels"),
+            ("size", "-1", "size must be a percentage"),
+            ("tile", "maybe", "tile must be true or false"),
+            ("tile_spacing", "-3", "tile_spacing must be a whole number")):
+        write_config(tmp, npy_path="mark.npy", opacity=90, output_height=61,
+                     **{key: value})
+        r = run(tmp)
+        tap.check(r.returncode == 2 and re.search(
+            r"config.yaml:7: " + re.escape(words), r.stderr),
+            "%s: %s refused with the file, line and key" % (key, value),
+            r.stderr)
+    write_config(tmp, npy_path="mark.npy", opacity=90, output_height=61)
+    for args, words in ((["--position", "up"], "--position must be"),
+                        (["--margin", "x"], "--margin must be"),
+                        (["--size", "-3"], "--size must be"),
+                        (["--tile-spacing", "-1"], "--tile-spacing must be")):
+        r = run(tmp, *args)
+        tap.check(r.returncode == 2 and words in r.stderr,
+                  "%s refused" % " ".join(args), r.stderr)
+
+
 GROUPS = {
     "pictures": group_pictures,
     "pixels": group_pixels,
@@ -1401,6 +1540,7 @@ GROUPS = {
     "metadata": group_metadata,
     "formats": group_formats,
     "report": group_report,
+    "geometry": group_geometry,
 }
 
 
