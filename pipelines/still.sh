@@ -1,23 +1,37 @@
 #!/bin/sh
 # One picture as the original Python script made it: decode (JPEG, PNG,
-# ...), scale to HEIGHT keeping the aspect ratio, JPEG round trip at
-# QUALITY, watermark at the top-left, save as JPEG quality 100.
+# ...), turn it the right way up (a JPEG's EXIF orientation, as the batch
+# command does), scale to HEIGHT keeping the aspect ratio, JPEG round trip
+# at QUALITY, watermark at the top-left with OPACITY, save as JPEG quality
+# 100.
 #
 #   pipelines/still.sh IN OUT.jpg WATERMARK.npy [HEIGHT [QUALITY [OPACITY]]]
 #
-# HEIGHT defaults to 720, QUALITY to 30, OPACITY to 1 (as config.yaml's
-# output_height and quality; the script never applied its opacity).
+# HEIGHT defaults to 720, QUALITY to 30, OPACITY (a percentage, 0..100,
+# as config.yaml's) to 100.  OUT appears only when complete; on an error
+# the exit status is 1 and nothing is written.
 set -eu
+. "$(dirname "$0")/lib.sh"
 if [ $# -lt 3 ] || [ $# -gt 6 ]; then
   echo "usage: $0 IN OUT.jpg WATERMARK.npy [HEIGHT [QUALITY [OPACITY]]]" >&2
   exit 2
 fi
 in=$1 out=$2 watermark=$3
-height=${4:-720} quality=${5:-30} opacity=${6:-1}
+height=${4:-720} quality=${5:-30}
+opacity=$(npw_opacity "${6:-100}") || exit 1
+npw_readable "$in" "picture"
+npw_readable "$watermark" "watermark"
 
-exec gst-launch-1.0 -q \
-  filesrc location="$in" ! decodebin ! videoconvert ! videoscale ! \
+npw_begin "$out" "$in"
+npw_decoder "$in"
+# shellcheck disable=SC2086 # lists of elements
+npw_launch -q \
+  filesrc location="$in" ! $npw_decode ! videoconvert ! videoscale ! \
   "video/x-raw,height=$height,pixel-aspect-ratio=1/1" ! \
   jpegenc quality="$quality" ! jpegdec ! \
   npywatermark location="$watermark" opacity="$opacity" ! \
-  jpegenc quality=100 ! filesink location="$out"
+  jpegenc quality=100 snapshot=true ! $npw_sink location="$npw_tmp" ||
+  npw_fail "$in: not watermarked (the reason is above)"
+# A decoder drops a picture it cannot decode and still ends cleanly.
+[ -s "$npw_tmp" ] || npw_fail "$in: no picture could be decoded (corrupt data?)"
+npw_commit "$out"

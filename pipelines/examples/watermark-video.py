@@ -4,20 +4,27 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Watermarks a video file from Python (PyGObject, Debian's python3-gst-1.0).
 
-    watermark-video.py IN OUT.mkv WATERMARK.npy [--opacity 0.8]
+    watermark-video.py IN OUT.mkv WATERMARK.npy [--opacity 80]
 
 Decodes IN (any file GStreamer reads), stamps WATERMARK.npy at the top-left
 of every frame with npywatermark, encodes VP8 (H.264 when x264enc is
-installed) and Opus into Matroska.  Unlike a gst-launch line it links the
-audio branch only when the file has audio, and it reports errors from the
-bus as "watermark-video: IN: <reason>" with exit status 1.
+installed), 4:2:0, and Opus into Matroska.  Unlike a gst-launch line it
+links the audio branch only when the file has audio, and it reports errors
+from the bus as "watermark-video: IN: <reason>" with exit status 1.
+
+--opacity is a percentage (0..100), as everywhere outside the element; the
+element's own property is 0..1.  OUT appears only when complete: it is
+written to a hidden temporary name beside it and renamed at the end; on an
+error (a file with no video stream, say) nothing is written.
 
 The npywatermark element must be findable: installed with `meson install`,
 or an uninstalled build's gst/ folder in GST_PLUGIN_PATH.
 """
 
 import argparse
+import os
 import sys
+import tempfile
 
 import gi
 
@@ -44,10 +51,30 @@ def video_encoder():
                 threads=4)
 
 
+def percentage(text):
+    """argparse type: an opacity in percent, returned as 0..1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'opacity "{text}" is not a number: give a percentage from 0 '
+            'to 100') from None
+    if 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"opacity {text} is a percentage from 0 to 100; "
+            f"did you mean {value * 100:g}?")
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(
+            f"opacity {text} is out of range: give a percentage from 0 to "
+            "100")
+    return value / 100
+
+
 class Watermarker:
     def __init__(self, src, dst, watermark, opacity):
         self.src = src
         self.error = None
+        self.has_video = False
         self.pipeline = Gst.Pipeline.new("watermark-video")
         filesrc = make("filesrc", location=src)
         self.decode = make("decodebin")
@@ -61,6 +88,7 @@ class Watermarker:
         self.mux.link(sink)
         # decodebin makes its pads once it knows what the file holds.
         self.decode.connect("pad-added", self.on_pad_added)
+        self.decode.connect("no-more-pads", self.on_no_more_pads)
 
     def branch(self, pad, elements):
         """Links pad -> elements... -> the muxer, and starts them."""
@@ -75,15 +103,25 @@ class Watermarker:
 
     def on_pad_added(self, _decodebin, pad):
         kind = pad.get_current_caps().get_structure(0).get_name()
-        if kind.startswith("video/"):
+        if kind.startswith("video/") and not self.has_video:
+            self.has_video = True
+            # 4:2:0: what every player and browser decodes (from RGB,
+            # x264enc would pick High 4:4:4).
             self.branch(pad, [make("queue"), make("videoconvert"),
                               self.watermark, make("videoconvert"),
+                              make("capsfilter", caps="video/x-raw,format=I420"),
                               video_encoder(), make("queue")])
         elif kind.startswith("audio/"):
             self.branch(pad, [make("queue"), make("audioconvert"),
                               make("audioresample"), make("opusenc"),
                               make("queue")])
-        # Anything else (subtitles, ...) is left out.
+        # Anything else (subtitles, a second video, ...) is left out.
+
+    def on_no_more_pads(self, decodebin):
+        # Without video the muxer would write an audio-only file, or wait.
+        if not self.has_video:
+            decodebin.post_message(Gst.Message.new_application(
+                decodebin, Gst.Structure.new_empty("no-video")))
 
     def run(self):
         bus = self.pipeline.get_bus()
@@ -95,7 +133,7 @@ class Watermarker:
                 msg = bus.timed_pop_filtered(
                     Gst.CLOCK_TIME_NONE,
                     Gst.MessageType.ERROR | Gst.MessageType.WARNING |
-                    Gst.MessageType.EOS)
+                    Gst.MessageType.APPLICATION | Gst.MessageType.EOS)
                 if not self.on_message(msg):
                     break
         self.pipeline.set_state(Gst.State.NULL)
@@ -105,6 +143,13 @@ class Watermarker:
         """Reports what the bus says; False when the pipeline is done."""
         if msg is None:
             self.error = "could not start the pipeline"
+            return False
+        if msg.type == Gst.MessageType.APPLICATION:
+            if not msg.get_structure().has_name("no-video"):
+                return True
+            self.error = "no video stream"
+            print(f"watermark-video: {self.src}: no video stream",
+                  file=sys.stderr)
             return False
         if msg.type == Gst.MessageType.WARNING:
             err, _debug = msg.parse_warning()
@@ -126,17 +171,36 @@ def main():
     parser.add_argument("input")
     parser.add_argument("output", help="Matroska file to write")
     parser.add_argument("watermark", help=".npy watermark (HxWx4 RGBA)")
-    parser.add_argument("--opacity", type=float, default=1.0,
-                        help="0..1, multiplies the watermark's alpha")
+    parser.add_argument("--opacity", type=percentage, default=1.0,
+                        help="percent, 0..100 (default 100); multiplies "
+                        "the watermark's alpha")
     args = parser.parse_args()
 
     Gst.init(None)
+    folder, name = os.path.split(os.path.abspath(args.output))
     try:
-        ok = Watermarker(args.input, args.output, args.watermark,
+        fd, partial = tempfile.mkstemp(dir=folder, prefix=f".{name[:200]}.",
+                                       suffix=".part")
+    except OSError as e:
+        print(f"watermark-video: {args.output}: cannot write: {e.strerror}",
+              file=sys.stderr)
+        return 1
+    os.close(fd)
+    ok = False
+    try:
+        ok = Watermarker(args.input, partial, args.watermark,
                          args.opacity).run()
+        if ok:
+            # The permissions a new file gets (mkstemp's are private).
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(partial, 0o666 & ~umask)
+            os.replace(partial, args.output)
     except (RuntimeError, GLib.Error) as e:
         print(f"watermark-video: {e}", file=sys.stderr)
-        ok = False
+    finally:
+        if not ok:
+            os.unlink(partial)
     return 0 if ok else 1
 
 

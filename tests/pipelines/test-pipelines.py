@@ -3,9 +3,12 @@
 # Copyright (C) 2026 gst-npywatermark authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Runs each pipelines/ script and example as a user would, on inputs made
-here with videotestsrc and audiotestsrc, and checks what it wrote: the file
-exists and decodes, with the expected size and frame count (and audio), and
-the watermark sits at the top-left with the expected colours.
+here with videotestsrc, audiotestsrc and PIL, and checks what it wrote: the
+file exists and decodes, with the expected size and frame count (and
+audio), and the watermark sits at the top-left with the expected colours.
+Bad inputs (corrupt, truncated or CMYK JPEGs, audio-only files, opacities
+in the wrong unit) must fail with a message naming them, exit != 0 and
+leave no output, not even a temporary file.
 
     test-pipelines.py CASE [PROGRAM]
 
@@ -17,11 +20,14 @@ environment sets GST_PLUGIN_PATH_1_0), numpy and python3-gst-1.0.
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
+from PIL import Image, ImageOps
 
 import gi
 
@@ -56,10 +62,14 @@ def check(condition, message):
     print(f"ok: {message}")
 
 
-def run(args, env=None, expect=0):
+def run(args, env=None, expect=0, timeout=120):
     print("$ " + " ".join(args))
-    proc = subprocess.run(args, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, timeout=120)
+    try:
+        proc = subprocess.run(args, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        fail(f"{os.path.basename(args[0])} still runs after {timeout} s")
     sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
     check(proc.returncode == expect,
@@ -197,6 +207,112 @@ def script(name):
     return os.path.join(PIPELINES, name)
 
 
+def check_refused(args, what, names, folder, absent, env=None):
+    """@args fails: exit status != 0, a message holding each of @names,
+    and nothing at @absent nor any temporary file in @folder."""
+    print("$ " + " ".join(args))
+    try:
+        proc = subprocess.run(args, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        fail(f"{what}: still running after 60 s")
+    sys.stderr.write(proc.stderr)
+    check(proc.returncode != 0, f"{what}: exit status {proc.returncode}")
+    for name in names:
+        check(name in proc.stderr, f"{what}: the message says {name!r}")
+    check(not os.path.exists(absent), f"{what}: no {os.path.basename(absent)}")
+    check_no_partial(folder, what)
+    return proc
+
+
+def check_no_partial(folder, what):
+    left = [f for f in os.listdir(folder) if f.endswith(".part")]
+    check(not left, f"{what}: no temporary file left ({left})")
+
+
+OPACITY_REFUSALS = [
+    ("0.8", ["opacity 0.8 is a percentage from 0 to 100", "did you mean 80?"]),
+    ("0.25", ["did you mean 25?"]),
+    ("150", ["opacity 150", "0 to 100"]),
+    ("-5", ["opacity -5", "0 to 100"]),
+    ("high", ['opacity "high" is not a number']),
+]
+
+
+# A 320x240 picture in four flat quarters, saved with each EXIF
+# orientation; the quarters' colours say which way up it came out.
+QUARTERS = [[(220, 40, 40), (40, 200, 40)], [(40, 40, 220), (230, 230, 40)]]
+
+
+def write_oriented(path, orientation):
+    pixels = np.zeros((240, 320, 3), np.uint8)
+    for i in range(2):
+        for j in range(2):
+            pixels[i * 120:(i + 1) * 120, j * 160:(j + 1) * 160] = \
+                QUARTERS[i][j]
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(pixels).save(path, quality=95, exif=exif.tobytes())
+
+
+def check_oriented(out, src, what):
+    """@out shows @src as PIL's ImageOps.exif_transpose turns it, away
+    from the watermark at the top-left."""
+    want = np.asarray(ImageOps.exif_transpose(Image.open(src))
+                      .convert("RGB")).astype(float)
+    frames, _, _ = decode(out)
+    got = frames[0].astype(float)
+    check(got.shape == want.shape,
+          f"{what}: {got.shape[1]}x{got.shape[0]}, as exif_transpose")
+    h, w = want.shape[:2]
+    for y in (h // 4, 3 * h // 4):
+        for x in (w // 4, 3 * w // 4):
+            g = mean(got, x - 8, y - 8, x + 8, y + 8)
+            r = mean(want, x - 8, y - 8, x + 8, y + 8)
+            check(close(g, r), f"{what}: at ({x}, {y}) {describe(g)} ~ "
+                  f"{describe(r)}")
+
+
+def write_bad_jpegs(tmp):
+    """A truncated JPEG, a corrupt one that still ends with its EOI
+    marker, and a CMYK one; returns their paths."""
+    good = os.path.join(tmp, "good.jpg")
+    launch(f"videotestsrc num-buffers=1 pattern=smpte ! "
+           f"video/x-raw,width=320,height=240 ! jpegenc quality=95 ! "
+           f"filesink location={good}")
+    with open(good, "rb") as f:
+        data = bytearray(f.read())
+    truncated = os.path.join(tmp, "truncated.jpg")
+    with open(truncated, "wb") as f:
+        f.write(data[:len(data) * 2 // 3])
+    scan = data.find(b"\xff\xda")
+    for i in range(scan + 200, scan + 2000, 2):
+        data[i:i + 2] = b"\xff\xc4"        # markers in the scan data
+    corrupt = os.path.join(tmp, "corrupt.jpg")
+    with open(corrupt, "wb") as f:
+        f.write(data)
+    cmyk = os.path.join(tmp, "cmyk.jpg")
+    Image.new("CMYK", (64, 48), (0, 255, 255, 0)).save(cmyk)
+    return truncated, corrupt, cmyk
+
+
+def encoded_caps(path):
+    """The caps of @path's video stream as gst-discoverer-1.0 reports them
+    (H.264 with chroma-format, or VP8)."""
+    proc = run(["gst-discoverer-1.0", "-v", path])
+    found = re.search(r"video #\d+: (video/x-(h264|vp8)[^\n]*)", proc.stdout)
+    check(found is not None, f"{os.path.basename(path)}: H.264 or VP8 video")
+    return found.group(1)
+
+
+def check_420(path, what):
+    caps = encoded_caps(path)
+    check(caps.startswith("video/x-vp8") or
+          "chroma-format=(string)4:2:0" in caps,
+          f"{what}: 4:2:0 ({caps[:60]}..., "
+          f"{re.search(r'profile=[^,]*', caps)})")
+
+
 def check_usage(name):
     proc = subprocess.run([script(name)], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True)
@@ -216,10 +332,10 @@ def case_still(tmp):
            f"video/x-raw,width=800,height=1200 ! videoconvert ! pngenc ! "
            f"filesink location={png}")
 
+    out = os.path.join(tmp, "out.jpg")
     for src, args, size in [(jpg, ["480", "90"], (640, 480)),
                             (png, ["300"], (200, 300)),
-                            (png, ["300", "30", "0.5"], (200, 300))]:
-        out = os.path.join(tmp, "out.jpg")
+                            (png, ["300", "30", "50"], (200, 300))]:
         run([script("still.sh"), src, out, one] + args)
         with open(out, "rb") as f:
             check(f.read(3) == b"\xff\xd8\xff", "the output is a JPEG")
@@ -227,8 +343,42 @@ def case_still(tmp):
         check(len(frames) == 1, "one picture")
         h, w = frames[0].shape[:2]
         check((w, h) == size, f"scaled to {w}x{h}")
-        opacity = float(args[2]) if len(args) > 2 else 1.0
+        opacity = float(args[2]) / 100 if len(args) > 2 else 1.0
         check_mark_one(frames[0], os.path.basename(src), opacity)
+    check_no_partial(tmp, "still.sh")
+
+    # OPACITY is a percentage; the other unit is refused, not misread.
+    for value, names in OPACITY_REFUSALS:
+        check_refused([script("still.sh"), jpg, os.path.join(tmp, "o.jpg"),
+                       one, "480", "90", value], f"OPACITY {value}",
+                      names, tmp, os.path.join(tmp, "o.jpg"))
+
+    # Bad pictures: named, exit 1, no output; an older output stays as
+    # it was.
+    with open(out, "rb") as f:
+        before = f.read()
+    for bad in write_bad_jpegs(tmp) + (os.path.join(tmp, "missing.jpg"),):
+        name = os.path.basename(bad)
+        check_refused([script("still.sh"), bad,
+                       os.path.join(tmp, "bad-out.jpg"), one],
+                      f"still.sh on {name}", [name], tmp,
+                      os.path.join(tmp, "bad-out.jpg"))
+        check_refused([script("still.sh"), bad, out, one],
+                      f"still.sh on {name} over an older output", [name],
+                      tmp, os.path.join(tmp, "never.jpg"))
+        with open(out, "rb") as f:
+            check(f.read() == before, "the older output is untouched")
+    check_refused([script("still.sh"), jpg, jpg, one], "OUT = IN",
+                  ["overwrite its input"], tmp, os.path.join(tmp, "x"))
+
+    # A phone photo comes out the right way up, as the batch command and
+    # PIL's exif_transpose make it.
+    for orientation in range(1, 9):
+        src = os.path.join(tmp, f"orientation-{orientation}.jpg")
+        write_oriented(src, orientation)
+        height = "320" if orientation >= 5 else "240"
+        run([script("still.sh"), src, out, one, height, "95"])
+        check_oriented(out, src, f"EXIF orientation {orientation}")
 
 
 def case_sequence(tmp):
@@ -267,6 +417,64 @@ def case_sequence(tmp):
                   if f.startswith("start-"))
     check(outs == ["start-00003.jpg", "start-00004.jpg"],
           "START=3 writes pictures 3 and 4")
+    check_no_partial(os.path.join(tmp, "out"), "sequence.sh")
+
+    # Frames numbered from 1, no START: found, not a hang.
+    os.mkdir(os.path.join(tmp, "from1"))
+    for i in (1, 2, 3):
+        os.link(os.path.join(tmp, "in", f"frame-{i:05d}.jpg"),
+                os.path.join(tmp, "from1", f"{i}.jpg"))
+    run([script("sequence.sh"), os.path.join(tmp, "from1/%d.jpg"),
+         os.path.join(tmp, "from1/wm-%d.jpg"), one], timeout=60)
+    outs = sorted(f for f in os.listdir(os.path.join(tmp, "from1"))
+                  if f.startswith("wm-"))
+    check(outs == ["wm-1.jpg", "wm-2.jpg", "wm-3.jpg"],
+          f"numbered from 1 without START: pictures 1 to 3 ({outs})")
+    check_refused([script("sequence.sh"), os.path.join(tmp, "none/%d.jpg"),
+                   os.path.join(tmp, "out/n-%d.jpg"), one],
+                  "no picture 0 or 1", ["none/0.jpg", "none/1.jpg"],
+                  os.path.join(tmp, "out"), os.path.join(tmp, "out/n-0.jpg"))
+    check_refused([script("sequence.sh"), os.path.join(tmp, "in/frame.jpg"),
+                   os.path.join(tmp, "out/p-%d.jpg"), one],
+                  "a pattern with no number", ["frame.jpg"],
+                  os.path.join(tmp, "out"), os.path.join(tmp, "out/p-0.jpg"))
+
+    # Frames 1 and 2 of 0..3 corrupt and truncated: named, exit status 1,
+    # no output for them, and the others keep their numbers.
+    truncated, corrupt, _ = write_bad_jpegs(tmp)
+    os.mkdir(os.path.join(tmp, "bad"))
+    os.mkdir(os.path.join(tmp, "bad-out"))
+    for i, src in enumerate([os.path.join(tmp, "in", "frame-00000.jpg"),
+                             corrupt, truncated,
+                             os.path.join(tmp, "in", "frame-00003.jpg")]):
+        os.link(src, os.path.join(tmp, "bad", f"{i:03d}.jpg"))
+    proc = check_refused([script("sequence.sh"),
+                          os.path.join(tmp, "bad/%03d.jpg"),
+                          os.path.join(tmp, "bad-out/%03d.jpg"), one],
+                         "a corrupt and a truncated frame",
+                         ["bad/001.jpg", "bad/002.jpg"],
+                         os.path.join(tmp, "bad-out"),
+                         os.path.join(tmp, "bad-out/001.jpg"))
+    check(proc.returncode == 1, "exit status 1")
+    outs = sorted(os.listdir(os.path.join(tmp, "bad-out")))
+    check(outs == ["000.jpg", "003.jpg"], f"frames 0 and 3 written ({outs})")
+    for i, (w, h) in ((0, sizes[0]), (3, sizes[3])):
+        frames, _, _ = decode(os.path.join(tmp, "bad-out", f"{i:03d}.jpg"))
+        check(frames[0].shape[:2] == (h, w),
+              f"output {i} is input {i} ({w}x{h})")
+        check_mark_one(frames[0], f"output {i}")
+
+    # EXIF orientation, frame by frame.
+    os.mkdir(os.path.join(tmp, "turned"))
+    for orientation in range(1, 9):
+        write_oriented(os.path.join(tmp, "turned", f"{orientation}.jpg"),
+                       orientation)
+    run([script("sequence.sh"), os.path.join(tmp, "turned/%d.jpg"),
+         os.path.join(tmp, "turned/out-%d.png"), one])
+    for orientation in range(1, 9):
+        check_oriented(os.path.join(tmp, "turned", f"out-{orientation}.png"),
+                       os.path.join(tmp, "turned", f"{orientation}.jpg"),
+                       f"picture {orientation}")
 
 
 def make_video(tmp, name, audio):
@@ -300,10 +508,43 @@ def case_video(tmp):
         for i in (0, 15, 29):
             check_mark_one(frames[i], f"frame {i}")
 
+        check_420(out, f"video.sh {'with' if audio else 'without'} audio")
+
     out = os.path.join(tmp, "half.mkv")
-    run([script("video.sh"), src, out, one, "0.5"])
+    run([script("video.sh"), src, out, one, "50"])
     frames, _, _ = decode(out)
-    check_mark_one(frames[10], "OPACITY 0.5", 0.5)
+    check_mark_one(frames[10], "OPACITY 50", 0.5)
+    for value, names in OPACITY_REFUSALS[:1]:
+        check_refused([script("video.sh"), src, os.path.join(tmp, "o.mkv"),
+                       one, value], f"OPACITY {value}", names, tmp,
+                      os.path.join(tmp, "o.mkv"))
+
+    # An RGB source: still 4:2:0 (x264enc would pick High 4:4:4).
+    rgb = os.path.join(tmp, "rgb.mkv")
+    launch(f"videotestsrc num-buffers=10 {SOLID} ! "
+           f"video/x-raw,format=RGB,width=320,height=240,framerate=30/1 ! "
+           f"matroskamux ! filesink location={rgb}")
+    out = os.path.join(tmp, "from-rgb.mkv")
+    run([script("video.sh"), rgb, out, one])
+    check_420(out, "video.sh from RGB")
+    frames, _, _ = decode(out)
+    check(len(frames) == 10, f"10 frames ({len(frames)})")
+    check_mark_one(frames[5], "from RGB, frame 5")
+
+    # No video: said so at once, nothing written.
+    sound = os.path.join(tmp, "sound.mka")
+    launch(f"audiotestsrc num-buffers=20 ! audioconvert ! vorbisenc ! "
+           f"matroskamux ! filesink location={sound}")
+    check_refused([script("video.sh"), sound, os.path.join(tmp, "s.mkv"),
+                   one], "an audio-only file", ["sound.mka",
+                                                "no video stream"],
+                  tmp, os.path.join(tmp, "s.mkv"))
+    check_refused([script("video.sh"), one, os.path.join(tmp, "s.mkv"),
+                   one], "a file that is not a video", ["one.npy"],
+                  tmp, os.path.join(tmp, "s.mkv"))
+    check_refused([script("video.sh"), src, os.path.join(tmp, "s.mkv"),
+                   os.path.join(tmp, "missing.npy")], "a missing watermark",
+                  ["missing.npy"], tmp, os.path.join(tmp, "s.mkv"))
 
 
 LIVE_ENV = dict(os.environ, NPW_SOURCE=f"videotestsrc is-live=true {SOLID}",
@@ -343,6 +584,32 @@ def case_live_record(tmp):
     check(frames[0].shape[:2] == (240, 320), "320x240")
     for i in (0, 44):
         check_mark_one(frames[i], f"frame {i}")
+    check_420(out, "live-record.sh")
+    check_no_partial(tmp, "live-record.sh")
+
+    # Ctrl-C (SIGINT to the terminal's process group): the recording is
+    # finished and kept; until then only a temporary file exists.
+    out = os.path.join(tmp, "stopped.mkv")
+    proc = subprocess.Popen([script("live-record.sh"), one, out], env=env,
+                            start_new_session=True)
+    time.sleep(3)
+    check(not os.path.exists(out), "no OUT while recording")
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        status = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        fail("live-record.sh still runs 30 s after Ctrl-C")
+    check(status == 0, f"Ctrl-C: exit status {status}")
+    frames, stamps, _ = decode(out)
+    check(len(frames) >= 15, f"Ctrl-C: {len(frames)} frames kept")
+    check(stamps == sorted(set(stamps)), "no frame twice, in order")
+    check_mark_one(frames[-1], "the last frame before Ctrl-C")
+    check_no_partial(tmp, "after Ctrl-C")
+
+    check_refused([script("live-record.sh"), os.path.join(tmp, "none.npy"),
+                   os.path.join(tmp, "x.mkv"), "10"], "a missing watermark",
+                  ["none.npy"], tmp, os.path.join(tmp, "x.mkv"), env=env)
 
 
 def case_c_example(tmp, program):
@@ -383,24 +650,39 @@ def case_python_example(tmp):
     one, _ = write_watermarks(tmp)
     src = make_video(tmp, "in.mkv", True)
     out = os.path.join(tmp, "out.mkv")
-    run([sys.executable, program, src, out, one, "--opacity", "0.5"])
+    run([sys.executable, program, src, out, one, "--opacity", "50"])
     frames, stamps, seconds = decode(out)
     check(len(frames) == 30, f"30 frames ({len(frames)})")
     check(abs(seconds - 1.0) < 0.1, f"the audio kept ({seconds} s)")
     check_mark_one(frames[5], "frame 5", 0.5)
+    check_420(out, "watermark-video.py")
+    check_no_partial(tmp, "watermark-video.py")
 
-    # Errors come back from the bus, named, with status 1.
-    proc = run([sys.executable, program, src, out,
-                os.path.join(tmp, "missing.npy")], expect=1)
-    check("watermark-video:" in proc.stderr and "missing.npy" in
-          proc.stderr, "a missing watermark is reported, naming it")
+    # Errors come back from the bus, named, with status 1, and leave no
+    # output.
+    absent = os.path.join(tmp, "absent.mkv")
+    proc = check_refused([sys.executable, program, src, absent,
+                          os.path.join(tmp, "missing.npy")],
+                         "a missing watermark",
+                         ["watermark-video:", "missing.npy"], tmp, absent)
+    check(proc.returncode == 1, "exit status 1")
     # (not a .npy: npydec makes those video)
     text = os.path.join(tmp, "notes.txt")
     with open(text, "w") as f:
         f.write("not a video\n" * 100)
-    proc = run([sys.executable, program, text, out, one], expect=1)
-    check("watermark-video:" in proc.stderr,
-          "a file that is not a video is reported")
+    check_refused([sys.executable, program, text, absent, one],
+                  "a file that is not a video", ["watermark-video:"], tmp,
+                  absent)
+    sound = os.path.join(tmp, "sound.mka")
+    launch(f"audiotestsrc num-buffers=20 ! audioconvert ! vorbisenc ! "
+           f"matroskamux ! filesink location={sound}")
+    check_refused([sys.executable, program, sound, absent, one],
+                  "an audio-only file", ["sound.mka", "no video stream"],
+                  tmp, absent)
+    for value, names in OPACITY_REFUSALS:
+        check_refused([sys.executable, program, src, absent, one,
+                       "--opacity", value], f"--opacity {value}", names,
+                      tmp, absent)
 
 
 def case_npy_preview(tmp):

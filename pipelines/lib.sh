@@ -1,0 +1,121 @@
+# Shared by the pipelines/ scripts (sourced, not run): error messages,
+# opacity as a percentage, and outputs that appear whole or not at all.
+#
+# An output is written to a hidden temporary name in its own folder
+# (.NAME.XXXXXX.part) and renamed over NAME only when gst-launch-1.0
+# succeeded; on an error, Ctrl-C or SIGTERM the temporary file is removed
+# and NAME is left as it was.
+
+prog=${0##*/}
+npw_tmp=""
+npw_signal=""
+
+npw_fail () {
+  printf '%s: %s\n' "$prog" "$*" >&2
+  exit 1
+}
+
+# Not killed outright: gst-launch-1.0, in the foreground, gets the same
+# Ctrl-C and stops; the script then removes what it was writing.
+trap 'npw_signal=129' HUP
+trap 'npw_signal=130' INT
+trap 'npw_signal=143' TERM
+trap '[ -z "$npw_tmp" ] || rm -f "$npw_tmp"' EXIT
+
+# npw_opacity VALUE: checks that VALUE is a percentage (0..100) and
+# prints the element's opacity (0..1).  A value between 0 and 1 is taken
+# for the other unit and refused, with the percentage it would be.
+npw_opacity () {
+  LC_ALL=C awk -v v="$1" -v prog="$prog" 'BEGIN {
+    if (v !~ /^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)$/) {
+      printf "%s: opacity \"%s\" is not a number: give a percentage from 0 to 100\n", prog, v > "/dev/stderr"
+      exit 1
+    }
+    x = v + 0
+    if (x > 0 && x < 1) {
+      printf "%s: opacity %s is a percentage from 0 to 100; did you mean %g?\n", prog, v, x * 100 > "/dev/stderr"
+      exit 1
+    }
+    if (x < 0 || x > 100) {
+      printf "%s: opacity %s is out of range: give a percentage from 0 to 100\n", prog, v > "/dev/stderr"
+      exit 1
+    }
+    printf "%.17g\n", x / 100
+  }'
+}
+
+# npw_readable FILE WHAT: fails unless FILE is a readable regular file.
+npw_readable () {
+  [ -f "$1" ] && [ -r "$1" ] || npw_fail "$1: cannot read the $2 (no such file, or not a readable file)"
+}
+
+# npw_begin OUT [IN]: sets npw_tmp to a new temporary file beside OUT.
+# Refuses to write over IN.
+npw_begin () {
+  if [ $# -gt 1 ] && [ -e "$1" ] && [ "$1" -ef "$2" ]; then
+    npw_fail "$1: the output would overwrite its input"
+  fi
+  npw_dir=$(dirname -- "$1")
+  [ -d "$npw_dir" ] || npw_fail "$1: no such folder $npw_dir"
+  # Short enough for a name near 255 bytes.
+  npw_base=$(printf '%.200s' "$(basename -- "$1")")
+  npw_tmp=$(mktemp "$npw_dir/.$npw_base.XXXXXX.part" 2>/dev/null) ||
+    npw_fail "$1: cannot write in $npw_dir"
+}
+
+# npw_launch ARGS...: gst-launch-1.0 ARGS; returns its exit status.
+# After Ctrl-C or SIGTERM the temporary file is removed and the script
+# exits (130, 143), whatever gst-launch-1.0 returned: without -e it stops
+# at once and the output is incomplete.
+npw_launch () {
+  npw_status=0
+  gst-launch-1.0 "$@" || npw_status=$?
+  if [ -n "$npw_signal" ]; then
+    exit "$npw_signal"
+  fi
+  return "$npw_status"
+}
+
+# npw_commit OUT: moves the temporary file into place, with the
+# permissions a new file gets (mktemp makes it private).
+npw_commit () {
+  chmod "$(printf '%o' $((0666 & ~$(umask))))" "$npw_tmp"
+  mv -f -- "$npw_tmp" "$1"
+  npw_tmp=""
+}
+
+# npw_discard: removes the temporary file (the script goes on).
+npw_discard () {
+  rm -f "$npw_tmp"
+  npw_tmp=""
+}
+
+# npw_decoder FILE: sets npw_decode to the gst-launch-1.0 elements that
+# decode the picture FILE to raw video the right way up, and npw_sink to
+# the filesink to end with.  By content: a JPEG goes through jpegparse,
+# which refuses a truncated file (jpegdec alone would pad it with gray)
+# and publishes the EXIF orientation that videoflip applies; a PNG through
+# pngdec; anything else through decodebin.  The scripts' encoders take the
+# first picture only (snapshot=true), as PIL does with a file that holds
+# more (MPO, gain maps).
+#
+# async=false: with an asynchronous sink, gst-launch-1.0 1.22 now and then
+# misses an error posted together with EOS while the pipeline prerolls (a
+# corrupt JPEG through jpegparse ! jpegdec: 13 runs in 60 waited forever).
+# Not after decodebin, which needs the sink to preroll (it then waits
+# forever on every picture).
+npw_decoder () {
+  npw_sink="filesink async=false"
+  case $(od -An -tx1 -N4 -- "$1" | tr -d ' \n') in
+    ffd8ff*)
+      npw_decode="jpegparse ! jpegdec ! videoconvert ! videoflip video-direction=auto"
+      ;;
+    89504e47)
+      npw_decode="pngdec"
+      ;;
+    *)
+      npw_decode="decodebin"
+      npw_sink="filesink"
+      ;;
+  esac
+}
