@@ -539,8 +539,12 @@ def case_video(tmp):
                    one], "an audio-only file", ["sound.mka",
                                                 "no video stream"],
                   tmp, os.path.join(tmp, "s.mkv"))
-    check_refused([script("video.sh"), one, os.path.join(tmp, "s.mkv"),
-                   one], "a file that is not a video", ["one.npy"],
+    # (not a .npy: npydec makes those a video)
+    notes = os.path.join(tmp, "notes.txt")
+    with open(notes, "w") as f:
+        f.write("not a video\n" * 100)
+    check_refused([script("video.sh"), notes, os.path.join(tmp, "s.mkv"),
+                   one], "a file that is not a video", ["notes.txt"],
                   tmp, os.path.join(tmp, "s.mkv"))
     check_refused([script("video.sh"), src, os.path.join(tmp, "s.mkv"),
                    os.path.join(tmp, "missing.npy")], "a missing watermark",
