@@ -210,8 +210,7 @@ gst_npy_dec_set_array (GstNpyDec * self, const guint8 * data, gsize size)
     format = GST_VIDEO_FORMAT_RGB;
   else
     format = GST_VIDEO_FORMAT_RGBA;
-  gst_video_info_set_format (&self->info, format, image->width,
-      image->height);
+  gst_video_info_set_format (&self->info, format, image->width, image->height);
   if (self->stack) {
     self->info.fps_n = self->out_fps_n;
     self->info.fps_d = self->out_fps_d;

@@ -523,8 +523,7 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
  * at these offsets: from the cache when one serves, prepared otherwise.
  * FALSE when memory for it cannot be had.  Streaming thread. */
 static gboolean
-gst_npy_watermark_prepare (GstNpyWatermark * self, gint offset_x,
-    gint offset_y)
+gst_npy_watermark_prepare (GstNpyWatermark * self, gint offset_x, gint offset_y)
 {
   const GstVideoInfo *info = &self->active_info;
   NpwPrepared *prep;
@@ -714,8 +713,7 @@ no_memory:
 
 /* Takes a finished job, if any.  Streaming thread. */
 static void
-gst_npy_watermark_take_result (GstNpyWatermark * self,
-    GstClockTime timestamp)
+gst_npy_watermark_take_result (GstNpyWatermark * self, GstClockTime timestamp)
 {
   NpwLoaded result;
 
@@ -723,12 +721,10 @@ gst_npy_watermark_take_result (GstNpyWatermark * self,
     return;
 
   if (result.error) {
-    if (result.location && !g_file_test (result.location,
-            G_FILE_TEST_EXISTS))
+    if (result.location && !g_file_test (result.location, G_FILE_TEST_EXISTS))
       GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
           ("Could not load watermark \"%s\": no such file; keeping the "
-              "previous one.", result.location), ("%s",
-              result.error->message));
+              "previous one.", result.location), ("%s", result.error->message));
     else
       GST_ELEMENT_WARNING (self, RESOURCE, READ,
           ("Could not load watermark \"%s\"; keeping the previous one.",
@@ -805,8 +801,8 @@ gst_npy_watermark_transform_frame_ip (GstVideoFilter * filter,
   GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
 
   if (self->draw)
-    npw_prepared_blend (self->cache.entry[0], frame, self->frame_x, self->frame_y,
-        self->frame_op);
+    npw_prepared_blend (self->cache.entry[0], frame, self->frame_x,
+        self->frame_y, self->frame_op);
 
   return GST_FLOW_OK;
 }

@@ -188,8 +188,7 @@ npw_loader_reset (NpwLoader * loader, NpwSource * source)
 }
 
 void
-npw_loader_request (NpwLoader * loader, const NpwRequest * req,
-    gboolean reread)
+npw_loader_request (NpwLoader * loader, const NpwRequest * req, gboolean reread)
 {
   NpwLoaded stale = { 0, };
   NpwRequest old;

@@ -162,8 +162,7 @@ typedef struct
  * and 2.0, UTF-8 in 3.0, already validated), whitespace runs folded into
  * one space, cut after @max characters. */
 static gchar *
-quote_text_full (const Header * h, const guint8 * start, gsize len,
-    guint max)
+quote_text_full (const Header * h, const guint8 * start, gsize len, guint max)
 {
   GString *s = g_string_new (NULL);
   const guint8 *p = start, *end = start + len;
@@ -1434,8 +1433,7 @@ npy_image_new_from_data (const guint8 * data, gsize size, guint max_side,
 
 gboolean
 npy_image_check_header (const guint8 * data, gsize size, guint max_side,
-    guint64 max_bytes, NpyReadFlags flags, guint64 * file_size,
-    GError ** error)
+    guint64 max_bytes, NpyReadFlags flags, guint64 * file_size, GError ** error)
 {
   Plan p;
 
@@ -1505,7 +1503,7 @@ npy_image_new_from_file_full (const gchar * filename, guint max_side,
   if (header_len > NPY_MAX_HEADER_LEN && prefix <= file_size)
     goto huge_header;
   head_len = MAX ((gsize) MIN (prefix, file_size), got);
-  head = g_malloc (head_len);    /* NULL for an empty file */
+  head = g_malloc (head_len);   /* NULL for an empty file */
   if (got > 0)
     memcpy (head, pre, got);
   if (head_len > got && !read_exact (f, head + got, head_len - got, &local))

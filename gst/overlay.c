@@ -144,8 +144,7 @@ colour_init (NpwColour * colour, const NpyImage * image,
     Kb = 0.114;
   }
   Kg = 1.0 - Kr - Kb;
-  gst_video_color_range_offsets (info->colorimetry.range, finfo, offset,
-      scale);
+  gst_video_color_range_offsets (info->colorimetry.range, finfo, offset, scale);
 
   /* Y = Kr r + Kg g + Kb b, Cb = (b - Y) / (2 (1 - Kb)),
    * Cr = (r - Y) / (2 (1 - Kr)), with r, g, b in 0..1 */
@@ -184,8 +183,7 @@ lut_value (const NpwColour * colour, gint comp, const guint8 * px)
   const gint32 (*t)[256] = colour->lut[comp];
   gint32 v = t[0][px[0]] + t[1][px[1]] + t[2][px[2]];
 
-  return v <= 0 ? 0 : v >= (255 << LUT_SHIFT) ? 255 : (guint8) (v >>
-      LUT_SHIFT);
+  return v <= 0 ? 0 : v >= (255 << LUT_SHIFT) ? 255 : (guint8) (v >> LUT_SHIFT);
 }
 
 static inline guint8
@@ -581,8 +579,7 @@ overlay_build (NpwOverlay * overlay, gint px, gint py)
      * V planes of I420): built once */
     if (subsampled && (grid.alpha == NULL || grid.ox != qx || grid.oy != qy)) {
       grid_clear (&grid);
-      ok = grid_build (&grid, &overlay->colour, plane->gcw, plane->gch, qx,
-          qy);
+      ok = grid_build (&grid, &overlay->colour, plane->gcw, plane->gch, qx, qy);
     }
     ok = ok && build_phase (&plane->phase[qy][qx], plane, plane->slots,
         plane->n_slots, &overlay->colour, subsampled ? &grid : NULL, qx, qy);

@@ -347,8 +347,7 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
       prep->overlay = npw_overlay_new_lazy (&prep->canvas, info);
     }
   }
-  if (prep->overlay == NULL || !npw_prepared_ensure (prep, offset_x,
-          offset_y))
+  if (prep->overlay == NULL || !npw_prepared_ensure (prep, offset_x, offset_y))
     goto no_memory;
   return prep;
 
@@ -431,8 +430,7 @@ npw_prepared_ensure (NpwPrepared * prep, gint offset_x, gint offset_y)
 }
 
 gboolean
-npw_prepared_is_visible (const NpwPrepared * prep, gint offset_x,
-    gint offset_y)
+npw_prepared_is_visible (const NpwPrepared * prep, gint offset_x, gint offset_y)
 {
   gint64 x, y;
 

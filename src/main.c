@@ -585,7 +585,7 @@ main (int argc, char **argv)
         "Quality of JPEG and WebP outputs, 1..100 (output_quality, default "
           "100)", "Q"},
     {"position", 0, 0, G_OPTION_ARG_STRING, &position,
-        "Where the watermark goes: top-left (the script's), top, top-right, "
+          "Where the watermark goes: top-left (the script's), top, top-right, "
           "left, center, right, bottom-left, bottom, bottom-right (position)",
         "WHERE"},
     {"margin", 0, 0, G_OPTION_ARG_STRING, &margin,
@@ -652,8 +652,7 @@ main (int argc, char **argv)
       "  0  every picture done (also when none matched: a warning)\n"
       "  1  some pictures failed; the others are done\n"
       "  2  nothing could start: bad config, unreadable watermark, missing "
-      "input folder\n"
-      "  130  interrupted (pictures in hand were finished)\n");
+      "input folder\n" "  130  interrupted (pictures in hand were finished)\n");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, gst_init_get_option_group ());
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
@@ -752,8 +751,7 @@ main (int argc, char **argv)
   }
   /* Mirrored under a folder that holds the input folder, a subfolder's
    * output could land on an input (in/in/x.jpg -> ./in/x.jpg). */
-  if (recursive && npw_files_is_within (settings->input_folder,
-          output_folder)) {
+  if (recursive && npw_files_is_within (settings->input_folder, output_folder)) {
     g_printerr ("npy-watermark: %s: with --recursive the output folder "
         "cannot contain the input folder %s: outputs could overwrite "
         "inputs\n", output_folder, settings->input_folder);

@@ -21,7 +21,7 @@
 
 #include "probe.h"
 
-G_DEFINE_QUARK (npw-probe-error-quark, npw_probe_error);
+G_DEFINE_QUARK (npw - probe - error - quark, npw_probe_error);
 
 #define EXIF_TAG_ORIENTATION 0x0112
 #define TIFF_TYPE_SHORT 3

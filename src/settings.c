@@ -24,7 +24,7 @@
 
 #include "settings.h"
 
-G_DEFINE_QUARK (npw-settings-error-quark, npw_settings_error);
+G_DEFINE_QUARK (npw - settings - error - quark, npw_settings_error);
 
 #define DEFAULT_CONFIG_FILE "config.yaml"
 #define SECTION "watermark"

@@ -166,13 +166,12 @@ ref_comp_offset (const GstVideoInfo * info, gint comp, gint cx, gint cy)
 
   return GST_VIDEO_INFO_PLANE_OFFSET (info, plane) +
       GST_VIDEO_INFO_COMP_POFFSET (info, comp) +
-      (gsize) cy * GST_VIDEO_INFO_PLANE_STRIDE (info, plane) +
-      (gsize) cx * GST_VIDEO_INFO_COMP_PSTRIDE (info, comp);
+      (gsize) cy *GST_VIDEO_INFO_PLANE_STRIDE (info, plane) +
+      (gsize) cx *GST_VIDEO_INFO_COMP_PSTRIDE (info, comp);
 }
 
 static guint8 *
-ref_comp (const GstVideoInfo * info, guint8 * data, gint comp, gint cx,
-    gint cy)
+ref_comp (const GstVideoInfo * info, guint8 * data, gint comp, gint cx, gint cy)
 {
   return data + ref_comp_offset (info, comp, cx, cy);
 }

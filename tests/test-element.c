@@ -161,8 +161,7 @@ make_caps (GstVideoFormat format, gint w, gint h, const gchar * colorimetry)
       "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
 
   if (colorimetry)
-    gst_caps_set_simple (caps, "colorimetry", G_TYPE_STRING, colorimetry,
-        NULL);
+    gst_caps_set_simple (caps, "colorimetry", G_TYPE_STRING, colorimetry, NULL);
   return caps;
 }
 
@@ -996,8 +995,7 @@ test_doc_launch_lines (void)
       "location=\"%s\" opacity=0.5 position=bottom-right offset-x=16 "
       "offset-y=16 size=0.2 ! videoconvert ! fakesink", logo);
   lines[3] = g_strdup_printf ("videotestsrc num-buffers=3 ! npywatermark "
-      "location=\"%s\" opacity=0.3 tile=true tile-spacing=40 ! fakesink",
-      logo);
+      "location=\"%s\" opacity=0.3 tile=true tile-spacing=40 ! fakesink", logo);
   for (i = 0; i < G_N_ELEMENTS (lines); i++) {
     stop_pipeline (play_to_eos (lines[i]));
     g_free (lines[i]);
@@ -1031,8 +1029,7 @@ test_data_property (void)
   bytes = g_bytes_new_take (contents, length);
   element = gst_element_factory_make ("npywatermark", NULL);
   /* data wins over a location that does not even exist */
-  g_object_set (element, "data", bytes, "location", "/nonexistent.npy",
-      NULL);
+  g_object_set (element, "data", bytes, "location", "/nonexistent.npy", NULL);
   h = gst_harness_new_with_element (element, "sink", "src");
   gst_harness_set_caps (h, make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL),
       make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL));
@@ -1122,8 +1119,7 @@ typedef struct
 /* The element's output for @path with @props on a random frame. */
 static GstBuffer *
 run_geometry (GRand * rand, const GstVideoInfo * info, const gchar * path,
-    const GeomProps * props, gint x, gint y, gdouble opacity,
-    guint8 ** input)
+    const GeomProps * props, gint x, gint y, gdouble opacity, guint8 ** input)
 {
   GstElement *element = gst_element_factory_make ("npywatermark", NULL);
   GstHarness *h;
@@ -1485,8 +1481,7 @@ main (int argc, char **argv)
   g_test_add_func ("/element/hand-values", test_hand_values);
   g_test_add_func ("/element/geometry/positions", test_positions);
   g_test_add_func ("/element/geometry/tiles", test_tiles);
-  g_test_add_func ("/element/geometry/size-hand-values",
-      test_size_hand_values);
+  g_test_add_func ("/element/geometry/size-hand-values", test_size_hand_values);
   g_test_add_func ("/element/geometry/scaling", test_scaling);
   g_test_add_func ("/element/numpy-logo", test_numpy_logo);
   g_test_add_func ("/element/negotiation", test_negotiation);

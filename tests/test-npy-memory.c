@@ -186,7 +186,7 @@ test_peak (gconstpointer data)
     g_assert_cmpuint (image->width, ==, W);
     g_assert_cmpuint (image->height, ==, H);
     g_assert_cmpuint (image->channels, ==, c->channels);
-    result = (guint64) W * H * 4 * (image->depth / 8);
+    result = (guint64) W *H * 4 * (image->depth / 8);
     for (i = 0; i < 4; i++) {
       if (image->depth == 16)
         g_assert_cmpuint (image->rgba16[last + i], ==, c->last_pixel[i]);
@@ -199,8 +199,7 @@ test_peak (gconstpointer data)
       g_assert_cmpuint (image->rgba[0], ==, 0);
     g_test_message ("%s: file %" G_GUINT64_FORMAT " MiB, result %"
         G_GUINT64_FORMAT " MiB, peak RSS grew by %" G_GUINT64_FORMAT
-        " MiB", c->name, data_len / MIB, result / MIB,
-        (after - before) / MIB);
+        " MiB", c->name, data_len / MIB, result / MIB, (after - before) / MIB);
     if (measuring ()) {
       g_assert_cmpuint (after - before, <=, result + SLACK_MIB * MIB);
       /* the result was written, not left as untouched pages */

@@ -40,7 +40,7 @@
 #endif
 
 static gchar *tmp_dir;
-static GPtrArray *cases;         /* of Case, freed at the end */
+static GPtrArray *cases;        /* of Case, freed at the end */
 
 typedef struct
 {
@@ -197,8 +197,7 @@ check_frame (const Case * c, const gchar * frames, GstSample * sample,
   for (y = 0; y < c->height; y++) {
     const guint8 *got = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame,
         0) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
-    g_assert_cmpmem (got, row, frames + ((gsize) k * c->height + y) * row,
-        row);
+    g_assert_cmpmem (got, row, frames + ((gsize) k * c->height + y) * row, row);
   }
   gst_video_frame_unmap (&frame);
 }
@@ -245,8 +244,7 @@ type_find_file (const gchar * path, GstTypeFindProbability * prob)
 
   g_file_get_contents (path, &data, &len, &error);
   g_assert_no_error (error);
-  caps = gst_type_find_helper_for_data (NULL, (const guint8 *) data, len,
-      prob);
+  caps = gst_type_find_helper_for_data (NULL, (const guint8 *) data, len, prob);
   g_free (data);
   return caps;
 }
@@ -379,7 +377,8 @@ test_stack_framerate (void)
 {
   g_autofree gchar *path = case_path (stack_case, "npy");
   g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
-      "npydec framerate=7/3 ! appsink name=sink sync=false wait-on-eos=false", path);
+      "npydec framerate=7/3 ! appsink name=sink sync=false wait-on-eos=false",
+      path);
   g_autofree gchar *frames = read_frames (stack_case);
   Run run = { 0, };
   guint k;
@@ -402,7 +401,8 @@ test_stack_seek (gconstpointer data)
   gboolean queue = GPOINTER_TO_INT (data);
   g_autofree gchar *path = case_path (stack_case, "npy");
   g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" %s ! "
-      "npydec framerate=10/1 ! appsink name=sink sync=false wait-on-eos=false", path,
+      "npydec framerate=10/1 ! appsink name=sink sync=false wait-on-eos=false",
+      path,
       queue ? "blocksize=7 ! queue" : "");
   g_autofree gchar *frames = read_frames (stack_case);
   GstElement *pipeline = gst_parse_launch (desc, NULL);
@@ -499,7 +499,8 @@ test_playbin (void)
     Run run = { 0, };
 
     g_assert_nonnull (playbin);
-    g_object_set (sink, "caps", caps, "sync", FALSE, "wait-on-eos", FALSE, NULL);
+    g_object_set (sink, "caps", caps, "sync", FALSE, "wait-on-eos", FALSE,
+        NULL);
     gst_caps_unref (caps);
     g_object_set (playbin, "uri", uri, "video-sink", sink, "audio-sink",
         gst_element_factory_make ("fakesink", NULL), NULL);

@@ -92,8 +92,7 @@ check_full (const guint8 * data, size_t size, const NpyImage * image)
     FUZZ_CHECK (header.ndim == 2 || header.ndim == 3);
     FUZZ_CHECK (header.shape[0] == image->height);
     FUZZ_CHECK (header.shape[1] == image->width);
-    FUZZ_CHECK (image->channels == (header.ndim == 3 ?
-            header.shape[last] : 1));
+    FUZZ_CHECK (image->channels == (header.ndim == 3 ? header.shape[last] : 1));
   }
   npy_header_clear (&header);
   g_clear_error (&error);

@@ -303,8 +303,7 @@ test_element_full_size_huge (void)
 
   g_assert_nonnull (f);
   g_assert_cmpuint (fwrite (data, 1, size, f), ==, size);
-  g_assert_cmpint (fseeko (f, (off_t) size + (4LL << 30) - 1, SEEK_SET), ==,
-      0);
+  g_assert_cmpint (fseeko (f, (off_t) size + (4LL << 30) - 1, SEEK_SET), ==, 0);
   g_assert_cmpint (fputc (0, f), ==, 0);
   g_assert_cmpint (fclose (f), ==, 0);
 
@@ -458,8 +457,7 @@ test_element_overlay_no_memory (void)
 
     /* the image (64 MB) is in; its Y444 overlay on frames as large needs
      * ~96 MB more */
-    g_assert_false (element_caps_under_cap (4000, 4000, 4000, &bus,
-            &element));
+    g_assert_false (element_caps_under_cap (4000, 4000, 4000, &bus, &element));
     msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     g_assert_nonnull (msg);
     gst_message_parse_error (msg, &error, NULL);
@@ -576,8 +574,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/limits/huge-shape/reader", test_huge_shape);
   g_test_add_func ("/limits/huge-shape/cap-works", test_huge_shape_cap_works);
-  g_test_add_func ("/limits/huge-shape/file-not-read",
-      test_huge_file_not_read);
+  g_test_add_func ("/limits/huge-shape/file-not-read", test_huge_file_not_read);
   g_test_add_func ("/limits/not-regular-file", test_not_regular);
   g_test_add_func ("/limits/huge-shape/element-full-size",
       test_element_full_size_huge);
