@@ -824,6 +824,80 @@ test_pipeline_swap (void)
   gst_object_unref (pipeline);
 }
 
+static GBytes *
+mark_bytes (const Mark * mark)
+{
+  g_autofree gchar *path = mark_path (mark);
+  gchar *contents;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  return g_bytes_new_take (contents, len);
+}
+
+/* One rule for "data" in every state: set, it wins over location; set
+ * while PLAYING, it swaps the watermark as a new location does (posting
+ * npywatermark-loaded, location NULL); a location set meanwhile changes
+ * nothing until data goes back to NULL. */
+static void
+test_data_swap (void)
+{
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GBytes) a = mark_bytes (&mark_a);
+  g_autoptr (GBytes) b = mark_bytes (&mark_b);
+  g_autofree gchar *path_a = mark_path (&mark_a);
+  g_autofree gchar *path_b = mark_path (&mark_b);
+  GstElement *element =
+      gst_object_ref_sink (gst_element_factory_make ("npywatermark", NULL));
+  GstHarness *h;
+  GstMessage *msg;
+  GstBuffer *out;
+  guint index = 0, i;
+
+  /* data wins over a location set before start */
+  g_object_set (element, "location", path_b, "data", a, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps_str (h, CAPS_STR);
+  out = push_pull (h, index++);
+  assert_frame (out, &mark_a, 1.0, 0, 0);
+  gst_buffer_unref (out);
+
+  g_object_set (h->element, "data", b, NULL);
+  out = push_until_switch (h, bus, &index, &mark_a, &msg);
+  g_assert_true (is_loaded_message (msg));
+  g_assert_null (gst_structure_get_string (gst_message_get_structure (msg),
+          "location"));
+  gst_message_unref (msg);
+  assert_frame (out, &mark_b, 1.0, 0, 0);
+  gst_buffer_unref (out);
+
+  /* a location while data is set: kept for later, nothing changes */
+  g_object_set (h->element, "location", path_a, NULL);
+  for (i = 0; i < 20; i++) {
+    out = push_pull (h, index++);
+    assert_frame (out, &mark_b, 1.0, 0, 0);
+    gst_buffer_unref (out);
+    g_usleep (1000);
+  }
+  g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
+
+  /* data back to NULL: the location */
+  g_object_set (h->element, "data", NULL, NULL);
+  out = push_until_switch (h, bus, &index, &mark_b, &msg);
+  g_assert_true (is_loaded_message (msg));
+  g_assert_cmpstr (gst_structure_get_string (gst_message_get_structure (msg),
+          "location"), ==, path_a);
+  gst_message_unref (msg);
+  assert_frame (out, &mark_a, 1.0, 0, 0);
+  gst_buffer_unref (out);
+
+  g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
+  teardown (h, bus);
+}
+
 /* The rectangle @mark shows at @position (0 top-left, 4 centre, 8
  * bottom-right) and @size (0 or 0.5) with offsets inward, worked out
  * from the documented formulas. */
@@ -1032,6 +1106,7 @@ main (int argc, char **argv)
   g_test_add_func ("/live/location/remove-empty", test_remove_empty);
   g_test_add_func ("/live/location/pipeline-swap", test_pipeline_swap);
   g_test_add_func ("/live/stress", test_stress);
+  g_test_add_func ("/live/data/swap", test_data_swap);
   g_test_add_func ("/live/geometry/swap", test_geometry_swap);
   g_test_add_func ("/live/geometry/stress", test_geometry_stress);
 
