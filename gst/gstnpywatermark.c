@@ -794,15 +794,68 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   gst_base_transform_set_passthrough (trans, !self->draw);
 }
 
+/* Narrows @view to @crop's rectangle; FALSE when it lies outside. */
+static gboolean
+gst_npy_watermark_crop_view (GstVideoFrame * view,
+    const GstVideoCropMeta * crop)
+{
+  const GstVideoFormatInfo *finfo = view->info.finfo;
+  guint x = crop->x, y = crop->y, p, c, sub_w = 0, sub_h = 0;
+
+  for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
+    sub_w = MAX (sub_w, GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c));
+    sub_h = MAX (sub_h, GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c));
+  }
+  /* packed 4:2:2 units are two pixels wide too */
+  x &= ~((1u << sub_w) - 1);
+  y &= ~((1u << sub_h) - 1);
+  if (x + crop->width > (guint) GST_VIDEO_FRAME_WIDTH (view)
+      || y + crop->height > (guint) GST_VIDEO_FRAME_HEIGHT (view))
+    return FALSE;
+  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (view); p++) {
+    gint comp[GST_VIDEO_MAX_COMPONENTS];
+
+    gst_video_format_info_component (finfo, p, comp);
+    view->data[p] = (guint8 *) view->data[p] +
+        (gsize) (y >> GST_VIDEO_FORMAT_INFO_H_SUB (finfo, comp[0])) *
+        GST_VIDEO_FRAME_PLANE_STRIDE (view, p) +
+        (gsize) (x >> GST_VIDEO_FORMAT_INFO_W_SUB (finfo, comp[0])) *
+        GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, comp[0]);
+  }
+  GST_VIDEO_INFO_WIDTH (&view->info) = crop->width;
+  GST_VIDEO_INFO_HEIGHT (&view->info) = crop->height;
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_npy_watermark_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
+  GstVideoCropMeta *crop;
+  GstVideoFrame view;
 
-  if (self->draw)
-    npw_prepared_blend (self->cache.entry[0], frame, self->frame_x,
-        self->frame_y, self->frame_op);
+  if (!self->draw)
+    return GST_FLOW_OK;
+
+  /* A frame with a crop meta (a videocrop before a sink that crops) is
+   * the visible rectangle: draw there, from its top-left (rounded down
+   * to whole chroma blocks in subsampled formats). */
+  view = *frame;
+  crop = gst_buffer_get_video_crop_meta (frame->buffer);
+  if (crop && !gst_npy_watermark_crop_view (&view, crop))
+    return GST_FLOW_OK;
+  if (GST_VIDEO_FRAME_WIDTH (&view) != GST_VIDEO_INFO_WIDTH (&self->active_info)
+      || GST_VIDEO_FRAME_HEIGHT (&view) !=
+      GST_VIDEO_INFO_HEIGHT (&self->active_info)) {
+    GST_DEBUG_OBJECT (self, "a %dx%d frame for %dx%d caps: not drawn",
+        GST_VIDEO_FRAME_WIDTH (&view), GST_VIDEO_FRAME_HEIGHT (&view),
+        GST_VIDEO_INFO_WIDTH (&self->active_info),
+        GST_VIDEO_INFO_HEIGHT (&self->active_info));
+    return GST_FLOW_OK;
+  }
+  npw_prepared_blend (self->cache.entry[0], &view, self->frame_x,
+      self->frame_y, self->frame_op);
 
   return GST_FLOW_OK;
 }

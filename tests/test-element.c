@@ -1067,6 +1067,54 @@ test_data_property (void)
   g_free (path);
 }
 
+/* A frame carrying GstVideoCropMeta (videocrop before a sink that crops,
+ * as ximagesink does) is its visible rectangle: the watermark goes at
+ * that rectangle's top-left, and nothing outside it changes. */
+static void
+test_crop_meta (void)
+{
+  RefImage *blue = flat_image (20, 10, 0, 0, 255, 255);
+  gchar *path = write_npy (blue, "crop.npy");
+  GstHarness *h = harness_new (path, 1.0, 0, 0);
+  GstBuffer *buf, *out;
+  GstVideoCropMeta *crop;
+  GstMapInfo map;
+  gsize offset[4] = { 0, };
+  gint stride[4] = { 320 * 4, };
+  gsize i;
+
+  gst_harness_set_caps (h, make_caps (GST_VIDEO_FORMAT_BGRx, 220, 140, NULL),
+      make_caps (GST_VIDEO_FORMAT_BGRx, 220, 140, NULL));
+  buf = gst_buffer_new_allocate (NULL, 320 * 240 * 4, NULL);
+  gst_buffer_memset (buf, 0, 0x40, 320 * 240 * 4);
+  gst_buffer_add_video_meta_full (buf, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_FORMAT_BGRx, 320, 240, 1, offset, stride);
+  crop = gst_buffer_add_video_crop_meta (buf);
+  crop->x = 100;
+  crop->y = 100;
+  crop->width = 220;
+  crop->height = 140;
+  out = gst_harness_push_and_pull (h, buf);
+  g_assert_nonnull (out);
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  for (i = 0; i < 320 * 240; i++) {
+    gsize x = i % 320, y = i / 320;
+    gboolean under = x >= 100 && x < 120 && y >= 100 && y < 110;
+    const guint8 want[3] = { under ? 255 : 0x40, under ? 0 : 0x40,
+      under ? 0 : 0x40
+    };
+
+    if (memcmp (map.data + 4 * i, want, 3) != 0)
+      g_error ("pixel %" G_GSIZE_FORMAT ",%" G_GSIZE_FORMAT " is %u,%u,%u",
+          x, y, map.data[4 * i], map.data[4 * i + 1], map.data[4 * i + 2]);
+  }
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  ref_image_free (blue);
+  g_free (path);
+}
+
 /* ---- geometry: position, size, tiling ---- */
 
 /* The watermark as drawn on a @fw x @fh frame, written from the
@@ -1479,6 +1527,7 @@ main (int argc, char **argv)
     g_free (name);
   }
   g_test_add_func ("/element/hand-values", test_hand_values);
+  g_test_add_func ("/element/crop-meta", test_crop_meta);
   g_test_add_func ("/element/geometry/positions", test_positions);
   g_test_add_func ("/element/geometry/tiles", test_tiles);
   g_test_add_func ("/element/geometry/size-hand-values", test_size_hand_values);
