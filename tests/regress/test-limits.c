@@ -325,6 +325,10 @@ test_element_full_size_huge (void)
     g_clear_error (&error);
     g_clear_pointer (&debug, g_free);
 
+#ifdef UNDER_ASAN
+    /* ASan aborts on the 4 GiB request itself; the cap is RLIMIT_AS */
+    return;
+#endif
     error = element_start (path, 32768, &debug);
     g_assert_nonnull (error);
     g_assert_true (error->domain == GST_RESOURCE_ERROR);
