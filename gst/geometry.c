@@ -46,13 +46,6 @@ npw_geometry_drawn_size (const NpwGeometry * geom, gint frame_w,
   *h = (gint) CLAMP (sh, 1.0, (gdouble) max_side);
 }
 
-/* floor (a / 2) for any sign */
-static inline gint64
-half_floor (gint64 a)
-{
-  return a >= 0 ? a / 2 : -((-a + 1) / 2);
-}
-
 static gint64
 axis_origin (gint anchor, gint frame, gint len, gint offset)
 {
@@ -60,7 +53,7 @@ axis_origin (gint anchor, gint frame, gint len, gint offset)
     case 0:
       return offset;
     case 1:
-      return half_floor ((gint64) frame - len) + offset;
+      return npw_floor_div ((gint64) frame - len, 2) + offset;
     default:
       return (gint64) frame - len - offset;
   }

@@ -53,6 +53,19 @@ typedef struct
 
 gboolean npw_geometry_equal (const NpwGeometry * a, const NpwGeometry * b);
 
+/* floor (a / b) and a - b * floor (a / b) for b > 0, a of any sign. */
+static inline gint64
+npw_floor_div (gint64 a, gint64 b)
+{
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static inline gint64
+npw_floor_mod (gint64 a, gint64 b)
+{
+  return a - npw_floor_div (a, b) * b;
+}
+
 /* The watermark's size as drawn on a @frame_w x @frame_h frame: its own
  * @w0 x @h0 when size is 0, else scaled with its aspect kept to fit a box
  * of size * frame_w by size * frame_h:

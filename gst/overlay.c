@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "overlay.h"
+#include "geometry.h"
 #include "blend.h"
 
 /* One phase of one overlay plane: units of the frame plane (a pixel, a
@@ -113,13 +114,6 @@ npw_overlay_supports_format (GstVideoFormat format)
     default:
       return FALSE;
   }
-}
-
-/* floor (a / b) for b > 0, also for negative a. */
-static inline gint64
-floor_div (gint64 a, gint64 b)
-{
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
 
@@ -613,25 +607,8 @@ npw_overlay_ensure (NpwOverlay * overlay, gint x, gint y)
 {
   /* the phase is the origin's position within a chroma block; blocks are
    * at most 4 wide, so the phase within 4 serves every plane */
-  return overlay_build (overlay, (gint) (x - floor_div (x, 4) * 4),
-      (gint) (y - floor_div (y, 4) * 4));
-}
-
-gboolean
-npw_overlay_fits (NpwOverlay * overlay, const GstVideoInfo * info)
-{
-  g_return_val_if_fail (overlay != NULL, FALSE);
-
-  if (GST_VIDEO_INFO_FORMAT (info) != overlay->format)
-    return FALSE;
-  /* RGB values are the image's own; YUV ones depend on matrix and range */
-  if (!GST_VIDEO_FORMAT_INFO_IS_RGB (info->finfo) &&
-      (info->colorimetry.matrix != overlay->colorimetry.matrix ||
-          info->colorimetry.range != overlay->colorimetry.range))
-    return FALSE;
-  overlay->frame_width = GST_VIDEO_INFO_WIDTH (info);
-  overlay->frame_height = GST_VIDEO_INFO_HEIGHT (info);
-  return TRUE;
+  return overlay_build (overlay, (gint) npw_floor_mod (x, 4),
+      (gint) npw_floor_mod (y, 4));
 }
 
 void
@@ -667,7 +644,8 @@ static gboolean
 place (const NpwOverlay * overlay, const NpwPlane * plane, gint x, gint y,
     NpwPlacement * pl)
 {
-  gint64 ux0 = floor_div (x, plane->xsub), uy0 = floor_div (y, plane->ysub);
+  gint64 ux0 = npw_floor_div (x, plane->xsub), uy0 =
+      npw_floor_div (y, plane->ysub);
   gint px = (gint) (x - ux0 * plane->xsub);
   gint py = (gint) (y - uy0 * plane->ysub);
   gint units_w = (overlay->frame_width + plane->xsub - 1) / plane->xsub;

@@ -54,11 +54,6 @@ gboolean npw_overlay_ensure (NpwOverlay * overlay, gint x, gint y);
 
 void npw_overlay_free (NpwOverlay * overlay);
 
-/* TRUE when @overlay, prepared for some caps, serves frames described by
- * @info as well (same format and colorimetry; any size), and then takes
- * @info's size for clipping. */
-gboolean npw_overlay_fits (NpwOverlay * overlay, const GstVideoInfo * info);
-
 /* TRUE when some non-transparent part of the overlay placed at (@x, @y)
  * lands inside the frame. */
 gboolean npw_overlay_is_visible (const NpwOverlay * overlay, gint x, gint y);

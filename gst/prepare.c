@@ -82,18 +82,6 @@ typedef struct
   gint64 tile_period;           /* copy + spacing, 0 when not tiled */
 } NpwWindow;
 
-static inline gint64
-floor_div64 (gint64 a, gint64 b)
-{
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
-static inline gint64
-floor_mod64 (gint64 a, gint64 b)
-{
-  return a - floor_div64 (a, b) * b;
-}
-
 /* The part of a lone copy at @origin that lands on the frame. */
 static void
 visible_range (const NpwWindow * win, gint64 origin, gint64 * lo, gint64 * hi)
@@ -141,7 +129,7 @@ window_init (NpwWindow * win, gint frame, gint copy, gboolean tile,
     win->fixed = TRUE;
   } else {
     /* periods longer than the frame: just the frame's stretch */
-    win->u0 = floor_mod64 (-origin, win->tile_period) - EDGE;
+    win->u0 = npw_floor_mod (-origin, win->tile_period) - EDGE;
     win->len = frame + 2 * EDGE;
     win->period = win->tile_period;
     win->fixed = FALSE;
@@ -156,7 +144,7 @@ window_covers (const NpwWindow * win, gint64 origin)
   if (win->fixed)
     return TRUE;
   if (win->tile_period > 0)
-    return floor_mod64 (-origin, win->tile_period) == win->u0 + EDGE;
+    return npw_floor_mod (-origin, win->tile_period) == win->u0 + EDGE;
   visible_range (win, origin, &lo, &hi);
   if (lo == hi)
     return TRUE;
@@ -183,8 +171,8 @@ window_runs (const NpwWindow * win)
   if (win->len <= 0)
     return runs;
   if (win->tile_period > 0) {
-    k0 = floor_div64 (win->u0, win->tile_period);
-    k1 = floor_div64 (end - 1, win->tile_period);
+    k0 = npw_floor_div (win->u0, win->tile_period);
+    k1 = npw_floor_div (end - 1, win->tile_period);
   }
   for (k = k0; k <= k1; k++) {
     gint64 start = k * win->tile_period;
@@ -400,7 +388,7 @@ canvas_position (const NpwWindow * win, gint64 origin)
   gint64 x = origin + win->u0;
 
   if (win->period > 0)
-    x += floor_div64 (-EDGE - x, win->period) * win->period;
+    x += npw_floor_div (-EDGE - x, win->period) * win->period;
   return x;
 }
 
@@ -446,13 +434,6 @@ npw_prepared_blend (const NpwPrepared * prep, GstVideoFrame * frame,
 
   if (placement (prep, offset_x, offset_y, &x, &y))
     npw_overlay_blend (prep->overlay, frame, (gint) x, (gint) y, op);
-}
-
-void
-npw_prepared_get_size (const NpwPrepared * prep, gint * w, gint * h)
-{
-  *w = prep->w;
-  *h = prep->h;
 }
 
 gint

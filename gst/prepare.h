@@ -84,9 +84,6 @@ gboolean npw_prepared_is_visible (const NpwPrepared * prep, gint offset_x,
 void npw_prepared_blend (const NpwPrepared * prep, GstVideoFrame * frame,
     gint offset_x, gint offset_y, guint op);
 
-/* The drawn size of one copy. */
-void npw_prepared_get_size (const NpwPrepared * prep, gint * w, gint * h);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpwPrepared, npw_prepared_free)
 
 /* Prepared overlays kept per (format, colorimetry, size, geometry), so
