@@ -66,6 +66,7 @@
 #include "npy.h"
 #include "loader.h"
 #include "prepare.h"
+#include "composition.h"
 
 GST_DEBUG_CATEGORY (gst_npy_watermark_debug);
 #define GST_CAT_DEFAULT gst_npy_watermark_debug
@@ -95,6 +96,7 @@ struct _GstNpyWatermark
   GstVideoInfo active_info;
   gboolean active_have_info;
   NpwCache cache;               /* entry[0] draws */
+  NpwComposition *compo;        /* or the overlay-composition meta */
   gboolean draw;                /* this buffer gets the overlay */
   guint frame_op;               /* values for this buffer, read once */
   gint frame_x;
@@ -127,7 +129,8 @@ enum
 #define DEFAULT_TILE FALSE
 #define DEFAULT_TILE_SPACING 0
 
-#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS)
+#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS) ";" \
+  NPW_COMPOSITION_CAPS
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
@@ -179,6 +182,10 @@ static gboolean gst_npy_watermark_set_info (GstVideoFilter * filter,
     GstVideoInfo * out_info);
 static GstFlowReturn gst_npy_watermark_transform_frame_ip (GstVideoFilter *
     filter, GstVideoFrame * frame);
+static gboolean gst_npy_watermark_propose_allocation (GstBaseTransform *
+    trans, GstQuery * decide_query, GstQuery * query);
+static GstFlowReturn gst_npy_watermark_transform_ip (GstBaseTransform * trans,
+    GstBuffer * buf);
 
 #define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)
 #define PARAM_LIVE (PARAM_FLAGS | GST_PARAM_MUTABLE_PLAYING)
@@ -351,6 +358,12 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_npy_watermark_stop);
   trans_class->before_transform =
       GST_DEBUG_FUNCPTR (gst_npy_watermark_before_transform);
+  trans_class->transform_caps =
+      GST_DEBUG_FUNCPTR (npw_composition_transform_caps);
+  trans_class->propose_allocation =
+      GST_DEBUG_FUNCPTR (gst_npy_watermark_propose_allocation);
+  trans_class->transform_ip =
+      GST_DEBUG_FUNCPTR (gst_npy_watermark_transform_ip);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_npy_watermark_set_info);
   filter_class->transform_frame_ip =
       GST_DEBUG_FUNCPTR (gst_npy_watermark_transform_frame_ip);
@@ -373,6 +386,7 @@ gst_npy_watermark_init (GstNpyWatermark * self)
    * output.  The "qos" property can still turn it on. */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
   self->loader = npw_loader_new ();
+  self->compo = npw_composition_new ();
 }
 
 static void
@@ -385,6 +399,7 @@ gst_npy_watermark_finalize (GObject * object)
   g_clear_pointer (&self->data, g_bytes_unref);
   npw_kept_set (&self->kept, NULL);
   npw_cache_clear (&self->cache);
+  npw_composition_free (self->compo);
 
   G_OBJECT_CLASS (gst_npy_watermark_parent_class)->finalize (object);
 }
@@ -678,7 +693,7 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
   gint offset_x, offset_y;
 
-  if (!npw_overlay_supports_format (GST_VIDEO_INFO_FORMAT (in_info)))
+  if (!npw_composition_set_caps (self->compo, outcaps))
     goto unsupported;
 
   GST_OBJECT_LOCK (self);
@@ -692,7 +707,8 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
 
   /* a size seen before, or a pipeline reused for another picture of the
    * same format, finds its overlay in the cache */
-  if (!gst_npy_watermark_prepare (self, offset_x, offset_y))
+  if (!npw_composition_attach_only (self->compo) &&
+      !gst_npy_watermark_prepare (self, offset_x, offset_y))
     goto no_memory;
 
   return TRUE;
@@ -780,15 +796,19 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
 
   self->draw = FALSE;
   if (self->kept.source && self->frame_op > 0) {
+    npw_composition_decide (self->compo, trans->srcpad);
     /* the cached overlay serves unless the geometry or, for a watermark
      * larger than the frame, the offsets moved past what was cut */
-    if (!gst_npy_watermark_prepare (self, self->frame_x, self->frame_y)) {
+    if (npw_composition_attach_only (self->compo)) {
+      self->draw = TRUE;
+    } else if (!gst_npy_watermark_prepare (self, self->frame_x, self->frame_y)) {
       post_no_memory (self, FALSE);
       set_source (self, NULL);
     } else {
-      self->draw = self->cache.entry[0] != NULL &&
+      self->draw = npw_composition_attaching (self->compo) ||
+          (self->cache.entry[0] != NULL &&
           npw_prepared_is_visible (self->cache.entry[0], self->frame_x,
-          self->frame_y);
+              self->frame_y));
     }
   }
   gst_base_transform_set_passthrough (trans, !self->draw);
@@ -857,5 +877,40 @@ gst_npy_watermark_transform_frame_ip (GstVideoFilter * filter,
   npw_prepared_blend (self->cache.entry[0], &view, self->frame_x,
       self->frame_y, self->frame_op);
 
+  return GST_FLOW_OK;
+}
+
+/* Only the metas that stay correct through us go upstream. */
+static gboolean
+gst_npy_watermark_propose_allocation (GstBaseTransform * trans,
+    GstQuery * decide_query, GstQuery * query)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+
+  if (!GST_BASE_TRANSFORM_CLASS
+      (gst_npy_watermark_parent_class)->propose_allocation (trans, decide_query,
+          query))
+    return FALSE;
+  npw_composition_decide (self->compo, trans->srcpad);
+  npw_composition_filter_metas (self->compo, query);
+  return TRUE;
+}
+
+/* Attaches the composition or, through GstVideoFilter, blends. */
+static GstFlowReturn
+gst_npy_watermark_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+
+  /* new caps may have come since before_transform () */
+  npw_composition_decide (self->compo, trans->srcpad);
+  if (!npw_composition_attaching (self->compo))
+    return
+        GST_BASE_TRANSFORM_CLASS (gst_npy_watermark_parent_class)->transform_ip
+        (trans, buf);
+  if (!npw_composition_attach (self->compo, buf, self->kept.source,
+          &self->active_info, &self->active_geom, self->max_size, self->frame_x,
+          self->frame_y, self->frame_op))
+    post_no_memory (self, FALSE);
   return GST_FLOW_OK;
 }
