@@ -1,0 +1,551 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+/* The overlay-composition meta path: real GL pipelines (Mesa's llvmpipe
+ * through headless EGL; skipped when GL cannot start) against the CPU
+ * blend, textoverlay and npywatermark both shown, negotiation with and
+ * without the meta, the window size, and the metas proposed upstream. */
+
+#include <string.h>
+#include <gst/gst.h>
+#include <gst/app/gstappsink.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+#include "gstnpywatermark.h"
+
+#define W 320
+#define H 240
+#define RAW "video/x-raw,format=RGBA,width=320,height=240,framerate=30/1"
+
+static GBytes *watermark;
+static gboolean have_gl;
+
+/* A 60x40 uint8 RGBA .npy: a colour ramp, a soft alpha ramp and an
+ * opaque core, so rounding at every alpha level shows. */
+static GBytes *
+make_watermark (void)
+{
+  const gchar *header = "{'descr': '|u1', 'fortran_order': False, "
+      "'shape': (40, 60, 4), }";
+  GString *s = g_string_new (NULL);
+  gsize hlen = strlen (header) + 1;
+  guint16 le;
+  gint x, y;
+
+  while ((10 + hlen) % 64)
+    hlen++;
+  g_string_append_len (s, "\x93NUMPY\x01\x00", 8);
+  le = GUINT16_TO_LE ((guint16) hlen);
+  g_string_append_len (s, (const gchar *) &le, 2);
+  g_string_append (s, header);
+  while (s->len < 10 + hlen - 1)
+    g_string_append_c (s, ' ');
+  g_string_append_c (s, '\n');
+  for (y = 0; y < 40; y++) {
+    for (x = 0; x < 60; x++) {
+      gboolean core = x >= 15 && x < 45 && y >= 10 && y < 30;
+
+      g_string_append_c (s, (gchar) 250);
+      g_string_append_c (s, (gchar) (x * 4));
+      g_string_append_c (s, (gchar) (y * 6));
+      g_string_append_c (s, (gchar) (core ? 255 : (x * 4 + y) & 0xff));
+    }
+  }
+  return g_string_free_to_bytes (s);
+}
+
+typedef struct
+{
+  gboolean had_meta;
+  guint n_rects;
+  gint first_y, last_y;         /* render y of the first and last rectangle */
+} Seen;
+
+static GstPadProbeReturn
+look (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Seen *seen = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstVideoOverlayCompositionMeta *meta =
+      gst_buffer_get_video_overlay_composition_meta (buf);
+  gint x;
+  guint w, h;
+
+  if (meta == NULL || seen->had_meta)
+    return GST_PAD_PROBE_OK;
+  seen->had_meta = TRUE;
+  seen->n_rects = gst_video_overlay_composition_n_rectangles (meta->overlay);
+  gst_video_overlay_rectangle_get_render_rectangle
+      (gst_video_overlay_composition_get_rectangle (meta->overlay, 0), &x,
+      &seen->first_y, &w, &h);
+  gst_video_overlay_rectangle_get_render_rectangle
+      (gst_video_overlay_composition_get_rectangle (meta->overlay,
+          seen->n_rects - 1), &x, &seen->last_y, &w, &h);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Runs @desc (an appsink "out" at its end, npywatermark "wm" if any, set
+ * up with @props and the test watermark) for one frame; returns it as
+ * W x H RGBA, and in @seen what left npywatermark.  NULL, with @error,
+ * when the pipeline cannot be made or fails. */
+static guint8 *
+run (const gchar * desc, const gchar * props, Seen * seen, GError ** error)
+{
+  gchar *full = g_strdup_printf (desc, props ? props : "");
+  GstElement *pipe = gst_parse_launch (full, error);
+  GstElement *wm, *out;
+  GstSample *sample = NULL;
+  GstMessage *msg;
+  GstBus *bus;
+  guint8 *pixels = NULL;
+
+  g_free (full);
+  if (pipe == NULL)
+    return NULL;
+  if (*error) {
+    gst_object_unref (pipe);
+    return NULL;
+  }
+  wm = gst_bin_get_by_name (GST_BIN (pipe), "wm");
+  if (wm) {
+    GstPad *src = gst_element_get_static_pad (wm, "src");
+
+    g_object_set (wm, "data", watermark, NULL);
+    if (seen) {
+      memset (seen, 0, sizeof (*seen));
+      gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, look, seen, NULL);
+    }
+    gst_object_unref (src);
+    gst_object_unref (wm);
+  }
+  out = gst_bin_get_by_name (GST_BIN (pipe), "out");
+  g_assert_nonnull (out);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  sample = gst_app_sink_pull_sample (GST_APP_SINK (out));
+  if (sample) {
+    GstBuffer *buf = gst_sample_get_buffer (sample);
+
+    g_assert_cmpuint (gst_buffer_get_size (buf), ==, W * H * 4);
+    pixels = g_malloc (W * H * 4);
+    gst_buffer_extract (buf, 0, pixels, W * H * 4);
+    gst_sample_unref (sample);
+  } else {
+    bus = gst_element_get_bus (pipe);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    if (msg)
+      gst_message_parse_error (msg, error, NULL);
+    else
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED, "no frame");
+    g_clear_pointer (&msg, gst_message_unref);
+    gst_object_unref (bus);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (out);
+  gst_object_unref (pipe);
+  return pixels;
+}
+
+static guint8 *
+run_ok (const gchar * desc, const gchar * props, Seen * seen)
+{
+  GError *error = NULL;
+  guint8 *pixels = run (desc, props, seen, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (pixels);
+  return pixels;
+}
+
+/* Largest difference inside [x0, x1) x [y0, y1), and how many pixels
+ * differ at all. */
+static gint
+max_diff (const guint8 * a, const guint8 * b, gint x0, gint y0, gint x1,
+    gint y1, gint * n_differ)
+{
+  gint x, y, c, m = 0;
+
+  *n_differ = 0;
+  for (y = y0; y < y1; y++) {
+    for (x = x0; x < x1; x++) {
+      gboolean differ = FALSE;
+
+      for (c = 0; c < 4; c++) {
+        gint d = ABS (a[(y * W + x) * 4 + c] - b[(y * W + x) * 4 + c]);
+
+        m = MAX (m, d);
+        differ |= d > 0;
+      }
+      *n_differ += differ;
+    }
+  }
+  return m;
+}
+
+#define SRC "videotestsrc num-buffers=1 ! " RAW " ! "
+#define GL_PIPE SRC "glupload ! npywatermark name=wm %s ! " \
+  "gloverlaycompositor ! gldownload ! " RAW " ! appsink name=out sync=false"
+#define CPU_PIPE SRC "npywatermark name=wm %s ! " RAW \
+  " ! appsink name=out sync=false"
+#define PLAIN_PIPE SRC "appsink name=out sync=false"
+
+typedef struct
+{
+  const gchar *props;
+  guint n_rects;                /* rectangles attached (0: any number > 1) */
+} GlCase;
+
+static const GlCase gl_cases[] = {
+  {"", 1},
+  {"position=bottom-right offset-x=7 offset-y=5 size=0.3", 1},
+  {"position=center size=0.4 opacity=0.45 offset-x=-3", 1},
+  {"tile=true size=0.1 tile-spacing=3 offset-x=-11 opacity=0.6", 0},
+  /* larger than the frame: cut to it */
+  {"size=2.0 position=right offset-x=-40", 1},
+  {"tile=true size=1.5 tile-spacing=5 offset-x=-200 offset-y=-30", 2},
+};
+
+/* The GPU's blend gives the CPU path's pixels within a level or two. */
+static void
+test_gl_pixels (gconstpointer data)
+{
+  const GlCase *gc = data;
+  guint8 *gl, *cpu, *plain;
+  Seen seen;
+  gint n, d;
+
+  if (!have_gl) {
+    g_test_skip ("GL could not be initialised (no EGL device)");
+    return;
+  }
+  gl = run_ok (GL_PIPE, gc->props, &seen);
+  cpu = run_ok (CPU_PIPE, gc->props, NULL);
+  plain = run_ok (PLAIN_PIPE, NULL, NULL);
+
+  g_assert_true (seen.had_meta);
+  if (gc->n_rects)
+    g_assert_cmpuint (seen.n_rects, ==, gc->n_rects);
+  else
+    g_assert_cmpuint (seen.n_rects, >, 1);
+  d = max_diff (gl, cpu, 0, 0, W, H, &n);
+  g_test_message ("%s: %u rectangles, GL vs CPU: max %d, %d pixels differ",
+      gc->props, seen.n_rects, d, n);
+  g_assert_cmpint (d, <=, 2);
+  /* and the watermark is there at all */
+  max_diff (cpu, plain, 0, 0, W, H, &n);
+  g_assert_cmpint (n, >, 500);
+  g_free (gl);
+  g_free (cpu);
+  g_free (plain);
+}
+
+/* textoverlay before npywatermark: its text and our watermark both
+ * reach the frame, text first. */
+static void
+test_gl_textoverlay (void)
+{
+  const gchar *both_pipe = SRC "glupload ! textoverlay text=XXXX "
+      "font-desc=\"Sans 24\" valignment=top halignment=left ! "
+      "npywatermark name=wm %s ! gloverlaycompositor ! gldownload ! " RAW
+      " ! appsink name=out sync=false";
+  const gchar *props = "position=bottom-right";
+  guint8 *both, *cpu, *plain;
+  Seen seen;
+  gint n, d;
+
+  if (!have_gl) {
+    g_test_skip ("GL could not be initialised (no EGL device)");
+    return;
+  }
+  both = run_ok (both_pipe, props, &seen);
+  cpu = run_ok (CPU_PIPE, props, NULL);
+  plain = run_ok (PLAIN_PIPE, NULL, NULL);
+
+  g_assert_true (seen.had_meta);
+  g_assert_cmpuint (seen.n_rects, ==, 2);
+  g_assert_cmpint (seen.first_y, <, H / 2);     /* the text's */
+  g_assert_cmpint (seen.last_y, ==, H - 40);    /* ours */
+  /* the text in the top half */
+  max_diff (both, plain, 0, 0, W, H / 2, &n);
+  g_assert_cmpint (n, >, 100);
+  /* the watermark in the bottom half, as the CPU blend draws it */
+  d = max_diff (both, cpu, 0, H / 2, W, H, &n);
+  g_assert_cmpint (d, <=, 2);
+  max_diff (cpu, plain, 0, H / 2, W, H, &n);
+  g_assert_cmpint (n, >, 500);
+  g_free (both);
+  g_free (cpu);
+  g_free (plain);
+}
+
+/* System memory to a sink that does not take the meta: the caps may
+ * carry the feature, but the element blends as before. */
+static void
+test_sysmem_without_meta (void)
+{
+  const gchar *any_pipe = SRC "npywatermark name=wm %s ! "
+      "appsink name=out sync=false";
+  guint8 *any, *cpu;
+  Seen seen;
+  gint n;
+
+  any = run_ok (any_pipe, "position=center", &seen);
+  cpu = run_ok (CPU_PIPE, "position=center", NULL);
+  g_assert_false (seen.had_meta);
+  g_assert_cmpint (max_diff (any, cpu, 0, 0, W, H, &n), ==, 0);
+  g_free (any);
+  g_free (cpu);
+}
+
+/* GL memory where nothing downstream takes the meta: refused when
+ * linking or negotiating, not a crash or a failing frame. */
+static void
+test_gl_without_meta (void)
+{
+  const gchar *pipe = SRC "glupload ! npywatermark name=wm %s ! "
+      "video/x-raw(memory:GLMemory) ! gldownload ! " RAW
+      " ! appsink name=out sync=false";
+  GError *error = NULL;
+  guint8 *pixels;
+
+  if (!have_gl) {
+    g_test_skip ("GL could not be initialised (no EGL device)");
+    return;
+  }
+  pixels = run (pipe, "", NULL, &error);
+  g_assert_null (pixels);
+  g_assert_nonnull (error);
+  g_test_message ("refused: %s", error->message);
+  g_clear_error (&error);
+}
+
+static GstBuffer *
+gray_buffer (void)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, W * H * 4, NULL);
+
+  gst_buffer_memset (buf, 0, 0x80, W * H * 4);
+  GST_BUFFER_PTS (buf) = 0;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  return buf;
+}
+
+static GstHarness *
+harness_new (const gchar * props)
+{
+  GstElement *wm = gst_element_factory_make ("npywatermark", NULL);
+  GstHarness *h;
+
+  g_object_set (wm, "data", watermark, NULL);
+  if (props && *props) {
+    gchar **kv = g_strsplit (props, "=", 2);
+
+    gst_util_set_object_arg (G_OBJECT (wm), kv[0], kv[1]);
+    g_strfreev (kv);
+  }
+  h = gst_harness_new_with_element (wm, "sink", "src");
+  gst_object_unref (wm);
+  return h;
+}
+
+/* A sink taking the meta in system memory, with a window twice the
+ * frame: the frame is left as it is, the rectangle comes at the window's
+ * resolution, after a composition already on the buffer. */
+static void
+test_window_and_existing (void)
+{
+  GstHarness *h = harness_new (NULL);
+  GstStructure *params = gst_structure_new ("GstVideoOverlayCompositionMeta",
+      "width", G_TYPE_UINT, 2 * W, "height", G_TYPE_UINT, 2 * H, NULL);
+  GstVideoOverlayCompositionMeta *meta;
+  GstVideoOverlayRectangle *theirs, *ours;
+  GstVideoOverlayComposition *comp;
+  GstBuffer *in, *out, *pixels;
+  GstVideoMeta *vmeta;
+  GstMapInfo map;
+  gint x, y;
+  guint w, hh, i;
+
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, params);
+  gst_structure_free (params);
+  gst_harness_set_caps_str (h, RAW,
+      "video/x-raw(memory:SystemMemory, meta:GstVideoOverlayComposition),"
+      "format=RGBA,"
+      "width=320,height=240,framerate=30/1");
+
+  /* what textoverlay before us would have attached */
+  pixels = gst_buffer_new_allocate (NULL, 8 * 8 * 4, NULL);
+  gst_buffer_memset (pixels, 0, 0xff, 8 * 8 * 4);
+  gst_buffer_add_video_meta (pixels, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, 8, 8);
+  theirs = gst_video_overlay_rectangle_new_raw (pixels, 100, 100, 8, 8,
+      GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+  comp = gst_video_overlay_composition_new (theirs);
+  in = gray_buffer ();
+  gst_buffer_add_video_overlay_composition_meta (in, comp);
+  gst_video_overlay_composition_unref (comp);
+  gst_buffer_unref (pixels);
+
+  out = gst_harness_push_and_pull (h, in);
+  meta = gst_buffer_get_video_overlay_composition_meta (out);
+  g_assert_nonnull (meta);
+  g_assert_cmpuint (gst_video_overlay_composition_n_rectangles
+      (meta->overlay), ==, 2);
+  g_assert_true (gst_video_overlay_composition_get_rectangle (meta->overlay,
+          0) == theirs);
+  ours = gst_video_overlay_composition_get_rectangle (meta->overlay, 1);
+  gst_video_overlay_rectangle_get_render_rectangle (ours, &x, &y, &w, &hh);
+  g_assert_cmpint (x, ==, 0);
+  g_assert_cmpint (y, ==, 0);
+  g_assert_cmpuint (w, ==, 60);
+  g_assert_cmpuint (hh, ==, 40);
+  vmeta = gst_buffer_get_video_meta
+      (gst_video_overlay_rectangle_get_pixels_unscaled_argb (ours,
+          GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE));
+  g_assert_cmpuint (vmeta->width, ==, 120);
+  g_assert_cmpuint (vmeta->height, ==, 80);
+
+  /* the frame itself untouched */
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  for (i = 0; i < map.size; i++)
+    if (map.data[i] != 0x80)
+      break;
+  g_assert_cmpuint (i, ==, map.size);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  gst_video_overlay_rectangle_unref (theirs);
+
+  /* the next frame shares the composition: built once */
+  out = gst_harness_push_and_pull (h, gray_buffer ());
+  meta = gst_buffer_get_video_overlay_composition_meta (out);
+  g_assert_nonnull (meta);
+  g_assert_cmpuint (gst_video_overlay_composition_n_rectangles
+      (meta->overlay), ==, 1);
+  g_assert_true (gst_video_overlay_composition_get_rectangle (meta->overlay,
+          0) == ours);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+static gboolean
+has_meta (GstQuery * query, GType api)
+{
+  return gst_query_find_allocation_meta (query, api, NULL);
+}
+
+/* Upstream is promised only the metas that stay correct: the crop (the
+ * blend honours it) and the layout when blending; when attaching, the
+ * composition but not the crop. */
+static void
+test_proposed_metas (gconstpointer data)
+{
+  gboolean attach = GPOINTER_TO_INT (data);
+  GstHarness *h = harness_new (NULL);
+  GstCaps *caps;
+  GstQuery *query;
+
+  gst_harness_add_propose_allocation_meta (h, GST_VIDEO_META_API_TYPE, NULL);
+  gst_harness_add_propose_allocation_meta (h, GST_VIDEO_CROP_META_API_TYPE,
+      NULL);
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_AFFINE_TRANSFORMATION_META_API_TYPE, NULL);
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_harness_set_caps_str (h, RAW, attach ?
+      "video/x-raw(memory:SystemMemory, meta:GstVideoOverlayComposition),"
+      "format=RGBA,"
+      "width=320,height=240,framerate=30/1" : RAW);
+
+  caps = gst_caps_from_string (RAW);
+  query = gst_query_new_allocation (caps, TRUE);
+  g_assert_true (gst_pad_peer_query (h->srcpad, query));
+  g_assert_true (has_meta (query, GST_VIDEO_META_API_TYPE));
+  g_assert_false (has_meta (query,
+          GST_VIDEO_AFFINE_TRANSFORMATION_META_API_TYPE));
+  g_assert_true (has_meta (query, GST_VIDEO_CROP_META_API_TYPE) == !attach);
+  g_assert_true (has_meta (query,
+          GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE) == attach);
+  gst_query_unref (query);
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+}
+
+/* GL starts: llvmpipe through EGL without a display. */
+static gboolean
+gl_works (void)
+{
+  GError *error = NULL;
+  GstElement *pipe = gst_parse_launch ("videotestsrc num-buffers=1 ! "
+      "glupload ! gldownload ! fakesink", &error);
+  GstMessage *msg;
+  GstBus *bus;
+  gboolean ok;
+
+  if (pipe == NULL || error) {
+    g_clear_error (&error);
+    g_clear_object (&pipe);
+    return FALSE;
+  }
+  bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  ok = msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
+  g_clear_pointer (&msg, gst_message_unref);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return ok;
+}
+
+int
+main (int argc, char **argv)
+{
+  guint i;
+  int ret;
+
+  /* headless: no X or Wayland display on CI */
+  g_setenv ("GST_GL_WINDOW", "egl-device", FALSE);
+  g_test_init (&argc, &argv, NULL);
+  gst_init (NULL, NULL);
+  GST_ELEMENT_REGISTER (npywatermark, NULL);
+  watermark = make_watermark ();
+  have_gl = gl_works ();
+  if (!have_gl)
+    g_printerr ("# GL could not be initialised: GL tests skip\n");
+
+  for (i = 0; i < G_N_ELEMENTS (gl_cases); i++) {
+    gchar *name = g_strdup_printf ("/composition/gl/pixels/%u", i);
+
+    g_test_add_data_func (name, &gl_cases[i], test_gl_pixels);
+    g_free (name);
+  }
+  g_test_add_func ("/composition/gl/textoverlay", test_gl_textoverlay);
+  g_test_add_func ("/composition/gl/without-meta", test_gl_without_meta);
+  g_test_add_func ("/composition/sysmem/without-meta",
+      test_sysmem_without_meta);
+  g_test_add_func ("/composition/sysmem/window-and-existing",
+      test_window_and_existing);
+  g_test_add_data_func ("/composition/allocation/blend",
+      GINT_TO_POINTER (FALSE), test_proposed_metas);
+  g_test_add_data_func ("/composition/allocation/attach",
+      GINT_TO_POINTER (TRUE), test_proposed_metas);
+
+  ret = g_test_run ();
+  g_bytes_unref (watermark);
+  gst_deinit ();
+  return ret;
+}
