@@ -362,7 +362,8 @@ harness_new (const gchar * props)
 
 /* A sink taking the meta in system memory, with a window twice the
  * frame: the frame is left as it is, the rectangle comes at the window's
- * resolution, after a composition already on the buffer. */
+ * resolution, after a composition already on the buffer; then the sink
+ * drops the meta. */
 static void
 test_window_and_existing (void)
 {
@@ -436,6 +437,17 @@ test_window_and_existing (void)
       (meta->overlay), ==, 1);
   g_assert_true (gst_video_overlay_composition_get_rectangle (meta->overlay,
           0) == ours);
+  gst_buffer_unref (out);
+
+  /* downstream no longer takes the meta: renegotiated on reconfigure,
+   * and blended into the frame */
+  gst_harness_set_sink_caps_str (h, RAW);
+  gst_harness_push_upstream_event (h, gst_event_new_reconfigure ());
+  out = gst_harness_push_and_pull (h, gray_buffer ());
+  g_assert_null (gst_buffer_get_video_overlay_composition_meta (out));
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  g_assert_cmpuint (map.data[(20 * W + 30) * 4], ==, 250);  /* the core */
+  gst_buffer_unmap (out, &map);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
 }
@@ -537,7 +549,7 @@ main (int argc, char **argv)
   g_test_add_func ("/composition/gl/without-meta", test_gl_without_meta);
   g_test_add_func ("/composition/sysmem/without-meta",
       test_sysmem_without_meta);
-  g_test_add_func ("/composition/sysmem/window-and-existing",
+  g_test_add_func ("/composition/sysmem/window-existing-reconfigure",
       test_window_and_existing);
   g_test_add_data_func ("/composition/allocation/blend",
       GINT_TO_POINTER (FALSE), test_proposed_metas);
