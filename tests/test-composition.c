@@ -28,7 +28,10 @@
 
 #define W 320
 #define H 240
-#define RAW "video/x-raw,format=RGBA,width=320,height=240,framerate=30/1"
+#define CAPS_TAIL ",format=RGBA,width=320,height=240,framerate=30/1"
+#define RAW "video/x-raw" CAPS_TAIL
+#define META_RAW "video/x-raw(memory:SystemMemory, " \
+  "meta:GstVideoOverlayComposition)" CAPS_TAIL
 
 static GBytes *watermark;
 static gboolean have_gl;
@@ -382,10 +385,7 @@ test_window_and_existing (void)
   gst_harness_add_propose_allocation_meta (h,
       GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, params);
   gst_structure_free (params);
-  gst_harness_set_caps_str (h, RAW,
-      "video/x-raw(memory:SystemMemory, meta:GstVideoOverlayComposition),"
-      "format=RGBA,"
-      "width=320,height=240,framerate=30/1");
+  gst_harness_set_caps_str (h, RAW, META_RAW);
 
   /* what textoverlay before us would have attached */
   pixels = gst_buffer_new_allocate (NULL, 8 * 8 * 4, NULL);
@@ -446,7 +446,7 @@ test_window_and_existing (void)
   out = gst_harness_push_and_pull (h, gray_buffer ());
   g_assert_null (gst_buffer_get_video_overlay_composition_meta (out));
   gst_buffer_map (out, &map, GST_MAP_READ);
-  g_assert_cmpuint (map.data[(20 * W + 30) * 4], ==, 250);  /* the core */
+  g_assert_cmpuint (map.data[(20 * W + 30) * 4], ==, 250);      /* the core */
   gst_buffer_unmap (out, &map);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
@@ -476,10 +476,7 @@ test_proposed_metas (gconstpointer data)
       GST_VIDEO_AFFINE_TRANSFORMATION_META_API_TYPE, NULL);
   gst_harness_add_propose_allocation_meta (h,
       GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
-  gst_harness_set_caps_str (h, RAW, attach ?
-      "video/x-raw(memory:SystemMemory, meta:GstVideoOverlayComposition),"
-      "format=RGBA,"
-      "width=320,height=240,framerate=30/1" : RAW);
+  gst_harness_set_caps_str (h, RAW, attach ? META_RAW : RAW);
 
   caps = gst_caps_from_string (RAW);
   query = gst_query_new_allocation (caps, TRUE);
