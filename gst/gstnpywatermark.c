@@ -43,6 +43,14 @@
  * Opacity and offsets are controllable and apply to the very frame their
  * value is for.
  *
+ * Frames in GL, DMABuf, VA or other memory are not mapped: when
+ * downstream takes #GstVideoOverlayCompositionMeta (glimagesink,
+ * gloverlaycompositor, hardware sinks), the watermark is attached as one
+ * rectangle per visible tile, after any composition already there
+ * (textoverlay before it), built once per watermark, caps, geometry or
+ * window size; the sink blends it.  Without the meta downstream, system
+ * memory is blended as above and other memory refused at negotiation.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=photo.jpg ! jpegdec ! npywatermark location=logo.npy ! jpegenc quality=100 ! filesink location=out.jpg
@@ -53,6 +61,9 @@
  * |[
  * gst-launch-1.0 videotestsrc ! npywatermark location=logo.npy opacity=0.3 tile=true tile-spacing=40 ! autovideosink
  * ]| The watermark repeated over the whole frame.
+ * |[
+ * gst-launch-1.0 videotestsrc ! glupload ! npywatermark location=logo.npy position=bottom-right ! glimagesink
+ * ]| GL frames: the sink draws the watermark on the GPU.
  */
 
 #ifdef HAVE_CONFIG_H
