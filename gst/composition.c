@@ -124,17 +124,21 @@ npw_composition_transform_caps (GstBaseTransform * trans,
       gst_caps_append (res, one);
     } else if (gst_caps_features_contains (f, META_FEATURE)) {
       /* downstream takes the meta: upstream may give the same without */
-      gst_caps_append (res, gst_caps_copy (one));
-      if (direction == GST_PAD_SRC)
+      if (direction == GST_PAD_SRC) {
+        gst_caps_append (res, gst_caps_copy (one));
         gst_caps_features_remove (f, META_FEATURE);
+      }
       gst_caps_append (res, one);
     } else {
-      /* the meta first (preferred when downstream takes it), then what
-       * the CPU blend takes as it is */
-      GstCaps *with = gst_caps_copy (one);
+      /* Upstream's caps: with the meta first (preferred when downstream
+       * takes it).  Both ways, as they are where the CPU blend takes
+       * them. */
+      if (direction == GST_PAD_SINK) {
+        GstCaps *with = gst_caps_copy (one);
 
-      gst_caps_features_add (gst_caps_get_features (with, 0), META_FEATURE);
-      gst_caps_append (res, with);
+        gst_caps_features_add (gst_caps_get_features (with, 0), META_FEATURE);
+        gst_caps_append (res, with);
+      }
       gst_caps_append (res, gst_caps_intersect_full (one, sw,
               GST_CAPS_INTERSECT_FIRST));
       gst_caps_unref (one);
@@ -148,7 +152,7 @@ npw_composition_transform_caps (GstBaseTransform * trans,
     gst_caps_unref (res);
     res = tmp;
   }
-  GST_DEBUG_OBJECT (trans, "%s %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+  GST_LOG_OBJECT (trans, "%s %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
       direction == GST_PAD_SINK ? "sink" : "src", caps, res);
   return res;
 }

@@ -45,9 +45,10 @@ typedef struct _NpwComposition NpwComposition;
 NpwComposition *npw_composition_new (void);
 void npw_composition_free (NpwComposition * comp);
 
-/* GstBaseTransform's transform_caps: caps with the meta feature both with
- * and without it, others with it added, and the CPU path's caps as
- * they are (textoverlay's caps logic). */
+/* GstBaseTransform's transform_caps (textoverlay's caps logic):
+ * downstream's caps with the meta feature go upstream with and without
+ * it, upstream's go downstream with it added, and both ways the CPU
+ * path's caps pass as they are. */
 GstCaps *npw_composition_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter);
 
