@@ -459,6 +459,75 @@ test_window_and_existing (void)
   gst_harness_teardown (h);
 }
 
+static gpointer
+change_properties (gpointer data)
+{
+  GstElement *wm = data;
+  gint i;
+
+  for (i = 0; i < 300; i++) {
+    g_object_set (wm, "offset-x", (i * 7) % 50 - 20, "offset-y", i % 13,
+        "opacity", (i % 5) / 4.0, NULL);
+    if (i % 10 == 0)
+      g_object_set (wm, "tile", (i / 10) % 2 == 1, "size", (i % 3) * 0.2,
+          "position", (i / 10) % 9, NULL);
+    g_usleep (200);
+  }
+  return NULL;
+}
+
+/* Properties changed from another thread while frames flow: every frame
+ * gets a whole composition (or none at opacity 0), and the last values
+ * win. */
+static void
+test_live_changes (void)
+{
+  GstHarness *h = harness_new (NULL);
+  GstElement *wm = h->element;
+  GstVideoOverlayCompositionMeta *meta;
+  GstVideoOverlayRectangle *rect;
+  GThread *thread;
+  GstBuffer *out;
+  gint i, x = -1, y = -1;
+  guint w = 0, hh = 0, n = 0;
+
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_harness_set_caps_str (h, RAW, META_RAW);
+  thread = g_thread_new ("props", change_properties, wm);
+  for (i = 0; i < 100; i++) {
+    out = gst_harness_push_and_pull (h, gray_buffer ());
+    meta = gst_buffer_get_video_overlay_composition_meta (out);
+    if (meta)
+      g_assert_cmpuint (gst_video_overlay_composition_n_rectangles
+          (meta->overlay), >=, 1);
+    gst_buffer_unref (out);
+  }
+  g_thread_join (thread);
+
+  g_object_set (wm, "offset-x", 5, "offset-y", 6, "opacity", 1.0, "tile",
+      FALSE, "size", 0.0, "position", 0, NULL);
+  /* geometry is prepared in the background: a few frames later */
+  for (i = 0; i < 500; i++) {
+    out = gst_harness_push_and_pull (h, gray_buffer ());
+    meta = gst_buffer_get_video_overlay_composition_meta (out);
+    g_assert_nonnull (meta);
+    n = gst_video_overlay_composition_n_rectangles (meta->overlay);
+    rect = gst_video_overlay_composition_get_rectangle (meta->overlay, 0);
+    gst_video_overlay_rectangle_get_render_rectangle (rect, &x, &y, &w, &hh);
+    gst_buffer_unref (out);
+    if (n == 1 && x == 5 && y == 6 && w == 60 && hh == 40)
+      break;
+    g_usleep (2000);
+  }
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpint (x, ==, 5);
+  g_assert_cmpint (y, ==, 6);
+  g_assert_cmpuint (w, ==, 60);
+  g_assert_cmpuint (hh, ==, 40);
+  gst_harness_teardown (h);
+}
+
 static gboolean
 has_meta (GstQuery * query, GType api)
 {
@@ -559,6 +628,7 @@ main (int argc, char **argv)
       test_sysmem_without_meta);
   g_test_add_func ("/composition/sysmem/window-existing-reconfigure",
       test_window_and_existing);
+  g_test_add_func ("/composition/sysmem/live-changes", test_live_changes);
   g_test_add_data_func ("/composition/allocation/blend",
       GINT_TO_POINTER (FALSE), test_proposed_metas);
   g_test_add_data_func ("/composition/allocation/attach",
