@@ -814,6 +814,9 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
     GstVideoInfo vinfo;
     g_autoptr (GstCaps) raw = NULL;
 
+    /* tests/batch/test_png16.py checks this scope against pngdec's */
+    GST_DEBUG ("%s: 16-bit PNG of colour type %u, read with libpng",
+        picture->input_path, info.png_colour_type);
     input = npw_png16_read (g_bytes_get_data (file, NULL), length,
         info.orientation, &vinfo, error);
     if (input == NULL)
