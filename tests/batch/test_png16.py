@@ -7,7 +7,7 @@
 #
 # pngdec:   which colour types stock pngdec decodes wrong, against the
 #           ones the command reads with libpng instead (its debug log)
-# pixels:   bit depth, colour type and pixels of each, the orientation
+# pixels:   bit depth, colour type and pixels of each, orientation, Adam7
 # keep:     metadata kept, 8-bit PNGs as before, bad 16-bit files, the
 #           original script's colours
 
@@ -41,15 +41,23 @@ def chunk(kind, body):
             struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff))
 
 
-def png16(pixels, colour_type, extra=b""):
-    """A 16-bit PNG of @pixels (H, W[, C] uint16), filter 0 on every row;
-    @extra (whole chunks) after IHDR."""
+ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4),
+         (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def png16(pixels, colour_type, extra=b"", interlace=False):
+    """A 16-bit PNG of @pixels (H, W[, C] uint16), filter 0 on every row,
+    Adam7 if @interlace; @extra (whole chunks) after IHDR."""
     h, w = pixels.shape[:2]
-    rows = pixels.reshape(h, w * CHANNELS[colour_type]).astype(">u2")
-    raw = b"".join(b"\0" + rows[y].tobytes() for y in range(h))
+    pixels = pixels.reshape(h, w, CHANNELS[colour_type]).astype(">u2")
+    raw = b""
+    for x0, y0, dx, dy in ADAM7 if interlace else ((0, 0, 1, 1),):
+        sub = pixels[y0::dy, x0::dx]
+        if sub.size:
+            raw += b"".join(b"\0" + row.tobytes() for row in sub)
     return (b"\x89PNG\r\n\x1a\n" +
             chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, colour_type,
-                                       0, 0, 0)) + extra +
+                                       0, 0, int(interlace))) + extra +
             chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
@@ -276,6 +284,8 @@ def group_pixels(tmp):
     for ct in (2, 0):
         with open(os.path.join(pics, "turned-%d.png" % ct), "wb") as f:
             f.write(png16(as_type(rgba, ct), ct, exif))
+    with open(os.path.join(pics, "interlaced.png"), "wb") as f:
+        f.write(png16(rgba, 6, interlace=True))
 
     write_config(tmp, npy_path="mark.npy", opacity=80, output_height=h)
     r = run(tmp)
@@ -313,6 +323,11 @@ def group_pixels(tmp):
         else:
             skip("%s: at 16 bits, within a quarter level" % name, NOT_DEEP)
             skip("%s: the rest exactly the input" % name, NOT_DEEP)
+    # Adam7: the same pixels as the RGBA picture written plainly
+    depth, got_ct, got = read_png(os.path.join(out, "interlaced.png"))
+    _, _, plain = read_png(os.path.join(out, "RGBA.png"))
+    tap.check((depth, got_ct) == (16, 6) and np.array_equal(got, plain),
+              "an interlaced 16-bit RGBA PNG: as the plain one")
     for ct in (2, 0):
         path = os.path.join(out, "turned-%d.png" % ct)
         depth, got_ct, got = read_png(path)
