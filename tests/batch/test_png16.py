@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_batch import (EXE, GROUP, ORIGINAL, camera_exif, photo,  # noqa
                         png_chunks, reference_blend, run, srgb_profile, tap,
                         write_config)
-from PIL import Image
+from PIL import Image, ImageOps
 
 CHANNELS = {0: 1, 4: 2, 2: 3, 6: 4}
 NAMES = {0: "gray", 4: "gray+alpha", 2: "RGB", 6: "RGBA"}
@@ -348,6 +348,43 @@ def group_pixels(tmp):
                   min(errors["anticlockwise"], errors["half a turn"]),
                   "orientation 6, %s: the picture turned clockwise"
                   % NAMES[ct], errors)
+
+    # Every EXIF orientation, unscaled, against PIL's exif_transpose of
+    # an index picture: by png16.c for RGBA, by videoflip for gray.
+    turns = os.path.join(tmp, "turns")
+    os.makedirs(turns)
+    for o in range(1, 9):
+        exif = chunk(b"eXIf", camera_exif(o).tobytes()[6:])
+        for ct in (6, 0):
+            with open(os.path.join(turns, "%d-%d.png" % (ct, o)), "wb") as f:
+                f.write(png16(as_type(rgba, ct), ct, exif))
+    for height in (h, w):
+        r = run(tmp, "--input", "turns", "--npy", "mark.npy", "--height",
+                str(height), "--output", "turned%d" % height)
+        tap.eq(r.returncode, 0, "orientations at height %d done" % height,
+               r.stderr)
+    index = Image.fromarray(np.arange(h * w, dtype=np.int32).reshape(h, w),
+                            "I")
+    worst = {6: 0, 0: 0}
+    for o in range(1, 9):
+        e = index.getexif()
+        e[0x0112] = o
+        index.info["exif"] = e.tobytes()
+        where = np.asarray(ImageOps.exif_transpose(index))
+        for ct in (6, 0):
+            want = as_type(rgba, ct).reshape(h * w, -1)[where].astype(np.int64)
+            _, _, got = read_png(os.path.join(
+                tmp, "turned%d" % (w if o >= 5 else h), "%d-%d.png" % (ct, o)))
+            if got.shape != want.shape:
+                worst[ct] = 65535
+                continue
+            worst[ct] = max(worst[ct], np.abs(got[30:] - want[30:]).max())
+    for ct in (6, 0):
+        tap.check(worst[ct] <= (0 if deep else 257), "orientations 1 to 8, "
+                  "%s: turned as PIL's exif_transpose%s" % (
+                      NAMES[ct], ", every bit" if deep else
+                      " (within an 8-bit level: %s)" % NOT_DEEP),
+                  "max diff %d" % worst[ct])
 
 
 def group_keep(tmp):
