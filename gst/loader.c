@@ -61,6 +61,7 @@ npw_loaded_clear (NpwLoaded * loaded)
 {
   g_clear_pointer (&loaded->source, npw_source_unref);
   g_clear_pointer (&loaded->prep, npw_prepared_free);
+  g_clear_pointer (&loaded->slices, npw_slices_free);
   g_clear_error (&loaded->error);
   g_clear_pointer (&loaded->location, g_free);
   memset (loaded, 0, sizeof (*loaded));
@@ -74,9 +75,11 @@ npw_read_image (GBytes * data, const gchar * location, guint max_size,
     gsize size;
     const guint8 *bytes = g_bytes_get_data (data, &size);
 
-    return npy_image_new_from_data (bytes, size, max_size, error);
+    return npy_image_new_from_data_full (bytes, size, max_size,
+        (guint64) max_size * max_size * 4, NPY_READ_STACK, error);
   }
-  return npy_image_new_from_file (location, max_size, error);
+  return npy_image_new_from_file_full (location, max_size,
+      (guint64) max_size * max_size * 4, NPY_READ_STACK, error);
 }
 
 static void
@@ -85,6 +88,7 @@ loader_job (gpointer data, gpointer user_data)
   NpwLoader *loader = user_data;
   guint serial = GPOINTER_TO_UINT (data), source_serial;
   NpwLoaded result = { 0, }, stale = { 0, };
+  NpwSource *old = NULL;
   NpwRequest req;
   gboolean reread;
 
@@ -111,16 +115,35 @@ loader_job (gpointer data, gpointer user_data)
           &result.error);
     }
     if (result.error == NULL) {
-      g_clear_pointer (&result.source, npw_source_unref);
+      old = g_steal_pointer (&result.source);
       result.source = image ? npw_source_new (image) : NULL;
       result.changed = TRUE;
     }
   }
   /* every chroma phase, so that the streaming thread only swaps
    * pointers, whatever the offsets (unless the caps change meanwhile) */
-  if (result.source && req.have_info)
+  if (result.source && req.have_info &&
+      npw_source_get_image (result.source)->n_frames > 1) {
+    GError *error = NULL;
+
+    result.slices = npw_slices_new (result.source, &req.info, &req.geom,
+        req.max_size, req.offset_x, req.offset_y, TRUE, &error);
+    /* a new animation past the limit is refused as a bad file is */
+    if (result.slices == NULL && result.changed &&
+        g_error_matches (error, NPW_ANIMATION_ERROR,
+            NPW_ANIMATION_ERROR_TOO_LARGE)) {
+      g_clear_pointer (&result.source, npw_source_unref);
+      result.source = g_steal_pointer (&old);
+      result.changed = FALSE;
+      result.error = g_steal_pointer (&error);
+    }
+    g_clear_error (&error);
+  } else if (result.source && req.have_info) {
     result.prep = npw_prepared_new (result.source, &req.info, &req.geom,
         req.max_size, req.offset_x, req.offset_y, TRUE);
+  }
+  if (old)
+    npw_source_unref (old);
   result.geom = req.geom;
   request_clear (&req);
 

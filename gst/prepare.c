@@ -30,6 +30,7 @@
 struct _NpwSource
 {
   NpyImage *image;
+  NpwSource *stack;             /* a slice's: owns the pixels image views */
 };
 
 static void
@@ -37,7 +38,12 @@ source_clear (gpointer data)
 {
   NpwSource *source = data;
 
-  npy_image_free (source->image);
+  if (source->stack) {
+    g_free (source->image);
+    npw_source_unref (source->stack);
+  } else {
+    npy_image_free (source->image);
+  }
 }
 
 NpwSource *
@@ -479,4 +485,31 @@ npw_cache_clear (NpwCache * cache)
 
   for (i = 0; i < NPW_CACHE_SIZE; i++)
     g_clear_pointer (&cache->entry[i], npw_prepared_free);
+}
+
+NpwSource *
+npw_source_new_slice (NpwSource * stack, guint index)
+{
+  const NpyImage *all = stack->image;
+  gsize offset = (gsize) index * all->width * all->height * 4;
+  NpyImage *image;
+  NpwSource *source;
+
+  g_return_val_if_fail (index < MAX (all->n_frames, 1), NULL);
+  image = g_new (NpyImage, 1);
+  *image = *all;
+  image->n_frames = 1;
+  if (all->depth == 16)
+    image->rgba16 = all->rgba16 + offset;
+  else
+    image->rgba = all->rgba + offset;
+  source = npw_source_new (image);
+  source->stack = npw_source_ref (stack);
+  return source;
+}
+
+guint64
+npw_prepared_get_pixels (const NpwPrepared * prep)
+{
+  return prep->overlay ? (guint64) prep->wx.len * prep->wy.len : 0;
 }

@@ -108,6 +108,14 @@ void npw_cache_push (NpwCache * cache, NpwPrepared * prep);
 
 void npw_cache_clear (NpwCache * cache);
 
+/* A source showing frame @index of @stack's (N, H, W, C) image, without
+ * a copy: it keeps @stack alive. */
+NpwSource *npw_source_new_slice (NpwSource * stack, guint index);
+
+/* The pixels of @prep's canvas: what it holds converted, bounded by the
+ * frame (0 when nothing lands on it). */
+guint64 npw_prepared_get_pixels (const NpwPrepared * prep);
+
 G_END_DECLS
 
 #endif /* __NPW_PREPARE_H__ */
