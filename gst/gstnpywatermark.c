@@ -21,7 +21,8 @@
  * any of nine anchors (#GstNpyWatermark:position) with offsets counted
  * inward from the anchored edges, at its own size or scaled relative to
  * the frame (#GstNpyWatermark:size), once or tiled over the whole frame
- * (#GstNpyWatermark:tile), clipped on every side.
+ * (#GstNpyWatermark:tile), clipped on every side.  An (N, H, W, C)
+ * array plays as an animation (#GstNpyWatermark:animation-rate).
  *
  * The array is read when the element starts, then scaled, tiled, cropped
  * to what can appear on the frame and converted to the negotiated format

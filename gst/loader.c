@@ -314,7 +314,7 @@ npw_kept_load (NpwKept * kept, GBytes * data, const gchar * location,
   kept->location = data ? NULL : g_strdup (location);
   kept->stamp = g_steal_pointer (&stamp);
   kept->max_size = max_size;
-  GST_INFO ("loaded %s: %ux%u", data ? "data" : location, image->width,
-      image->height);
+  GST_INFO ("loaded %s: %ux%u, %u frames", data ? "data" : location,
+      image->width, image->height, image->n_frames);
   return TRUE;
 }
