@@ -210,3 +210,27 @@ npw_show_clear (NpwShow * show)
   npw_cache_clear (&show->cache);
   g_clear_pointer (&show->slices, npw_slices_free);
 }
+
+void
+npw_show_post_error (GstElement * element, const NpwSource * source,
+    const gchar * name, const GstVideoInfo * info, const GError * error,
+    gboolean fatal)
+{
+  const NpyImage *image = npw_source_get_image (source);
+  g_autofree gchar *text = NULL;
+
+  if (g_error_matches (error, NPW_ANIMATION_ERROR,
+          NPW_ANIMATION_ERROR_TOO_LARGE))
+    text = g_strdup_printf ("Animated watermark \"%s\" is too large: %u "
+        "slices of %ux%u, prepared, would pass the limit of 64 Mi pixels",
+        name, image->n_frames, image->width, image->height);
+  else
+    text = g_strdup_printf ("Not enough memory to prepare the %ux%u "
+        "watermark", image->width, image->height);
+  if (fatal)
+    GST_ELEMENT_ERROR (element, RESOURCE, NO_SPACE_LEFT, ("%s.", text),
+        ("%s, for %s frames", error->message, GST_VIDEO_INFO_NAME (info)));
+  else
+    GST_ELEMENT_WARNING (element, RESOURCE, NO_SPACE_LEFT,
+        ("%s; drawing none.", text), ("%s", error->message));
+}

@@ -85,6 +85,12 @@ void npw_show_keep (NpwShow * show, NpwPrepared ** prep, NpwSlices ** slices,
 
 void npw_show_clear (NpwShow * show);
 
+/* Posts why @source (read from @name) could not be prepared for @info:
+ * an error when @fatal, else a warning (nothing is drawn). */
+void npw_show_post_error (GstElement * element, const NpwSource * source,
+    const gchar * name, const GstVideoInfo * info, const GError * error,
+    gboolean fatal);
+
 G_END_DECLS
 
 #endif /* __NPW_ANIMATION_H__ */

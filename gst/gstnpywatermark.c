@@ -692,32 +692,17 @@ gst_npy_watermark_stop (GstBaseTransform * trans)
   return TRUE;
 }
 
-/* Out of memory, or an animation past its limit (naming the file). */
 static void
 post_prepare_error (GstNpyWatermark * self, const GError * error,
     gboolean fatal)
 {
-  const NpyImage *image = npw_source_get_image (self->kept.source);
-  g_autofree gchar *text = NULL;
+  g_autofree gchar *name = NULL;
 
   GST_OBJECT_LOCK (self);
-  if (g_error_matches (error, NPW_ANIMATION_ERROR,
-          NPW_ANIMATION_ERROR_TOO_LARGE))
-    text = g_strdup_printf ("Animated watermark \"%s\" is too large: %u "
-        "slices of %ux%u, prepared, would pass the limit of 64 Mi pixels",
-        self->data ? "(data)" : self->location, image->n_frames,
-        image->width, image->height);
-  else
-    text = g_strdup_printf ("Not enough memory to prepare the %ux%u "
-        "watermark", image->width, image->height);
+  name = g_strdup (self->data ? "(data)" : self->location);
   GST_OBJECT_UNLOCK (self);
-  if (fatal)
-    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, ("%s.", text),
-        ("%s, for %s frames", error->message,
-            GST_VIDEO_INFO_NAME (&self->active_info)));
-  else
-    GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
-        ("%s; drawing none.", text), ("%s", error->message));
+  npw_show_post_error (GST_ELEMENT (self), self->kept.source, name,
+      &self->active_info, error, fatal);
 }
 
 static gboolean
