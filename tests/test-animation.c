@@ -478,6 +478,58 @@ test_swap (void)
   teardown (h, bus);
 }
 
+typedef struct
+{
+  GstElement *element;
+  const gchar *paths[2];
+  volatile gint stop;
+} Stress;
+
+static gpointer
+stress_thread (gpointer data)
+{
+  Stress *st = data;
+  guint i;
+
+  for (i = 0; !g_atomic_int_get (&st->stop); i++) {
+    g_object_set (st->element, "animation-rate", 1 + i % 50, 1 + i % 7,
+        "animation-loop", i % 3 != 0, NULL);
+    if (i % 10 == 0)
+      g_object_set (st->element, "location", st->paths[i / 10 % 2], NULL);
+    g_usleep (200);
+  }
+  return NULL;
+}
+
+/* An application thread changing the rate, the loop and the location
+ * (still <-> animation) while frames flow: every frame shows the still
+ * or a slice, whole (and TSan sees no race). */
+static void
+test_stress (void)
+{
+  g_autofree gchar *still = write_still ("still.npy");
+  g_autofree gchar *anim = write_stack ("eight.npy", 8);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = new_harness (still, &bus);
+  Stress st = { h->element, {anim, still}, 0 };
+  GThread *thread = g_thread_new ("stress", stress_thread, &st);
+  guint i, stills = 0;
+
+  for (i = 0; i < 2000; i++) {
+    gint k = push_shown (h, i * FRAME_DURATION);
+
+    g_assert_cmpint (k, >=, STILL);
+    g_assert_cmpint (k, <, 8);
+    g_assert_cmpint (k, !=, NOTHING);
+    stills += k == STILL;
+  }
+  g_atomic_int_set (&st.stop, 1);
+  g_thread_join (thread);
+  g_test_message ("%u frames of the still, %u of slices", stills,
+      2000 - stills);
+  teardown (h, bus);
+}
+
 #define BIG_CAPS "video/x-raw, format=RGBA, width=1024, height=1024, " \
     "framerate=25/1"
 
@@ -627,6 +679,7 @@ main (int argc, char **argv)
   g_test_add_func ("/animation/segments", test_segments);
   g_test_add_func ("/animation/one-slice", test_one_slice);
   g_test_add_func ("/animation/swap", test_swap);
+  g_test_add_func ("/animation/stress", test_stress);
   g_test_add_func ("/animation/limit", test_limit);
   g_test_add_func ("/animation/stack-bytes", test_stack_bytes);
 
