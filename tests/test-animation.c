@@ -553,13 +553,13 @@ push_big (GstHarness * h, GstClockTime pts)
 }
 
 static GstHarness *
-new_big_harness (const gchar * location, GstBus * bus)
+new_big_harness (const gchar * location, gboolean tile, GstBus * bus)
 {
   GstElement *element =
       gst_object_ref_sink (gst_element_factory_make ("npywatermark", NULL));
   GstHarness *h;
 
-  g_object_set (element, "location", location, "tile", TRUE, NULL);
+  g_object_set (element, "location", location, "tile", tile, NULL);
   h = gst_harness_new_with_element (element, "sink", "src");
   gst_object_unref (element);
   gst_element_set_bus (h->element, bus);
@@ -571,7 +571,8 @@ new_big_harness (const gchar * location, GstBus * bus)
  * 1024x1024 frames (a tiled canvas is the frame plus one period plus
  * 4 pixels each side: 1033 x 1033, 68.3 M pixels in all).  At caps time
  * an error naming the file; as a swap while PLAYING, a warning naming it
- * and the previous watermark stays. */
+ * and the previous watermark stays; after a geometry change, a warning
+ * and none drawn. */
 static void
 test_limit (void)
 {
@@ -581,13 +582,14 @@ test_limit (void)
       still_colour);
   g_autoptr (GstBus) bus = gst_bus_new ();
   g_autoptr (GstBus) bus2 = gst_bus_new ();
+  g_autoptr (GstBus) bus3 = gst_bus_new ();
   g_autoptr (GError) error = NULL;
   g_autofree gchar *debug = NULL;
   GstHarness *h;
   GstMessage *msg;
   gint64 deadline;
 
-  h = new_big_harness (big, bus);
+  h = new_big_harness (big, TRUE, bus);
   g_assert_cmpint (gst_harness_push (h, gst_buffer_new_and_alloc (1024 *
               1024 * 4)), ==, GST_FLOW_NOT_NEGOTIATED);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
@@ -604,7 +606,7 @@ test_limit (void)
   teardown (h, bus);
 
   /* as a swap: refused in the background, the still stays */
-  h = new_big_harness (dot, bus2);
+  h = new_big_harness (dot, TRUE, bus2);
   g_assert_cmpuint (push_big (h, 0), ==, still_rgba[0]);
   g_object_set (h->element, "location", big, NULL);
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
@@ -620,9 +622,46 @@ test_limit (void)
   g_assert_nonnull (strstr (error->message, big));
   g_assert_nonnull (strstr (debug, "the limit is 67108864"));
   gst_message_unref (msg);
+  g_clear_error (&error);
+  g_clear_pointer (&debug, g_free);
   g_assert_cmpuint (push_big (h, 0), ==, still_rgba[0]);
   g_assert_cmpuint (push_big (h, GST_SECOND), ==, still_rgba[0]);
   teardown (h, bus2);
+
+  /* a geometry change taking an animation past it: one warning, no
+   * watermark; back under it, the animation again */
+  h = new_big_harness (big, FALSE, bus3);
+  g_assert_cmpuint (push_big (h, 0), ==, 40);
+  g_object_set (h->element, "tile", TRUE, NULL);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  for (;;) {
+    guint red = push_big (h, GST_SECOND / 10);
+
+    /* the frame that finds it past the limit is not drawn */
+    if ((msg = gst_bus_pop_filtered (bus3, GST_MESSAGE_WARNING)) != NULL) {
+      g_assert_cmpuint (red, ==, 0);
+      break;
+    }
+    g_assert_cmpuint (red, ==, 40 + 3);
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    g_usleep (1000);
+  }
+  gst_message_parse_warning (msg, &error, &debug);
+  g_test_message ("warning: %s (%s)", error->message, debug);
+  g_assert_nonnull (strstr (error->message, big));
+  g_assert_nonnull (strstr (error->message, "drawing none"));
+  gst_message_unref (msg);
+  g_assert_cmpuint (push_big (h, 0), ==, 0);
+  g_object_set (h->element, "tile", FALSE, NULL);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (push_big (h, GST_SECOND / 5) == 0) {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    g_usleep (1000);
+  }
+  g_assert_cmpuint (push_big (h, GST_SECOND / 5), ==, 40 + 3 * 2);
+  g_assert_null (gst_bus_pop_filtered (bus3, GST_MESSAGE_WARNING |
+          GST_MESSAGE_ERROR));
+  teardown (h, bus3);
 }
 
 /* A stack may take no more memory than a max-size square still:
