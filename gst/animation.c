@@ -163,7 +163,7 @@ npw_show_prepare (NpwShow * show, NpwSource * source,
   NpwSlices *slices = show->slices;
 
   *prep = NULL;
-  if (source == NULL)
+  if (source == NULL || info == NULL)
     return TRUE;
 
   if (npw_source_get_image (source)->n_frames <= 1) {

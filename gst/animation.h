@@ -70,8 +70,8 @@ typedef struct
 } NpwShow;
 
 /* Sets *@prep to what a frame of @info with @geom draws at these offsets
- * when it shows @slice of @source (NULL: @source is NULL): kept from
- * before or prepared now.  FALSE with @error when it cannot be. */
+ * when it shows @slice of @source (NULL: @source or @info is NULL): kept
+ * from before or prepared now.  FALSE with @error when it cannot be. */
 gboolean npw_show_prepare (NpwShow * show, NpwSource * source,
     const GstVideoInfo * info, const NpwGeometry * geom, gint max_side,
     gint offset_x, gint offset_y, guint slice, NpwPrepared ** prep,

@@ -574,21 +574,6 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Sets frame_prep to what frames of the active caps and geometry draw
- * at these offsets, showing @slice.  Streaming thread. */
-static gboolean
-gst_npy_watermark_prepare (GstNpyWatermark * self, gint offset_x,
-    gint offset_y, guint slice, GError ** error)
-{
-  if (!self->active_have_info) {
-    self->frame_prep = NULL;
-    return TRUE;
-  }
-  return npw_show_prepare (&self->show, self->kept.source, &self->active_info,
-      &self->active_geom, self->max_size, offset_x, offset_y, slice,
-      &self->frame_prep, error);
-}
-
 /* Makes @source (taken) the one drawn; overlays prepared from others go. */
 static void
 set_source (GstNpyWatermark * self, NpwSource * source)
@@ -727,7 +712,9 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
 
   /* a size seen before, or a pipeline reused for another picture of the
    * same format, finds its overlay in the cache */
-  if (!gst_npy_watermark_prepare (self, offset_x, offset_y, 0, &error))
+  if (!npw_show_prepare (&self->show, self->kept.source, in_info,
+          &self->active_geom, self->max_size, offset_x, offset_y, 0,
+          &self->frame_prep, &error))
     goto no_memory;
 
   return TRUE;
@@ -824,8 +811,10 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
      * larger than the frame, the offsets moved past what was cut */
     slice = npw_animation_slice (stream_time, rate_n, rate_d,
         npw_source_get_image (self->kept.source)->n_frames, loop);
-    if (!gst_npy_watermark_prepare (self, self->frame_x, self->frame_y,
-            slice, &error)) {
+    if (!npw_show_prepare (&self->show, self->kept.source,
+            self->active_have_info ? &self->active_info : NULL,
+            &self->active_geom, self->max_size, self->frame_x, self->frame_y,
+            slice, &self->frame_prep, &error)) {
       post_prepare_error (self, error, FALSE);
       set_source (self, NULL);
     } else {
