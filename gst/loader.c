@@ -71,15 +71,19 @@ NpyImage *
 npw_read_image (GBytes * data, const gchar * location, guint max_size,
     GError ** error)
 {
+  /* a stack may take the memory of one max_size square still (8 bits
+   * per channel: a 16-bit read must double it) */
+  guint64 max_bytes = (guint64) max_size * max_size * 4;
+
   if (data) {
     gsize size;
     const guint8 *bytes = g_bytes_get_data (data, &size);
 
-    return npy_image_new_from_data_full (bytes, size, max_size,
-        (guint64) max_size * max_size * 4, NPY_READ_STACK, error);
+    return npy_image_new_from_data_full (bytes, size, max_size, max_bytes,
+        NPY_READ_STACK, error);
   }
-  return npy_image_new_from_file_full (location, max_size,
-      (guint64) max_size * max_size * 4, NPY_READ_STACK, error);
+  return npy_image_new_from_file_full (location, max_size, max_bytes,
+      NPY_READ_STACK, error);
 }
 
 static void
