@@ -222,8 +222,9 @@ npw_show_post_error (GstElement * element, const NpwSource * source,
   if (g_error_matches (error, NPW_ANIMATION_ERROR,
           NPW_ANIMATION_ERROR_TOO_LARGE))
     text = g_strdup_printf ("Animated watermark \"%s\" is too large: %u "
-        "slices of %ux%u, prepared, would pass the limit of 64 Mi pixels",
-        name, image->n_frames, image->width, image->height);
+        "slices of %ux%u, prepared, would pass the limit of %"
+        G_GUINT64_FORMAT " Mi pixels", name, image->n_frames, image->width,
+        image->height, NPW_ANIMATION_MAX_PIXELS >> 20);
   else
     text = g_strdup_printf ("Not enough memory to prepare the %ux%u "
         "watermark", image->width, image->height);
