@@ -803,7 +803,7 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   rate_d = self->rate_d;
   loop = self->loop;
   GST_OBJECT_UNLOCK (self);
-  self->frame_op = (guint) floor (opacity * 255.0 + 0.5);
+  self->frame_op = npw_opacity_encode (opacity);
 
   self->draw = FALSE;
   if (self->kept.source && self->frame_op > 0) {
@@ -820,7 +820,7 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
     } else {
       self->draw = self->frame_prep != NULL &&
           npw_prepared_is_visible (self->frame_prep, self->frame_x,
-          self->frame_y);
+          self->frame_y, self->frame_op);
     }
   }
   gst_base_transform_set_passthrough (trans, !self->draw);

@@ -67,23 +67,27 @@ npw_loaded_clear (NpwLoaded * loaded)
   memset (loaded, 0, sizeof (*loaded));
 }
 
+/* Stacks for animations; uint16 and float arrays keep their 16 bits, for
+ * deep frames. */
+#define READ_FLAGS (NPY_READ_STACK | NPY_READ_DEPTH_AUTO)
+
 NpyImage *
 npw_read_image (GBytes * data, const gchar * location, guint max_size,
     GError ** error)
 {
-  /* a stack may take the memory of one max_size square still (8 bits
-   * per channel: a 16-bit read must double it) */
-  guint64 max_bytes = (guint64) max_size * max_size * 4;
+  /* a stack may take the memory of one max_size square still read at
+   * 16 bits per channel (the reader counts 16-bit values twice) */
+  guint64 max_bytes = (guint64) max_size * max_size * 8;
 
   if (data) {
     gsize size;
     const guint8 *bytes = g_bytes_get_data (data, &size);
 
     return npy_image_new_from_data_full (bytes, size, max_size, max_bytes,
-        NPY_READ_STACK, error);
+        READ_FLAGS, error);
   }
   return npy_image_new_from_file_full (location, max_size, max_bytes,
-      NPY_READ_STACK, error);
+      READ_FLAGS, error);
 }
 
 static void
