@@ -673,6 +673,20 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
   return TRUE;
 }
 
+/* The byte offset of component @c in its unit.  GStreamer 1.22's table
+ * puts V of P010, P012 and P016 at byte 1 (NV12's offsets, reused); their
+ * pack and unpack functions, and every producer, at byte 2, the second
+ * 16-bit word.  A 16-bit sample starts on an even byte. */
+static gint
+npw_comp_offset (const GstVideoFormatInfo * finfo, guint c)
+{
+  gint offset = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c);
+
+  if (GST_VIDEO_FORMAT_INFO_DEPTH (finfo, c) > 8 && (offset & 1))
+    offset *= 2;
+  return offset;
+}
+
 NpwOverlay *
 npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
 {
@@ -730,7 +744,7 @@ npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
         slot->comp = -1;
       slot->cw = 1 << sub;
       slot->ch = 1 << GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c);
-      slot->offset = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c);
+      slot->offset = npw_comp_offset (finfo, c);
       slot->pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, c);
       plane->shift = GST_VIDEO_FORMAT_INFO_SHIFT (finfo, c);
       if (slot->cw > 1 || slot->ch > 1) {
