@@ -69,35 +69,52 @@ bswap16 (guint32 x)
   return ((x >> 8) | (x << 8)) & 0xffff;
 }
 
-/* @unit samples share an alpha; the alphas (opacity applied) are spread
- * over their samples a chunk at a time, so the blend itself is one plain
- * loop over samples, the shape both compilers vectorise. */
+/* One sample: d is the frame word, A the alpha with opacity applied. */
+static inline G_ALWAYS_INLINE guint16
+deep_sample (guint32 d, guint32 v, guint32 A, guint shift, gboolean swap)
+{
+  if (swap)
+    d = bswap16 (d);
+  d = div65535 (v * A + (d >> shift) * (65535 - A)) << shift;
+  return swap ? bswap16 (d) : d;
+}
+
+/* With one alpha per sample the blend is one plain loop; with @unit
+ * samples to an alpha, the alphas (opacity applied) are first spread
+ * over their samples a chunk at a time, so that the blend stays that
+ * loop, the shape both compilers vectorise.  Full opacity skips the
+ * multiply. */
 #define DEEP_CHUNK 512
 
-/* inlined into each kernel, so that it is compiled for the kernel's ISA */
 static inline G_ALWAYS_INLINE void
 deep_body (guint16 * dst, const guint16 * val, const guint16 * alpha, gint n,
     guint op, guint shift, gint unit, gboolean swap)
 {
   guint16 spread[DEEP_CHUNK];
+  gint i, k;
 
+  if (unit == 1) {
+    if (op == 65535) {
+      for (i = 0; i < n; i++)
+        dst[i] = deep_sample (dst[i], val[i], alpha[i], shift, swap);
+    } else {
+      for (i = 0; i < n; i++)
+        dst[i] = deep_sample (dst[i], val[i],
+            div65535 ((guint32) alpha[i] * op), shift, swap);
+    }
+    return;
+  }
   while (n > 0) {
-    gint m = MIN (n, DEEP_CHUNK / unit), i, k;
+    gint m = MIN (n, DEEP_CHUNK / unit);
 
     for (i = 0; i < m; i++) {
-      guint16 A = div65535 ((guint32) alpha[i] * op);
+      guint16 A = op == 65535 ? alpha[i] : div65535 ((guint32) alpha[i] * op);
 
       for (k = 0; k < unit; k++)
         spread[unit * i + k] = A;
     }
-    for (i = 0; i < unit * m; i++) {
-      guint32 A = spread[i], d = dst[i];
-
-      if (swap)
-        d = bswap16 (d);
-      d = div65535 (val[i] * A + (d >> shift) * (65535 - A)) << shift;
-      dst[i] = swap ? bswap16 (d) : d;
-    }
+    for (i = 0; i < unit * m; i++)
+      dst[i] = deep_sample (dst[i], val[i], spread[i], shift, swap);
     dst += unit * m;
     val += unit * m;
     alpha += m;
