@@ -462,7 +462,7 @@ main (int argc, char **argv)
       gdouble bound = touched_bytes (&logos[l], formats[f]) / rate;
 
       if (npy_only)
-        g_print ("%-6s %-15s %9.3f %13.3f %11.3f %16s %10s %11.2fx\n",
+        g_print ("%-6s %-15s %9.3f %13.3f %11.3f %16s %10s %11.2fx",
             gst_video_format_to_string (formats[f]), logos[l].name,
             base * 1e3, npy * 1e3, bound * 1e3, "-", "-", npy / bound);
       else
