@@ -369,7 +369,8 @@ tolerance (GstVideoFormat format)
 }
 
 /* Odd offsets inside, then clipped on the left and top, on the right
- * and bottom, and on every side at once (larger than the frame). */
+ * and bottom, and on every side at once (larger than the frame), in a
+ * frame of whole chroma blocks and in an odd-sized one. */
 static void
 test_format (gconstpointer data)
 {
@@ -378,14 +379,7 @@ test_format (gconstpointer data)
   gboolean yuv = GST_VIDEO_FORMAT_INFO_IS_YUV (finfo) ||
       GST_VIDEO_FORMAT_INFO_IS_GRAY (finfo);
   GRand *rand = g_rand_new_with_seed (fc->format);
-  const gint fw = 64, fh = 48;
-  const gint places[][4] = {
-    /* mark w, h, x, y */
-    {23, 17, 5, 3},
-    {23, 17, -7, -5},
-    {23, 17, fw - 11, fh - 9},
-    {fw + 9, fh + 7, -3, -5},
-  };
+  const gint sizes[][2] = { {64, 48}, {61, 45} };
   const gdouble opacities[] = { 1.0, 0.6 };
   gchar *limited709 = colorimetry_string (GST_VIDEO_COLOR_RANGE_16_235,
       GST_VIDEO_COLOR_MATRIX_BT709);
@@ -394,9 +388,19 @@ test_format (gconstpointer data)
   gchar *limited2020 = colorimetry_string (GST_VIDEO_COLOR_RANGE_16_235,
       GST_VIDEO_COLOR_MATRIX_BT2020);
   const gchar *colorimetries[] = { limited709, full601, limited2020 };
-  guint p, o, c, deep;
+  guint p, o, c, deep, z;
 
-  for (deep = 0; deep < 2; deep++) {
+  for (z = 0; z < G_N_ELEMENTS (sizes); z++) {
+    gint fw = sizes[z][0], fh = sizes[z][1];
+    const gint places[][4] = {
+      /* mark w, h, x, y */
+      {23, 17, 5, 3},
+      {23, 17, -7, -5},
+      {23, 17, fw - 11, fh - 9},
+      {fw + 9, fh + 7, -3, -5},
+    };
+
+    deep = z;                   /* uint8 marks in one size, uint16 in the other */
     for (p = 0; p < G_N_ELEMENTS (places); p++) {
       Mark *mark = mark_new (rand, places[p][0], places[p][1], deep);
 
