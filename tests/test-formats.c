@@ -478,6 +478,104 @@ test_precision16 (void)
   g_rand_free (rand);
 }
 
+/* Runs @format with @mark scaled and tiled on a frame whose samples are
+ * a pattern of 8-bit values times @mul; returns the output buffer, with
+ * the caps in @info. */
+static GstBuffer *
+run_scaled (GstVideoFormat format, const Mark * mark, guint mul,
+    GstVideoInfo * info)
+{
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstCaps *caps = gst_caps_new_simple ("video/x-raw",
+      "format", G_TYPE_STRING, gst_video_format_to_string (format),
+      "width", G_TYPE_INT, 90, "height", G_TYPE_INT, 62,
+      "framerate", GST_TYPE_FRACTION, 30, 1,
+      "colorimetry", G_TYPE_STRING, "bt709", NULL);
+  GstHarness *harness;
+  GstBuffer *in, *out;
+  GstMapInfo map;
+  gint c, sx, sy;
+
+  g_assert_true (gst_video_info_from_caps (info, caps));
+  g_object_set (element, "data", mark->npy, "opacity", 0.8, "size", 0.37,
+      "tile", TRUE, "tile-spacing", 3, "offset-x", 5, "offset-y", -3, NULL);
+  harness = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  gst_harness_set_caps (harness, gst_caps_ref (caps), caps);
+
+  in = gst_buffer_new_allocate (NULL, info->size, NULL);
+  gst_buffer_map (in, &map, GST_MAP_WRITE);
+  for (c = 0; c < (gint) GST_VIDEO_INFO_N_COMPONENTS (info); c++)
+    for (sy = 0; sy < comp_height (info, c); sy++)
+      for (sx = 0; sx < comp_width (info, c); sx++)
+        sample_set (info, map.data, c, sx, sy,
+            (16 + (sx * 7 + sy * 3 + c * 50) % 220) * mul);
+  gst_buffer_unmap (in, &map);
+  out = gst_harness_push_and_pull (harness, in);
+  g_assert_nonnull (out);
+  gst_harness_teardown (harness);
+  return out;
+}
+
+/* Scaling and tiling at 16 bits (the 16-bit canvas) against the 8-bit
+ * path on the same frame and 8-bit watermark, brought to the depth: the
+ * two differ by the 8-bit path's roundings only. */
+static void
+test_scaled_tiled (void)
+{
+  const GstVideoFormat pairs[][2] = {
+    {GST_VIDEO_FORMAT_RGBA64_LE, GST_VIDEO_FORMAT_RGBA},
+    {GST_VIDEO_FORMAT_P010_10LE, GST_VIDEO_FORMAT_NV12},
+    {GST_VIDEO_FORMAT_I422_10BE, GST_VIDEO_FORMAT_Y42B},
+    {GST_VIDEO_FORMAT_Y444_16LE, GST_VIDEO_FORMAT_Y444},
+  };
+  GRand *rand = g_rand_new_with_seed (37);
+  Mark *mark = mark_new (rand, 41, 29, FALSE);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (pairs); i++) {
+    gint depth = GST_VIDEO_FORMAT_INFO_DEPTH (gst_video_format_get_info
+        (pairs[i][0]), 0);
+    /* 8-bit values at the depth: x 257 for RGB, x 2^(depth - 8) for
+     * limited-range YUV */
+    guint mul = GST_VIDEO_FORMAT_INFO_IS_RGB (gst_video_format_get_info
+        (pairs[i][0])) ? 257 : 1u << (depth - 8);
+    GstVideoInfo info_deep, info8;
+    GstBuffer *deep = run_scaled (pairs[i][0], mark, mul, &info_deep);
+    GstBuffer *b8 = run_scaled (pairs[i][1], mark, 1, &info8);
+    GstMapInfo map_deep, map8;
+    gdouble worst_diff = 0;
+    gint c, sx, sy, changed = 0;
+
+    gst_buffer_map (deep, &map_deep, GST_MAP_READ);
+    gst_buffer_map (b8, &map8, GST_MAP_READ);
+    for (c = 0; c < (gint) GST_VIDEO_INFO_N_COMPONENTS (&info8); c++) {
+      for (sy = 0; sy < comp_height (&info8, c); sy++) {
+        for (sx = 0; sx < comp_width (&info8, c); sx++) {
+          guint d = sample_get (&info_deep, map_deep.data, c, sx, sy);
+          guint e = sample_get (&info8, map8.data, c, sx, sy);
+          guint orig = 16 + (sx * 7 + sy * 3 + c * 50) % 220;
+
+          worst_diff = MAX (worst_diff, fabs (d - (gdouble) e * mul));
+          changed += e != orig;
+        }
+      }
+    }
+    g_test_message ("%s against %s: %.0f levels (%d samples drawn)",
+        gst_video_format_to_string (pairs[i][0]),
+        gst_video_format_to_string (pairs[i][1]), worst_diff, changed);
+    /* the watermark is there, and within two 8-bit levels */
+    g_assert_cmpint (changed, >, 1000);
+    g_assert_cmpfloat (worst_diff, <=, 2.0 * mul);
+    gst_buffer_unmap (deep, &map_deep);
+    gst_buffer_unmap (b8, &map8);
+    gst_buffer_unref (deep);
+    gst_buffer_unref (b8);
+  }
+  mark_free (mark);
+  g_rand_free (rand);
+}
+
 /* An 8-bit watermark into a 16-bit frame is expanded exactly (v * 257):
  * an opaque pixel lands as its value times 257, no rounding at all. */
 static void
@@ -605,6 +703,7 @@ main (int argc, char **argv)
     g_free (name);
   }
   g_test_add_func ("/formats/precision-16", test_precision16);
+  g_test_add_func ("/formats/scaled-tiled", test_scaled_tiled);
   g_test_add_func ("/formats/expand-8-to-16", test_expand8);
   g_test_add_func ("/formats/in-template", test_in_template);
   g_test_add_func ("/formats/p010-layout", test_p010_layout);
