@@ -585,7 +585,7 @@ test_expand8 (void)
   const guint8 px[4] = { 1, 128, 254, 255 };
   GBytes *npy = npy_bytes ("|u1", 1, 1, px, 4);
   GstHarness *harness;
-  GstBuffer *out;
+  GstBuffer *in, *out;
   GstMapInfo map;
   guint16 v[4];
 
@@ -594,7 +594,9 @@ test_expand8 (void)
   gst_object_unref (element);
   gst_harness_set_src_caps_str (harness, "video/x-raw,format=RGBA64_LE,"
       "width=2,height=2,framerate=30/1");
-  out = gst_harness_push_and_pull (harness, gst_buffer_new_and_alloc (32));
+  in = gst_buffer_new_and_alloc (32);
+  gst_buffer_memset (in, 0, 0x5a, 32);
+  out = gst_harness_push_and_pull (harness, in);
   gst_buffer_map (out, &map, GST_MAP_READ);
   memcpy (v, map.data, 8);
   gst_buffer_unmap (out, &map);
