@@ -449,7 +449,7 @@ main (int argc, char **argv)
       "wall time"
 #endif
       );
-  g_print ("%-6s %-15s %9s %13s %11s %16s %10s %12s%s\n", "format",
+  g_print ("%-9s %-15s %9s %13s %11s %16s %10s %12s%s\n", "format",
       "overlay", "identity", "npywatermark", "bound", "gdkpixbufoverlay",
       "gdk/npy", "npy/bound", ffmpeg ? "       ffmpeg  ffmpeg/npy" : "");
 
@@ -462,11 +462,11 @@ main (int argc, char **argv)
       gdouble bound = touched_bytes (&logos[l], formats[f]) / rate;
 
       if (npy_only)
-        g_print ("%-6s %-15s %9.3f %13.3f %11.3f %16s %10s %11.2fx",
+        g_print ("%-9s %-15s %9.3f %13.3f %11.3f %16s %10s %11.2fx",
             gst_video_format_to_string (formats[f]), logos[l].name,
             base * 1e3, npy * 1e3, bound * 1e3, "-", "-", npy / bound);
       else
-        g_print ("%-6s %-15s %9.3f %13.3f %11.3f %16.3f %9.1fx %11.2fx",
+        g_print ("%-9s %-15s %9.3f %13.3f %11.3f %16.3f %9.1fx %11.2fx",
             gst_video_format_to_string (formats[f]), logos[l].name,
             base * 1e3, npy * 1e3, bound * 1e3, gdk * 1e3, gdk / npy,
             npy / bound);
