@@ -517,9 +517,10 @@ run_scaled (GstVideoFormat format, const Mark * mark, guint mul,
   return out;
 }
 
-/* Scaling and tiling at 16 bits (the 16-bit canvas) against the 8-bit
- * path on the same frame and 8-bit watermark, brought to the depth: the
- * two differ by the 8-bit path's roundings only. */
+/* Scaling and tiling at 16 bits (the 16-bit canvas, a uint16 watermark)
+ * against the 8-bit path on the same frame and watermark (reduced to 8
+ * bits there), brought to the depth: the two differ by the 8-bit path's
+ * roundings only. */
 static void
 test_scaled_tiled (void)
 {
@@ -530,7 +531,7 @@ test_scaled_tiled (void)
     {GST_VIDEO_FORMAT_Y444_16LE, GST_VIDEO_FORMAT_Y444},
   };
   GRand *rand = g_rand_new_with_seed (37);
-  Mark *mark = mark_new (rand, 41, 29, FALSE);
+  Mark *mark = mark_new (rand, 41, 29, TRUE);
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (pairs); i++) {
