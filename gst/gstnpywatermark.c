@@ -356,7 +356,8 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
    * slice of their time.  All N slices are prepared at once; N times the
    * pixels one prepared slice covers may not pass 64 Mi (32 whole 1080p
    * frames), and the stack as read may not take more memory than a
-   * #GstNpyWatermark:max-size square still.  0 shows slice 0.
+   * #GstNpyWatermark:max-size square still read
+   * at 16 bits (max-size² x 8 bytes).  0 shows slice 0.
    *
    * Since: 0.3
    */

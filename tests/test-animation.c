@@ -664,8 +664,8 @@ test_limit (void)
   teardown (h, bus3);
 }
 
-/* A stack may take no more memory than a max-size square still:
- * (5, 4, 4, 4) is 320 bytes, a 4x4 still 64. */
+/* A stack may take no more memory than a max-size square still read at
+ * 16 bits: (5, 4, 4, 4) uint8 is 320 bytes, a 4x4 still 128. */
 static void
 test_stack_bytes (void)
 {
@@ -686,7 +686,7 @@ test_stack_bytes (void)
   gst_message_parse_error (msg, &error, &debug);
   g_test_message ("error: %s (%s)", error->message, debug);
   g_assert_nonnull (strstr (error->message, path));
-  g_assert_nonnull (strstr (debug, "the limit is 64 bytes"));
+  g_assert_nonnull (strstr (debug, "the limit is 128 bytes"));
   gst_message_unref (msg);
   gst_element_set_state (element, GST_STATE_NULL);
 
