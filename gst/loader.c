@@ -90,6 +90,28 @@ npw_read_image (GBytes * data, const gchar * location, guint max_size,
       READ_FLAGS, error);
 }
 
+/* npw_read_image () made a source; NULL with @error set when either
+ * fails (a 16-bit array also needs memory for its 8-bit copy). */
+static NpwSource *
+read_source (GBytes * data, const gchar * location, guint max_size,
+    GError ** error)
+{
+  NpyImage *image = npw_read_image (data, location, max_size, error);
+  guint w, h;
+  NpwSource *source;
+
+  if (image == NULL)
+    return NULL;
+  w = image->width;
+  h = image->height;
+  source = npw_source_new (image);
+  if (source == NULL)
+    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED,
+        "%s: not enough memory to hold the %ux%u watermark",
+        data ? "data" : location, w, h);
+  return source;
+}
+
 static void
 loader_job (gpointer data, gpointer user_data)
 {
@@ -115,16 +137,16 @@ loader_job (gpointer data, gpointer user_data)
   if (req.data == NULL && req.location && req.location[0])
     result.location = g_strdup (req.location);
   if (reread) {
-    NpyImage *image = NULL;
+    NpwSource *source = NULL;
 
     if (req.data || result.location) {
       GST_DEBUG ("reading %s", req.data ? "data" : result.location);
-      image = npw_read_image (req.data, result.location, req.max_size,
+      source = read_source (req.data, result.location, req.max_size,
           &result.error);
     }
     if (result.error == NULL) {
       old = g_steal_pointer (&result.source);
-      result.source = image ? npw_source_new (image) : NULL;
+      result.source = source;
       result.changed = TRUE;
     }
   }
@@ -304,7 +326,7 @@ npw_kept_load (NpwKept * kept, GBytes * data, const gchar * location,
     guint max_size, GError ** error)
 {
   g_autofree gchar *stamp = NULL;
-  NpyImage *image;
+  NpwSource *source;
 
   if (data == NULL)
     stamp = file_stamp (location);
@@ -314,15 +336,17 @@ npw_kept_load (NpwKept * kept, GBytes * data, const gchar * location,
     GST_DEBUG ("%s unchanged, not read again", data ? "data" : location);
     return TRUE;
   }
-  image = npw_read_image (data, location, max_size, error);
-  npw_kept_set (kept, image ? npw_source_new (image) : NULL);
-  if (image == NULL)
+  source = read_source (data, location, max_size, error);
+  npw_kept_set (kept, source);
+  if (source == NULL)
     return FALSE;
   kept->data = data ? g_bytes_ref (data) : NULL;
   kept->location = data ? NULL : g_strdup (location);
   kept->stamp = g_steal_pointer (&stamp);
   kept->max_size = max_size;
   GST_INFO ("loaded %s: %ux%u, %u frames", data ? "data" : location,
-      image->width, image->height, image->n_frames);
+      npw_source_get_image (source)->width,
+      npw_source_get_image (source)->height,
+      npw_source_get_image (source)->n_frames);
   return TRUE;
 }
