@@ -41,12 +41,6 @@
 
 #include "blendorc.h"
 
-#if defined (__GNUC__) || defined (__clang__)
-#define NPW_AVX2 __attribute__ ((target ("avx2")))
-#else
-#define NPW_AVX2
-#endif
-
 gboolean
 npw_blend_x86_have_avx2 (void)
 {

@@ -27,6 +27,14 @@
 #define NPW_BLEND_HAVE_X86 1
 #endif
 
+/* Compiles one function for AVX2, the rest of the program keeping the
+ * baseline ISA (GCC and clang; MSVC compiles it for the baseline). */
+#if defined (NPW_BLEND_HAVE_X86) && (defined (__GNUC__) || defined (__clang__))
+#define NPW_AVX2 __attribute__ ((target ("avx2")))
+#else
+#define NPW_AVX2
+#endif
+
 G_BEGIN_DECLS
 
 #ifdef NPW_BLEND_HAVE_X86

@@ -59,6 +59,30 @@ void npw_blend_row_unit3 (guint8 * dst, const guint8 * val,
 void npw_blend_row_unit4 (guint8 * dst, const guint8 * val,
     const guint8 * alpha, gint n, guint op);
 
+/* Frames deeper than 8 bits (10, 12, 16: GstVideoFormatInfo's depth)
+ * blend 16-bit samples with 16-bit alpha and opacity (0..65535).  For a
+ * sample d (after the byte swap of a foreign-endian format and the shift
+ * of an MSB-aligned one such as P010), overlay value v at the format's
+ * depth and unit alpha a:
+ *   A   = div65535 (a * op)
+ *   out = div65535 (v * A + d * (65535 - A))
+ * where div65535 (x) = round (x / 65535) exactly (halves round up), for
+ * 0 <= x <= 65535 * 65535; then shifted back and swapped.  Alpha slots
+ * get v = 2^depth - 1 ("over"), as above. */
+typedef void (*NpwBlendRow16Func) (guint16 * dst, const guint16 * val,
+    const guint16 * alpha, gint n, guint op, guint shift, gboolean swap);
+
+/* One alpha per sample: planar 16-bit Y/U/V/A, GRAY16. */
+void npw_blend_row16_unit1 (guint16 * dst, const guint16 * val,
+    const guint16 * alpha, gint n, guint op, guint shift, gboolean swap);
+/* One alpha per 2 samples: the interleaved chroma of P010/P016/NV24-like
+ * formats. */
+void npw_blend_row16_unit2 (guint16 * dst, const guint16 * val,
+    const guint16 * alpha, gint n, guint op, guint shift, gboolean swap);
+/* One alpha per 4 samples: RGBA64 family, AYUV64. */
+void npw_blend_row16_unit4 (guint16 * dst, const guint16 * val,
+    const guint16 * alpha, gint n, guint op, guint shift, gboolean swap);
+
 G_END_DECLS
 
 #endif /* __NPW_BLEND_H__ */

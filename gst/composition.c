@@ -19,6 +19,7 @@
 
 #include <string.h>
 
+#include "animation.h"
 #include "composition.h"
 #include "overlay.h"
 #include "scale.h"
@@ -54,6 +55,7 @@ struct _NpwComposition
 
   /* what the cells were built for */
   NpwSource *source;
+  guint slice;
   gint frame_w, frame_h;
   NpwGeometry geom;
   gint max_side;
@@ -517,8 +519,9 @@ build_rectangles (NpwComposition * comp, gint64 x, gint64 y, guint op)
 
 gboolean
 npw_composition_attach (NpwComposition * comp, GstBuffer * buf,
-    NpwSource * source, const GstVideoInfo * info, const NpwGeometry * geom,
-    gint max_side, gint offset_x, gint offset_y, guint op)
+    NpwSource * source, guint slice, const GstVideoInfo * info,
+    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
+    guint op, GError ** error)
 {
   const NpyImage *image = npw_source_get_image (source);
   gint fw = GST_VIDEO_INFO_WIDTH (info), fh = GST_VIDEO_INFO_HEIGHT (info);
@@ -531,13 +534,20 @@ npw_composition_attach (NpwComposition * comp, GstBuffer * buf,
       max_side, &w, &h);
   npw_geometry_origin (geom, fw, fh, w, h, offset_x, offset_y, &x, &y);
 
-  if (comp->source != source || comp->frame_w != fw || comp->frame_h != fh
+  slice = MIN (slice, MAX (image->n_frames, 1) - 1);
+  if (comp->source != source || comp->slice != slice
+      || comp->frame_w != fw || comp->frame_h != fh
       || !npw_geometry_equal (&comp->geom, geom) || comp->max_side != max_side
       || comp->cells_window_w != comp->window_w
       || comp->cells_window_h != comp->window_h || comp->cells->len == 0
       || (comp->cut && (x != comp->cut_x || y != comp->cut_y))) {
+    NpwSource *shown = image->n_frames > 1 ?
+        npw_source_new_slice (source, slice) : npw_source_ref (source);
+    gboolean ok;
+
     composition_clear (comp);
     comp->source = npw_source_ref (source);
+    comp->slice = slice;
     comp->frame_w = fw;
     comp->frame_h = fh;
     comp->geom = *geom;
@@ -546,16 +556,19 @@ npw_composition_attach (NpwComposition * comp, GstBuffer * buf,
     comp->cells_window_h = comp->window_h;
     comp->w = w;
     comp->h = h;
-    if (!build_cells (comp, image, x, y)) {
+    /* an animation's slice is scaled when the slice changes */
+    ok = build_cells (comp, npw_source_get_image (shown), x, y);
+    npw_source_unref (shown);
+    if (!ok) {
       composition_clear (comp);
-      return FALSE;
+      goto no_memory;
     }
     GST_DEBUG ("%u cells for a %dx%d copy on %dx%d", comp->cells->len, w, h,
         fw, fh);
   }
   if ((comp->comp == NULL || x != comp->comp_x || y != comp->comp_y ||
           op != comp->comp_op) && !build_rectangles (comp, x, y, op))
-    return FALSE;
+    goto no_memory;
   if (comp->comp == NULL)
     return TRUE;
 
@@ -589,4 +602,9 @@ npw_composition_attach (NpwComposition * comp, GstBuffer * buf,
     meta->overlay = both;
   }
   return TRUE;
+
+no_memory:
+  g_set_error (error, NPW_ANIMATION_ERROR, NPW_ANIMATION_ERROR_NO_MEMORY,
+      "not enough memory for the %dx%d overlay composition", w, h);
+  return FALSE;
 }

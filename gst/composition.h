@@ -75,11 +75,13 @@ gboolean npw_composition_attach_only (const NpwComposition * comp);
 void npw_composition_filter_metas (const NpwComposition * comp,
     GstQuery * query);
 
-/* Adds the watermark's rectangles to @buf (writable), after those of a
- * composition already on it.  FALSE when memory cannot be had. */
+/* Adds the watermark's rectangles (slice @slice of an animation) to
+ * @buf (writable), after those of a composition already on it, at
+ * opacity @op (0..255).  FALSE with @error when memory cannot be had. */
 gboolean npw_composition_attach (NpwComposition * comp, GstBuffer * buf,
-    NpwSource * source, const GstVideoInfo * info, const NpwGeometry * geom,
-    gint max_side, gint offset_x, gint offset_y, guint op);
+    NpwSource * source, guint slice, const GstVideoInfo * info,
+    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
+    guint op, GError ** error);
 
 G_END_DECLS
 

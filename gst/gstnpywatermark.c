@@ -21,7 +21,8 @@
  * any of nine anchors (#GstNpyWatermark:position) with offsets counted
  * inward from the anchored edges, at its own size or scaled relative to
  * the frame (#GstNpyWatermark:size), once or tiled over the whole frame
- * (#GstNpyWatermark:tile), clipped on every side.
+ * (#GstNpyWatermark:tile), clipped on every side.  An (N, H, W, C)
+ * array plays as an animation (#GstNpyWatermark:animation-rate).
  *
  * The array is read when the element starts, then scaled, tiled, cropped
  * to what can appear on the frame and converted to the negotiated format
@@ -77,6 +78,7 @@
 #include "npy.h"
 #include "loader.h"
 #include "prepare.h"
+#include "animation.h"
 #include "composition.h"
 
 GST_DEBUG_CATEGORY (gst_npy_watermark_debug);
@@ -94,6 +96,8 @@ struct _GstNpyWatermark
   gint offset_y;
   guint max_size;
   NpwGeometry geom;
+  gint rate_n, rate_d;          /* animation-rate */
+  gboolean loop;
 
   /* background preparation, with LOCK */
   gboolean started;             /* between a successful start () and stop () */
@@ -106,10 +110,12 @@ struct _GstNpyWatermark
   NpwGeometry active_geom;
   GstVideoInfo active_info;
   gboolean active_have_info;
-  NpwCache cache;               /* entry[0] draws */
+  NpwShow show;
+  NpwPrepared *frame_prep;      /* what this buffer draws */
   NpwComposition *compo;        /* or the overlay-composition meta */
   gboolean draw;                /* this buffer gets the overlay */
   guint frame_op;               /* values for this buffer, read once */
+  guint frame_slice;
   gint frame_x;
   gint frame_y;
 };
@@ -127,6 +133,8 @@ enum
   PROP_SIZE,
   PROP_TILE,
   PROP_TILE_SPACING,
+  PROP_ANIMATION_RATE,
+  PROP_ANIMATION_LOOP,
 };
 
 #define DEFAULT_LOCATION NULL
@@ -139,6 +147,9 @@ enum
 #define DEFAULT_SIZE 0.0
 #define DEFAULT_TILE FALSE
 #define DEFAULT_TILE_SPACING 0
+#define DEFAULT_ANIMATION_RATE_N 10
+#define DEFAULT_ANIMATION_RATE_D 1
+#define DEFAULT_ANIMATION_LOOP TRUE
 
 #define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS) ";" \
   NPW_COMPOSITION_CAPS
@@ -355,6 +366,36 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
       g_param_spec_int ("tile-spacing", "Tile spacing",
           "Pixels between tiled copies", 0, G_MAXINT / 2,
           DEFAULT_TILE_SPACING, PARAM_LIVE));
+  /**
+   * GstNpyWatermark:animation-rate:
+   *
+   * Slices per second of an (N, H, W, C) watermark: the frame at stream
+   * time t shows slice floor (t * rate) mod N (see
+   * #GstNpyWatermark:animation-loop), so seeks and segments show the
+   * slice of their time.  All N slices are prepared at once; N times the
+   * pixels one prepared slice covers may not pass 64 Mi (32 whole 1080p
+   * frames), and the stack as read may not take more memory than a
+   * #GstNpyWatermark:max-size square still read
+   * at 16 bits (max-size² x 8 bytes).  0 shows slice 0.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_ANIMATION_RATE,
+      gst_param_spec_fraction ("animation-rate", "Animation rate",
+          "Slices per second of an (N, H, W, C) watermark", 0, 1, G_MAXINT,
+          1, DEFAULT_ANIMATION_RATE_N, DEFAULT_ANIMATION_RATE_D, PARAM_LIVE));
+  /**
+   * GstNpyWatermark:animation-loop:
+   *
+   * Whether an animated watermark starts over after its last slice; when
+   * FALSE the last slice stays: slice min (floor (t * rate), N - 1).
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_ANIMATION_LOOP,
+      g_param_spec_boolean ("animation-loop", "Animation loop",
+          "Start an animated watermark over after its last slice",
+          DEFAULT_ANIMATION_LOOP, PARAM_LIVE));
 
   gst_element_class_set_static_metadata (element_class,
       "NumPy watermark overlay", "Filter/Effect/Video",
@@ -392,6 +433,9 @@ gst_npy_watermark_init (GstNpyWatermark * self)
   self->max_size = DEFAULT_MAX_SIZE;
   self->geom = geom;
   self->active_geom = geom;
+  self->rate_n = DEFAULT_ANIMATION_RATE_N;
+  self->rate_d = DEFAULT_ANIMATION_RATE_D;
+  self->loop = DEFAULT_ANIMATION_LOOP;
   /* Blending costs far less than a frame: dropping late frames here
    * would save little, and a swap's message must name a frame that is
    * output.  The "qos" property can still turn it on. */
@@ -409,7 +453,7 @@ gst_npy_watermark_finalize (GObject * object)
   g_free (self->location);
   g_clear_pointer (&self->data, g_bytes_unref);
   npw_kept_set (&self->kept, NULL);
-  npw_cache_clear (&self->cache);
+  npw_show_clear (&self->show);
   npw_composition_free (self->compo);
 
   G_OBJECT_CLASS (gst_npy_watermark_parent_class)->finalize (object);
@@ -489,6 +533,13 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
     case PROP_TILE_SPACING:
       self->geom.tile_spacing = g_value_get_int (value);
       break;
+    case PROP_ANIMATION_RATE:
+      self->rate_n = gst_value_get_fraction_numerator (value);
+      self->rate_d = gst_value_get_fraction_denominator (value);
+      break;
+    case PROP_ANIMATION_LOOP:
+      self->loop = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -538,45 +589,17 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
     case PROP_TILE_SPACING:
       g_value_set_int (value, self->geom.tile_spacing);
       break;
+    case PROP_ANIMATION_RATE:
+      gst_value_set_fraction (value, self->rate_n, self->rate_d);
+      break;
+    case PROP_ANIMATION_LOOP:
+      g_value_set_boolean (value, self->loop);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
-}
-
-/* Makes cache.entry[0] what frames of the active caps and geometry draw
- * at these offsets: from the cache when one serves, prepared otherwise.
- * FALSE when memory for it cannot be had.  Streaming thread. */
-static gboolean
-gst_npy_watermark_prepare (GstNpyWatermark * self, gint offset_x, gint offset_y)
-{
-  const GstVideoInfo *info = &self->active_info;
-  NpwPrepared *prep;
-  gint found;
-
-  if (self->kept.source == NULL || !self->active_have_info)
-    return TRUE;
-
-  found = npw_cache_find (&self->cache, self->kept.source, info,
-      &self->active_geom, offset_x, offset_y);
-  if (found > 0)
-    GST_DEBUG_OBJECT (self, "overlay kept for %s %dx%d",
-        GST_VIDEO_INFO_NAME (info), GST_VIDEO_INFO_WIDTH (info),
-        GST_VIDEO_INFO_HEIGHT (info));
-  if (found < 0) {
-    /* on the streaming thread: only the chroma phase needed now */
-    prep = npw_prepared_new (self->kept.source, info, &self->active_geom,
-        self->max_size, offset_x, offset_y, FALSE);
-    if (prep == NULL)
-      return FALSE;
-    GST_DEBUG_OBJECT (self, "prepared for %s %dx%d",
-        GST_VIDEO_INFO_NAME (info), GST_VIDEO_INFO_WIDTH (info),
-        GST_VIDEO_INFO_HEIGHT (info));
-    npw_cache_push (&self->cache, prep);
-  }
-  /* offsets of another chroma phase than prepared so far */
-  return npw_prepared_ensure (self->cache.entry[0], offset_x, offset_y);
 }
 
 /* Makes @source (taken) the one drawn; overlays prepared from others go. */
@@ -587,7 +610,8 @@ set_source (GstNpyWatermark * self, NpwSource * source)
     npw_source_unref (source);
     return;
   }
-  npw_cache_clear (&self->cache);
+  npw_show_clear (&self->show);
+  self->frame_prep = NULL;
   npw_kept_set (&self->kept, source);
 }
 
@@ -625,7 +649,7 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   old = self->kept.source;
   ok = npw_kept_load (&self->kept, data, location, max_size, &error);
   if (self->kept.source != old)
-    npw_cache_clear (&self->cache);
+    npw_show_clear (&self->show);
   if (!ok)
     goto load_failed;
 
@@ -682,19 +706,16 @@ gst_npy_watermark_stop (GstBaseTransform * trans)
 }
 
 static void
-post_no_memory (GstNpyWatermark * self, gboolean fatal)
+post_prepare_error (GstNpyWatermark * self, const GError * error,
+    gboolean fatal)
 {
-  const NpyImage *image = npw_source_get_image (self->kept.source);
+  g_autofree gchar *name = NULL;
 
-  if (fatal)
-    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-        ("Not enough memory to prepare the %ux%u watermark.",
-            image->width, image->height),
-        ("for %s frames", GST_VIDEO_INFO_NAME (&self->active_info)));
-  else
-    GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
-        ("Not enough memory to prepare the %ux%u watermark; drawing none.",
-            image->width, image->height), (NULL));
+  GST_OBJECT_LOCK (self);
+  name = g_strdup (self->data ? "(data)" : self->location);
+  GST_OBJECT_UNLOCK (self);
+  npw_show_post_error (GST_ELEMENT (self), self->kept.source, name,
+      &self->active_info, error, fatal);
 }
 
 static gboolean
@@ -702,6 +723,7 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
+  g_autoptr (GError) error = NULL;
   gint offset_x, offset_y;
 
   if (!npw_composition_set_caps (self->compo, outcaps))
@@ -719,7 +741,9 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   /* a size seen before, or a pipeline reused for another picture of the
    * same format, finds its overlay in the cache */
   if (!npw_composition_attach_only (self->compo) &&
-      !gst_npy_watermark_prepare (self, offset_x, offset_y))
+      !npw_show_prepare (&self->show, self->kept.source, in_info,
+          &self->active_geom, self->max_size, offset_x, offset_y, 0,
+          &self->frame_prep, &error))
     goto no_memory;
 
   return TRUE;
@@ -733,7 +757,7 @@ unsupported:
   }
 no_memory:
   {
-    post_no_memory (self, TRUE);
+    post_prepare_error (self, error, TRUE);
     return FALSE;
   }
 }
@@ -762,11 +786,9 @@ gst_npy_watermark_take_result (GstNpyWatermark * self, GstClockTime timestamp)
   /* not what start () read: read again at the next start () */
   set_source (self, g_steal_pointer (&result.source));
   self->active_geom = result.geom;
-  if (result.prep && self->active_have_info &&
-      npw_prepared_matches (result.prep, self->kept.source, &self->active_info,
-          &self->active_geom)) {
-    npw_cache_push (&self->cache, g_steal_pointer (&result.prep));
-  }
+  if (self->active_have_info)
+    npw_show_keep (&self->show, &result.prep, &result.slices,
+        self->kept.source, &self->active_info, &self->active_geom);
 
   if (result.changed) {
     GST_INFO_OBJECT (self, "switched to %s at %" GST_TIME_FORMAT,
@@ -787,7 +809,11 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
   GstClockTime timestamp = GST_BUFFER_PTS (buf);
   GstClockTime stream_time;
+  g_autoptr (GError) error = NULL;
+  gint rate_n, rate_d;
+  gboolean loop;
   gdouble opacity;
+  guint slice;
 
   /* Controlled properties take the value for this buffer's time. */
   stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME,
@@ -802,24 +828,33 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   opacity = self->opacity;
   self->frame_x = self->offset_x;
   self->frame_y = self->offset_y;
+  rate_n = self->rate_n;
+  rate_d = self->rate_d;
+  loop = self->loop;
   GST_OBJECT_UNLOCK (self);
-  self->frame_op = (guint) floor (opacity * 255.0 + 0.5);
+  self->frame_op = npw_opacity_encode (opacity);
 
   self->draw = FALSE;
   if (self->kept.source && self->frame_op > 0) {
     npw_composition_decide (self->compo, trans->srcpad);
     /* the cached overlay serves unless the geometry or, for a watermark
      * larger than the frame, the offsets moved past what was cut */
+    slice = npw_animation_slice (stream_time, rate_n, rate_d,
+        npw_source_get_image (self->kept.source)->n_frames, loop);
+    self->frame_slice = slice;
     if (npw_composition_attach_only (self->compo)) {
       self->draw = TRUE;
-    } else if (!gst_npy_watermark_prepare (self, self->frame_x, self->frame_y)) {
-      post_no_memory (self, FALSE);
+    } else if (!npw_show_prepare (&self->show, self->kept.source,
+            self->active_have_info ? &self->active_info : NULL,
+            &self->active_geom, self->max_size, self->frame_x, self->frame_y,
+            slice, &self->frame_prep, &error)) {
+      post_prepare_error (self, error, FALSE);
       set_source (self, NULL);
     } else {
       self->draw = npw_composition_attaching (self->compo) ||
-          (self->cache.entry[0] != NULL &&
-          npw_prepared_is_visible (self->cache.entry[0], self->frame_x,
-              self->frame_y));
+          (self->frame_prep != NULL &&
+          npw_prepared_is_visible (self->frame_prep, self->frame_x,
+              self->frame_y, self->frame_op));
     }
   }
   gst_base_transform_set_passthrough (trans, !self->draw);
@@ -885,7 +920,7 @@ gst_npy_watermark_transform_frame_ip (GstVideoFilter * filter,
         GST_VIDEO_INFO_HEIGHT (&self->active_info));
     return GST_FLOW_OK;
   }
-  npw_prepared_blend (self->cache.entry[0], &view, self->frame_x,
+  npw_prepared_blend (self->frame_prep, &view, self->frame_x,
       self->frame_y, self->frame_op);
 
   return GST_FLOW_OK;
@@ -912,16 +947,18 @@ static GstFlowReturn
 gst_npy_watermark_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+  g_autoptr (GError) error = NULL;
 
   /* new caps may have come since before_transform () */
   npw_composition_decide (self->compo, trans->srcpad);
   if (!npw_composition_attaching (self->compo))
-    return
+    return self->frame_prep == NULL ? GST_FLOW_OK :
         GST_BASE_TRANSFORM_CLASS (gst_npy_watermark_parent_class)->transform_ip
         (trans, buf);
   if (!npw_composition_attach (self->compo, buf, self->kept.source,
-          &self->active_info, &self->active_geom, self->max_size, self->frame_x,
-          self->frame_y, self->frame_op))
-    post_no_memory (self, FALSE);
+          self->frame_slice, &self->active_info, &self->active_geom,
+          self->max_size, self->frame_x, self->frame_y,
+          NPW_OPACITY_8 (self->frame_op), &error))
+    post_prepare_error (self, error, FALSE);
   return GST_FLOW_OK;
 }

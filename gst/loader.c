@@ -61,22 +61,55 @@ npw_loaded_clear (NpwLoaded * loaded)
 {
   g_clear_pointer (&loaded->source, npw_source_unref);
   g_clear_pointer (&loaded->prep, npw_prepared_free);
+  g_clear_pointer (&loaded->slices, npw_slices_free);
   g_clear_error (&loaded->error);
   g_clear_pointer (&loaded->location, g_free);
   memset (loaded, 0, sizeof (*loaded));
 }
 
+/* Stacks for animations; uint16 and float arrays keep their 16 bits, for
+ * deep frames. */
+#define READ_FLAGS (NPY_READ_STACK | NPY_READ_DEPTH_AUTO)
+
 NpyImage *
 npw_read_image (GBytes * data, const gchar * location, guint max_size,
     GError ** error)
 {
+  /* a stack may take the memory of one max_size square still read at
+   * 16 bits per channel (the reader counts 16-bit values twice) */
+  guint64 max_bytes = (guint64) max_size * max_size * 8;
+
   if (data) {
     gsize size;
     const guint8 *bytes = g_bytes_get_data (data, &size);
 
-    return npy_image_new_from_data (bytes, size, max_size, error);
+    return npy_image_new_from_data_full (bytes, size, max_size, max_bytes,
+        READ_FLAGS, error);
   }
-  return npy_image_new_from_file (location, max_size, error);
+  return npy_image_new_from_file_full (location, max_size, max_bytes,
+      READ_FLAGS, error);
+}
+
+/* npw_read_image () made a source; NULL with @error set when either
+ * fails (a 16-bit array also needs memory for its 8-bit copy). */
+static NpwSource *
+read_source (GBytes * data, const gchar * location, guint max_size,
+    GError ** error)
+{
+  NpyImage *image = npw_read_image (data, location, max_size, error);
+  guint w, h;
+  NpwSource *source;
+
+  if (image == NULL)
+    return NULL;
+  w = image->width;
+  h = image->height;
+  source = npw_source_new (image);
+  if (source == NULL)
+    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED,
+        "%s: not enough memory to hold the %ux%u watermark",
+        data ? "data" : location, w, h);
+  return source;
 }
 
 static void
@@ -85,6 +118,7 @@ loader_job (gpointer data, gpointer user_data)
   NpwLoader *loader = user_data;
   guint serial = GPOINTER_TO_UINT (data), source_serial;
   NpwLoaded result = { 0, }, stale = { 0, };
+  NpwSource *old = NULL;
   NpwRequest req;
   gboolean reread;
 
@@ -103,24 +137,43 @@ loader_job (gpointer data, gpointer user_data)
   if (req.data == NULL && req.location && req.location[0])
     result.location = g_strdup (req.location);
   if (reread) {
-    NpyImage *image = NULL;
+    NpwSource *source = NULL;
 
     if (req.data || result.location) {
       GST_DEBUG ("reading %s", req.data ? "data" : result.location);
-      image = npw_read_image (req.data, result.location, req.max_size,
+      source = read_source (req.data, result.location, req.max_size,
           &result.error);
     }
     if (result.error == NULL) {
-      g_clear_pointer (&result.source, npw_source_unref);
-      result.source = image ? npw_source_new (image) : NULL;
+      old = g_steal_pointer (&result.source);
+      result.source = source;
       result.changed = TRUE;
     }
   }
   /* every chroma phase, so that the streaming thread only swaps
    * pointers, whatever the offsets (unless the caps change meanwhile) */
-  if (result.source && req.have_info)
+  if (result.source && req.have_info &&
+      npw_source_get_image (result.source)->n_frames > 1) {
+    GError *error = NULL;
+
+    result.slices = npw_slices_new (result.source, &req.info, &req.geom,
+        req.max_size, req.offset_x, req.offset_y, TRUE, &error);
+    /* a new animation past the limit is refused as a bad file is */
+    if (result.slices == NULL && result.changed &&
+        g_error_matches (error, NPW_ANIMATION_ERROR,
+            NPW_ANIMATION_ERROR_TOO_LARGE)) {
+      g_clear_pointer (&result.source, npw_source_unref);
+      result.source = g_steal_pointer (&old);
+      result.changed = FALSE;
+      result.error = g_steal_pointer (&error);
+    }
+    g_clear_error (&error);
+  } else if (result.source && req.have_info) {
     result.prep = npw_prepared_new (result.source, &req.info, &req.geom,
         req.max_size, req.offset_x, req.offset_y, TRUE);
+  }
+  if (old)
+    npw_source_unref (old);
   result.geom = req.geom;
   request_clear (&req);
 
@@ -273,7 +326,7 @@ npw_kept_load (NpwKept * kept, GBytes * data, const gchar * location,
     guint max_size, GError ** error)
 {
   g_autofree gchar *stamp = NULL;
-  NpyImage *image;
+  NpwSource *source;
 
   if (data == NULL)
     stamp = file_stamp (location);
@@ -283,15 +336,17 @@ npw_kept_load (NpwKept * kept, GBytes * data, const gchar * location,
     GST_DEBUG ("%s unchanged, not read again", data ? "data" : location);
     return TRUE;
   }
-  image = npw_read_image (data, location, max_size, error);
-  npw_kept_set (kept, image ? npw_source_new (image) : NULL);
-  if (image == NULL)
+  source = read_source (data, location, max_size, error);
+  npw_kept_set (kept, source);
+  if (source == NULL)
     return FALSE;
   kept->data = data ? g_bytes_ref (data) : NULL;
   kept->location = data ? NULL : g_strdup (location);
   kept->stamp = g_steal_pointer (&stamp);
   kept->max_size = max_size;
-  GST_INFO ("loaded %s: %ux%u", data ? "data" : location, image->width,
-      image->height);
+  GST_INFO ("loaded %s: %ux%u, %u frames", data ? "data" : location,
+      npw_source_get_image (source)->width,
+      npw_source_get_image (source)->height,
+      npw_source_get_image (source)->n_frames);
   return TRUE;
 }

@@ -27,6 +27,7 @@
 #include "npy.h"
 #include "geometry.h"
 #include "prepare.h"
+#include "animation.h"
 
 G_BEGIN_DECLS
 
@@ -49,6 +50,7 @@ typedef struct
   gboolean changed;             /* a new watermark (or none) */
   NpwSource *source;            /* what to show (NULL: nothing) */
   NpwPrepared *prep;            /* prepared for the request's caps, or NULL */
+  NpwSlices *slices;            /* the same for an animation */
   NpwGeometry geom;
   GError *error;                /* a read that failed; source is the old one */
   gchar *location;              /* what it read (NULL: data, or nothing) */
@@ -75,7 +77,9 @@ gboolean npw_loader_take (NpwLoader * loader, NpwLoaded * out);
 
 void npw_loaded_clear (NpwLoaded * loaded);
 
-/* Reads a watermark from @data when set, else from @location. */
+/* Reads a watermark from @data when set, else from @location: a still
+ * or an (N, H, W, C) stack, whose frames together may take no more
+ * memory than one max_size x max_size still. */
 NpyImage *npw_read_image (GBytes * data, const gchar * location,
     guint max_size, GError ** error);
 

@@ -31,8 +31,10 @@ typedef struct
 {
   gint width;                   /* in units */
   gint height;                  /* in unit rows */
-  guint8 *val;                  /* width * unit_bytes per row */
-  guint8 *alpha;                /* width * alpha_per_unit per row */
+  guint8 *val;                  /* width * unit_bytes per row (deep: 16-bit
+                                 * native-endian samples at the depth) */
+  guint8 *alpha;                /* width * alpha_per_unit per row (deep:
+                                 * 16-bit, one per unit) */
   gint *spans;                  /* per row: first and last+1 unit with alpha > 0 */
 } NpwPhase;
 
@@ -56,6 +58,10 @@ typedef struct
   const NpyImage *image;
   gboolean rgb;                 /* components are the image's own bytes */
   gdouble k[3][4];
+  /* frames deeper than 8 bits: the same for 16-bit R, G, B, giving
+   * values at the depth (0..max) */
+  gdouble kd[3][4];
+  guint max;
   /* the same per byte value, in fixed point with LUT_SHIFT bits of
    * fraction, the offset and the rounding half folded into R's table */
   gint32 lut[3][3][256];
@@ -68,10 +74,14 @@ typedef struct
   gint xsub, ysub;              /* luma pixels per unit */
   gint alpha_per_unit;          /* 1, or unit_bytes for packed 4:2:2 */
   NpwBlendRowFunc blend_row;
+  gboolean deep;                /* 16-bit samples, depth > 8 */
+  guint shift;                  /* of the value in its 16-bit word */
+  gboolean swap;                /* foreign byte order */
+  NpwBlendRow16Func blend_row16;
   NpwSlot slots[GST_VIDEO_MAX_COMPONENTS];
   gint n_slots;
   gint gcw, gch;                /* subsampling of its chroma, 1x1: none */
-  NpwPhase phase[2][2];         /* [y phase][x phase] */
+  NpwPhase phase[2][4];         /* [y phase][x phase]: 4:2:0 to 4:1:1 */
 } NpwPlane;
 
 struct _NpwOverlay
@@ -81,6 +91,7 @@ struct _NpwOverlay
   GstVideoFormat format;        /* and what the values depend on */
   GstVideoColorimetry colorimetry;
   guint n_planes;
+  gboolean deep;
   NpwPlane planes[GST_VIDEO_MAX_PLANES];
   /* the image (borrowed) and its colour, while phases remain to build */
   NpwColour colour;
@@ -110,6 +121,43 @@ npw_overlay_supports_format (GstVideoFormat format)
     case GST_VIDEO_FORMAT_YUY2:
     case GST_VIDEO_FORMAT_UYVY:
     case GST_VIDEO_FORMAT_GRAY8:
+    case GST_VIDEO_FORMAT_VUYA:
+    case GST_VIDEO_FORMAT_A420:
+    case GST_VIDEO_FORMAT_NV16:
+    case GST_VIDEO_FORMAT_NV24:
+    case GST_VIDEO_FORMAT_Y41B:
+    case GST_VIDEO_FORMAT_P010_10LE:
+    case GST_VIDEO_FORMAT_P010_10BE:
+    case GST_VIDEO_FORMAT_P012_LE:
+    case GST_VIDEO_FORMAT_P012_BE:
+    case GST_VIDEO_FORMAT_P016_LE:
+    case GST_VIDEO_FORMAT_P016_BE:
+    case GST_VIDEO_FORMAT_I420_10LE:
+    case GST_VIDEO_FORMAT_I420_10BE:
+    case GST_VIDEO_FORMAT_I420_12LE:
+    case GST_VIDEO_FORMAT_I420_12BE:
+    case GST_VIDEO_FORMAT_I422_10LE:
+    case GST_VIDEO_FORMAT_I422_10BE:
+    case GST_VIDEO_FORMAT_I422_12LE:
+    case GST_VIDEO_FORMAT_I422_12BE:
+    case GST_VIDEO_FORMAT_Y444_10LE:
+    case GST_VIDEO_FORMAT_Y444_10BE:
+    case GST_VIDEO_FORMAT_Y444_12LE:
+    case GST_VIDEO_FORMAT_Y444_12BE:
+    case GST_VIDEO_FORMAT_Y444_16LE:
+    case GST_VIDEO_FORMAT_Y444_16BE:
+    case GST_VIDEO_FORMAT_GRAY16_LE:
+    case GST_VIDEO_FORMAT_GRAY16_BE:
+    case GST_VIDEO_FORMAT_RGBA64_LE:
+    case GST_VIDEO_FORMAT_RGBA64_BE:
+    case GST_VIDEO_FORMAT_ARGB64:
+    case GST_VIDEO_FORMAT_ARGB64_LE:
+    case GST_VIDEO_FORMAT_ARGB64_BE:
+    case GST_VIDEO_FORMAT_BGRA64_LE:
+    case GST_VIDEO_FORMAT_BGRA64_BE:
+    case GST_VIDEO_FORMAT_ABGR64_LE:
+    case GST_VIDEO_FORMAT_ABGR64_BE:
+    case GST_VIDEO_FORMAT_AYUV64:
       return TRUE;
     default:
       return FALSE;
@@ -128,8 +176,12 @@ colour_init (NpwColour * colour, const NpyImage * image,
   memset (colour, 0, sizeof (*colour));
   colour->image = image;
   colour->rgb = GST_VIDEO_FORMAT_INFO_IS_RGB (finfo);
-  if (colour->rgb)
+  colour->max = (1u << GST_VIDEO_FORMAT_INFO_DEPTH (finfo, 0)) - 1;
+  if (colour->rgb) {
+    for (c = 0; c < 3; c++)
+      colour->kd[c][c + 1] = colour->max / 65535.0;
     return;
+  }
 
   /* gst_video_info_from_caps () already filled in GStreamer's default
    * colorimetry for the size when the caps had none. */
@@ -154,9 +206,12 @@ colour_init (NpwColour * colour, const NpyImage * image,
   for (c = 0; c < 3; c++) {
     gint i;
 
-    for (i = 1; i < 4; i++)
+    /* offsets and scales at the format's depth */
+    for (i = 1; i < 4; i++) {
+      colour->kd[c][i] = colour->k[c][i] * scale[c] / 65535.0;
       colour->k[c][i] *= scale[c] / 255.0;
-    colour->k[c][0] = offset[c];
+    }
+    colour->k[c][0] = colour->kd[c][0] = offset[c];
   }
   for (c = 0; c < 3; c++) {
     gint i, v;
@@ -195,6 +250,34 @@ pixel_value (const NpwColour * colour, const guint8 * px, gint comp)
   if (colour->rgb)
     return px[comp];
   return lut_value (colour, comp, px);
+}
+
+/* Frames deeper than 8 bits take the image at 16 bits: its own 16-bit
+ * values, or an 8-bit image expanded exactly (v * 257). */
+static inline guint32
+img16 (const NpyImage * image, gsize i)
+{
+  return image->depth == 16 ? image->rgba16[i] : image->rgba[i] * 257u;
+}
+
+static inline guint16
+round_deep (gdouble v, guint max)
+{
+  return v <= 0.0 ? 0 : v >= max ? max : (guint16) (v + 0.5);
+}
+
+/* Component @comp (-1: alpha or padding) at the depth, of 16-bit R, G, B
+ * (or, for a chroma mean, their alpha-weighted sums over @sa). */
+static inline guint16
+deep_value (const NpwColour * colour, gint comp, gdouble r, gdouble g,
+    gdouble b, gdouble sa)
+{
+  const gdouble *k;
+
+  if (comp < 0)
+    return colour->max;
+  k = colour->kd[comp];
+  return round_deep (k[0] + (k[1] * r + k[2] * g + k[3] * b) / sa, colour->max);
 }
 
 /* The samples of a (cw x ch)-subsampled component grid: sample (sx, sy)
@@ -283,6 +366,64 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
             inv);
         gv[sx] = round_u8 (kv[0] + (kv[1] * sr + kv[2] * sg + kv[3] * sb) *
             inv);
+      }
+    }
+  }
+  return TRUE;
+}
+
+/* The same at 16 bits: alpha 0..65535, values at the depth. */
+static gboolean
+grid_build16 (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
+    gint ox, gint oy)
+{
+  const NpyImage *image = colour->image;
+  gint w = image->width, h = image->height, sx, sy;
+  guint64 n_px = cw * ch;
+  gsize n;
+
+  g->cw = cw;
+  g->ch = ch;
+  g->ox = ox;
+  g->oy = oy;
+  g->width = (w + ox + cw - 1) / cw;
+  g->height = (h + oy + ch - 1) / ch;
+  n = (gsize) g->width * g->height;
+  g->alpha = g_try_malloc (n * 2);
+  g->val[0] = g_try_malloc (n * 2);
+  g->val[1] = g_try_malloc (n * 2);
+  if (!g->alpha || !g->val[0] || !g->val[1])
+    return FALSE;
+
+  for (sy = 0; sy < g->height; sy++) {
+    gint y0 = MAX (0, sy * ch - oy), y1 = MIN (h, sy * ch - oy + ch);
+    guint16 *ga = (guint16 *) g->alpha + (gsize) sy * g->width;
+    guint16 *gu = (guint16 *) g->val[0] + (gsize) sy * g->width;
+    guint16 *gv = (guint16 *) g->val[1] + (gsize) sy * g->width;
+
+    for (sx = 0; sx < g->width; sx++) {
+      gint x0 = MAX (0, sx * cw - ox), x1 = MIN (w, sx * cw - ox + cw);
+      guint64 sa = 0, sr = 0, sg = 0, sb = 0;
+      gint x, y;
+
+      for (y = y0; y < y1; y++) {
+        gsize i = ((gsize) y * w + x0) * 4;
+
+        for (x = x0; x < x1; x++, i += 4) {
+          guint64 a = img16 (image, i + 3);
+
+          sa += a;
+          sr += a * img16 (image, i);
+          sg += a * img16 (image, i + 1);
+          sb += a * img16 (image, i + 2);
+        }
+      }
+      ga[sx] = (sa * 2 + n_px) / (2 * n_px);
+      if (sa == 0) {
+        gu[sx] = gv[sx] = 0;
+      } else {
+        gu[sx] = deep_value (colour, 1, sr, sg, sb, sa);
+        gv[sx] = deep_value (colour, 2, sr, sg, sb, sa);
       }
     }
   }
@@ -414,6 +555,45 @@ row_mixed (guint8 * vrow, guint8 * arow, const guint8 * img_row,
   }
 }
 
+/* Full-rate deep planes: one unit per image pixel. */
+static void
+row_full16 (guint16 * v, guint16 * a, const NpyImage * image, gsize i0,
+    gint w, const NpwPlane * plane, const NpwSlot * slots, gint n_slots,
+    const NpwColour * colour)
+{
+  gint ux, s, step = plane->unit_bytes / 2;
+  gsize i = i0;
+
+  for (ux = 0; ux < w; ux++, i += 4, v += step) {
+    gdouble r = img16 (image, i), g = img16 (image, i + 1),
+        b = img16 (image, i + 2);
+
+    a[ux] = img16 (image, i + 3);
+    for (s = 0; s < n_slots; s++)
+      v[slots[s].offset / 2] = deep_value (colour, slots[s].comp, r, g, b, 1.0);
+  }
+}
+
+/* Subsampled deep planes whose unit is one grid sample. */
+static void
+row_grid16 (guint16 * v, guint16 * a, const NpwGrid * grid, gint uy,
+    gint width, const NpwPlane * plane, const NpwSlot * slots, gint n_slots,
+    const NpwColour * colour)
+{
+  gsize row = (gsize) uy * grid->width;
+  const guint16 *ga = (const guint16 *) grid->alpha + row;
+  const guint16 *gv[2] = { (const guint16 *) grid->val[0] + row,
+    (const guint16 *) grid->val[1] + row
+  };
+  gint ux, s, step = plane->unit_bytes / 2;
+
+  memcpy (a, ga, (gsize) width * 2);
+  for (ux = 0; ux < width; ux++, v += step)
+    for (s = 0; s < n_slots; s++)
+      v[slots[s].offset / 2] = slots[s].comp < 0 ? colour->max :
+          gv[slots[s].comp - 1][ux];
+}
+
 static gboolean
 build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
     gint n_slots, const NpwColour * colour, const NpwGrid * grid, gint px,
@@ -427,7 +607,7 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
   phase->width = (w + px + plane->xsub - 1) / plane->xsub;
   phase->height = (h + py + plane->ysub - 1) / plane->ysub;
   val_stride = (gsize) phase->width * plane->unit_bytes;
-  alpha_stride = (gsize) phase->width * apu;
+  alpha_stride = (gsize) phase->width * apu * (plane->deep ? 2 : 1);
   phase->val = g_try_malloc (val_stride * phase->height);
   phase->alpha = g_try_malloc (alpha_stride * phase->height);
   phase->spans = g_try_new (gint, 2 * phase->height);
@@ -435,18 +615,38 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
     return FALSE;
 
   /* padding bytes (the x of RGBx) behave like an alpha slot */
-  if (n_slots * plane->xsub < plane->unit_bytes)
+  if (!plane->deep && n_slots * plane->xsub < plane->unit_bytes)
     memset (phase->val, 255, val_stride * phase->height);
 
   for (uy = 0; uy < phase->height; uy++) {
     guint8 *vrow = phase->val + uy * val_stride;
     guint8 *arow = phase->alpha + uy * alpha_stride;
     gint y = uy * plane->ysub - py;
-    const guint8 *img_row = y >= 0 && y < h ?
+    gboolean in_rows = y >= 0 && y < h;
+    const guint8 *img_row = in_rows && image->rgba ?
         image->rgba + (gsize) y * w * 4 : NULL;
     gint first = phase->width, last = 0;
 
-    if (apu > 1)
+    if (plane->deep) {
+      const guint16 *a16 = (const guint16 *) arow;
+
+      if (grid)
+        row_grid16 ((guint16 *) vrow, (guint16 *) arow, grid, uy,
+            phase->width, plane, slots, n_slots, colour);
+      else if (in_rows)
+        row_full16 ((guint16 *) vrow, (guint16 *) arow, image,
+            (gsize) y * w * 4, w, plane, slots, n_slots, colour);
+      for (ux = 0; ux < phase->width; ux++)
+        if (a16[ux]) {
+          first = ux;
+          break;
+        }
+      for (ux = phase->width; ux > first; ux--)
+        if (a16[ux - 1]) {
+          last = ux;
+          break;
+        }
+    } else if (apu > 1)
       row_mixed (vrow, arow, img_row, grid, uy, phase->width, px, w, plane,
           slots, n_slots, colour);
     else if (grid)
@@ -455,12 +655,12 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
       row_full (vrow, arow, img_row, w, plane, slots, n_slots, colour);
 
     /* the span of units with any alpha */
-    for (ux = 0; ux < phase->width * apu; ux++)
+    for (ux = 0; ux < phase->width * apu && !plane->deep; ux++)
       if (arow[ux]) {
         first = ux / apu;
         break;
       }
-    for (ux = phase->width * apu; ux > first * apu; ux--)
+    for (ux = phase->width * apu; ux > first * apu && !plane->deep; ux--)
       if (arow[ux - 1]) {
         last = (ux - 1) / apu + 1;
         break;
@@ -471,6 +671,20 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
     phase->spans[2 * uy + 1] = last;
   }
   return TRUE;
+}
+
+/* The byte offset of component @c in its unit.  GStreamer 1.22's table
+ * puts V of P010, P012 and P016 at byte 1 (NV12's offsets, reused); their
+ * pack and unpack functions, and every producer, at byte 2, the second
+ * 16-bit word.  A 16-bit sample starts on an even byte. */
+static gint
+npw_comp_offset (const GstVideoFormatInfo * finfo, guint c)
+{
+  gint offset = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c);
+
+  if (GST_VIDEO_FORMAT_INFO_DEPTH (finfo, c) > 8 && (offset & 1))
+    offset *= 2;
+  return offset;
 }
 
 NpwOverlay *
@@ -494,6 +708,7 @@ npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
   overlay->format = GST_VIDEO_INFO_FORMAT (info);
   overlay->colorimetry = info->colorimetry;
   overlay->n_planes = GST_VIDEO_FORMAT_INFO_N_PLANES (finfo);
+  overlay->deep = GST_VIDEO_FORMAT_INFO_DEPTH (finfo, 0) > 8;
 
   colour_init (&overlay->colour, image, info);
 
@@ -503,6 +718,7 @@ npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
     gboolean mixed_sub = FALSE;
 
     plane->frame_plane = p;
+    plane->deep = overlay->deep;
     plane->unit_bytes = 0;
     plane->xsub = plane->ysub = 1;
     plane->gcw = plane->gch = 1;
@@ -528,8 +744,9 @@ npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
         slot->comp = -1;
       slot->cw = 1 << sub;
       slot->ch = 1 << GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c);
-      slot->offset = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c);
+      slot->offset = npw_comp_offset (finfo, c);
       slot->pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, c);
+      plane->shift = GST_VIDEO_FORMAT_INFO_SHIFT (finfo, c);
       if (slot->cw > 1 || slot->ch > 1) {
         plane->gcw = slot->cw;
         plane->gch = slot->ch;
@@ -540,6 +757,17 @@ npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
     /* Packed 4:2:2 mixes full-rate luma and half-rate chroma in one unit,
      * so each byte carries its own alpha. */
     plane->alpha_per_unit = mixed_sub ? plane->unit_bytes : 1;
+
+    /* deep: every supported layout is 16-bit samples, 1, 2 or 4 a unit,
+     * one alpha per unit */
+    plane->swap = (G_BYTE_ORDER == G_LITTLE_ENDIAN) !=
+        (GST_VIDEO_FORMAT_INFO_IS_LE (finfo) != 0);
+    if (plane->unit_bytes == 2)
+      plane->blend_row16 = npw_blend_row16_unit1;
+    else if (plane->unit_bytes == 4)
+      plane->blend_row16 = npw_blend_row16_unit2;
+    else
+      plane->blend_row16 = npw_blend_row16_unit4;
 
     if (plane->alpha_per_unit > 1 || plane->unit_bytes == 1)
       plane->blend_row = npw_blend_row_bytes;
@@ -573,7 +801,8 @@ overlay_build (NpwOverlay * overlay, gint px, gint py)
      * V planes of I420): built once */
     if (subsampled && (grid.alpha == NULL || grid.ox != qx || grid.oy != qy)) {
       grid_clear (&grid);
-      ok = grid_build (&grid, &overlay->colour, plane->gcw, plane->gch, qx, qy);
+      ok = (overlay->deep ? grid_build16 : grid_build) (&grid,
+          &overlay->colour, plane->gcw, plane->gch, qx, qy);
     }
     ok = ok && build_phase (&plane->phase[qy][qx], plane, plane->slots,
         plane->n_slots, &overlay->colour, subsampled ? &grid : NULL, qx, qy);
@@ -590,8 +819,8 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
 
   if (overlay == NULL)
     return NULL;
-  for (i = 0; i < 4; i++) {
-    if (!overlay_build (overlay, i % 2, i / 2)) {
+  for (i = 0; i < 8; i++) {
+    if (!overlay_build (overlay, i % 4, i / 4)) {
       /* a huge array on a small machine: the caller reports it */
       npw_overlay_free (overlay);
       return NULL;
@@ -621,8 +850,8 @@ npw_overlay_free (NpwOverlay * overlay)
     return;
 
   for (p = 0; p < overlay->n_planes; p++) {
-    for (i = 0; i < 4; i++) {
-      NpwPhase *phase = &overlay->planes[p].phase[i / 2][i % 2];
+    for (i = 0; i < 8; i++) {
+      NpwPhase *phase = &overlay->planes[p].phase[i / 4][i % 4];
 
       g_free (phase->val);
       g_free (phase->alpha);
@@ -664,13 +893,23 @@ place (const NpwOverlay * overlay, const NpwPlane * plane, gint x, gint y,
   return pl->x0 < pl->x1 && pl->y0 < pl->y1;
 }
 
+guint
+npw_opacity_encode (gdouble opacity)
+{
+  opacity = CLAMP (opacity, 0.0, 1.0);
+  return (guint) floor (opacity * 255.0 + 0.5) |
+      (guint) floor (opacity * 65535.0 + 0.5) << 8;
+}
+
 gboolean
-npw_overlay_is_visible (const NpwOverlay * overlay, gint x, gint y)
+npw_overlay_is_visible (const NpwOverlay * overlay, gint x, gint y, guint op)
 {
   const NpwPlane *plane = &overlay->planes[0];
   NpwPlacement pl;
   gint fy;
 
+  if ((overlay->deep ? NPW_OPACITY_16 (op) : NPW_OPACITY_8 (op)) == 0)
+    return FALSE;
   if (!place (overlay, plane, x, y, &pl))
     return FALSE;
 
@@ -719,11 +958,20 @@ npw_overlay_blend (const NpwOverlay * overlay, GstVideoFrame * frame,
       if (k0 >= k1)
         continue;
 
+      if (plane->deep) {
+        plane->blend_row16 ((guint16 *) (dst_base + (gsize) fy * dst_stride
+                + (gsize) (pl.ux0 + k0) * plane->unit_bytes),
+            (const guint16 *) (phase->val + (gsize) ky * val_stride
+                + (gsize) k0 * plane->unit_bytes),
+            (const guint16 *) phase->alpha + (gsize) ky * phase->width + k0,
+            k1 - k0, NPW_OPACITY_16 (op), plane->shift, plane->swap);
+        continue;
+      }
       plane->blend_row (dst_base + (gsize) fy * dst_stride
           + (gsize) (pl.ux0 + k0) * plane->unit_bytes,
           phase->val + (gsize) ky * val_stride + (gsize) k0 * plane->unit_bytes,
           phase->alpha + (gsize) ky * alpha_stride + (gsize) k0 * apu,
-          (k1 - k0) * apu, op);
+          (k1 - k0) * apu, NPW_OPACITY_8 (op));
     }
   }
 }

@@ -29,7 +29,23 @@ G_BEGIN_DECLS
 /* Every format the overlay can be prepared for. */
 #define NPW_OVERLAY_FORMATS \
   "{ RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR, RGB, BGR, " \
-  "AYUV, I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY, GRAY8 }"
+  "AYUV, VUYA, I420, YV12, A420, NV12, NV21, NV16, NV24, Y41B, Y42B, " \
+  "Y444, YUY2, UYVY, GRAY8, " \
+  "P010_10LE, P010_10BE, P012_LE, P012_BE, P016_LE, P016_BE, " \
+  "I420_10LE, I420_10BE, I420_12LE, I420_12BE, " \
+  "I422_10LE, I422_10BE, I422_12LE, I422_12BE, " \
+  "Y444_10LE, Y444_10BE, Y444_12LE, Y444_12BE, Y444_16LE, Y444_16BE, " \
+  "GRAY16_LE, GRAY16_BE, RGBA64_LE, RGBA64_BE, ARGB64, ARGB64_LE, " \
+  "ARGB64_BE, BGRA64_LE, BGRA64_BE, ABGR64_LE, ABGR64_BE, AYUV64 }"
+
+/* The global opacity as the kernels take it, both depths rounded from
+ * the same value: bits 0-7 hold round (@opacity * 255), for 8-bit
+ * frames, bits 8-23 round (@opacity * 65535), for deeper ones (an 8-bit
+ * opacity alone would cost up to half a level of 8 bits there).  0 only
+ * when both are 0. */
+guint npw_opacity_encode (gdouble opacity);
+#define NPW_OPACITY_8(op) ((op) & 0xff)
+#define NPW_OPACITY_16(op) (((op) >> 8) & 0xffff)
 
 typedef struct _NpwOverlay NpwOverlay;
 
@@ -55,12 +71,15 @@ gboolean npw_overlay_ensure (NpwOverlay * overlay, gint x, gint y);
 void npw_overlay_free (NpwOverlay * overlay);
 
 /* TRUE when some non-transparent part of the overlay placed at (@x, @y)
- * lands inside the frame. */
-gboolean npw_overlay_is_visible (const NpwOverlay * overlay, gint x, gint y);
+ * lands inside the frame, and @op (npw_opacity_encode ()) is not 0 at the
+ * frame's depth. */
+gboolean npw_overlay_is_visible (const NpwOverlay * overlay, gint x, gint y,
+    guint op);
 
 /* Blends the overlay into @frame (mapped writable, of the format it was
  * built for) with its top-left corner at (@x, @y), clipped on every side,
- * with global opacity @op (0..255).  Touches only the overlay's area. */
+ * with global opacity @op (npw_opacity_encode ()).  Touches only the
+ * overlay's area. */
 void npw_overlay_blend (const NpwOverlay * overlay, GstVideoFrame * frame,
     gint x, gint y, guint op);
 

@@ -29,7 +29,9 @@
 
 struct _NpwSource
 {
-  NpyImage *image;
+  NpyImage *image;              /* 8 bits, for 8-bit frames */
+  NpyImage *image16;            /* the array's 16 bits, or NULL */
+  NpwSource *stack;             /* a slice's: owns the pixels both view */
 };
 
 static void
@@ -37,15 +39,57 @@ source_clear (gpointer data)
 {
   NpwSource *source = data;
 
-  npy_image_free (source->image);
+  if (source->stack) {
+    g_free (source->image);
+    g_free (source->image16);
+    npw_source_unref (source->stack);
+  } else {
+    npy_image_free (source->image);
+    npy_image_free (source->image16);
+  }
+}
+
+/* A 16-bit image (every frame of a stack) reduced as the reader reduces
+ * uint16 arrays to 8 bits, round (v * 255 / 65535).  NULL when memory
+ * cannot be had. */
+static NpyImage *
+image_to_8 (const NpyImage * image16)
+{
+  gsize n = (gsize) image16->width * image16->height * 4 *
+      MAX (image16->n_frames, 1), i;
+  NpyImage *image = g_new0 (NpyImage, 1);
+
+  image->width = image16->width;
+  image->height = image16->height;
+  image->depth = 8;
+  image->n_frames = image16->n_frames;
+  image->channels = image16->channels;
+  image->rgba = g_try_malloc (n);
+  if (image->rgba == NULL) {
+    g_free (image);
+    return NULL;
+  }
+  for (i = 0; i < n; i++)
+    image->rgba[i] = (image16->rgba16[i] * 255u + 32767) / 65535;
+  return image;
 }
 
 NpwSource *
 npw_source_new (NpyImage * image)
 {
-  NpwSource *source = g_atomic_rc_box_new0 (NpwSource);
+  NpwSource *source;
+  NpyImage *image8 = image;
 
-  source->image = image;
+  if (image->depth == 16) {
+    image8 = image_to_8 (image);
+    if (image8 == NULL) {
+      npy_image_free (image);
+      return NULL;
+    }
+  }
+  source = g_atomic_rc_box_new0 (NpwSource);
+  source->image = image8;
+  source->image16 = image8 != image ? image : NULL;
   return source;
 }
 
@@ -229,11 +273,12 @@ run_classes (GArray * runs, GArray * classes)
  * copied to every place showing it. */
 static gboolean
 fill_canvas (const NpyImage * src, gint w, gint h, GArray * xruns,
-    GArray * yruns, guint8 * canvas, gint canvas_w)
+    GArray * yruns, guint8 * canvas, gint canvas_w, guint depth)
 {
   g_autoptr (GArray) xc = g_array_new (FALSE, FALSE, sizeof (NpwRun));
   g_autoptr (GArray) yc = g_array_new (FALSE, FALSE, sizeof (NpwRun));
-  gsize stride = (gsize) canvas_w * 4;
+  gint bpp = depth / 2;         /* bytes per RGBA pixel */
+  gsize stride = (gsize) canvas_w * bpp;
   guint cx, cy, i, j;
 
   run_classes (xruns, xc);
@@ -243,12 +288,13 @@ fill_canvas (const NpyImage * src, gint w, gint h, GArray * xruns,
 
     for (cx = 0; cx < xc->len; cx++) {
       const NpwRun *kx = &g_array_index (xc, NpwRun, cx);
-      gsize tstride = (gsize) kx->n * 4;
+      gsize tstride = (gsize) kx->n * bpp;
       guint8 *tmp = g_try_malloc (tstride * ky->n);
       gint r;
 
-      if (tmp == NULL || !npw_scale_region (src, w, h, kx->cell,
-              kx->cell + kx->n, ky->cell, ky->cell + ky->n, tmp, tstride)) {
+      if (tmp == NULL || !npw_scale_region_full (src, w, h, kx->cell,
+              kx->cell + kx->n, ky->cell, ky->cell + ky->n, tmp, tstride,
+              depth)) {
         g_free (tmp);
         return FALSE;
       }
@@ -263,7 +309,7 @@ fill_canvas (const NpyImage * src, gint w, gint h, GArray * xruns,
 
           if (rx->klass != cx)
             continue;
-          dst = canvas + (gsize) ry->canvas * stride + (gsize) rx->canvas * 4;
+          dst = canvas + (gsize) ry->canvas * stride + (gsize) rx->canvas * bpp;
           for (r = 0; r < ry->n; r++)
             memcpy (dst + r * stride, tmp + r * tstride, tstride);
         }
@@ -287,11 +333,16 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
     const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
     gboolean all_phases)
 {
-  const NpyImage *image = source->image;
+  /* frames deeper than 8 bits take the array's 16 bits, or an 8-bit
+   * array expanded exactly, through a 16-bit canvas */
+  gboolean deep = GST_VIDEO_FORMAT_INFO_DEPTH (info->finfo, 0) > 8;
+  const NpyImage *image = deep && source->image16 ? source->image16 :
+      source->image;
   g_autoptr (GArray) xruns = NULL;
   g_autoptr (GArray) yruns = NULL;
   NpwPrepared *prep = g_new0 (NpwPrepared, 1);
   gint64 x, y;
+  gsize n_px;
 
   prep->source = npw_source_ref (source);
   prep->format = GST_VIDEO_INFO_FORMAT (info);
@@ -317,20 +368,29 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
     prep->overlay = all_phases ? npw_overlay_new (image, info) :
         npw_overlay_new_lazy (image, info);
   } else {
+    guint8 *pixels;
+
     prep->canvas.width = prep->wx.len;
     prep->canvas.height = prep->wy.len;
-    prep->canvas.rgba = g_try_malloc0 ((gsize) prep->canvas.width *
-        prep->canvas.height * 4);
-    if (prep->canvas.rgba == NULL)
+    prep->canvas.depth = deep ? 16 : 8;
+    prep->canvas.n_frames = 1;
+    n_px = (gsize) prep->canvas.width * prep->canvas.height;
+    pixels = g_try_malloc0 (n_px * (deep ? 8 : 4));
+    if (pixels == NULL)
       goto no_memory;
+    if (deep)
+      prep->canvas.rgba16 = (guint16 *) pixels;
+    else
+      prep->canvas.rgba = pixels;
     xruns = window_runs (&prep->wx);
     yruns = window_runs (&prep->wy);
-    if (!fill_canvas (image, prep->w, prep->h, xruns, yruns,
-            prep->canvas.rgba, prep->canvas.width))
+    if (!fill_canvas (image, prep->w, prep->h, xruns, yruns, pixels,
+            prep->canvas.width, prep->canvas.depth))
       goto no_memory;
     if (all_phases) {
       prep->overlay = npw_overlay_new (&prep->canvas, info);
       g_clear_pointer (&prep->canvas.rgba, g_free);
+      g_clear_pointer (&prep->canvas.rgba16, g_free);
     } else {
       prep->overlay = npw_overlay_new_lazy (&prep->canvas, info);
     }
@@ -351,6 +411,7 @@ npw_prepared_free (NpwPrepared * prep)
     return;
   npw_overlay_free (prep->overlay);
   g_free (prep->canvas.rgba);
+  g_free (prep->canvas.rgba16);
   npw_source_unref (prep->source);
   g_free (prep);
 }
@@ -418,12 +479,13 @@ npw_prepared_ensure (NpwPrepared * prep, gint offset_x, gint offset_y)
 }
 
 gboolean
-npw_prepared_is_visible (const NpwPrepared * prep, gint offset_x, gint offset_y)
+npw_prepared_is_visible (const NpwPrepared * prep, gint offset_x,
+    gint offset_y, guint op)
 {
   gint64 x, y;
 
   return placement (prep, offset_x, offset_y, &x, &y) &&
-      npw_overlay_is_visible (prep->overlay, (gint) x, (gint) y);
+      npw_overlay_is_visible (prep->overlay, (gint) x, (gint) y, op);
 }
 
 void
@@ -479,4 +541,33 @@ npw_cache_clear (NpwCache * cache)
 
   for (i = 0; i < NPW_CACHE_SIZE; i++)
     g_clear_pointer (&cache->entry[i], npw_prepared_free);
+}
+
+NpwSource *
+npw_source_new_slice (NpwSource * stack, guint index)
+{
+  const NpyImage *all = stack->image;
+  gsize offset = (gsize) index * all->width * all->height * 4;
+  NpwSource *source;
+
+  g_return_val_if_fail (index < MAX (all->n_frames, 1), NULL);
+  source = g_atomic_rc_box_new0 (NpwSource);
+  source->image = g_new (NpyImage, 1);
+  *source->image = *all;
+  source->image->n_frames = 1;
+  source->image->rgba = all->rgba + offset;
+  if (stack->image16) {
+    source->image16 = g_new (NpyImage, 1);
+    *source->image16 = *stack->image16;
+    source->image16->n_frames = 1;
+    source->image16->rgba16 = stack->image16->rgba16 + offset;
+  }
+  source->stack = npw_source_ref (stack);
+  return source;
+}
+
+guint64
+npw_prepared_get_pixels (const NpwPrepared * prep)
+{
+  return prep->overlay ? (guint64) prep->wx.len * prep->wy.len : 0;
 }

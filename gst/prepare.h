@@ -40,10 +40,13 @@ G_BEGIN_DECLS
 /* A parsed watermark shared by the streaming thread and the loader. */
 typedef struct _NpwSource NpwSource;
 
-/* Takes @image. */
+/* Takes @image, 8 or 16 bits (a 16-bit one is also kept reduced to 8
+ * bits, for 8-bit frames).  NULL (and @image freed) when memory for that
+ * cannot be had. */
 NpwSource *npw_source_new (NpyImage * image);
 NpwSource *npw_source_ref (NpwSource * source);
 void npw_source_unref (NpwSource * source);
+/* The 8-bit image (rgba set), whatever the array held. */
 const NpyImage *npw_source_get_image (const NpwSource * source);
 
 typedef struct _NpwPrepared NpwPrepared;
@@ -76,11 +79,12 @@ gboolean npw_prepared_matches (const NpwPrepared * prep,
 gboolean npw_prepared_covers (const NpwPrepared * prep, gint offset_x,
     gint offset_y);
 
-/* TRUE when some non-transparent pixel lands on the frame. */
+/* TRUE when some non-transparent pixel lands on the frame and opacity
+ * @op (npw_opacity_encode ()) is not 0 at the frame's depth. */
 gboolean npw_prepared_is_visible (const NpwPrepared * prep, gint offset_x,
-    gint offset_y);
+    gint offset_y, guint op);
 
-/* Blends every copy into @frame with opacity @op (0..255). */
+/* Blends every copy into @frame with opacity @op (npw_opacity_encode ()). */
 void npw_prepared_blend (const NpwPrepared * prep, GstVideoFrame * frame,
     gint offset_x, gint offset_y, guint op);
 
@@ -107,6 +111,14 @@ gint npw_cache_find (NpwCache * cache, const NpwSource * source,
 void npw_cache_push (NpwCache * cache, NpwPrepared * prep);
 
 void npw_cache_clear (NpwCache * cache);
+
+/* A source showing frame @index of @stack's (N, H, W, C) image, without
+ * a copy: it keeps @stack alive. */
+NpwSource *npw_source_new_slice (NpwSource * stack, guint index);
+
+/* The pixels of @prep's canvas: what it holds converted, bounded by the
+ * frame (0 when nothing lands on it). */
+guint64 npw_prepared_get_pixels (const NpwPrepared * prep);
 
 G_END_DECLS
 

@@ -131,15 +131,32 @@ reduced_row (Reduced * r, gint y)
     gfloat pr = 0, pg = 0, pb = 0, pa = 0, inv;
 
     for (sy = sy0; sy < sy1; sy++) {
-      const guint8 *p = src->rgba + ((gsize) sy * src->width + sx0) * 4;
+      gsize i = ((gsize) sy * src->width + sx0) * 4;
 
-      for (sx = sx0; sx < sx1; sx++, p += 4) {
-        gfloat a = p[3];
+      if (src->depth == 16) {
+        const guint16 *p = src->rgba16 + i;
 
-        pr += a * p[0];
-        pg += a * p[1];
-        pb += a * p[2];
-        pa += a;
+        for (sx = sx0; sx < sx1; sx++, p += 4) {
+          gfloat a = p[3];
+
+          pr += a * p[0];
+          pg += a * p[1];
+          pb += a * p[2];
+          pa += a;
+        }
+        continue;
+      }
+      {
+        const guint8 *p = src->rgba + i;
+
+        for (sx = sx0; sx < sx1; sx++, p += 4) {
+          gfloat a = p[3];
+
+          pr += a * p[0];
+          pg += a * p[1];
+          pb += a * p[2];
+          pa += a;
+        }
       }
     }
     inv = 1.0f / ((sx1 - sx0) * (sy1 - sy0));
@@ -185,10 +202,27 @@ reduce_factor (gint in, gint out)
   return MAX (1, (gint) floor ((gdouble) in / out / REDUCING_GAP));
 }
 
+static inline guint16
+clamp_u16 (gfloat v)
+{
+  return v <= 0.0f ? 0 : v >= 65535.0f ? 65535 : (guint16) (v + 0.5f);
+}
+
 gboolean
 npw_scale_region (const NpyImage * src, gint w, gint h, gint x0, gint x1,
     gint y0, gint y1, guint8 * dst, gsize dst_stride)
 {
+  g_return_val_if_fail (src->depth != 16, FALSE);
+  return npw_scale_region_full (src, w, h, x0, x1, y0, y1, dst, dst_stride, 8);
+}
+
+gboolean
+npw_scale_region_full (const NpyImage * src, gint w, gint h, gint x0,
+    gint x1, gint y0, gint y1, gpointer dst, gsize dst_stride, guint depth)
+{
+  gboolean in16 = src->depth == 16, out16 = depth == 16;
+  /* an 8-bit source into a 16-bit result: v * 257, exactly */
+  gfloat expand = out16 && !in16 ? 257.0f : 1.0f;
   Taps tx = { 0, }, ty = { 0, };
   Reduced red = { src, 1, 1, 0, 0, 0, 0, NULL };
   gint count = x1 - x0, rows = y1 - y0, n_ring, y, i, j;
@@ -201,10 +235,24 @@ npw_scale_region (const NpyImage * src, gint w, gint h, gint x0, gint x1,
   if (count == 0 || rows == 0)
     return TRUE;
 
+  g_return_val_if_fail (out16 || !in16, FALSE);
+
   if (w == (gint) src->width && h == (gint) src->height) {
-    for (y = y0; y < y1; y++)
-      memcpy (dst + (gsize) (y - y0) * dst_stride,
-          src->rgba + ((gsize) y * src->width + x0) * 4, (gsize) count * 4);
+    for (y = y0; y < y1; y++) {
+      gsize i0 = ((gsize) y * src->width + x0) * 4;
+      guint8 *out = (guint8 *) dst + (gsize) (y - y0) * dst_stride;
+
+      if (in16) {
+        memcpy (out, src->rgba16 + i0, (gsize) count * 8);
+      } else if (out16) {
+        guint16 *o = (guint16 *) out;
+
+        for (i = 0; i < count * 4; i++)
+          o[i] = src->rgba[i0 + i] * 257;
+      } else {
+        memcpy (out, src->rgba + i0, (gsize) count * 4);
+      }
+    }
     return TRUE;
   }
 
@@ -236,7 +284,7 @@ npw_scale_region (const NpyImage * src, gint w, gint h, gint x0, gint x1,
 
   for (y = 0; y < rows; y++) {
     const gfloat *k = ty.k + (gsize) y * ty.max_taps;
-    guint8 *out = dst + (gsize) y * dst_stride;
+    guint8 *out = (guint8 *) dst + (gsize) y * dst_stride;
 
     memset (acc, 0, sizeof (gfloat) * count * 4);
     for (j = 0; j < ty.n[y]; j++) {
@@ -251,6 +299,24 @@ npw_scale_region (const NpyImage * src, gint w, gint h, gint x0, gint x1,
         acc[i] += k[j] * line[i];
     }
     /* back to straight alpha */
+    if (out16) {
+      guint16 *o = (guint16 *) out;
+
+      for (i = 0; i < count; i++) {
+        gfloat a = acc[4 * i + 3];
+        guint16 a16 = clamp_u16 (a * expand);
+
+        if (a16 == 0) {
+          memset (o + 4 * i, 0, 8);
+          continue;
+        }
+        o[4 * i + 0] = clamp_u16 (acc[4 * i + 0] / a * expand);
+        o[4 * i + 1] = clamp_u16 (acc[4 * i + 1] / a * expand);
+        o[4 * i + 2] = clamp_u16 (acc[4 * i + 2] / a * expand);
+        o[4 * i + 3] = a16;
+      }
+      continue;
+    }
     for (i = 0; i < count; i++) {
       gfloat a = acc[4 * i + 3];
       guint8 a8 = clamp_u8 (a);

@@ -35,6 +35,12 @@ G_BEGIN_DECLS
 gboolean npw_scale_region (const NpyImage * src, gint w, gint h, gint x0,
     gint x1, gint y0, gint y1, guint8 * dst, gsize dst_stride);
 
+/* The same from an 8- or 16-bit @src into @depth (8 or 16) bits per
+ * channel: 16-bit RGBA when @depth is 16, @dst_stride still in bytes. */
+gboolean npw_scale_region_full (const NpyImage * src, gint w, gint h,
+    gint x0, gint x1, gint y0, gint y1, gpointer dst, gsize dst_stride,
+    guint depth);
+
 G_END_DECLS
 
 #endif /* __NPW_SCALE_H__ */

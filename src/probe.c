@@ -230,6 +230,7 @@ probe_png (const guint8 * data, gsize size, NpwPictureInfo * info,
         goto corrupt;
       info->width = GST_READ_UINT32_BE (chunk);
       info->height = GST_READ_UINT32_BE (chunk + 4);
+      info->png_depth = chunk[8];
       colour_type = chunk[9];
       have_header = TRUE;
     } else if (type == GST_MAKE_FOURCC ('e', 'X', 'I', 'f')) {
@@ -261,6 +262,7 @@ probe_png (const guint8 * data, gsize size, NpwPictureInfo * info,
     default:
       goto corrupt;
   }
+  info->png_colour_type = colour_type;
   info->format = NPW_PICTURE_PNG;
   return TRUE;
 

@@ -63,6 +63,8 @@ typedef struct
   guint width;                  /* as stored, before orientation */
   guint height;
   guint orientation;            /* EXIF 1..8; 1 when absent */
+  guint png_depth;              /* PNG's IHDR bit depth and colour type, */
+  guint png_colour_type;        /* 0 for the other formats */
 } NpwPictureInfo;
 
 /* Pictures larger than this are refused, as PIL did (twice its

@@ -21,11 +21,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
+#include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
 #include "log.h"
 #include "metadata.h"
+#include "png16.h"
 #include "probe.h"
 #include "worker.h"
 
@@ -45,6 +47,10 @@
   "chroma-site=jpeg"
 /* Formats pictures without the round trip keep, alpha included. */
 #define LOSSLESS_CAPS "video/x-raw, format={ RGBA, RGB, GRAY8 }"
+/* 16-bit PNGs: libpng's frames (png16.h) and pngdec's 16-bit gray, in
+ * the formats npywatermark blends at 16 bits. */
+#define DEEP_RGB_CAPS "video/x-raw, format=RGBA64_LE"
+#define DEEP_GRAY_CAPS "video/x-raw, format=GRAY16_LE"
 /* What webpenc is given: RGB, not I420, whose range libwebp would take
  * as limited (JPEG's is full). */
 #define WEBP_CAPS "video/x-raw, format={ RGBA, RGB }"
@@ -66,20 +72,23 @@ enum
   CHAIN_PNG_OUT = 1 << 3,
   CHAIN_WEBP_OUT = 2 << 3,
   CHAIN_OUT_MASK = 3 << 3,
-  N_CHAINS = 3 << 3 | 7
+  CHAIN_DEEP = 1 << 5,          /* a 16-bit PNG, written at 16 bits */
+  CHAIN_LIBPNG = 1 << 6,        /* ... read and written with png16.c */
+  N_CHAINS = 1 << 7
 };
 
 typedef struct
 {
   GstElement *pipeline;
   GstElement *src;
-  GstElement *flip;
+  GstElement *flip;             /* NULL: png16.c turns the picture */
   GstElement *size;             /* capsfilter: the output size */
   GstElement *mark;
   GstElement *sink;
   GstBus *bus;
-  gint frames;                  /* buffers filesink got for this picture */
+  gint frames;                  /* buffers the sink got for this picture */
   guint kind;
+  GstSample *sample;            /* CHAIN_LIBPNG: what appsink got */
   NpwMetadata metadata;         /* this picture's, put in by the probe */
 } Chain;
 
@@ -105,6 +114,7 @@ chain_free (Chain * chain)
   gst_object_unref (chain->bus);
   gst_object_unref (chain->pipeline);
   npw_metadata_clear (&chain->metadata);
+  g_clear_pointer (&chain->sample, gst_sample_unref);
   g_free (chain);
 }
 
@@ -243,38 +253,71 @@ insert_metadata (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Keeps the frame for png16.c to encode. */
+static GstFlowReturn
+keep_sample (GstAppSink * sink, gpointer data)
+{
+  Chain *chain = data;
+
+  g_clear_pointer (&chain->sample, gst_sample_unref);
+  chain->sample = gst_app_sink_pull_sample (sink);
+  return GST_FLOW_OK;
+}
+
 static const gchar *
 decoder_description (guint kind)
 {
+  if (kind & CHAIN_LIBPNG)
+    return "";                  /* appsrc gives png16.c's frames */
   switch (kind & CHAIN_IN_MASK) {
     case CHAIN_PNG_IN:
-      return "pngdec";
+      return "pngdec name=dec ! ";
     case CHAIN_WEBP_IN:
-      return "webpdec";
+      return "webpdec name=dec ! ";
     case CHAIN_PIXBUF_IN:
-      return "gdkpixbufdec";
+      return "gdkpixbufdec name=dec ! ";
     default:
-      return "jpegdec idct-method=islow";
+      return "jpegdec name=dec idct-method=islow ! ";
   }
 }
 
 static const gchar *
 encoder_description (guint kind)
 {
+  if (kind & CHAIN_LIBPNG)
+    return "appsink name=sink";
   switch (kind & CHAIN_OUT_MASK) {
     case CHAIN_PNG_OUT:
-      return "pngenc name=enc";
+      return "pngenc name=enc ! filesink name=sink";
     case CHAIN_WEBP_OUT:
-      return "webpenc name=enc";
+      return "webpenc name=enc ! filesink name=sink";
     default:
-      return "jpegenc name=enc";
+      return "jpegenc name=enc ! filesink name=sink";
   }
+}
+
+/* Whether npywatermark blends @format itself: its deep formats are newer
+ * than its 8-bit ones.  Else the chain blends at 8 bits. */
+static gboolean
+element_takes (GstElement * mark, const gchar * format)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (mark, "sink");
+  g_autoptr (GstCaps) caps = gst_pad_get_pad_template_caps (pad);
+  g_autoptr (GstCaps) want = gst_caps_new_simple ("video/x-raw", "format",
+      G_TYPE_STRING, format, NULL);
+
+  return gst_caps_can_intersect (caps, want);
 }
 
 /*   appsrc ! {jpegdec|pngdec|webpdec|gdkpixbufdec} ! videoscale ! videoconvert ! videoflip !
  *   capsfilter (size) [! jpegenc quality=Q ! jpegdec] ! videoconvert !
  *   capsfilter (blend) ! npywatermark ! videoconvert ! capsfilter (encode) !
  *   {jpegenc|pngenc|webpenc} ! filesink
+ *
+ * A 16-bit PNG other than gray (CHAIN_LIBPNG) has no decoder nor encoder:
+ * appsrc gives png16.c's RGBA64_LE frame, already turned (videoflip has
+ * no 16-bit RGB format), and appsink takes it back to png16.c.  16-bit
+ * gray goes pngdec (GRAY16_BE) to pngenc (GRAY16_BE).
  *
  * The videoconverts are passthrough whenever the formats already agree:
  * a colour JPEG to a JPEG goes decoder, scaler, round trip, watermark and
@@ -293,13 +336,14 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
   g_autoptr (GstCaps) src_caps = NULL;
   Chain *chain;
 
-  description = g_strdup_printf ("appsrc name=src ! %s name=dec ! "
-      "videoscale method=catrom add-borders=false ! videoconvert ! "
-      "videoflip name=flip ! capsfilter name=size ! %s"
+  description = g_strdup_printf ("appsrc name=src ! %s"
+      "videoscale method=catrom add-borders=false ! %s"
+      "capsfilter name=size ! %s"
       "videoconvert ! capsfilter name=blend ! "
       "npywatermark name=mark ! videoconvert ! capsfilter name=encode ! "
-      "%s ! filesink name=sink sync=false",
-      decoder_description (kind), kind & CHAIN_ROUND_TRIP ?
+      "%s sync=false",
+      decoder_description (kind), kind & CHAIN_LIBPNG ? "" :
+      "videoconvert ! videoflip name=flip ! ", kind & CHAIN_ROUND_TRIP ?
       "jpegenc name=lossy ! jpegdec idct-method=islow ! " : "",
       encoder_description (kind));
 
@@ -320,7 +364,8 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
 
   /* The bin holds the elements; these are borrowed from here on. */
   gst_object_unref (chain->src);
-  gst_object_unref (chain->flip);
+  if (chain->flip)
+    gst_object_unref (chain->flip);
   gst_object_unref (chain->size);
   gst_object_unref (chain->sink);
 
@@ -345,6 +390,7 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
        * template has no caps for GIF: none are set, as filesrc does. */
       break;
   }
+  /* CHAIN_LIBPNG: raw video, whose caps are set for each picture */
   g_object_set (chain->src, "caps", src_caps, "format", GST_FORMAT_TIME,
       "max-bytes", (guint64) 0, NULL);
 
@@ -370,7 +416,12 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
     g_object_set (lossy, "quality", s->quality, NULL);
     add_jpegenc_probe (lossy);
   }
-  {
+  if (kind & CHAIN_LIBPNG) {
+    GstAppSinkCallbacks callbacks = { NULL, NULL, keep_sample, };
+
+    gst_app_sink_set_callbacks (GST_APP_SINK (chain->sink), &callbacks, chain,
+        NULL);
+  } else {
     g_autoptr (GstElement) enc = gst_bin_get_by_name (GST_BIN (pipeline),
         "enc");
     g_autoptr (GstPad) srcpad = gst_element_get_static_pad (enc, "src");
@@ -386,8 +437,16 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
   }
 
   /* Blend where the pixels already are, except a round-tripped picture
-   * bound for PNG or WebP, blended in RGB as PIL did. */
-  if ((kind & CHAIN_ROUND_TRIP)
+   * bound for PNG or WebP, blended in RGB as PIL did.  A 16-bit PNG is
+   * blended at 16 bits where the element can, else at 8 (and written at
+   * 16 bits all the same). */
+  if (kind & CHAIN_LIBPNG)
+    set_caps (blend, element_takes (mark, "RGBA64_LE") ? DEEP_RGB_CAPS :
+        "video/x-raw, format=RGBA");
+  else if (kind & CHAIN_DEEP)
+    set_caps (blend, element_takes (mark, "GRAY16_LE") ? DEEP_GRAY_CAPS :
+        "video/x-raw, format=GRAY8");
+  else if ((kind & CHAIN_ROUND_TRIP)
       && (kind & CHAIN_OUT_MASK) != CHAIN_JPEG_OUT)
     set_caps (blend, "video/x-raw, format=RGB");
   else if (kind & CHAIN_ROUND_TRIP)
@@ -398,7 +457,9 @@ chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
    * which the script converted to RGB before saving. */
   switch (kind & CHAIN_OUT_MASK) {
     case CHAIN_PNG_OUT:
-      set_caps (encode, LOSSLESS_CAPS);
+      /* pngenc's one 16-bit format is GRAY16_BE */
+      set_caps (encode, kind & CHAIN_LIBPNG ? DEEP_RGB_CAPS :
+          kind & CHAIN_DEEP ? "video/x-raw, format=GRAY16_BE" : LOSSLESS_CAPS);
       break;
     case CHAIN_WEBP_OUT:
       set_caps (encode, WEBP_CAPS);
@@ -483,11 +544,11 @@ input_kind (NpwPictureFormat format)
   }
 }
 
-/* Runs @chain over @data once; FALSE with @error on failure. */
+/* Runs @chain over @buffer (the file, or png16.c's frame) once; FALSE
+ * with @error on failure.  Takes @buffer. */
 static gboolean
-chain_run (Chain * chain, GBytes * file, GError ** error)
+chain_run (Chain * chain, GstBuffer * buffer, GError ** error)
 {
-  GstBuffer *buffer;
   GstMessage *msg;
   gboolean ok = FALSE, started = TRUE;
 
@@ -496,11 +557,11 @@ chain_run (Chain * chain, GBytes * file, GError ** error)
     /* The bus says why, if anything does. */
     msg = gst_bus_pop_filtered (chain->bus, GST_MESSAGE_ERROR);
     started = FALSE;
+    gst_buffer_unref (buffer);
     goto failed;
   }
 
   g_atomic_int_set (&chain->frames, 0);
-  buffer = gst_buffer_new_wrapped_bytes (file);
   GST_BUFFER_PTS (buffer) = 0;
   gst_app_src_push_buffer (GST_APP_SRC (chain->src), buffer);
   gst_app_src_end_of_stream (GST_APP_SRC (chain->src));
@@ -607,7 +668,12 @@ plan_picture (const NpwWorkerSettings * s, const NpwPicture * picture,
   out_width = scaled_width (width, height, s->output_height);
 
   kind = input_kind (info->format) | output_kind (picture->output_path);
-  if (info->colour == NPW_COLOUR_RGB)
+  /* 16-bit PNGs keep their depth: no JPEG round trip (8 bits) */
+  if (info->format == NPW_PICTURE_PNG && info->png_depth == 16
+      && (kind & CHAIN_OUT_MASK) == CHAIN_PNG_OUT)
+    kind |= CHAIN_DEEP | (npw_png16_handles (info->png_depth,
+            info->png_colour_type) ? CHAIN_LIBPNG : 0);
+  else if (info->colour == NPW_COLOUR_RGB)
     kind |= CHAIN_ROUND_TRIP;
 
   /* videoscale's limit (32767) is below JPEG's (65500) and binds
@@ -646,6 +712,42 @@ npw_worker_check (const NpwWorkerSettings * s, const NpwPicture * picture,
   return ok;
 }
 
+/* Encodes the frame @chain's appsink kept as a 16-bit PNG of
+ * @colour_type, with the input's metadata, into @temp. */
+static gboolean
+write_png16 (Chain * chain, guint colour_type, const gchar * temp,
+    GError ** error)
+{
+  g_autoptr (GError) local_error = NULL;
+  GstVideoInfo vinfo;
+  GstBuffer *png;
+  GstMapInfo map;
+  gboolean ok;
+
+  if (chain->sample == NULL
+      || !gst_video_info_from_caps (&vinfo,
+          gst_sample_get_caps (chain->sample))) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "no watermarked frame to write");
+    return FALSE;
+  }
+  png = npw_png16_write (gst_sample_get_buffer (chain->sample), &vinfo,
+      colour_type, error);
+  if (png == NULL)
+    return FALSE;
+  png = npw_metadata_insert_png (&chain->metadata, png);
+
+  gst_buffer_map (png, &map, GST_MAP_READ);
+  ok = g_file_set_contents_full (temp, (const gchar *) map.data, map.size,
+      G_FILE_SET_CONTENTS_NONE, 0600, &local_error);
+  gst_buffer_unmap (png, &map);
+  gst_buffer_unref (png);
+  if (!ok)
+    g_set_error (error, G_FILE_ERROR, local_error->code,
+        "cannot write the output: %s", local_error->message);
+  return ok;
+}
+
 gboolean
 npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
     NpwWorkerResult * result, GError ** error)
@@ -655,6 +757,7 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   g_autofree gchar *temp = NULL;
   g_autofree gchar *caps = NULL;
   g_autofree gchar *folder = NULL;
+  GstBuffer *input;
   Plan plan = { 0, };
   NpwPictureInfo info;
   gsize length;
@@ -684,11 +787,13 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   }
 
   caps = g_strdup_printf ("%s, width=%d, height=%d",
-      kind & CHAIN_ROUND_TRIP ? JPEG_YUV_CAPS : LOSSLESS_CAPS, out_width,
-      s->output_height);
+      kind & CHAIN_ROUND_TRIP ? JPEG_YUV_CAPS : kind & CHAIN_LIBPNG ?
+      DEEP_RGB_CAPS : kind & CHAIN_DEEP ? DEEP_GRAY_CAPS : LOSSLESS_CAPS,
+      out_width, s->output_height);
   set_caps (chain->size, caps);
-  g_object_set (chain->flip, "video-direction",
-      orientation_method (info.orientation), NULL);
+  if (chain->flip)
+    g_object_set (chain->flip, "video-direction",
+        orientation_method (info.orientation), NULL);
   margin = npw_margin_pixels (&s->margin, out_width, s->output_height);
   g_object_set (chain->mark, "offset-x", margin, "offset-y", margin, NULL);
 
@@ -696,12 +801,30 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   if (!s->strip_metadata) {
     gboolean gray = (kind & CHAIN_OUT_MASK) == CHAIN_PNG_OUT
         && (kind & CHAIN_IN_MASK) != CHAIN_PIXBUF_IN
-        && info.colour == NPW_COLOUR_GRAY;
+        && (info.colour == NPW_COLOUR_GRAY || ((kind & CHAIN_LIBPNG)
+            && info.png_colour_type == 4));
 
     npw_metadata_read (&chain->metadata, g_bytes_get_data (file, NULL),
         length, info.format);
     npw_metadata_fit (&chain->metadata, info.orientation != 1, out_width,
         s->output_height, gray ? "GRAY" : "RGB ");
+  }
+
+  if (kind & CHAIN_LIBPNG) {
+    GstVideoInfo vinfo;
+    g_autoptr (GstCaps) raw = NULL;
+
+    /* tests/batch/test_png16.py checks this scope against pngdec's */
+    GST_DEBUG ("%s: 16-bit PNG of colour type %u, read with libpng",
+        picture->input_path, info.png_colour_type);
+    input = npw_png16_read (g_bytes_get_data (file, NULL), length,
+        info.orientation, &vinfo, error);
+    if (input == NULL)
+      return FALSE;
+    raw = gst_video_info_to_caps (&vinfo);
+    g_object_set (chain->src, "caps", raw, NULL);
+  } else {
+    input = gst_buffer_new_wrapped_bytes (file);
   }
 
   /* Written under a hidden temporary name in the same folder, renamed
@@ -712,16 +835,21 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   if (fd < 0) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
         "cannot write in %s: %s", folder, g_strerror (errno));
+    gst_buffer_unref (input);
     goto no_temp;
   }
   g_close (fd, NULL);
-  g_object_set (chain->sink, "location", temp, NULL);
+  if (!(kind & CHAIN_LIBPNG))
+    g_object_set (chain->sink, "location", temp, NULL);
 
   GST_DEBUG ("%s: %ux%u orientation %u -> %dx%d, pipeline kind %u",
       picture->input_path, info.width, info.height, info.orientation,
       out_width, s->output_height, kind);
 
-  ok = chain_run (chain, file, error);
+  ok = chain_run (chain, input, error);
+  if (ok && (kind & CHAIN_LIBPNG))
+    ok = write_png16 (chain, info.png_colour_type, temp, error);
+  g_clear_pointer (&chain->sample, gst_sample_unref);
   /* webpdec and webpenc of GStreamer 1.22 unref a codec state the base
    * class has already freed when they start again after READY (valgrind:
    * invalid read in gst_video_codec_state_unref from libgstwebp): their

@@ -144,6 +144,150 @@ test_lengths (gconstpointer data)
   g_rand_free (rand);
 }
 
+/* The 16-bit kernels: portable C, built for the baseline ISA ("orc"
+ * runs) and for AVX2 ("avx2" runs). */
+typedef struct
+{
+  const gchar *name;
+  NpwBlendRow16Func func;
+  gint unit;                    /* samples sharing one alpha */
+} Kernel16;
+
+static const Kernel16 kernels16[] = {
+  {"deep-unit1", npw_blend_row16_unit1, 1},
+  {"deep-unit2", npw_blend_row16_unit2, 2},
+  {"deep-unit4", npw_blend_row16_unit4, 4},
+};
+
+/* blend.h's 16-bit formula with plain 64-bit division:
+ * round (x / 65535), halves up, is floor ((2 x + 65535) / 131070). */
+static guint
+expected16 (guint v, guint d, guint a, guint op)
+{
+  guint64 A = (2 * (guint64) a * op + 65535) / 131070;
+
+  return (2 * ((guint64) v * A + (guint64) d * (65535 - A)) + 65535) / 131070;
+}
+
+static guint16
+swap16 (guint16 w)
+{
+  return (guint16) (w >> 8 | w << 8);
+}
+
+/* The frame word @w after blending, as blend.h describes it. */
+static guint16
+expected_word (guint16 w, guint v, guint a, guint op, guint shift,
+    gboolean swap)
+{
+  guint d = (swap ? swap16 (w) : w) >> shift;
+  guint16 out = (guint16) (expected16 (v, d, a, op) << shift);
+
+  return swap ? swap16 (out) : out;
+}
+
+/* One row of @n units, @off bytes past an aligned start (odd: the
+ * misaligned path), values at 16 - @shift bits, random or from @pick. */
+static void
+check_row16 (const Kernel16 * k, GRand * rand, gint n, gint off, guint op,
+    guint shift, gboolean swap, const guint * pick, gint n_pick)
+{
+  gint samples = n * k->unit, size = (samples + 32) * 2, i;
+  guint max = 65535 >> shift;
+  guint8 *dst_buf = g_malloc (size + 2), *ref_buf = g_malloc (size + 2);
+  guint16 *val = g_new (guint16, samples + 1), *alpha = g_new (guint16, n + 1);
+  guint16 w;
+
+  for (i = 0; i < size + 2; i++)
+    dst_buf[i] = ref_buf[i] = g_rand_int (rand);
+  for (i = 0; i < n; i++)
+    alpha[i] = pick ? pick[g_rand_int_range (rand, 0, n_pick)] :
+        (guint) g_rand_int_range (rand, 0, 65536);
+  for (i = 0; i < samples; i++) {
+    guint v = pick ? pick[g_rand_int_range (rand, 0, n_pick)] :
+        (guint) g_rand_int_range (rand, 0, max + 1);
+
+    val[i] = MIN (v, max);
+    memcpy (&w, ref_buf + off + 2 * i, 2);
+    w = expected_word (w, val[i], alpha[i / k->unit], op, shift, swap);
+    memcpy (ref_buf + off + 2 * i, &w, 2);
+  }
+  k->func ((guint16 *) (dst_buf + off), val, alpha, n, op, shift, swap);
+  for (i = 0; i < size + 2; i++)
+    if (dst_buf[i] != ref_buf[i])
+      g_error ("%s: n=%d off=%d op=%u shift=%u swap=%d: byte %d is %u, "
+          "not %u (v=%u a=%u)", k->name, n, off, op, shift, swap, i,
+          dst_buf[i], ref_buf[i], i >= off ? val[(i - off) / 2] : 0,
+          i >= off ? alpha[(i - off) / 2 / k->unit] : 0);
+  g_free (dst_buf);
+  g_free (ref_buf);
+  g_free (val);
+  g_free (alpha);
+}
+
+/* Every alpha 0..65535 at full opacity (A = a) against random values,
+ * the edge values of everything at the edge opacities, then random rows
+ * of every length 0..130 at 16 alignments (one of them odd), for the
+ * shifts of P010, P012 and the LSB-aligned formats, in both byte orders. */
+static void
+test_deep (gconstpointer data)
+{
+  const Kernel16 *k = data;
+  const guint edges[] = { 0, 1, 2, 127, 128, 255, 256, 257, 1023, 4095,
+    32767, 32768, 65279, 65534, 65535
+  };
+  const guint ops[] = { 65535, 65534, 32768, 45875, 257, 1, 0 };
+  const guint shifts[] = { 0, 4, 6 };
+  GRand *rand = g_rand_new_with_seed (1016);
+  guint s, o, swap;
+  gint n, off, i;
+
+  for (i = 0; i < 16; i++) {
+    gint units = 65536 / k->unit, j;
+    guint8 *dst = g_malloc (65536 * 2), *ref = g_malloc (65536 * 2);
+    guint16 *val = g_new (guint16, 65536), *alpha = g_new (guint16, units);
+
+    for (j = 0; j < 65536; j++) {
+      guint16 d = g_rand_int (rand);
+
+      val[j] = g_rand_int (rand);
+      memcpy (dst + 2 * j, &d, 2);
+    }
+    for (j = 0; j < units; j++)
+      alpha[j] = (guint16) (j * k->unit + i * 4099);
+    memcpy (ref, dst, 65536 * 2);
+    for (j = 0; j < 65536; j++) {
+      guint16 w;
+
+      memcpy (&w, ref + 2 * j, 2);
+      w = expected_word (w, val[j], alpha[j / k->unit], 65535, 0, FALSE);
+      memcpy (ref + 2 * j, &w, 2);
+    }
+    k->func ((guint16 *) dst, val, alpha, units, 65535, 0, FALSE);
+    g_assert_cmpmem (dst, 65536 * 2, ref, 65536 * 2);
+    g_free (dst);
+    g_free (ref);
+    g_free (val);
+    g_free (alpha);
+  }
+
+  for (s = 0; s < G_N_ELEMENTS (shifts); s++) {
+    for (swap = 0; swap < 2; swap++) {
+      for (o = 0; o < G_N_ELEMENTS (ops); o++)
+        for (i = 0; i < 8; i++)
+          check_row16 (k, rand, 257, 0, ops[o], shifts[s], swap, edges,
+              G_N_ELEMENTS (edges));
+      for (n = 0; n <= 130; n++)
+        for (off = 0; off < 32; off += 2)
+          check_row16 (k, rand, n, off == 6 ? 1 : off,
+              g_rand_int_range (rand, 0, 65536), shifts[s], swap, NULL, 0);
+      check_row16 (k, rand, 1920, 0, 45875, shifts[s], swap, NULL, 0);
+      check_row16 (k, rand, 4097, 1, 65535, shifts[s], swap, NULL, 0);
+    }
+  }
+  g_rand_free (rand);
+}
+
 /* Stands for orcc's C, which liborc runs instead of compiling a program
  * under ORC_CODE=backup; never run here. */
 static void
@@ -269,6 +413,12 @@ main (int argc, char **argv)
     g_free (name);
     name = g_strdup_printf ("/blend/%s/lengths", kernels[i].name);
     g_test_add_data_func (name, &kernels[i], test_lengths);
+    g_free (name);
+  }
+  for (i = 0; i < G_N_ELEMENTS (kernels16); i++) {
+    gchar *name = g_strdup_printf ("/blend/%s", kernels16[i].name);
+
+    g_test_add_data_func (name, &kernels16[i], test_deep);
     g_free (name);
   }
   return g_test_run ();

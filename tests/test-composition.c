@@ -144,7 +144,8 @@ run (const gchar * desc, const gchar * props, Seen * seen, GError ** error)
   out = gst_bin_get_by_name (GST_BIN (pipe), "out");
   g_assert_nonnull (out);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
-  sample = gst_app_sink_pull_sample (GST_APP_SINK (out));
+  /* an error does not wake a waiting appsink: bounded wait, then the bus */
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (out), 60 * GST_SECOND);
   if (sample) {
     GstBuffer *buf = gst_sample_get_buffer (sample);
 

@@ -31,21 +31,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#ifdef HAVE_VALGRIND_VALGRIND_H
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
-
 #include "npy.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
+#include "test-util.h"
 
 #ifdef UNDER_ASAN
 /* A failed large allocation returns NULL, as malloc does.  No cap on

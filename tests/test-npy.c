@@ -32,6 +32,7 @@
 #include <glib/gstdio.h>
 
 #include "npy.h"
+#include "test-util.h"
 
 /* Scratch directory for the files written by the tests. */
 static gchar *tmp_dir;
@@ -1521,26 +1522,6 @@ done:
   g_free (script);
 }
 
-/* Removes @path and, if it is a directory, what it holds. */
-static void
-remove_tree (const gchar * path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-
-  if (dir) {
-    const gchar *name;
-    while ((name = g_dir_read_name (dir))) {
-      gchar *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-      g_free (child);
-    }
-    g_dir_close (dir);
-    g_rmdir (path);
-  } else {
-    g_unlink (path);
-  }
-}
-
 int
 main (int argc, char **argv)
 {
@@ -1609,7 +1590,7 @@ main (int argc, char **argv)
 
   ret = g_test_run ();
 
-  remove_tree (tmp_dir);
+  test_util_remove_tree (tmp_dir);
   g_free (tmp_dir);
   g_free (numpy_problem);
   return ret;

@@ -30,14 +30,7 @@
 #include <gst/app/gstappsink.h>
 #include <gst/base/gsttypefindhelper.h>
 #include <gst/video/video.h>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
+#include "test-util.h"
 
 static gchar *tmp_dir;
 static GPtrArray *cases;        /* of Case, freed at the end */
@@ -654,26 +647,6 @@ add_cases (void)
   g_assert_nonnull (still_case);
 }
 
-/* Removes @path and, if it is a directory, what it holds. */
-static void
-remove_tree (const gchar * path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-
-  if (dir) {
-    const gchar *name;
-    while ((name = g_dir_read_name (dir))) {
-      gchar *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-      g_free (child);
-    }
-    g_dir_close (dir);
-    g_rmdir (path);
-  } else {
-    g_unlink (path);
-  }
-}
-
 int
 main (int argc, char **argv)
 {
@@ -711,7 +684,7 @@ main (int argc, char **argv)
 
   ret = g_test_run ();
   g_ptr_array_unref (cases);
-  remove_tree (tmp_dir);
+  test_util_remove_tree (tmp_dir);
   g_free (tmp_dir);
   gst_deinit ();
   return ret;

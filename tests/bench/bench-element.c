@@ -28,7 +28,14 @@
  * memory rather than cache (the prepared overlay, read every frame, may
  * stay cached, as it would in a real pipeline).
  *
- *   tests/bench/bench-element [--frames N] [--full-only] [--npy-only]
+ *   tests/bench/bench-element [--frames N] [--full-only] [--npy-only] [--deep]
+ *
+ * --deep measures the 10-bit formats instead (P010_10LE, I420_10LE),
+ * with the watermark as a uint16 .npy (kept at 16 bits) for npywatermark
+ * and the same logo as an 8-bit PNG for gdkpixbufoverlay (gdk-pixbuf has
+ * no 16-bit pixels; it blends through GStreamer's 16-bit unpack and
+ * pack), and FFmpeg's overlay filter in yuv420p10le when `ffmpeg` is on
+ * the PATH.
  *
  * --full-only keeps the full-frame overlay, --npy-only leaves out
  * gdkpixbufoverlay: what tests/bench/bench-compilers runs in a GCC and a
@@ -38,6 +45,7 @@
 
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <gst/app/gstappsrc.h>
@@ -55,6 +63,7 @@
 static gint n_frames = 120;
 static gboolean full_only = FALSE;
 static gboolean npy_only = FALSE;
+static gboolean deep = FALSE;
 
 static gdouble
 cpu_seconds (void)
@@ -106,8 +115,8 @@ typedef struct
 static void
 write_npy (Logo * logo, const gchar * dir)
 {
-  gchar *header = g_strdup_printf ("{'descr': '|u1', 'fortran_order': False, "
-      "'shape': (%d, %d, 4), }", logo->h, logo->w);
+  gchar *header = g_strdup_printf ("{'descr': '%s', 'fortran_order': False, "
+      "'shape': (%d, %d, 4), }", deep ? "<u2" : "|u1", logo->h, logo->w);
   gsize hlen = strlen (header) + 1, size;
   GString *s = g_string_new (NULL);
   guint16 le;
@@ -122,7 +131,19 @@ write_npy (Logo * logo, const gchar * dir)
     g_string_append_c (s, ' ');
   g_string_append_c (s, '\n');
   size = (gsize) logo->w * logo->h * 4;
-  g_string_append_len (s, (const gchar *) logo->rgba, size);
+  if (deep) {
+    gsize i;
+
+    /* 16-bit values no 8-bit one can hold */
+    for (i = 0; i < size; i++) {
+      guint16 v = GUINT16_TO_LE (logo->rgba[i] * 257 - (logo->rgba[i] ?
+              (i & 127) : 0));
+
+      g_string_append_len (s, (const gchar *) &v, 2);
+    }
+  } else {
+    g_string_append_len (s, (const gchar *) logo->rgba, size);
+  }
   logo->npy = g_strdup_printf ("%s/%s.npy", dir, logo->name);
   g_file_set_contents (logo->npy, s->str, s->len, NULL);
   g_string_free (s, TRUE);
@@ -269,6 +290,68 @@ run (const gchar * factory, const gchar * location, GstVideoFormat format)
   return t;
 }
 
+/* FFmpeg's overlay filter in yuv420p10le: CPU seconds (user + system of
+ * the child) per frame for n frames of a 1080p source overlaid with the
+ * PNG, minus the same run without the overlay; -1 when it fails. */
+static gdouble
+ffmpeg_cpu (const gchar * ffmpeg, const gchar * png, gint frames)
+{
+  GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
+  gint status = 0;
+  gdouble t = -1;
+  struct rusage before, after;
+  const gchar *common[] = { "-v", "error", "-nostdin", "-threads", "1",
+    "-filter_threads", "1", "-f", "lavfi", "-i"
+  };
+  guint i;
+
+  g_ptr_array_add (args, g_strdup (ffmpeg));
+  for (i = 0; i < G_N_ELEMENTS (common); i++)
+    g_ptr_array_add (args, g_strdup (common[i]));
+  g_ptr_array_add (args, g_strdup_printf ("color=c=0x606060:s=%dx%d:r=30",
+          W, H));
+  if (png) {
+    g_ptr_array_add (args, g_strdup ("-loop"));
+    g_ptr_array_add (args, g_strdup ("1"));
+    g_ptr_array_add (args, g_strdup ("-i"));
+    g_ptr_array_add (args, g_strdup (png));
+  }
+  g_ptr_array_add (args, g_strdup ("-filter_complex"));
+  g_ptr_array_add (args, g_strdup (png ?
+          "[0:v]format=yuv420p10le[b];[1:v]format=yuva420p10le[o];"
+          "[b][o]overlay=0:0:format=yuv420p10" : "[0:v]format=yuv420p10le"));
+  g_ptr_array_add (args, g_strdup ("-frames:v"));
+  g_ptr_array_add (args, g_strdup_printf ("%d", frames));
+  g_ptr_array_add (args, g_strdup ("-f"));
+  g_ptr_array_add (args, g_strdup ("null"));
+  g_ptr_array_add (args, g_strdup ("-"));
+  g_ptr_array_add (args, NULL);
+
+  getrusage (RUSAGE_CHILDREN, &before);
+  if (g_spawn_sync (NULL, (gchar **) args->pdata, NULL, G_SPAWN_DEFAULT,
+          NULL, NULL, NULL, NULL, &status, NULL) && status == 0) {
+    getrusage (RUSAGE_CHILDREN, &after);
+    t = (after.ru_utime.tv_sec - before.ru_utime.tv_sec) +
+        (after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e6 +
+        (after.ru_stime.tv_sec - before.ru_stime.tv_sec) +
+        (after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
+  }
+  g_ptr_array_unref (args);
+  return t;
+}
+
+/* FFmpeg's net CPU seconds per frame for @logo, -1 when it failed. */
+static gdouble
+run_ffmpeg (const gchar * ffmpeg, const Logo * logo)
+{
+  gdouble with = ffmpeg_cpu (ffmpeg, logo->png, n_frames);
+  gdouble without = ffmpeg_cpu (ffmpeg, NULL, n_frames);
+
+  if (with < 0 || without < 0)
+    return -1;
+  return (with - without) / n_frames;
+}
+
 /* Bytes the blend must move for @logo at (0,0): the frame's bytes under
  * it, read and written, plus the prepared overlay read once. */
 static gdouble
@@ -277,6 +360,13 @@ touched_bytes (const Logo * logo, GstVideoFormat format)
   gdouble px = (gdouble) logo->w * logo->h;
 
   switch (format) {
+    case GST_VIDEO_FORMAT_P010_10LE:
+      /* frame: 3 B/px in and out; overlay: Y value + alpha (4 B/px),
+       * UV pair + alpha per 4 px (1.5 B/px) */
+      return px * (3 * 2 + 4 + 1.5);
+    case GST_VIDEO_FORMAT_I420_10LE:
+      /* as P010, chroma U and V each with its alpha (2 B/px) */
+      return px * (3 * 2 + 4 + 2);
     case GST_VIDEO_FORMAT_I420:
     case GST_VIDEO_FORMAT_NV12:
       /* frame: 1.5 B/px in and out; overlay: Y value + alpha (2 B/px),
@@ -299,12 +389,20 @@ main (int argc, char **argv)
         "Only the full-frame overlay", NULL},
     {"npy-only", 0, 0, G_OPTION_ARG_NONE, &npy_only,
         "Leave out gdkpixbufoverlay", NULL},
+    {"deep", 0, 0, G_OPTION_ARG_NONE, &deep,
+        "10-bit formats, a 16-bit watermark, FFmpeg where installed", NULL},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("- npywatermark benchmark");
-  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_I420,
+  const GstVideoFormat formats8[] = { GST_VIDEO_FORMAT_I420,
     GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_RGBA
   };
+  const GstVideoFormat formats_deep[] = { GST_VIDEO_FORMAT_P010_10LE,
+    GST_VIDEO_FORMAT_I420_10LE
+  };
+  const GstVideoFormat *formats;
+  guint n_formats;
+  gchar *ffmpeg;
   Logo logos[2] = { {0} };
   GError *error = NULL;
   gchar *dir;
@@ -326,6 +424,10 @@ main (int argc, char **argv)
     return 2;
   }
 
+  formats = deep ? formats_deep : formats8;
+  n_formats = deep ? G_N_ELEMENTS (formats_deep) : G_N_ELEMENTS (formats8);
+  ffmpeg = deep && !npy_only ? g_find_program_in_path ("ffmpeg") : NULL;
+
   dir = g_dir_make_tmp ("bench-element-XXXXXX", NULL);
   make_logo (&logos[0]);
   make_full (&logos[1]);
@@ -337,8 +439,9 @@ main (int argc, char **argv)
   }
 
   rate = memcpy_rate ();
-  g_print ("1920x1080 frames, %d per measurement; memcpy %.1f GB/s "
-      "(read + written)\n", n_frames, rate / 1e9);
+  g_print ("%s1920x1080 frames, %d per measurement; memcpy %.1f GB/s "
+      "(read + written)\n", deep ? "16-bit watermark, " : "", n_frames,
+      rate / 1e9);
   g_print ("CPU ms per frame, net of identity (%s)\n\n",
 #ifdef CLOCK_THREAD_CPUTIME_ID
       "thread CPU time"
@@ -346,11 +449,11 @@ main (int argc, char **argv)
       "wall time"
 #endif
       );
-  g_print ("%-6s %-15s %9s %13s %11s %16s %10s %12s\n", "format", "overlay",
-      "identity", "npywatermark", "bound", "gdkpixbufoverlay", "gdk/npy",
-      "npy/bound");
+  g_print ("%-9s %-15s %9s %13s %11s %16s %10s %12s%s\n", "format",
+      "overlay", "identity", "npywatermark", "bound", "gdkpixbufoverlay",
+      "gdk/npy", "npy/bound", ffmpeg ? "       ffmpeg  ffmpeg/npy" : "");
 
-  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+  for (f = 0; f < n_formats; f++) {
     for (l = full_only ? 1 : 0; l < 2; l++) {
       gdouble base = run ("identity", NULL, formats[f]);
       gdouble npy = run ("npywatermark", logos[l].npy, formats[f]) - base;
@@ -359,16 +462,25 @@ main (int argc, char **argv)
       gdouble bound = touched_bytes (&logos[l], formats[f]) / rate;
 
       if (npy_only)
-        g_print ("%-6s %-15s %9.3f %13.3f %11.3f %16s %10s %11.2fx\n",
+        g_print ("%-9s %-15s %9.3f %13.3f %11.3f %16s %10s %11.2fx",
             gst_video_format_to_string (formats[f]), logos[l].name,
             base * 1e3, npy * 1e3, bound * 1e3, "-", "-", npy / bound);
       else
-        g_print ("%-6s %-15s %9.3f %13.3f %11.3f %16.3f %9.1fx %11.2fx\n",
+        g_print ("%-9s %-15s %9.3f %13.3f %11.3f %16.3f %9.1fx %11.2fx",
             gst_video_format_to_string (formats[f]), logos[l].name,
             base * 1e3, npy * 1e3, bound * 1e3, gdk * 1e3, gdk / npy,
             npy / bound);
+      if (ffmpeg) {
+        gdouble ff = run_ffmpeg (ffmpeg, &logos[l]);
+
+        g_print (" %12.3f %10.1fx", ff * 1e3, ff / npy);
+      }
+      g_print ("\n");
     }
   }
+  if (deep && !npy_only && !ffmpeg)
+    g_print ("\nffmpeg is not installed: no FFmpeg column\n");
+  g_free (ffmpeg);
 
   for (l = 0; l < 2; l++) {
     g_unlink (logos[l].npy);

@@ -56,6 +56,12 @@ static const Case cases[] = {
   {"8000x6000", 8000, 6000, "I420", 0, FALSE},
   {"8000x6000 size=0.25", 8000, 6000, "I420", 0.25, FALSE},
   {"16000x16000", 16000, 16000, "I420", 0, FALSE},
+  /* deep frames: a 16-bit canvas and 16-bit planes */
+  {"logo", 400, 100, "P010_10LE", 0, FALSE},
+  {"full-frame", 1920, 1080, "P010_10LE", 0, FALSE},
+  {"full-frame", 1920, 1080, "I420_10LE", 0, FALSE},
+  {"logo tiled", 400, 100, "P010_10LE", 0, TRUE},
+  {"8000x6000 size=0.25", 8000, 6000, "P010_10LE", 0.25, FALSE},
 };
 
 static gint n_frames = 60;

@@ -132,9 +132,10 @@ frame_check_blend_overlay (const GstVideoInfo * info, const NpyImage * image,
     frame.data[p] = data + GST_VIDEO_INFO_PLANE_OFFSET (info, p);
 
   if (image_shows (info, image, x, y))
-    FUZZ_CHECK (npw_overlay_is_visible (overlay, x, y));
+    FUZZ_CHECK (op == 0 || npw_overlay_is_visible (overlay, x, y,
+            npw_opacity_encode (op / 255.0)));
 
-  npw_overlay_blend (overlay, &frame, x, y, op);
+  npw_overlay_blend (overlay, &frame, x, y, npw_opacity_encode (op / 255.0));
 
   for (p = 0; p < GST_VIDEO_INFO_N_PLANES (info); p++)
     mark_plane (info, p, x, y, image->width, image->height, may_change);

@@ -729,6 +729,52 @@ def case_npy_preview(tmp):
           "a bad array leaves no output and no temporary file")
 
 
+def case_animated(tmp):
+    """An (N, H, W, 4) stack over a video: the frame at t shows slice
+    floor(t * RATE) mod N, on every frame; a bad rate or a missing
+    watermark fails with no output."""
+    check_usage("animated.sh")
+    colours = [(230, 30, 30), (30, 230, 30), (30, 30, 230),
+               (230, 230, 30), (30, 230, 230), (230, 30, 230)]
+    stack = np.zeros((6, 32, 48, 4), np.uint8)
+    for k, colour in enumerate(colours):
+        stack[k] = colour + (255,)
+    npy = os.path.join(tmp, "anim.npy")
+    np.save(npy, stack)
+    src = make_video(tmp, "in.mkv", True)
+    for rate, num, den in (("", 10, 1), ("7", 7, 1), ("45/2", 45, 2)):
+        out = os.path.join(tmp, f"anim-{num}-{den}.mkv")
+        run([script("animated.sh"), src, out, npy] + ([rate] if rate else []))
+        frames, stamps, seconds = decode(out)
+        check(len(frames) == 30, f"rate {num}/{den}: 30 frames "
+              f"({len(frames)})")
+        check(abs(seconds - 1.0) < 0.1, f"the audio kept ({seconds} s)")
+        shown = []
+        for i, frame in enumerate(frames):
+            # the PTS the element saw (Matroska's, to the ms)
+            want = (stamps[i] * num // (den * Gst.SECOND)) % 6
+            got = mean(frame, 4, 4, 44, 28)
+            d = mean(frame, 52, 4, 70, 28)
+            if not (close(got, colours[want]) and close(d, blend(
+                    colours[want], 0, d))):
+                fail(f"rate {num}/{den}, frame {i}: {describe(got)}, not "
+                     f"slice {want} {colours[want]}")
+            shown.append(want)
+        check(True, f"rate {num}/{den}: every frame shows its slice "
+              f"{shown}")
+    check_420(out, "animated.sh")
+
+    for args, what, names in (
+            (["fast"], "RATE fast", ['rate "fast"']),
+            (["10", "0.5"], "OPACITY 0.5", ["did you mean 50?"])):
+        check_refused([script("animated.sh"), src, os.path.join(tmp, "r.mkv"),
+                       npy] + args, what, names, tmp,
+                      os.path.join(tmp, "r.mkv"))
+    check_refused([script("animated.sh"), src, os.path.join(tmp, "r.mkv"),
+                   os.path.join(tmp, "missing.npy")], "a missing watermark",
+                  ["missing.npy"], tmp, os.path.join(tmp, "r.mkv"))
+
+
 def main():
     Gst.init(None)
     case = sys.argv[1].replace("-", "_")

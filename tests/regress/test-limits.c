@@ -35,23 +35,10 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
-#ifdef HAVE_VALGRIND_VALGRIND_H
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
-
 #include "npy.h"
 #include "gstnpywatermark.h"
 #include "frame-check.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
+#include "test-util.h"
 
 /* Memory the reader may use above what the process already has. */
 #define HEADROOM_MB 64

@@ -1,0 +1,740 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+/* Animated watermarks: (N, H, W, 4) stacks whose slices are flat opaque
+ * rectangles of colours that name the slice, so every output frame says
+ * which slice it shows; checked on every frame against
+ * floor (t * rate) mod N (or min (floor (t * rate), N - 1) without
+ * looping), t the buffer's stream time, worked out here apart from the
+ * element. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/check/gstharness.h>
+
+#include "gstnpywatermark.h"
+
+#define FRAME_W 32
+#define FRAME_H 16
+#define FRAME_DURATION (GST_SECOND / 25)
+#define CAPS_STR "video/x-raw, format=RGBA, width=32, height=16, " \
+    "framerate=25/1"
+#define MARK_W 6
+#define MARK_H 4
+
+/* What a frame shows besides slices. */
+#define NOTHING (-1)
+#define STILL (-2)
+
+static const guint8 background[4] = { 20, 60, 100, 255 };
+static const guint8 still_rgba[4] = { 250, 250, 10, 255 };
+
+static gchar *tmpdir;
+
+/* Slice k's colour: opaque, so the frame shows it exactly. */
+static void
+slice_rgba (guint k, guint8 rgba[4])
+{
+  rgba[0] = 40 + 3 * k;
+  rgba[1] = 200 - 2 * k;
+  rgba[2] = 7 * k;
+  rgba[3] = 255;
+}
+
+/* A version 1.0 uint8 .npy, written byte by byte so that the test does
+ * not trust the reader: shape (n, height, width, 4) when @stack, else
+ * (height, width, 4); frame k flat in @colour (k). */
+static gchar *
+write_npy (const gchar * name, gboolean stack, guint n, guint width,
+    guint height, void (*colour) (guint, guint8 *))
+{
+  gchar *path = g_build_filename (tmpdir, name, NULL);
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  g_autofree gchar *dict = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize header_len, i;
+  guint8 len_le[2], rgba[4];
+  guint k;
+
+  if (stack)
+    dict = g_strdup_printf ("{'descr': '|u1', 'fortran_order': False, "
+        "'shape': (%u, %u, %u, 4), }", n, height, width);
+  else
+    dict = g_strdup_printf ("{'descr': '|u1', 'fortran_order': False, "
+        "'shape': (%u, %u, 4), }", height, width);
+  header_len = strlen (dict) + 1;
+  header_len += (64 - (10 + header_len) % 64) % 64;
+  g_byte_array_append (bytes, (const guint8 *) "\x93NUMPY\x01\x00", 8);
+  len_le[0] = header_len & 0xff;
+  len_le[1] = header_len >> 8;
+  g_byte_array_append (bytes, len_le, 2);
+  g_byte_array_append (bytes, (const guint8 *) dict, strlen (dict));
+  for (i = strlen (dict); i < header_len - 1; i++)
+    g_byte_array_append (bytes, (const guint8 *) " ", 1);
+  g_byte_array_append (bytes, (const guint8 *) "\n", 1);
+  for (k = 0; k < n; k++) {
+    colour (k, rgba);
+    for (i = 0; i < (gsize) width * height; i++)
+      g_byte_array_append (bytes, rgba, 4);
+  }
+  g_assert_true (g_file_set_contents (path, (const gchar *) bytes->data,
+          bytes->len, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+still_colour (guint k, guint8 rgba[4])
+{
+  memcpy (rgba, still_rgba, 4);
+}
+
+static gchar *
+write_stack (const gchar * name, guint n)
+{
+  return write_npy (name, TRUE, n, MARK_W, MARK_H, slice_rgba);
+}
+
+static gchar *
+write_still (const gchar * name)
+{
+  return write_npy (name, FALSE, 1, MARK_W, MARK_H, still_colour);
+}
+
+/* The reference: floor (t * rate_n / rate_d) for t in ns, in plain
+ * 64-bit integers (the times used here keep t * rate_n in range). */
+static gint
+expected_slice (GstClockTime t, gint rate_n, gint rate_d, guint n,
+    gboolean loop)
+{
+  guint64 k;
+
+  g_assert_cmpuint (t, <=, G_MAXUINT64 / (guint64) MAX (rate_n, 1));
+  k = t * rate_n / ((guint64) rate_d * GST_SECOND);
+  return loop ? (gint) (k % n) : (gint) MIN (k, n - 1);
+}
+
+/* Which slice @buf shows (NOTHING, STILL): the marked pixels must be
+ * exactly the MARK_W x MARK_H rectangle at the top-left, in one colour
+ * that is a slice's or the still's. */
+static gint
+shown (GstBuffer * buf)
+{
+  GstMapInfo map;
+  guint8 want[4];
+  gint x, y, k = NOTHING;
+  const guint8 *p0;
+
+  g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
+  g_assert_cmpuint (map.size, ==, FRAME_W * FRAME_H * 4);
+  p0 = map.data;
+  if (memcmp (p0, background, 4) != 0) {
+    if (memcmp (p0, still_rgba, 4) == 0) {
+      k = STILL;
+    } else {
+      k = (p0[0] - 40) / 3;
+      slice_rgba (k, want);
+      g_assert_cmpmem (p0, 4, want, 4);
+    }
+  }
+  for (y = 0; y < FRAME_H; y++)
+    for (x = 0; x < FRAME_W; x++) {
+      const guint8 *p = map.data + (y * FRAME_W + x) * 4;
+      gboolean in = k != NOTHING && x < MARK_W && y < MARK_H;
+
+      g_assert_cmpmem (p, 4, in ? p0 : background, 4);
+    }
+  gst_buffer_unmap (buf, &map);
+  return k;
+}
+
+static GstBuffer *
+make_frame (GstClockTime pts)
+{
+  GstBuffer *buf = gst_buffer_new_and_alloc (FRAME_W * FRAME_H * 4);
+  GstMapInfo map;
+  gsize i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i += 4)
+    memcpy (map.data + i, background, 4);
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = FRAME_DURATION;
+  return buf;
+}
+
+/* Pushes a frame at @pts and returns the slice it comes out with. */
+static gint
+push_shown (GstHarness * h, GstClockTime pts)
+{
+  GstBuffer *out;
+  gint k;
+
+  g_assert_cmpint (gst_harness_push (h, make_frame (pts)), ==, GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  g_assert_nonnull (out);
+  g_assert_cmpuint (GST_BUFFER_PTS (out), ==, pts);
+  k = shown (out);
+  gst_buffer_unref (out);
+  return k;
+}
+
+static GstHarness *
+new_harness (const gchar * location, GstBus ** bus)
+{
+  GstElement *element =
+      gst_object_ref_sink (gst_element_factory_make ("npywatermark", NULL));
+  GstHarness *h;
+
+  g_object_set (element, "location", location, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, *bus);
+  gst_harness_set_src_caps_str (h, CAPS_STR);
+  return h;
+}
+
+static void
+teardown (GstHarness * h, GstBus * bus)
+{
+  gst_element_set_bus (h->element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_harness_teardown (h);
+}
+
+/* Frames at @count PTS from @step apart, each checked. */
+static void
+check_frames (GstHarness * h, guint n, gint rate_n, gint rate_d,
+    gboolean loop, guint64 step_num, guint64 step_den, guint count)
+{
+  guint i;
+
+  for (i = 0; i < count; i++) {
+    GstClockTime pts = gst_util_uint64_scale (i, step_num, step_den);
+
+    g_assert_cmpint (push_shown (h, pts), ==,
+        expected_slice (pts, rate_n, rate_d, n, loop));
+  }
+}
+
+/* The default: 10 slices a second, looping, at 25 frames a second (so
+ * some slices show on 2 frames and some on 3), through 3 rounds. */
+static void
+test_default_rate (void)
+{
+  g_autofree gchar *path = write_stack ("seven.npy", 7);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = new_harness (path, &bus);
+  gint rate_n, rate_d;
+  gboolean loop;
+
+  g_object_get (h->element, "animation-rate", &rate_n, &rate_d, NULL);
+  g_object_get (h->element, "animation-loop", &loop, NULL);
+  g_assert_cmpint (rate_n, ==, 10);
+  g_assert_cmpint (rate_d, ==, 1);
+  g_assert_true (loop);
+  /* 0, 0, 0, 1, 1, 2, 2, 2, ... 6, 0, ... */
+  g_assert_cmpint (push_shown (h, 0), ==, 0);
+  g_assert_cmpint (push_shown (h, 3 * FRAME_DURATION), ==, 1);
+  g_assert_cmpint (push_shown (h, 18 * FRAME_DURATION), ==, 0);
+  check_frames (h, 7, 10, 1, TRUE, FRAME_DURATION, 1, 60);
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR |
+          GST_MESSAGE_WARNING));
+  teardown (h, bus);
+}
+
+/* Rates other than whole numbers, with frames whose PTS fall on and
+ * just before the slice boundaries: 3/2 at 25 frames a second, and
+ * 30000/1001 (NTSC) with frames every 1001/30000 s, their PTS rounded
+ * down to the ns so floor (t * rate) is one less than the frame's
+ * index but for every third frame (whose PTS is exact), and a ns later
+ * the index itself: only exact arithmetic gets that right. */
+static void
+test_rates (void)
+{
+  g_autofree gchar *path = write_stack ("five.npy", 5);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = new_harness (path, &bus);
+  guint i;
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "animation-rate", "3/2");
+  check_frames (h, 5, 3, 2, TRUE, FRAME_DURATION, 1, 100);
+
+  g_object_set (h->element, "animation-rate", 30000, 1001, NULL);
+  check_frames (h, 5, 30000, 1001, TRUE, 1001 * GST_SECOND, 30000, 40);
+  for (i = 1; i < 40; i++) {
+    GstClockTime pts = gst_util_uint64_scale (i, 1001 * GST_SECOND, 30000);
+
+    gboolean exact = i * 1001 * GST_SECOND % 30000 == 0;
+
+    g_assert_cmpint (expected_slice (pts, 30000, 1001, 5, TRUE), ==,
+        (exact ? i : i - 1) % 5);
+    g_assert_cmpint (push_shown (h, pts + 1), ==, i % 5);
+  }
+
+  /* 0: the first slice throughout */
+  g_object_set (h->element, "animation-rate", 0, 1, NULL);
+  for (i = 0; i < 10; i++)
+    g_assert_cmpint (push_shown (h, i * GST_SECOND / 3), ==, 0);
+  teardown (h, bus);
+}
+
+/* animation-loop=false: the last slice stays, also when set while
+ * frames flow. */
+static void
+test_no_loop (void)
+{
+  g_autofree gchar *path = write_stack ("four.npy", 4);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = new_harness (path, &bus);
+
+  g_object_set (h->element, "animation-loop", FALSE, NULL);
+  check_frames (h, 4, 10, 1, FALSE, FRAME_DURATION, 1, 50);
+  g_assert_cmpint (push_shown (h, 3600 * GST_SECOND), ==, 3);
+
+  g_object_set (h->element, "animation-loop", TRUE, NULL);
+  check_frames (h, 4, 10, 1, TRUE, FRAME_DURATION, 1, 50);
+  teardown (h, bus);
+}
+
+static void
+push_segment (GstHarness * h, GstClockTime start, GstClockTime time)
+{
+  GstSegment segment;
+
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.start = start;
+  segment.time = time;
+  segment.position = start;
+  g_assert_true (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+}
+
+/* After a seek (a new segment), the slice follows stream time, not the
+ * PTS: stream time = time + (PTS - start). */
+static void
+test_segments (void)
+{
+  g_autofree gchar *path = write_stack ("nine.npy", 9);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = new_harness (path, &bus);
+  GstClockTime pts, start = 10 * GST_SECOND, time = 0;
+  guint i;
+
+  /* a stream whose PTS start at 10 s, stream time at 0 */
+  push_segment (h, start, time);
+  for (i = 0; i < 30; i++) {
+    pts = start + i * FRAME_DURATION;
+    g_assert_cmpint (push_shown (h, pts), ==,
+        expected_slice (time + pts - start, 10, 1, 9, TRUE));
+  }
+  g_assert_cmpint (push_shown (h, start), ==, 0);
+
+  /* a seek to 5.35 s: PTS from 0 again, stream time from 5.35 s */
+  start = 0;
+  time = 5350 * GST_MSECOND;
+  push_segment (h, start, time);
+  g_assert_cmpint (push_shown (h, 0), ==, 53 % 9);
+  for (i = 0; i < 30; i++) {
+    pts = start + i * FRAME_DURATION;
+    g_assert_cmpint (push_shown (h, pts), ==,
+        expected_slice (time + pts - start, 10, 1, 9, TRUE));
+  }
+
+  /* back to 1.2 s, with the same PTS as before the seek */
+  start = 10 * GST_SECOND;
+  time = 1200 * GST_MSECOND;
+  push_segment (h, start, time);
+  g_assert_cmpint (push_shown (h, start), ==, 12 % 9);
+  for (i = 0; i < 30; i++) {
+    pts = start + i * FRAME_DURATION;
+    g_assert_cmpint (push_shown (h, pts), ==,
+        expected_slice (time + pts - start, 10, 1, 9, TRUE));
+  }
+  teardown (h, bus);
+}
+
+/* A (1, H, W, 4) stack is a still: its one slice on every frame,
+ * whatever the time, looping or not. */
+static void
+test_one_slice (void)
+{
+  g_autofree gchar *one = write_stack ("one.npy", 1);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = new_harness (one, &bus);
+  guint i;
+
+  for (i = 0; i < 30; i++)
+    g_assert_cmpint (push_shown (h, i * FRAME_DURATION), ==, 0);
+  g_object_set (h->element, "animation-loop", FALSE, NULL);
+  g_assert_cmpint (push_shown (h, 3600 * GST_SECOND), ==, 0);
+  teardown (h, bus);
+}
+
+static gboolean
+is_loaded_message (GstMessage * msg)
+{
+  return GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      gst_message_has_name (msg, "npywatermark-loaded");
+}
+
+/* Sets @location while frames flow: each frame from *@index on shows
+ * @before (STILL or a slice of an @n_before animation) until the one
+ * that posts "npywatermark-loaded" (or a warning, returned in *@msg);
+ * returns what that frame shows. */
+static gint
+swap_to (GstHarness * h, GstBus * bus, const gchar * location, guint * index,
+    guint n_before, GstMessage ** msg)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  g_object_set (h->element, "location", location, NULL);
+  while (g_get_monotonic_time () < deadline) {
+    GstClockTime pts = *index * FRAME_DURATION;
+    gint k = push_shown (h, pts);
+
+    (*index)++;
+    while ((*msg = gst_bus_pop (bus)) != NULL) {
+      if (is_loaded_message (*msg) ||
+          GST_MESSAGE_TYPE (*msg) == GST_MESSAGE_WARNING)
+        return k;
+      gst_message_unref (*msg);
+    }
+    g_assert_cmpint (k, ==, n_before ? expected_slice (pts, 10, 1, n_before,
+            TRUE) : STILL);
+    g_usleep (1000);
+  }
+  g_error ("the element never took %s", location);
+  return NOTHING;
+}
+
+/* Still -> animation -> still while PLAYING, by location and by data:
+ * every frame shows the old watermark until the switch, then the new
+ * one (an animation at the slice of the frame's time). */
+static void
+test_swap (void)
+{
+  g_autofree gchar *still = write_still ("still.npy");
+  g_autofree gchar *anim = write_stack ("six.npy", 6);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = new_harness (still, &bus);
+  g_autoptr (GBytes) data = NULL;
+  gchar *contents;
+  gsize len;
+  GstMessage *msg;
+  guint index = 0, i, round;
+
+  g_assert_true (g_file_get_contents (anim, &contents, &len, NULL));
+  data = g_bytes_new_take (contents, len);
+  for (round = 0; round < 2; round++) {
+    for (i = 0; i < 5; i++)
+      g_assert_cmpint (push_shown (h, index++ * FRAME_DURATION), ==, STILL);
+
+    if (round == 0) {
+      g_assert_cmpint (swap_to (h, bus, anim, &index, 0, &msg), ==,
+          expected_slice ((index - 1) * FRAME_DURATION, 10, 1, 6, TRUE));
+    } else {
+      /* data wins over location (set to the still meanwhile) */
+      g_object_set (h->element, "data", data, NULL);
+      g_assert_cmpint (swap_to (h, bus, still, &index, 0, &msg), ==,
+          expected_slice ((index - 1) * FRAME_DURATION, 10, 1, 6, TRUE));
+    }
+    g_assert_true (is_loaded_message (msg));
+    gst_message_unref (msg);
+    for (i = 0; i < 40; i++) {
+      GstClockTime pts = index++ * FRAME_DURATION;
+
+      g_assert_cmpint (push_shown (h, pts), ==,
+          expected_slice (pts, 10, 1, 6, TRUE));
+    }
+
+    if (round == 0) {
+      g_assert_cmpint (swap_to (h, bus, still, &index, 6, &msg), ==, STILL);
+    } else {
+      g_object_set (h->element, "data", NULL, NULL);
+      g_assert_cmpint (swap_to (h, bus, still, &index, 6, &msg), ==, STILL);
+    }
+    g_assert_true (is_loaded_message (msg));
+    gst_message_unref (msg);
+  }
+  g_assert_null (gst_bus_pop (bus));
+  teardown (h, bus);
+}
+
+typedef struct
+{
+  GstElement *element;
+  const gchar *paths[2];
+  volatile gint stop;
+} Stress;
+
+static gpointer
+stress_thread (gpointer data)
+{
+  Stress *st = data;
+  guint i;
+
+  for (i = 0; !g_atomic_int_get (&st->stop); i++) {
+    g_object_set (st->element, "animation-rate", 1 + i % 50, 1 + i % 7,
+        "animation-loop", i % 3 != 0, NULL);
+    if (i % 10 == 0)
+      g_object_set (st->element, "location", st->paths[i / 10 % 2], NULL);
+    g_usleep (200);
+  }
+  return NULL;
+}
+
+/* An application thread changing the rate, the loop and the location
+ * (still <-> animation) while frames flow: every frame shows the still
+ * or a slice, whole (and TSan sees no race). */
+static void
+test_stress (void)
+{
+  g_autofree gchar *still = write_still ("still.npy");
+  g_autofree gchar *anim = write_stack ("eight.npy", 8);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = new_harness (still, &bus);
+  Stress st = { h->element, {anim, still}, 0 };
+  GThread *thread = g_thread_new ("stress", stress_thread, &st);
+  guint i, stills = 0;
+
+  for (i = 0; i < 2000; i++) {
+    gint k = push_shown (h, i * FRAME_DURATION);
+
+    g_assert_cmpint (k, >=, STILL);
+    g_assert_cmpint (k, <, 8);
+    g_assert_cmpint (k, !=, NOTHING);
+    stills += k == STILL;
+  }
+  g_atomic_int_set (&st.stop, 1);
+  g_thread_join (thread);
+  g_test_message ("%u frames of the still, %u of slices", stills,
+      2000 - stills);
+  teardown (h, bus);
+}
+
+#define BIG_CAPS "video/x-raw, format=RGBA, width=1024, height=1024, " \
+    "framerate=25/1"
+
+/* Pushes a 1024x1024 frame and returns its first pixel's red. */
+static guint
+push_big (GstHarness * h, GstClockTime pts)
+{
+  GstBuffer *buf = gst_buffer_new_and_alloc (1024 * 1024 * 4);
+  GstMapInfo map;
+  guint red;
+
+  gst_buffer_memset (buf, 0, 0, 1024 * 1024 * 4);
+  GST_BUFFER_PTS (buf) = pts;
+  g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_OK);
+  buf = gst_harness_pull (h);
+  g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
+  red = map.data[0];
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+  return red;
+}
+
+static GstHarness *
+new_big_harness (const gchar * location, gboolean tile, GstBus * bus)
+{
+  GstElement *element =
+      gst_object_ref_sink (gst_element_factory_make ("npywatermark", NULL));
+  GstHarness *h;
+
+  g_object_set (element, "location", location, "tile", tile, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps_str (h, BIG_CAPS);
+  return h;
+}
+
+/* N times the prepared pixels past 64 Mi: 64 tiled 1x1 slices on
+ * 1024x1024 frames (a tiled canvas is the frame plus one period plus
+ * 4 pixels each side: 1033 x 1033, 68.3 M pixels in all).  At caps time
+ * an error naming the file; as a swap while PLAYING, a warning naming it
+ * and the previous watermark stays; after a geometry change, a warning
+ * and none drawn. */
+static void
+test_limit (void)
+{
+  g_autofree gchar *big = write_npy ("tiled64.npy", TRUE, 64, 1, 1,
+      slice_rgba);
+  g_autofree gchar *dot = write_npy ("dot.npy", FALSE, 1, 1, 1,
+      still_colour);
+  g_autoptr (GstBus) bus = gst_bus_new ();
+  g_autoptr (GstBus) bus2 = gst_bus_new ();
+  g_autoptr (GstBus) bus3 = gst_bus_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *debug = NULL;
+  GstHarness *h;
+  GstMessage *msg;
+  gint64 deadline;
+
+  h = new_big_harness (big, TRUE, bus);
+  g_assert_cmpint (gst_harness_push (h, gst_buffer_new_and_alloc (1024 *
+              1024 * 4)), ==, GST_FLOW_NOT_NEGOTIATED);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  gst_message_parse_error (msg, &error, &debug);
+  g_test_message ("error: %s (%s)", error->message, debug);
+  g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+  g_assert_nonnull (strstr (error->message, big));
+  g_assert_nonnull (strstr (error->message, "too large"));
+  g_assert_nonnull (strstr (debug, "the limit is 67108864"));
+  gst_message_unref (msg);
+  g_clear_error (&error);
+  g_clear_pointer (&debug, g_free);
+  teardown (h, bus);
+
+  /* as a swap: refused in the background, the still stays */
+  h = new_big_harness (dot, TRUE, bus2);
+  g_assert_cmpuint (push_big (h, 0), ==, still_rgba[0]);
+  g_object_set (h->element, "location", big, NULL);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while ((msg = gst_bus_pop_filtered (bus2, GST_MESSAGE_WARNING |
+              GST_MESSAGE_ELEMENT)) == NULL) {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    g_assert_cmpuint (push_big (h, 0), ==, still_rgba[0]);
+    g_usleep (1000);
+  }
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_WARNING);
+  gst_message_parse_warning (msg, &error, &debug);
+  g_test_message ("warning: %s (%s)", error->message, debug);
+  g_assert_nonnull (strstr (error->message, big));
+  g_assert_nonnull (strstr (debug, "the limit is 67108864"));
+  gst_message_unref (msg);
+  g_clear_error (&error);
+  g_clear_pointer (&debug, g_free);
+  g_assert_cmpuint (push_big (h, 0), ==, still_rgba[0]);
+  g_assert_cmpuint (push_big (h, GST_SECOND), ==, still_rgba[0]);
+  teardown (h, bus2);
+
+  /* a geometry change taking an animation past it: one warning, no
+   * watermark; back under it, the animation again */
+  h = new_big_harness (big, FALSE, bus3);
+  g_assert_cmpuint (push_big (h, 0), ==, 40);
+  g_object_set (h->element, "tile", TRUE, NULL);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  for (;;) {
+    guint red = push_big (h, GST_SECOND / 10);
+
+    /* the frame that finds it past the limit is not drawn */
+    if ((msg = gst_bus_pop_filtered (bus3, GST_MESSAGE_WARNING)) != NULL) {
+      g_assert_cmpuint (red, ==, 0);
+      break;
+    }
+    g_assert_cmpuint (red, ==, 40 + 3);
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    g_usleep (1000);
+  }
+  gst_message_parse_warning (msg, &error, &debug);
+  g_test_message ("warning: %s (%s)", error->message, debug);
+  g_assert_nonnull (strstr (error->message, big));
+  g_assert_nonnull (strstr (error->message, "drawing none"));
+  gst_message_unref (msg);
+  g_assert_cmpuint (push_big (h, 0), ==, 0);
+  g_object_set (h->element, "tile", FALSE, NULL);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (push_big (h, GST_SECOND / 5) == 0) {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    g_usleep (1000);
+  }
+  g_assert_cmpuint (push_big (h, GST_SECOND / 5), ==, 40 + 3 * 2);
+  g_assert_null (gst_bus_pop_filtered (bus3, GST_MESSAGE_WARNING |
+          GST_MESSAGE_ERROR));
+  teardown (h, bus3);
+}
+
+/* A stack may take no more memory than a max-size square still read at
+ * 16 bits: (5, 4, 4, 4) uint8 is 320 bytes, a 4x4 still 128. */
+static void
+test_stack_bytes (void)
+{
+  g_autofree gchar *path = write_npy ("five4.npy", TRUE, 5, 4, 4,
+      slice_rgba);
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  g_autoptr (GstBus) bus = gst_bus_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *debug = NULL;
+  GstMessage *msg;
+
+  gst_element_set_bus (element, bus);
+  g_object_set (element, "location", path, "max-size", 4, NULL);
+  g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  gst_message_parse_error (msg, &error, &debug);
+  g_test_message ("error: %s (%s)", error->message, debug);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (debug, "the limit is 128 bytes"));
+  gst_message_unref (msg);
+  gst_element_set_state (element, GST_STATE_NULL);
+
+  /* one size up it plays */
+  g_object_set (element, "max-size", 9, NULL);
+  g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_element_set_bus (element, NULL);
+  gst_object_unref (element);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  int ret;
+
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  GST_ELEMENT_REGISTER (npywatermark, NULL);
+
+  tmpdir = g_dir_make_tmp ("test-animation-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/animation/default-rate", test_default_rate);
+  g_test_add_func ("/animation/rates", test_rates);
+  g_test_add_func ("/animation/no-loop", test_no_loop);
+  g_test_add_func ("/animation/segments", test_segments);
+  g_test_add_func ("/animation/one-slice", test_one_slice);
+  g_test_add_func ("/animation/swap", test_swap);
+  g_test_add_func ("/animation/stress", test_stress);
+  g_test_add_func ("/animation/limit", test_limit);
+  g_test_add_func ("/animation/stack-bytes", test_stack_bytes);
+
+  ret = g_test_run ();
+
+  {
+    g_autoptr (GDir) dir = g_dir_open (tmpdir, 0, NULL);
+    const gchar *name;
+
+    while (dir && (name = g_dir_read_name (dir)) != NULL) {
+      g_autofree gchar *p = g_build_filename (tmpdir, name, NULL);
+      g_remove (p);
+    }
+  }
+  g_rmdir (tmpdir);
+  g_free (tmpdir);
+  gst_deinit ();
+  return ret;
+}
