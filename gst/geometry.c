@@ -69,3 +69,28 @@ npw_geometry_origin (const NpwGeometry * geom, gint frame_w, gint frame_h,
   *x = axis_origin (col, frame_w, w, offset_x);
   *y = axis_origin (row, frame_h, h, offset_y);
 }
+
+GType
+npw_position_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {NPW_POSITION_TOP_LEFT, "Top left corner", "top-left"},
+    {NPW_POSITION_TOP, "Top edge, centred", "top"},
+    {NPW_POSITION_TOP_RIGHT, "Top right corner", "top-right"},
+    {NPW_POSITION_LEFT, "Left edge, centred", "left"},
+    {NPW_POSITION_CENTER, "Centre", "center"},
+    {NPW_POSITION_RIGHT, "Right edge, centred", "right"},
+    {NPW_POSITION_BOTTOM_LEFT, "Bottom left corner", "bottom-left"},
+    {NPW_POSITION_BOTTOM, "Bottom edge, centred", "bottom"},
+    {NPW_POSITION_BOTTOM_RIGHT, "Bottom right corner", "bottom-right"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstNpyWatermarkPosition", values);
+
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

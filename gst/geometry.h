@@ -15,14 +15,14 @@
 
 /* Where the watermark goes: (frame size, watermark size, properties) in,
  * the drawn size and the placed copy's origin out (tiled copies follow
- * every w + tile_spacing, h + tile_spacing from there).  Pure
- * integer arithmetic, no GStreamer types, shared by every path that
- * draws (the CPU blend, the prepare stage, the tests). */
+ * every w + tile_spacing, h + tile_spacing from there).  Pure integer
+ * arithmetic (and the anchors' GEnum), no GStreamer types, shared by
+ * every path that draws (the CPU blend, the prepare stage, the tests). */
 
 #ifndef __NPW_GEOMETRY_H__
 #define __NPW_GEOMETRY_H__
 
-#include <glib.h>
+#include <glib-object.h>
 
 G_BEGIN_DECLS
 
@@ -38,6 +38,11 @@ typedef enum
   NPW_POSITION_BOTTOM,
   NPW_POSITION_BOTTOM_RIGHT,
 } NpwPosition;
+
+/* NpwPosition as the GEnum "GstNpyWatermarkPosition" (the element's
+ * position property), nicks top-left ... bottom-right. */
+#define NPW_TYPE_POSITION (npw_position_get_type ())
+GType npw_position_get_type (void);
 
 /* The properties that change what is prepared (not the offsets, which
  * may change on every frame). */

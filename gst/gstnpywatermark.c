@@ -76,10 +76,7 @@
 
 #include "gstnpywatermark.h"
 #include "npy.h"
-#include "loader.h"
-#include "prepare.h"
-#include "animation.h"
-#include "composition.h"
+#include "stage.h"
 
 GST_DEBUG_CATEGORY (gst_npy_watermark_debug);
 #define GST_CAT_DEFAULT gst_npy_watermark_debug
@@ -106,18 +103,7 @@ struct _GstNpyWatermark
   NpwLoader *loader;            /* has a lock of its own */
 
   /* streaming thread only (and start/stop, when it is not running) */
-  NpwKept kept;                 /* what is drawn, kept across stop/start */
-  NpwGeometry active_geom;
-  GstVideoInfo active_info;
-  gboolean active_have_info;
-  NpwShow show;
-  NpwPrepared *frame_prep;      /* what this buffer draws */
-  NpwComposition *compo;        /* or the overlay-composition meta */
-  gboolean draw;                /* this buffer gets the overlay */
-  guint frame_op;               /* values for this buffer, read once */
-  guint frame_slice;
-  gint frame_x;
-  gint frame_y;
+  NpwStage stage;
 };
 
 enum
@@ -159,32 +145,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
-
-#define GST_TYPE_NPY_WATERMARK_POSITION (gst_npy_watermark_position_get_type ())
-static GType
-gst_npy_watermark_position_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {NPW_POSITION_TOP_LEFT, "Top left corner", "top-left"},
-    {NPW_POSITION_TOP, "Top edge, centred", "top"},
-    {NPW_POSITION_TOP_RIGHT, "Top right corner", "top-right"},
-    {NPW_POSITION_LEFT, "Left edge, centred", "left"},
-    {NPW_POSITION_CENTER, "Centre", "center"},
-    {NPW_POSITION_RIGHT, "Right edge, centred", "right"},
-    {NPW_POSITION_BOTTOM_LEFT, "Bottom left corner", "bottom-left"},
-    {NPW_POSITION_BOTTOM, "Bottom edge, centred", "bottom"},
-    {NPW_POSITION_BOTTOM_RIGHT, "Bottom right corner", "bottom-right"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstNpyWatermarkPosition", values);
-
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
 
 G_DEFINE_TYPE (GstNpyWatermark, gst_npy_watermark, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (npywatermark, "npywatermark", GST_RANK_NONE,
@@ -326,7 +286,7 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_POSITION,
       g_param_spec_enum ("position", "Position",
-          "Where the watermark is anchored", GST_TYPE_NPY_WATERMARK_POSITION,
+          "Where the watermark is anchored", NPW_TYPE_POSITION,
           DEFAULT_POSITION, PARAM_LIVE));
   /**
    * GstNpyWatermark:size:
@@ -403,7 +363,7 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
       "gst-npywatermark developers <dev@gst-npywatermark.invalid>");
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
-  gst_type_mark_as_plugin_api (GST_TYPE_NPY_WATERMARK_POSITION, 0);
+  gst_type_mark_as_plugin_api (NPW_TYPE_POSITION, 0);
 
   trans_class->transform_ip_on_passthrough = FALSE;
   trans_class->start = GST_DEBUG_FUNCPTR (gst_npy_watermark_start);
@@ -432,7 +392,7 @@ gst_npy_watermark_init (GstNpyWatermark * self)
   self->offset_y = DEFAULT_OFFSET_Y;
   self->max_size = DEFAULT_MAX_SIZE;
   self->geom = geom;
-  self->active_geom = geom;
+  npw_stage_init (&self->stage, &geom);
   self->rate_n = DEFAULT_ANIMATION_RATE_N;
   self->rate_d = DEFAULT_ANIMATION_RATE_D;
   self->loop = DEFAULT_ANIMATION_LOOP;
@@ -441,7 +401,6 @@ gst_npy_watermark_init (GstNpyWatermark * self)
    * output.  The "qos" property can still turn it on. */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
   self->loader = npw_loader_new ();
-  self->compo = npw_composition_new ();
 }
 
 static void
@@ -452,23 +411,15 @@ gst_npy_watermark_finalize (GObject * object)
   npw_loader_free (self->loader);
   g_free (self->location);
   g_clear_pointer (&self->data, g_bytes_unref);
-  npw_kept_set (&self->kept, NULL);
-  npw_show_clear (&self->show);
-  npw_composition_free (self->compo);
+  npw_stage_clear (&self->stage);
 
   G_OBJECT_CLASS (gst_npy_watermark_parent_class)->finalize (object);
-}
-
-static gboolean
-location_is_empty (const gchar * location)
-{
-  return location == NULL || location[0] == '\0';
 }
 
 /* Something to prepare changed while started (with LOCK, so that
  * requests reach the loader in the order of the changes). */
 static void
-request_prepare (GstNpyWatermark * self, gboolean reread)
+gst_npy_watermark_request_prepare (GstNpyWatermark * self, gboolean reread)
 {
   NpwRequest req;
 
@@ -501,13 +452,13 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       self->location = g_value_dup_string (value);
       /* even the same path: the file may have been rewritten */
       if (self->data == NULL)
-        request_prepare (self, TRUE);
+        gst_npy_watermark_request_prepare (self, TRUE);
       break;
     case PROP_DATA:
       old_data = self->data;
       self->data = g_value_dup_boxed (value);
       if (self->data != old_data)
-        request_prepare (self, TRUE);
+        gst_npy_watermark_request_prepare (self, TRUE);
       break;
     case PROP_OPACITY:
       self->opacity = g_value_get_double (value);
@@ -545,7 +496,7 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       break;
   }
   if (!npw_geometry_equal (&geom, &self->geom))
-    request_prepare (self, FALSE);
+    gst_npy_watermark_request_prepare (self, FALSE);
   GST_OBJECT_UNLOCK (self);
   if (old_data)
     g_bytes_unref (old_data);
@@ -602,18 +553,6 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Makes @source (taken) the one drawn; overlays prepared from others go. */
-static void
-set_source (GstNpyWatermark * self, NpwSource * source)
-{
-  if (source && source == self->kept.source) {
-    npw_source_unref (source);
-    return;
-  }
-  npw_show_clear (&self->show);
-  self->frame_prep = NULL;
-  npw_kept_set (&self->kept, source);
-}
 
 /* start () reads the watermark (an error there is fatal).  A pipeline
  * reused for many pictures (READY between them) reads the file once, not
@@ -625,66 +564,24 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
   g_autofree gchar *location = NULL;
   g_autoptr (GBytes) data = NULL;
-  g_autoptr (GError) error = NULL;
-  NpwSource *old;
   guint max_size;
-  gboolean ok;
 
   npw_loader_reset (self->loader, NULL);
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
   data = self->data ? g_bytes_ref (self->data) : NULL;
   max_size = self->max_size;
-  self->active_geom = self->geom;
+  self->stage.geom = self->geom;
   GST_OBJECT_UNLOCK (self);
 
-  if (data == NULL && location_is_empty (location)) {
-    GST_WARNING_OBJECT (self, "no location set, passing buffers through");
-    set_source (self, NULL);
-    goto started;
-  }
-  if (data == NULL && !g_file_test (location, G_FILE_TEST_EXISTS))
-    goto not_found;
-
-  old = self->kept.source;
-  ok = npw_kept_load (&self->kept, data, location, max_size, &error);
-  if (self->kept.source != old)
-    npw_show_clear (&self->show);
-  if (!ok)
-    goto load_failed;
-
-started:
-  npw_loader_reset (self->loader, self->kept.source);
+  if (!npw_stage_load (&self->stage, GST_ELEMENT (self), data, location,
+          max_size))
+    return FALSE;
+  npw_loader_reset (self->loader, self->stage.kept.source);
   GST_OBJECT_LOCK (self);
   self->started = TRUE;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
-
-  /* ERRORS */
-not_found:
-  {
-    set_source (self, NULL);
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Could not load watermark \"%s\": no such file.", location),
-        ("%s does not exist", location));
-    return FALSE;
-  }
-load_failed:
-  {
-    if (data)
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Could not load the watermark given as data."),
-          ("%s", error->message));
-    else if (error->domain == NPY_ERROR && error->code != NPY_ERROR_FAILED)
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Could not load watermark \"%s\".", location),
-          ("%s", error->message));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not load watermark \"%s\".", location),
-          ("%s", error->message));
-    return FALSE;
-  }
 }
 
 static gboolean
@@ -699,23 +596,23 @@ gst_npy_watermark_stop (GstBaseTransform * trans)
   npw_loader_reset (self->loader, NULL);
 
   /* the source and the prepared overlays stay for the next start () */
-  self->active_have_info = FALSE;
-  self->draw = FALSE;
+  self->stage.have_info = FALSE;
+  self->stage.draw = FALSE;
 
   return TRUE;
 }
 
 static void
-post_prepare_error (GstNpyWatermark * self, const GError * error,
-    gboolean fatal)
+gst_npy_watermark_post_prepare_error (GstNpyWatermark * self,
+    const GError * error, gboolean fatal)
 {
   g_autofree gchar *name = NULL;
 
   GST_OBJECT_LOCK (self);
   name = g_strdup (self->data ? "(data)" : self->location);
   GST_OBJECT_UNLOCK (self);
-  npw_show_post_error (GST_ELEMENT (self), self->kept.source, name,
-      &self->active_info, error, fatal);
+  npw_show_post_error (GST_ELEMENT (self), self->stage.kept.source, name,
+      &self->stage.info, error, fatal);
 }
 
 static gboolean
@@ -726,82 +623,24 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   g_autoptr (GError) error = NULL;
   gint offset_x, offset_y;
 
-  if (!npw_composition_set_caps (self->compo, outcaps))
-    goto unsupported;
-
   GST_OBJECT_LOCK (self);
   self->info = *in_info;
   self->have_info = TRUE;
   offset_x = self->offset_x;
   offset_y = self->offset_y;
   GST_OBJECT_UNLOCK (self);
-  self->active_info = *in_info;
-  self->active_have_info = TRUE;
 
-  /* a size seen before, or a pipeline reused for another picture of the
-   * same format, finds its overlay in the cache */
-  if (!npw_composition_attach_only (self->compo) &&
-      !npw_show_prepare (&self->show, self->kept.source, in_info,
-          &self->active_geom, self->max_size, offset_x, offset_y, 0,
-          &self->frame_prep, &error))
-    goto no_memory;
-
-  return TRUE;
-
-  /* ERRORS */
-unsupported:
-  {
+  if (npw_stage_set_caps (&self->stage, outcaps, in_info, self->max_size,
+          offset_x, offset_y, &error))
+    return TRUE;
+  if (error)
+    gst_npy_watermark_post_prepare_error (self, error, TRUE);
+  else
     GST_ERROR_OBJECT (self, "unsupported format %s",
         GST_VIDEO_INFO_NAME (in_info));
-    return FALSE;
-  }
-no_memory:
-  {
-    post_prepare_error (self, error, TRUE);
-    return FALSE;
-  }
+  return FALSE;
 }
 
-/* Takes a finished job, if any.  Streaming thread. */
-static void
-gst_npy_watermark_take_result (GstNpyWatermark * self, GstClockTime timestamp)
-{
-  NpwLoaded result;
-
-  if (!npw_loader_take (self->loader, &result))
-    return;
-
-  if (result.error) {
-    if (result.location && !g_file_test (result.location, G_FILE_TEST_EXISTS))
-      GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
-          ("Could not load watermark \"%s\": no such file; keeping the "
-              "previous one.", result.location), ("%s", result.error->message));
-    else
-      GST_ELEMENT_WARNING (self, RESOURCE, READ,
-          ("Could not load watermark \"%s\"; keeping the previous one.",
-              result.location ? result.location : "(data)"), ("%s",
-              result.error->message));
-  }
-
-  /* not what start () read: read again at the next start () */
-  set_source (self, g_steal_pointer (&result.source));
-  self->active_geom = result.geom;
-  if (self->active_have_info)
-    npw_show_keep (&self->show, &result.prep, &result.slices,
-        self->kept.source, &self->active_info, &self->active_geom);
-
-  if (result.changed) {
-    GST_INFO_OBJECT (self, "switched to %s at %" GST_TIME_FORMAT,
-        result.location ? result.location : "(none)",
-        GST_TIME_ARGS (timestamp));
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("npywatermark-loaded",
-                "location", G_TYPE_STRING, result.location,
-                "timestamp", G_TYPE_UINT64, (guint64) timestamp, NULL)));
-  }
-  npw_loaded_clear (&result);
-}
 
 static void
 gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
@@ -810,10 +649,10 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   GstClockTime timestamp = GST_BUFFER_PTS (buf);
   GstClockTime stream_time;
   g_autoptr (GError) error = NULL;
-  gint rate_n, rate_d;
+  NpwLoaded result;
+  gint rate_n, rate_d, x, y;
   gboolean loop;
   gdouble opacity;
-  guint slice;
 
   /* Controlled properties take the value for this buffer's time. */
   stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME,
@@ -821,108 +660,34 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   if (GST_CLOCK_TIME_IS_VALID (stream_time))
     gst_object_sync_values (GST_OBJECT (self), stream_time);
 
-  gst_npy_watermark_take_result (self, timestamp);
+  if (npw_loader_take (self->loader, &result))
+    npw_stage_take (&self->stage, GST_ELEMENT (self), &result, timestamp);
 
   /* One consistent set of values for the whole frame. */
   GST_OBJECT_LOCK (self);
   opacity = self->opacity;
-  self->frame_x = self->offset_x;
-  self->frame_y = self->offset_y;
+  x = self->offset_x;
+  y = self->offset_y;
   rate_n = self->rate_n;
   rate_d = self->rate_d;
   loop = self->loop;
   GST_OBJECT_UNLOCK (self);
-  self->frame_op = npw_opacity_encode (opacity);
 
-  self->draw = FALSE;
-  if (self->kept.source && self->frame_op > 0) {
-    npw_composition_decide (self->compo, trans->srcpad);
-    /* the cached overlay serves unless the geometry or, for a watermark
-     * larger than the frame, the offsets moved past what was cut */
-    slice = npw_animation_slice (stream_time, rate_n, rate_d,
-        npw_source_get_image (self->kept.source)->n_frames, loop);
-    self->frame_slice = slice;
-    if (npw_composition_attach_only (self->compo)) {
-      self->draw = TRUE;
-    } else if (!npw_show_prepare (&self->show, self->kept.source,
-            self->active_have_info ? &self->active_info : NULL,
-            &self->active_geom, self->max_size, self->frame_x, self->frame_y,
-            slice, &self->frame_prep, &error)) {
-      post_prepare_error (self, error, FALSE);
-      set_source (self, NULL);
-    } else {
-      self->draw = npw_composition_attaching (self->compo) ||
-          (self->frame_prep != NULL &&
-          npw_prepared_is_visible (self->frame_prep, self->frame_x,
-              self->frame_y, self->frame_op));
-    }
+  if (!npw_stage_frame (&self->stage, trans->srcpad, stream_time,
+          npw_opacity_encode (opacity), x, y, rate_n, rate_d, loop,
+          self->max_size, &error)) {
+    gst_npy_watermark_post_prepare_error (self, error, FALSE);
+    npw_stage_set_source (&self->stage, NULL);
   }
-  gst_base_transform_set_passthrough (trans, !self->draw);
+  gst_base_transform_set_passthrough (trans, !self->stage.draw);
 }
 
-/* Narrows @view to @crop's rectangle; FALSE when it lies outside. */
-static gboolean
-gst_npy_watermark_crop_view (GstVideoFrame * view,
-    const GstVideoCropMeta * crop)
-{
-  const GstVideoFormatInfo *finfo = view->info.finfo;
-  guint x = crop->x, y = crop->y, p, c, sub_w = 0, sub_h = 0;
-
-  for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
-    sub_w = MAX (sub_w, GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c));
-    sub_h = MAX (sub_h, GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c));
-  }
-  /* packed 4:2:2 units are two pixels wide too */
-  x &= ~((1u << sub_w) - 1);
-  y &= ~((1u << sub_h) - 1);
-  if (x + crop->width > (guint) GST_VIDEO_FRAME_WIDTH (view)
-      || y + crop->height > (guint) GST_VIDEO_FRAME_HEIGHT (view))
-    return FALSE;
-  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (view); p++) {
-    gint comp[GST_VIDEO_MAX_COMPONENTS];
-
-    gst_video_format_info_component (finfo, p, comp);
-    view->data[p] = (guint8 *) view->data[p] +
-        (gsize) (y >> GST_VIDEO_FORMAT_INFO_H_SUB (finfo, comp[0])) *
-        GST_VIDEO_FRAME_PLANE_STRIDE (view, p) +
-        (gsize) (x >> GST_VIDEO_FORMAT_INFO_W_SUB (finfo, comp[0])) *
-        GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, comp[0]);
-  }
-  GST_VIDEO_INFO_WIDTH (&view->info) = crop->width;
-  GST_VIDEO_INFO_HEIGHT (&view->info) = crop->height;
-  return TRUE;
-}
 
 static GstFlowReturn
 gst_npy_watermark_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
 {
-  GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
-  GstVideoCropMeta *crop;
-  GstVideoFrame view;
-
-  if (!self->draw)
-    return GST_FLOW_OK;
-
-  /* A frame with a crop meta (a videocrop before a sink that crops) is
-   * the visible rectangle: draw there, from its top-left (rounded down
-   * to whole chroma blocks in subsampled formats). */
-  view = *frame;
-  crop = gst_buffer_get_video_crop_meta (frame->buffer);
-  if (crop && !gst_npy_watermark_crop_view (&view, crop))
-    return GST_FLOW_OK;
-  if (GST_VIDEO_FRAME_WIDTH (&view) != GST_VIDEO_INFO_WIDTH (&self->active_info)
-      || GST_VIDEO_FRAME_HEIGHT (&view) !=
-      GST_VIDEO_INFO_HEIGHT (&self->active_info)) {
-    GST_DEBUG_OBJECT (self, "a %dx%d frame for %dx%d caps: not drawn",
-        GST_VIDEO_FRAME_WIDTH (&view), GST_VIDEO_FRAME_HEIGHT (&view),
-        GST_VIDEO_INFO_WIDTH (&self->active_info),
-        GST_VIDEO_INFO_HEIGHT (&self->active_info));
-    return GST_FLOW_OK;
-  }
-  npw_prepared_blend (self->frame_prep, &view, self->frame_x,
-      self->frame_y, self->frame_op);
-
+  npw_stage_blend (&GST_NPY_WATERMARK (filter)->stage, frame);
   return GST_FLOW_OK;
 }
 
@@ -937,8 +702,8 @@ gst_npy_watermark_propose_allocation (GstBaseTransform * trans,
       (gst_npy_watermark_parent_class)->propose_allocation (trans, decide_query,
           query))
     return FALSE;
-  npw_composition_decide (self->compo, trans->srcpad);
-  npw_composition_filter_metas (self->compo, query);
+  npw_composition_decide (self->stage.compo, trans->srcpad);
+  npw_composition_filter_metas (self->stage.compo, query);
   return TRUE;
 }
 
@@ -947,18 +712,18 @@ static GstFlowReturn
 gst_npy_watermark_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+  NpwStage *stage = &self->stage;
   g_autoptr (GError) error = NULL;
 
   /* new caps may have come since before_transform () */
-  npw_composition_decide (self->compo, trans->srcpad);
-  if (!npw_composition_attaching (self->compo))
-    return self->frame_prep == NULL ? GST_FLOW_OK :
+  npw_composition_decide (stage->compo, trans->srcpad);
+  if (!npw_composition_attaching (stage->compo))
+    return stage->prep == NULL ? GST_FLOW_OK :
         GST_BASE_TRANSFORM_CLASS (gst_npy_watermark_parent_class)->transform_ip
         (trans, buf);
-  if (!npw_composition_attach (self->compo, buf, self->kept.source,
-          self->frame_slice, &self->active_info, &self->active_geom,
-          self->max_size, self->frame_x, self->frame_y,
-          NPW_OPACITY_8 (self->frame_op), &error))
-    post_prepare_error (self, error, FALSE);
+  if (!npw_composition_attach (stage->compo, buf, stage->kept.source,
+          stage->slice, &stage->info, &stage->geom, self->max_size, stage->x,
+          stage->y, NPW_OPACITY_8 (stage->op), &error))
+    gst_npy_watermark_post_prepare_error (self, error, FALSE);
   return GST_FLOW_OK;
 }

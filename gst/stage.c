@@ -1,0 +1,237 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "stage.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_npy_watermark_debug);
+#define GST_CAT_DEFAULT gst_npy_watermark_debug
+
+void
+npw_stage_init (NpwStage * stage, const NpwGeometry * geom)
+{
+  memset (stage, 0, sizeof (*stage));
+  stage->geom = *geom;
+  stage->compo = npw_composition_new ();
+}
+
+void
+npw_stage_clear (NpwStage * stage)
+{
+  npw_kept_set (&stage->kept, NULL);
+  npw_show_clear (&stage->show);
+  g_clear_pointer (&stage->compo, npw_composition_free);
+  stage->prep = NULL;
+}
+
+void
+npw_stage_set_source (NpwStage * stage, NpwSource * source)
+{
+  if (source && source == stage->kept.source) {
+    npw_source_unref (source);
+    return;
+  }
+  npw_show_clear (&stage->show);
+  stage->prep = NULL;
+  npw_kept_set (&stage->kept, source);
+}
+
+gboolean
+npw_stage_load (NpwStage * stage, GstElement * element, GBytes * data,
+    const gchar * location, guint max_size)
+{
+  g_autoptr (GError) error = NULL;
+  NpwSource *old = stage->kept.source;
+  gboolean ok;
+
+  if (data == NULL && (location == NULL || location[0] == '\0')) {
+    GST_WARNING_OBJECT (element, "no location set, passing buffers through");
+    npw_stage_set_source (stage, NULL);
+    return TRUE;
+  }
+  if (data == NULL && !g_file_test (location, G_FILE_TEST_EXISTS)) {
+    npw_stage_set_source (stage, NULL);
+    GST_ELEMENT_ERROR (element, RESOURCE, NOT_FOUND,
+        ("Could not load watermark \"%s\": no such file.", location),
+        ("%s does not exist", location));
+    return FALSE;
+  }
+
+  ok = npw_kept_load (&stage->kept, data, location, max_size, &error);
+  if (stage->kept.source != old) {
+    npw_show_clear (&stage->show);
+    stage->prep = NULL;
+  }
+  if (ok)
+    return TRUE;
+
+  if (data)
+    GST_ELEMENT_ERROR (element, RESOURCE, READ,
+        ("Could not load the watermark given as data."),
+        ("%s", error->message));
+  else if (error->domain == NPY_ERROR && error->code != NPY_ERROR_FAILED)
+    GST_ELEMENT_ERROR (element, RESOURCE, READ,
+        ("Could not load watermark \"%s\".", location), ("%s", error->message));
+  else
+    GST_ELEMENT_ERROR (element, RESOURCE, OPEN_READ,
+        ("Could not load watermark \"%s\".", location), ("%s", error->message));
+  return FALSE;
+}
+
+gboolean
+npw_stage_set_caps (NpwStage * stage, GstCaps * outcaps,
+    const GstVideoInfo * info, guint max_size, gint offset_x, gint offset_y,
+    GError ** error)
+{
+  if (!npw_composition_set_caps (stage->compo, outcaps))
+    return FALSE;
+  stage->info = *info;
+  stage->have_info = TRUE;
+
+  /* a size seen before, or a pipeline reused for another picture of the
+   * same format, finds its overlay in the cache */
+  return npw_composition_attach_only (stage->compo) ||
+      npw_show_prepare (&stage->show, stage->kept.source, info, &stage->geom,
+      max_size, offset_x, offset_y, 0, &stage->prep, error);
+}
+
+void
+npw_stage_take (NpwStage * stage, GstElement * element, NpwLoaded * result,
+    GstClockTime timestamp)
+{
+  if (result->error) {
+    if (result->location && !g_file_test (result->location, G_FILE_TEST_EXISTS))
+      GST_ELEMENT_WARNING (element, RESOURCE, NOT_FOUND,
+          ("Could not load watermark \"%s\": no such file; keeping the "
+              "previous one.", result->location), ("%s",
+              result->error->message));
+    else
+      GST_ELEMENT_WARNING (element, RESOURCE, READ,
+          ("Could not load watermark \"%s\"; keeping the previous one.",
+              result->location ? result->location : "(data)"), ("%s",
+              result->error->message));
+  }
+
+  /* not what start () read: read again at the next start () */
+  npw_stage_set_source (stage, g_steal_pointer (&result->source));
+  stage->geom = result->geom;
+  if (stage->have_info)
+    npw_show_keep (&stage->show, &result->prep, &result->slices,
+        stage->kept.source, &stage->info, &stage->geom);
+
+  if (result->changed) {
+    GST_INFO_OBJECT (element, "switched to %s at %" GST_TIME_FORMAT,
+        result->location ? result->location : "(none)",
+        GST_TIME_ARGS (timestamp));
+    gst_element_post_message (element,
+        gst_message_new_element (GST_OBJECT (element),
+            gst_structure_new ("npywatermark-loaded",
+                "location", G_TYPE_STRING, result->location,
+                "timestamp", G_TYPE_UINT64, (guint64) timestamp, NULL)));
+  }
+  npw_loaded_clear (result);
+}
+
+gboolean
+npw_stage_frame (NpwStage * stage, GstPad * srcpad, GstClockTime stream_time,
+    guint op, gint x, gint y, gint rate_n, gint rate_d, gboolean loop,
+    guint max_size, GError ** error)
+{
+  stage->op = op;
+  stage->x = x;
+  stage->y = y;
+  stage->draw = FALSE;
+  if (stage->kept.source == NULL || op == 0)
+    return TRUE;
+
+  npw_composition_decide (stage->compo, srcpad);
+  stage->slice = npw_animation_slice (stream_time, rate_n, rate_d,
+      npw_source_get_image (stage->kept.source)->n_frames, loop);
+  if (npw_composition_attach_only (stage->compo)) {
+    stage->draw = TRUE;
+    return TRUE;
+  }
+  /* the cached overlay serves unless the geometry or, for a watermark
+   * larger than the frame, the offsets moved past what was cut */
+  if (!npw_show_prepare (&stage->show, stage->kept.source,
+          stage->have_info ? &stage->info : NULL, &stage->geom, max_size,
+          x, y, stage->slice, &stage->prep, error))
+    return FALSE;
+  stage->draw = npw_composition_attaching (stage->compo) ||
+      (stage->prep != NULL && npw_prepared_is_visible (stage->prep, x, y, op));
+  return TRUE;
+}
+
+/* Narrows @view to @crop's rectangle; FALSE when it lies outside. */
+static gboolean
+npw_stage_crop_view (GstVideoFrame * view, const GstVideoCropMeta * crop)
+{
+  const GstVideoFormatInfo *finfo = view->info.finfo;
+  guint x = crop->x, y = crop->y, p, c, sub_w = 0, sub_h = 0;
+
+  for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
+    sub_w = MAX (sub_w, GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c));
+    sub_h = MAX (sub_h, GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c));
+  }
+  /* packed 4:2:2 units are two pixels wide too */
+  x &= ~((1u << sub_w) - 1);
+  y &= ~((1u << sub_h) - 1);
+  if (x + crop->width > (guint) GST_VIDEO_FRAME_WIDTH (view)
+      || y + crop->height > (guint) GST_VIDEO_FRAME_HEIGHT (view))
+    return FALSE;
+  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (view); p++) {
+    gint comp[GST_VIDEO_MAX_COMPONENTS];
+
+    gst_video_format_info_component (finfo, p, comp);
+    view->data[p] = (guint8 *) view->data[p] +
+        (gsize) (y >> GST_VIDEO_FORMAT_INFO_H_SUB (finfo, comp[0])) *
+        GST_VIDEO_FRAME_PLANE_STRIDE (view, p) +
+        (gsize) (x >> GST_VIDEO_FORMAT_INFO_W_SUB (finfo, comp[0])) *
+        GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, comp[0]);
+  }
+  GST_VIDEO_INFO_WIDTH (&view->info) = crop->width;
+  GST_VIDEO_INFO_HEIGHT (&view->info) = crop->height;
+  return TRUE;
+}
+
+void
+npw_stage_blend (NpwStage * stage, GstVideoFrame * frame)
+{
+  GstVideoCropMeta *crop;
+  GstVideoFrame view;
+
+  if (!stage->draw || stage->prep == NULL)
+    return;
+
+  /* A frame with a crop meta (a videocrop before a sink that crops) is
+   * the visible rectangle: draw there, from its top-left (rounded down
+   * to whole chroma blocks in subsampled formats). */
+  view = *frame;
+  crop = gst_buffer_get_video_crop_meta (frame->buffer);
+  if (crop && !npw_stage_crop_view (&view, crop))
+    return;
+  if (GST_VIDEO_FRAME_WIDTH (&view) != GST_VIDEO_INFO_WIDTH (&stage->info)
+      || GST_VIDEO_FRAME_HEIGHT (&view) != GST_VIDEO_INFO_HEIGHT (&stage->info)) {
+    GST_DEBUG ("a %dx%d frame for %dx%d caps: not drawn",
+        GST_VIDEO_FRAME_WIDTH (&view), GST_VIDEO_FRAME_HEIGHT (&view),
+        GST_VIDEO_INFO_WIDTH (&stage->info),
+        GST_VIDEO_INFO_HEIGHT (&stage->info));
+    return;
+  }
+  npw_prepared_blend (stage->prep, &view, stage->x, stage->y, stage->op);
+}
