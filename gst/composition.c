@@ -63,7 +63,9 @@ struct _NpwComposition
   gint w, h;                    /* drawn size of one copy */
   gboolean cut;                 /* cells cut to the frame, for cut_x, cut_y */
   gint64 cut_x, cut_y;
-  GArray *cells;                /* NpwCell */
+  GPtrArray *slice_cells;       /* per slice: its GArray of NpwCell, or NULL */
+  guint64 cached_pixels;        /* in all of them */
+  GArray *cells;                /* the shown slice's */
 
   /* what the last buffer got */
   GstVideoOverlayComposition *comp;
@@ -80,20 +82,28 @@ cell_clear (gpointer data)
   gst_clear_buffer (&cell->faded);
 }
 
+static void
+cells_free (gpointer data)
+{
+  if (data)
+    g_array_unref (data);
+}
+
 NpwComposition *
 npw_composition_new (void)
 {
   NpwComposition *comp = g_new0 (NpwComposition, 1);
 
-  comp->cells = g_array_new (FALSE, FALSE, sizeof (NpwCell));
-  g_array_set_clear_func (comp->cells, cell_clear);
+  comp->slice_cells = g_ptr_array_new_with_free_func (cells_free);
   return comp;
 }
 
 static void
 composition_clear (NpwComposition * comp)
 {
-  g_array_set_size (comp->cells, 0);
+  g_ptr_array_set_size (comp->slice_cells, 0);
+  comp->cells = NULL;
+  comp->cached_pixels = 0;
   g_clear_pointer (&comp->comp, gst_video_overlay_composition_unref);
   g_clear_pointer (&comp->source, npw_source_unref);
 }
@@ -104,7 +114,7 @@ npw_composition_free (NpwComposition * comp)
   if (comp == NULL)
     return;
   composition_clear (comp);
-  g_array_unref (comp->cells);
+  g_ptr_array_unref (comp->slice_cells);
   g_free (comp);
 }
 
@@ -517,6 +527,62 @@ build_rectangles (NpwComposition * comp, gint64 x, gint64 y, guint op)
   return TRUE;
 }
 
+/* Pixels in one cell array, for the animation limit. */
+static guint64
+cells_pixels (GArray * cells)
+{
+  guint64 n = 0;
+  guint i;
+
+  for (i = 0; i < cells->len; i++) {
+    NpwCell *c = &g_array_index (cells, NpwCell, i);
+
+    n += (guint64) gst_buffer_get_size (c->pixels) / 4;
+  }
+  return n;
+}
+
+/* Makes comp->cells slice @slice's, built now unless kept. */
+static gboolean
+select_cells (NpwComposition * comp, NpwSource * source, guint slice,
+    gint64 x, gint64 y)
+{
+  const NpyImage *image = npw_source_get_image (source);
+  NpwSource *shown;
+  GArray *cells;
+  guint64 n;
+  gboolean ok;
+
+  if (slice < comp->slice_cells->len &&
+      (comp->cells = g_ptr_array_index (comp->slice_cells, slice)))
+    return TRUE;
+
+  cells = g_array_new (FALSE, FALSE, sizeof (NpwCell));
+  g_array_set_clear_func (cells, cell_clear);
+  comp->cells = cells;
+  shown = image->n_frames > 1 ? npw_source_new_slice (source, slice) :
+      npw_source_ref (source);
+  ok = build_cells (comp, npw_source_get_image (shown), x, y);
+  npw_source_unref (shown);
+  if (!ok) {
+    g_array_unref (cells);
+    comp->cells = NULL;
+    return FALSE;
+  }
+  n = cells_pixels (cells);
+  if (comp->cached_pixels + n > NPW_ANIMATION_MAX_PIXELS) {
+    g_ptr_array_set_size (comp->slice_cells, 0);
+    comp->cached_pixels = 0;
+  }
+  if (comp->slice_cells->len <= slice)
+    g_ptr_array_set_size (comp->slice_cells, slice + 1);
+  g_ptr_array_index (comp->slice_cells, slice) = cells;
+  comp->cached_pixels += n;
+  GST_DEBUG ("%u cells for slice %u of a %dx%d copy on %dx%d", cells->len,
+      slice, comp->w, comp->h, comp->frame_w, comp->frame_h);
+  return TRUE;
+}
+
 gboolean
 npw_composition_attach (NpwComposition * comp, GstBuffer * buf,
     NpwSource * source, guint slice, const GstVideoInfo * info,
@@ -535,19 +601,13 @@ npw_composition_attach (NpwComposition * comp, GstBuffer * buf,
   npw_geometry_origin (geom, fw, fh, w, h, offset_x, offset_y, &x, &y);
 
   slice = MIN (slice, MAX (image->n_frames, 1) - 1);
-  if (comp->source != source || comp->slice != slice
-      || comp->frame_w != fw || comp->frame_h != fh
+  if (comp->source != source || comp->frame_w != fw || comp->frame_h != fh
       || !npw_geometry_equal (&comp->geom, geom) || comp->max_side != max_side
       || comp->cells_window_w != comp->window_w
-      || comp->cells_window_h != comp->window_h || comp->cells->len == 0
+      || comp->cells_window_h != comp->window_h
       || (comp->cut && (x != comp->cut_x || y != comp->cut_y))) {
-    NpwSource *shown = image->n_frames > 1 ?
-        npw_source_new_slice (source, slice) : npw_source_ref (source);
-    gboolean ok;
-
     composition_clear (comp);
     comp->source = npw_source_ref (source);
-    comp->slice = slice;
     comp->frame_w = fw;
     comp->frame_h = fh;
     comp->geom = *geom;
@@ -556,15 +616,15 @@ npw_composition_attach (NpwComposition * comp, GstBuffer * buf,
     comp->cells_window_h = comp->window_h;
     comp->w = w;
     comp->h = h;
-    /* an animation's slice is scaled when the slice changes */
-    ok = build_cells (comp, npw_source_get_image (shown), x, y);
-    npw_source_unref (shown);
-    if (!ok) {
-      composition_clear (comp);
+  }
+  if (comp->cells == NULL || comp->slice != slice) {
+    /* each slice of an animation is scaled once, the first time it
+     * shows, then kept (past NPW_ANIMATION_MAX_PIXELS, only the one
+     * shown is) */
+    g_clear_pointer (&comp->comp, gst_video_overlay_composition_unref);
+    comp->slice = slice;
+    if (!select_cells (comp, source, slice, x, y))
       goto no_memory;
-    }
-    GST_DEBUG ("%u cells for a %dx%d copy on %dx%d", comp->cells->len, w, h,
-        fw, fh);
   }
   if ((comp->comp == NULL || x != comp->comp_x || y != comp->comp_y ||
           op != comp->comp_op) && !build_rectangles (comp, x, y, op))

@@ -460,6 +460,85 @@ test_window_and_existing (void)
   gst_harness_teardown (h);
 }
 
+/* A (3, 4, 6, 4) stack, slice k opaque with red 60 + 60 k. */
+static GBytes *
+make_stack (void)
+{
+  const gchar *header = "{'descr': '|u1', 'fortran_order': False, "
+      "'shape': (3, 4, 6, 4), }";
+  GString *s = g_string_new (NULL);
+  gsize hlen = strlen (header) + 1;
+  guint16 le;
+  gint k, i;
+
+  while ((10 + hlen) % 64)
+    hlen++;
+  g_string_append_len (s, "\x93NUMPY\x01\x00", 8);
+  le = GUINT16_TO_LE ((guint16) hlen);
+  g_string_append_len (s, (const gchar *) &le, 2);
+  g_string_append (s, header);
+  while (s->len < 10 + hlen - 1)
+    g_string_append_c (s, ' ');
+  g_string_append_c (s, '\n');
+  for (k = 0; k < 3; k++) {
+    for (i = 0; i < 4 * 6; i++) {
+      g_string_append_c (s, (gchar) (60 + 60 * k));
+      g_string_append_c (s, 10);
+      g_string_append_c (s, 20);
+      g_string_append_c (s, (gchar) 255);
+    }
+  }
+  return g_string_free_to_bytes (s);
+}
+
+/* An animation through the meta: frame t shows slice floor (t * 10) mod 3,
+ * and a slice shown again reuses the pixels made the first time. */
+static void
+test_animation (void)
+{
+  GstElement *wm = gst_element_factory_make ("npywatermark", NULL);
+  GBytes *stack = make_stack ();
+  GstBuffer *first[3] = { NULL, };
+  GstHarness *h;
+  guint f;
+
+  g_object_set (wm, "data", stack, NULL);
+  h = gst_harness_new_with_element (wm, "sink", "src");
+  gst_object_unref (wm);
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_harness_set_caps_str (h, RAW, META_RAW);
+  for (f = 0; f < 9; f++) {
+    GstBuffer *in = gray_buffer (), *out, *pixels;
+    GstVideoOverlayCompositionMeta *meta;
+    GstVideoOverlayRectangle *rect;
+    guint slice = f % 3;
+    GstMapInfo map;
+
+    GST_BUFFER_PTS (in) = f * GST_SECOND / 10 + GST_MSECOND;
+    out = gst_harness_push_and_pull (h, in);
+    meta = gst_buffer_get_video_overlay_composition_meta (out);
+    g_assert_nonnull (meta);
+    rect = gst_video_overlay_composition_get_rectangle (meta->overlay, 0);
+    pixels = gst_video_overlay_rectangle_get_pixels_unscaled_argb (rect,
+        GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+    gst_buffer_map (pixels, &map, GST_MAP_READ);
+    /* BGRA in memory on little-endian machines, ARGB on big-endian */
+    g_assert_cmpuint (map.data[G_BYTE_ORDER == G_LITTLE_ENDIAN ? 2 : 1], ==,
+        60 + 60 * slice);
+    gst_buffer_unmap (pixels, &map);
+    if (first[slice] == NULL)
+      first[slice] = gst_buffer_ref (pixels);
+    else
+      g_assert_true (pixels == first[slice]);
+    gst_buffer_unref (out);
+  }
+  for (f = 0; f < 3; f++)
+    gst_buffer_unref (first[f]);
+  g_bytes_unref (stack);
+  gst_harness_teardown (h);
+}
+
 static gpointer
 change_properties (gpointer data)
 {
@@ -630,6 +709,7 @@ main (int argc, char **argv)
   g_test_add_func ("/composition/sysmem/window-existing-reconfigure",
       test_window_and_existing);
   g_test_add_func ("/composition/sysmem/live-changes", test_live_changes);
+  g_test_add_func ("/composition/sysmem/animation", test_animation);
   g_test_add_data_func ("/composition/allocation/blend",
       GINT_TO_POINTER (FALSE), test_proposed_metas);
   g_test_add_data_func ("/composition/allocation/attach",
