@@ -97,7 +97,8 @@ npw_discard () {
 # and publishes the EXIF orientation that videoflip applies; a PNG through
 # pngdec; anything else through decodebin.  The scripts' encoders take the
 # first picture only (snapshot=true), as PIL does with a file that holds
-# more (MPO, gain maps).
+# more (MPO, gain maps).  Returns 1, with the reason said, for a picture
+# no stock decoder gets right (16-bit colour PNGs).
 #
 # async=false: with an asynchronous sink, gst-launch-1.0 1.22 now and then
 # misses an error posted together with EOS while the pipeline prerolls (a
@@ -111,6 +112,16 @@ npw_decoder () {
       npw_decode="jpegparse ! jpegdec ! videoconvert ! videoflip video-direction=auto"
       ;;
     89504e47)
+      # GStreamer 1.22's pngdec gets 16-bit colour PNGs wrong (RGB: a red
+      # cast; with alpha: each pixel gets the previous one's alpha).
+      # IHDR's bit depth and colour type are bytes 24 and 25.
+      case $(od -An -tu1 -j24 -N2 -- "$1" | tr -s ' ') in
+        " 16 2" | " 16 4" | " 16 6")
+          printf '%s: %s: a 16-bit colour PNG, which GStreamer 1.22'"'"'s pngdec decodes with wrong colours; npy-watermark reads it with libpng\n' \
+            "$prog" "$1" >&2
+          return 1
+          ;;
+      esac
       npw_decode="pngdec"
       ;;
     *)

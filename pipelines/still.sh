@@ -23,7 +23,7 @@ npw_readable "$in" "picture"
 npw_readable "$watermark" "watermark"
 
 npw_begin "$out" "$in"
-npw_decoder "$in"
+npw_decoder "$in" || exit 1
 # shellcheck disable=SC2086 # lists of elements
 npw_launch -q \
   filesrc location="$in" ! $npw_decode ! videoconvert ! videoscale ! \

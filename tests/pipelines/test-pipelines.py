@@ -320,6 +320,34 @@ def check_usage(name):
           f"{name} with no arguments prints its usage and exits with 2")
 
 
+def write_png16(path, colour_type, width=8, height=6):
+    """A 16-bit PNG written byte by byte (no encoder under test): gray
+    (0), RGB (2), gray+alpha (4) or RGBA (6), a ramp, opaque."""
+    import struct
+    import zlib
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[colour_type]
+    rows = b""
+    for y in range(height):
+        row = b"\x00"
+        for x in range(width):
+            v = [(x * 8000 + y * 500 + c * 9000) % 65536
+                 for c in range(channels)]
+            if colour_type in (4, 6):
+                v[-1] = 65535
+            row += struct.pack(">%dH" % channels, *v)
+        rows += row
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16,
+                                           colour_type, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(rows)))
+        f.write(chunk(b"IEND", b""))
+
+
 def case_still(tmp):
     check_usage("still.sh")
     one, _ = write_watermarks(tmp)
@@ -370,6 +398,24 @@ def case_still(tmp):
             check(f.read() == before, "the older output is untouched")
     check_refused([script("still.sh"), jpg, jpg, one], "OUT = IN",
                   ["overwrite its input"], tmp, os.path.join(tmp, "x"))
+
+    # 16-bit colour PNGs, which 1.22's pngdec decodes with wrong colours,
+    # are refused, naming the file and the reason; 16-bit gray, which it
+    # gets right, is watermarked.
+    for colour_type in (2, 4, 6):
+        src = os.path.join(tmp, f"deep-{colour_type}.png")
+        write_png16(src, colour_type)
+        check_refused([script("still.sh"), src,
+                       os.path.join(tmp, "deep-out.jpg"), one, "6"],
+                      f"still.sh on a 16-bit PNG of colour type {colour_type}",
+                      [os.path.basename(src), "16-bit colour PNG",
+                       "npy-watermark"], tmp, os.path.join(tmp, "deep-out.jpg"))
+    src = os.path.join(tmp, "deep-0.png")
+    write_png16(src, 0)
+    run([script("still.sh"), src, os.path.join(tmp, "deep-out.jpg"), one,
+         "6", "95"])
+    check(os.path.getsize(os.path.join(tmp, "deep-out.jpg")) > 0,
+          "16-bit gray PNG watermarked")
 
     # A phone photo comes out the right way up, as the batch command and
     # PIL's exif_transpose make it.
