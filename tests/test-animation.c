@@ -29,6 +29,7 @@
 #include <gst/check/gstharness.h>
 
 #include "gstnpywatermark.h"
+#include "test-util.h"
 
 #define FRAME_W 32
 #define FRAME_H 16
@@ -65,37 +66,23 @@ write_npy (const gchar * name, gboolean stack, guint n, guint width,
     guint height, void (*colour) (guint, guint8 *))
 {
   gchar *path = g_build_filename (tmpdir, name, NULL);
-  g_autoptr (GByteArray) bytes = g_byte_array_new ();
-  g_autofree gchar *dict = NULL;
+  g_autofree gchar *shape = stack ?
+      g_strdup_printf ("(%u, %u, %u, 4)", n, height, width) :
+      g_strdup_printf ("(%u, %u, 4)", height, width);
+  GString *s = test_util_npy_header ("|u1", shape);
   g_autoptr (GError) error = NULL;
-  gsize header_len, i;
-  guint8 len_le[2], rgba[4];
+  guint8 rgba[4];
+  gsize i;
   guint k;
 
-  if (stack)
-    dict = g_strdup_printf ("{'descr': '|u1', 'fortran_order': False, "
-        "'shape': (%u, %u, %u, 4), }", n, height, width);
-  else
-    dict = g_strdup_printf ("{'descr': '|u1', 'fortran_order': False, "
-        "'shape': (%u, %u, 4), }", height, width);
-  header_len = strlen (dict) + 1;
-  header_len += (64 - (10 + header_len) % 64) % 64;
-  g_byte_array_append (bytes, (const guint8 *) "\x93NUMPY\x01\x00", 8);
-  len_le[0] = header_len & 0xff;
-  len_le[1] = header_len >> 8;
-  g_byte_array_append (bytes, len_le, 2);
-  g_byte_array_append (bytes, (const guint8 *) dict, strlen (dict));
-  for (i = strlen (dict); i < header_len - 1; i++)
-    g_byte_array_append (bytes, (const guint8 *) " ", 1);
-  g_byte_array_append (bytes, (const guint8 *) "\n", 1);
   for (k = 0; k < n; k++) {
     colour (k, rgba);
     for (i = 0; i < (gsize) width * height; i++)
-      g_byte_array_append (bytes, rgba, 4);
+      g_string_append_len (s, (const gchar *) rgba, 4);
   }
-  g_assert_true (g_file_set_contents (path, (const gchar *) bytes->data,
-          bytes->len, &error));
+  g_assert_true (g_file_set_contents (path, s->str, s->len, &error));
   g_assert_no_error (error);
+  g_string_free (s, TRUE);
   return path;
 }
 

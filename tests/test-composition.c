@@ -24,13 +24,8 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
-#ifdef HAVE_VALGRIND_VALGRIND_H
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
-
 #include "gstnpywatermark.h"
+#include "test-util.h"
 
 #define W 320
 #define H 240
@@ -48,22 +43,9 @@ static const gchar *no_gl = "GL could not be initialised (no EGL device)";
 static GBytes *
 make_watermark (void)
 {
-  const gchar *header = "{'descr': '|u1', 'fortran_order': False, "
-      "'shape': (40, 60, 4), }";
-  GString *s = g_string_new (NULL);
-  gsize hlen = strlen (header) + 1;
-  guint16 le;
+  GString *s = test_util_npy_header ("|u1", "(40, 60, 4)");
   gint x, y;
 
-  while ((10 + hlen) % 64)
-    hlen++;
-  g_string_append_len (s, "\x93NUMPY\x01\x00", 8);
-  le = GUINT16_TO_LE ((guint16) hlen);
-  g_string_append_len (s, (const gchar *) &le, 2);
-  g_string_append (s, header);
-  while (s->len < 10 + hlen - 1)
-    g_string_append_c (s, ' ');
-  g_string_append_c (s, '\n');
   for (y = 0; y < 40; y++) {
     for (x = 0; x < 60; x++) {
       gboolean core = x >= 15 && x < 45 && y >= 10 && y < 30;
@@ -464,22 +446,9 @@ test_window_and_existing (void)
 static GBytes *
 make_stack (void)
 {
-  const gchar *header = "{'descr': '|u1', 'fortran_order': False, "
-      "'shape': (3, 4, 6, 4), }";
-  GString *s = g_string_new (NULL);
-  gsize hlen = strlen (header) + 1;
-  guint16 le;
+  GString *s = test_util_npy_header ("|u1", "(3, 4, 6, 4)");
   gint k, i;
 
-  while ((10 + hlen) % 64)
-    hlen++;
-  g_string_append_len (s, "\x93NUMPY\x01\x00", 8);
-  le = GUINT16_TO_LE ((guint16) hlen);
-  g_string_append_len (s, (const gchar *) &le, 2);
-  g_string_append (s, header);
-  while (s->len < 10 + hlen - 1)
-    g_string_append_c (s, ' ');
-  g_string_append_c (s, '\n');
   for (k = 0; k < 3; k++) {
     for (i = 0; i < 4 * 6; i++) {
       g_string_append_c (s, (gchar) (60 + 60 * k));

@@ -27,6 +27,7 @@
 #include "gstnpywatermark.h"
 #include "npy.h"
 #include "reference.h"
+#include "test-util.h"
 
 static gchar *tmpdir;
 
@@ -70,21 +71,10 @@ static gchar *
 write_raw_npy (const gchar * name, const gchar * header, const guint8 * data,
     gsize size)
 {
-  GString *s = g_string_new (NULL);
+  GString *s = test_util_npy_header_dict (header);
   gchar *path = g_build_filename (tmpdir, name, NULL);
-  gsize hlen = strlen (header) + 1;
-  guint16 total;
   GError *error = NULL;
 
-  while ((10 + hlen) % 64)
-    hlen++;
-  g_string_append_len (s, "\x93NUMPY\x01\x00", 8);
-  total = GUINT16_TO_LE ((guint16) hlen);
-  g_string_append_len (s, (const gchar *) &total, 2);
-  g_string_append (s, header);
-  while (s->len < 10 + hlen - 1)
-    g_string_append_c (s, ' ');
-  g_string_append_c (s, '\n');
   g_string_append_len (s, (const gchar *) data, size);
   g_file_set_contents (path, s->str, s->len, &error);
   g_assert_no_error (error);

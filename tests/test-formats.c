@@ -31,6 +31,7 @@
 #include <gst/video/video.h>
 
 #include "gstnpywatermark.h"
+#include "test-util.h"
 
 /* worst difference seen, in levels, per depth */
 static gdouble worst[17];
@@ -47,23 +48,11 @@ typedef struct
 static GBytes *
 npy_bytes (const gchar * descr, gint w, gint h, const void *data, gsize size)
 {
-  GString *s = g_string_new (NULL);
-  gchar *header = g_strdup_printf ("{'descr': '%s', 'fortran_order': False, "
-      "'shape': (%d, %d, 4), }", descr, h, w);
-  gsize hlen = strlen (header) + 1;
-  guint16 len;
+  gchar *shape = g_strdup_printf ("(%d, %d, 4)", h, w);
+  GString *s = test_util_npy_header (descr, shape);
 
-  while ((10 + hlen) % 64)
-    hlen++;
-  g_string_append_len (s, "\x93NUMPY\x01\x00", 8);
-  len = GUINT16_TO_LE ((guint16) hlen);
-  g_string_append_len (s, (const gchar *) &len, 2);
-  g_string_append (s, header);
-  while (s->len < 10 + hlen - 1)
-    g_string_append_c (s, ' ');
-  g_string_append_c (s, '\n');
   g_string_append_len (s, data, size);
-  g_free (header);
+  g_free (shape);
   return g_string_free_to_bytes (s);
 }
 

@@ -34,6 +34,7 @@
 #include <gst/controller/gstdirectcontrolbinding.h>
 
 #include "gstnpywatermark.h"
+#include "test-util.h"
 
 #define FRAME_W 32
 #define FRAME_H 16
@@ -69,32 +70,16 @@ mark_path (const Mark * mark)
 static void
 write_npy (const gchar * path, guint width, guint height, const guint8 rgba[4])
 {
-  g_autoptr (GByteArray) bytes = g_byte_array_new ();
-  g_autofree gchar *dict = NULL;
+  g_autofree gchar *shape = g_strdup_printf ("(%u, %u, 4)", height, width);
+  GString *s = test_util_npy_header ("|u1", shape);
   g_autoptr (GError) error = NULL;
-  gsize header_len, i;
-  guint8 len_le[2];
+  gsize i;
 
-  dict = g_strdup_printf ("{'descr': '|u1', 'fortran_order': False, "
-      "'shape': (%u, %u, 4), }", height, width);
-  /* magic (6) + version (2) + length (2) + dict + padding + '\n' */
-  header_len = strlen (dict) + 1;
-  header_len += (64 - (10 + header_len) % 64) % 64;
-
-  g_byte_array_append (bytes, (const guint8 *) "\x93NUMPY\x01\x00", 8);
-  len_le[0] = header_len & 0xff;
-  len_le[1] = header_len >> 8;
-  g_byte_array_append (bytes, len_le, 2);
-  g_byte_array_append (bytes, (const guint8 *) dict, strlen (dict));
-  for (i = strlen (dict); i < header_len - 1; i++)
-    g_byte_array_append (bytes, (const guint8 *) " ", 1);
-  g_byte_array_append (bytes, (const guint8 *) "\n", 1);
-  g_assert_cmpuint (bytes->len % 64, ==, 0);
   for (i = 0; i < (gsize) width * height; i++)
-    g_byte_array_append (bytes, rgba, 4);
-
-  g_file_set_contents (path, (const gchar *) bytes->data, bytes->len, &error);
+    g_string_append_len (s, (const gchar *) rgba, 4);
+  g_file_set_contents (path, s->str, s->len, &error);
   g_assert_no_error (error);
+  g_string_free (s, TRUE);
 }
 
 /* round (x / 255), the reference written apart from the kernels. */

@@ -12,8 +12,9 @@
  * Library General Public License for more details.
  */
 
-/* What several test programs need: which checker they run under, and
- * removing their temporary directories. */
+/* What several test programs need: which checker they run under,
+ * removing their temporary directories, and .npy headers written by
+ * hand (not by the reader under test). */
 
 #ifndef __TEST_UTIL_H__
 #define __TEST_UTIL_H__
@@ -55,6 +56,36 @@ test_util_remove_tree (const gchar * path)
   } else {
     g_unlink (path);
   }
+}
+
+/* A .npy 1.0 preamble and header @dict (as given, even a bad one),
+ * padded with spaces and a newline to a multiple of 64 bytes as NumPy
+ * writes it; the data is to be appended. */
+static inline GString *
+test_util_npy_header_dict (const gchar * dict)
+{
+  GString *s = g_string_new_len ("\x93NUMPY\x01\x00\0\0", 10);
+
+  g_string_append (s, dict);
+  while ((s->len + 1) % 64)
+    g_string_append_c (s, ' ');
+  g_string_append_c (s, '\n');
+  s->str[8] = (gchar) ((s->len - 10) & 0xff);
+  s->str[9] = (gchar) ((s->len - 10) >> 8);
+  return s;
+}
+
+/* The same for an array of dtype @descr ("|u1", "<u2", ...) and @shape
+ * (Python's tuple syntax: "(4, 6, 4)"), C order. */
+static inline GString *
+test_util_npy_header (const gchar * descr, const gchar * shape)
+{
+  gchar *dict = g_strdup_printf ("{'descr': '%s', 'fortran_order': False, "
+      "'shape': %s, }", descr, shape);
+  GString *s = test_util_npy_header_dict (dict);
+
+  g_free (dict);
+  return s;
 }
 
 #endif /* __TEST_UTIL_H__ */

@@ -53,6 +53,7 @@
 #include <gst/video/video.h>
 
 #include "gstnpywatermark.h"
+#include "test-util.h"
 
 #define W 1920
 #define H 1080
@@ -115,21 +116,10 @@ typedef struct
 static void
 write_npy (Logo * logo, const gchar * dir)
 {
-  gchar *header = g_strdup_printf ("{'descr': '%s', 'fortran_order': False, "
-      "'shape': (%d, %d, 4), }", deep ? "<u2" : "|u1", logo->h, logo->w);
-  gsize hlen = strlen (header) + 1, size;
-  GString *s = g_string_new (NULL);
-  guint16 le;
+  gchar *shape = g_strdup_printf ("(%d, %d, 4)", logo->h, logo->w);
+  GString *s = test_util_npy_header (deep ? "<u2" : "|u1", shape);
+  gsize size;
 
-  while ((10 + hlen) % 64)
-    hlen++;
-  g_string_append_len (s, "\x93NUMPY\x01\x00", 8);
-  le = GUINT16_TO_LE ((guint16) hlen);
-  g_string_append_len (s, (const gchar *) &le, 2);
-  g_string_append (s, header);
-  while (s->len < 10 + hlen - 1)
-    g_string_append_c (s, ' ');
-  g_string_append_c (s, '\n');
   size = (gsize) logo->w * logo->h * 4;
   if (deep) {
     gsize i;
@@ -147,7 +137,7 @@ write_npy (Logo * logo, const gchar * dir)
   logo->npy = g_strdup_printf ("%s/%s.npy", dir, logo->name);
   g_file_set_contents (logo->npy, s->str, s->len, NULL);
   g_string_free (s, TRUE);
-  g_free (header);
+  g_free (shape);
 }
 
 /* The same pixels as a PNG, written by pngenc. */

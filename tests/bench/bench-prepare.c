@@ -36,6 +36,7 @@
 #include <gst/video/video.h>
 
 #include "gstnpywatermark.h"
+#include "test-util.h"
 
 typedef struct
 {
@@ -90,28 +91,19 @@ static gchar *
 write_watermark (const gchar * dir, gint w, gint h)
 {
   gchar *path = g_strdup_printf ("%s/wm-%dx%d.npy", dir, w, h);
-  g_autofree gchar *header = g_strdup_printf ("{'descr': '|u1', "
-      "'fortran_order': False, 'shape': (%d, %d, 4), }", h, w);
+  g_autofree gchar *shape = g_strdup_printf ("(%d, %d, 4)", h, w);
   g_autofree guint8 *row = g_malloc ((gsize) w * 4);
-  gsize hlen = strlen (header) + 1;
+  GString *header;
   FILE *f;
-  guint8 le[2];
   gint x, y;
 
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     return path;
-  while ((10 + hlen) % 64)
-    hlen++;
   f = g_fopen (path, "wb");
   g_assert_nonnull (f);
-  fwrite ("\x93NUMPY\x01\x00", 1, 8, f);
-  le[0] = hlen & 0xff;
-  le[1] = hlen >> 8;
-  fwrite (le, 1, 2, f);
-  fwrite (header, 1, strlen (header), f);
-  for (x = strlen (header); x < (gint) hlen - 1; x++)
-    fputc (' ', f);
-  fputc ('\n', f);
+  header = test_util_npy_header ("|u1", shape);
+  fwrite (header->str, 1, header->len, f);
+  g_string_free (header, TRUE);
   for (y = 0; y < h; y++) {
     for (x = 0; x < w; x++) {
       guint8 *p = row + (gsize) x * 4;

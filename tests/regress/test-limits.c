@@ -61,24 +61,12 @@ static gchar *tmp_dir;
 static GBytes *
 make_npy (const gchar * descr, const gchar * shape, gsize data_len)
 {
-  GByteArray *a = g_byte_array_new ();
-  g_autofree gchar *dict = g_strdup_printf ("{'descr': '%s', "
-      "'fortran_order': False, 'shape': %s, }", descr, shape);
-  gsize len = strlen (dict), total = (10 + len + 1 + 63) / 64 * 64;
-  guint16 hlen = (guint16) (total - 10);
+  GString *s = test_util_npy_header (descr, shape);
   gsize i;
 
-  g_byte_array_append (a, (const guint8 *) "\x93NUMPY\x01\x00", 8);
-  g_byte_array_append (a, (const guint8 *) &hlen, 2);   /* little-endian host */
-  g_byte_array_append (a, (const guint8 *) dict, len);
-  while (a->len < total - 1)
-    g_byte_array_append (a, (const guint8 *) " ", 1);
-  g_byte_array_append (a, (const guint8 *) "\n", 1);
-  for (i = 0; i < data_len; i++) {
-    guint8 b = (guint8) i;
-    g_byte_array_append (a, &b, 1);
-  }
-  return g_byte_array_free_to_bytes (a);
+  for (i = 0; i < data_len; i++)
+    g_string_append_c (s, (gchar) (guint8) i);
+  return g_string_free_to_bytes (s);
 }
 
 /* Caps what this process may allocate: its address space at the current
