@@ -293,6 +293,27 @@ typedef struct
   guint8 *val[2];
 } NpwGrid;
 
+/* Sizes @g for @image's samples of @cw x @ch blocks at phase (@ox, @oy)
+ * and allocates its planes, @bytes per sample.  FALSE without memory. */
+static gboolean
+grid_alloc (NpwGrid * g, const NpyImage * image, gint cw, gint ch, gint ox,
+    gint oy, gsize bytes)
+{
+  gsize n;
+
+  g->cw = cw;
+  g->ch = ch;
+  g->ox = ox;
+  g->oy = oy;
+  g->width = (image->width + ox + cw - 1) / cw;
+  g->height = (image->height + oy + ch - 1) / ch;
+  n = (gsize) g->width * g->height * bytes;
+  g->alpha = g_try_malloc (n);
+  g->val[0] = g_try_malloc (n);
+  g->val[1] = g_try_malloc (n);
+  return g->alpha && g->val[0] && g->val[1];
+}
+
 static gboolean
 grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
     gint ox, gint oy)
@@ -300,19 +321,8 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
   const NpyImage *image = colour->image;
   gint w = image->width, h = image->height, sx, sy;
   guint n_px = cw * ch;
-  gsize n;
 
-  g->cw = cw;
-  g->ch = ch;
-  g->ox = ox;
-  g->oy = oy;
-  g->width = (w + ox + cw - 1) / cw;
-  g->height = (h + oy + ch - 1) / ch;
-  n = (gsize) g->width * g->height;
-  g->alpha = g_try_malloc (n);
-  g->val[0] = g_try_malloc (n);
-  g->val[1] = g_try_malloc (n);
-  if (!g->alpha || !g->val[0] || !g->val[1])
+  if (!grid_alloc (g, image, cw, ch, ox, oy, 1))
     return FALSE;
 
   for (sy = 0; sy < g->height; sy++) {
@@ -380,19 +390,8 @@ grid_build16 (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
   const NpyImage *image = colour->image;
   gint w = image->width, h = image->height, sx, sy;
   guint64 n_px = cw * ch;
-  gsize n;
 
-  g->cw = cw;
-  g->ch = ch;
-  g->ox = ox;
-  g->oy = oy;
-  g->width = (w + ox + cw - 1) / cw;
-  g->height = (h + oy + ch - 1) / ch;
-  n = (gsize) g->width * g->height;
-  g->alpha = g_try_malloc (n * 2);
-  g->val[0] = g_try_malloc (n * 2);
-  g->val[1] = g_try_malloc (n * 2);
-  if (!g->alpha || !g->val[0] || !g->val[1])
+  if (!grid_alloc (g, image, cw, ch, ox, oy, 2))
     return FALSE;
 
   for (sy = 0; sy < g->height; sy++) {
