@@ -186,25 +186,7 @@ push_shown (GstHarness * h, GstClockTime pts)
 static GstHarness *
 new_harness (const gchar * location, GstBus ** bus)
 {
-  GstElement *element =
-      gst_object_ref_sink (gst_element_factory_make ("npywatermark", NULL));
-  GstHarness *h;
-
-  g_object_set (element, "location", location, NULL);
-  h = gst_harness_new_with_element (element, "sink", "src");
-  gst_object_unref (element);
-  *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, *bus);
-  gst_harness_set_src_caps_str (h, CAPS_STR);
-  return h;
-}
-
-static void
-teardown (GstHarness * h, GstBus * bus)
-{
-  gst_element_set_bus (h->element, NULL);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
+  return test_util_harness_new (location, CAPS_STR, bus);
 }
 
 /* Frames at @count PTS from @step apart, each checked. */
@@ -245,7 +227,7 @@ test_default_rate (void)
   check_frames (h, 7, 10, 1, TRUE, FRAME_DURATION, 1, 60);
   g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR |
           GST_MESSAGE_WARNING));
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 /* Rates other than whole numbers, with frames whose PTS fall on and
@@ -281,7 +263,7 @@ test_rates (void)
   g_object_set (h->element, "animation-rate", 0, 1, NULL);
   for (i = 0; i < 10; i++)
     g_assert_cmpint (push_shown (h, i * GST_SECOND / 3), ==, 0);
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 /* animation-loop=false: the last slice stays, also when set while
@@ -299,7 +281,7 @@ test_no_loop (void)
 
   g_object_set (h->element, "animation-loop", TRUE, NULL);
   check_frames (h, 4, 10, 1, TRUE, FRAME_DURATION, 1, 50);
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 static void
@@ -355,7 +337,7 @@ test_segments (void)
     g_assert_cmpint (push_shown (h, pts), ==,
         expected_slice (time + pts - start, 10, 1, 9, TRUE));
   }
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 /* A (1, H, W, 4) stack is a still: its one slice on every frame,
@@ -372,7 +354,7 @@ test_one_slice (void)
     g_assert_cmpint (push_shown (h, i * FRAME_DURATION), ==, 0);
   g_object_set (h->element, "animation-loop", FALSE, NULL);
   g_assert_cmpint (push_shown (h, 3600 * GST_SECOND), ==, 0);
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 static gboolean
@@ -462,7 +444,7 @@ test_swap (void)
     gst_message_unref (msg);
   }
   g_assert_null (gst_bus_pop (bus));
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 typedef struct
@@ -514,7 +496,7 @@ test_stress (void)
   g_thread_join (thread);
   g_test_message ("%u frames of the still, %u of slices", stills,
       2000 - stills);
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 #define BIG_CAPS "video/x-raw, format=RGBA, width=1024, height=1024, " \
@@ -590,7 +572,7 @@ test_limit (void)
   gst_message_unref (msg);
   g_clear_error (&error);
   g_clear_pointer (&debug, g_free);
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 
   /* as a swap: refused in the background, the still stays */
   h = new_big_harness (dot, TRUE, bus2);
@@ -613,7 +595,7 @@ test_limit (void)
   g_clear_pointer (&debug, g_free);
   g_assert_cmpuint (push_big (h, 0), ==, still_rgba[0]);
   g_assert_cmpuint (push_big (h, GST_SECOND), ==, still_rgba[0]);
-  teardown (h, bus2);
+  test_util_harness_teardown (h, bus2);
 
   /* a geometry change taking an animation past it: one warning, no
    * watermark; back under it, the animation again */
@@ -648,7 +630,7 @@ test_limit (void)
   g_assert_cmpuint (push_big (h, GST_SECOND / 5), ==, 40 + 3 * 2);
   g_assert_null (gst_bus_pop_filtered (bus3, GST_MESSAGE_WARNING |
           GST_MESSAGE_ERROR));
-  teardown (h, bus3);
+  test_util_harness_teardown (h, bus3);
 }
 
 /* A stack may take no more memory than a max-size square still read at

@@ -203,31 +203,9 @@ assert_frame (GstBuffer * buf, const Mark * mark, gdouble opacity, gint x,
 static GstHarness *
 new_harness (const Mark * mark, GstBus ** bus)
 {
-  GstElement *element =
-      gst_object_ref_sink (gst_element_factory_make ("npywatermark", NULL));
-  GstHarness *h;
+  g_autofree gchar *path = mark ? mark_path (mark) : NULL;
 
-  /* Set before the harness starts the element: read in start (). */
-  if (mark) {
-    g_autofree gchar *path = mark_path (mark);
-    g_object_set (element, "location", path, NULL);
-  }
-  h = gst_harness_new_with_element (element, "sink", "src");
-  gst_object_unref (element);
-  *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, *bus);
-  gst_harness_set_src_caps_str (h, CAPS_STR);
-  return h;
-}
-
-/* The element holds its bus and queued messages hold the element: break
- * the cycle before the harness takes it down. */
-static void
-teardown (GstHarness * h, GstBus * bus)
-{
-  gst_element_set_bus (h->element, NULL);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_harness_teardown (h);
+  return test_util_harness_new (path, CAPS_STR, bus);
 }
 
 /* Pushes frame @index and pulls it back: exactly one buffer out, the
@@ -337,7 +315,7 @@ test_fade (void)
 
   g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
   gst_object_unref (cs);
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 /* A slide: offset-x bound absolutely (control values are pixels) moves
@@ -369,7 +347,7 @@ test_slide (void)
   }
 
   gst_object_unref (cs);
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 /* A new location while frames flow: frames show the old watermark until
@@ -417,7 +395,7 @@ test_swap (void)
   /* One switch, one message, nothing else. */
   g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
   g_assert_cmpuint (gst_harness_buffers_received (h), ==, index);
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 /* A new location that cannot be used: one warning naming the file (with
@@ -474,7 +452,7 @@ check_bad_swap (const gchar * bad_path, gint code)
     gst_buffer_unref (out);
   }
 
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 static void
@@ -523,7 +501,7 @@ test_same_location_rereads (void)
   gst_message_unref (msg);
   gst_buffer_unref (out);
 
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 /* NULL or "" while frames flow: the watermark goes from the frame the
@@ -575,7 +553,7 @@ check_remove (const gchar * empty)
   gst_buffer_unref (out);
 
   g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 static void
@@ -752,7 +730,7 @@ test_stress (void)
 
   for (i = 0; i < 3; i++)
     g_free (stress.locations[i]);
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 /* The same in a real pipeline: a live videotestsrc, a swap from the
@@ -880,7 +858,7 @@ test_data_swap (void)
   gst_buffer_unref (out);
 
   g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 /* The rectangle @mark shows at @position (0 top-left, 4 centre, 8
@@ -965,7 +943,7 @@ test_geometry_swap (void)
     }
   }
   g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
 
 typedef struct
@@ -1056,9 +1034,8 @@ test_geometry_stress (void)
   g_thread_join (thread);
   g_test_message ("3000 frames, %d geometry sets", stress.sets);
   g_assert_null (pop_message (bus, GST_MESSAGE_ANY));
-  teardown (h, bus);
+  test_util_harness_teardown (h, bus);
 }
-
 
 int
 main (int argc, char **argv)

@@ -88,4 +88,37 @@ test_util_npy_header (const gchar * descr, const gchar * shape)
   return s;
 }
 
+#ifdef __GST_HARNESS_H__
+/* A harness around a new npywatermark reading @location (NULL: none;
+ * set before the harness starts it, so start () reads it), with its own
+ * bus in *@bus and @caps on its source. */
+static inline GstHarness *
+test_util_harness_new (const gchar * location, const gchar * caps,
+    GstBus ** bus)
+{
+  GstElement *element =
+      gst_object_ref_sink (gst_element_factory_make ("npywatermark", NULL));
+  GstHarness *h;
+
+  if (location)
+    g_object_set (element, "location", location, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, *bus);
+  gst_harness_set_src_caps_str (h, caps);
+  return h;
+}
+
+/* The element holds its bus and queued messages hold the element: break
+ * the cycle before the harness takes it down. */
+static inline void
+test_util_harness_teardown (GstHarness * h, GstBus * bus)
+{
+  gst_element_set_bus (h->element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_harness_teardown (h);
+}
+#endif
+
 #endif /* __TEST_UTIL_H__ */
