@@ -1544,10 +1544,13 @@ GROUPS = {
 }
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="npw-batch-%s-" % GROUP)
+def main(groups=GROUPS, name="batch"):
+    """Runs the group GROUP of @groups in a temporary folder of its own
+    (npw-@name-GROUP-*), an exception its last, failed check, then the
+    TAP plan; test_png16.py and test_faults.py run theirs with it too."""
+    tmp = tempfile.mkdtemp(prefix="npw-%s-%s-" % (name, GROUP))
     try:
-        GROUPS[GROUP](tmp)
+        groups[GROUP](tmp)
     except Exception:
         tap.check(False, "group %s ran to the end" % GROUP,
                   traceback.format_exc())

@@ -17,13 +17,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_batch import (EXE, GROUP, LOG_LINE, log_lines, photo, tap,  # noqa
-                        tree, write_config)
+from test_batch import (EXE, GROUP, LOG_LINE, log_lines, main,  # noqa
+                        photo, tap, tree, write_config)
 from PIL import Image
 
 WATERMARK = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
@@ -382,19 +380,5 @@ GROUPS = {
 }
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="npw-faults-%s-" % GROUP)
-    try:
-        GROUPS[GROUP](tmp)
-    except SystemExit:
-        raise
-    except Exception:
-        tap.check(False, "group %s ran to the end" % GROUP,
-                  traceback.format_exc())
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % tap.n)
-
-
 if __name__ == "__main__":
-    main()
+    main(GROUPS, "faults")
