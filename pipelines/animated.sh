@@ -24,29 +24,6 @@ printf '%s\n' "$rate" | grep -Eq '^[0-9]{1,9}(/[1-9][0-9]{0,8})?$' ||
 npw_readable "$in" "video"
 npw_readable "$watermark" "watermark"
 
-if gst-inspect-1.0 --exists x264enc; then
-  venc="x264enc pass=qual quantizer=20 speed-preset=faster"
-else
-  venc="vp8enc deadline=1 cpu-used=4 target-bitrate=8000000 threads=4"
-fi
-
-streams=$(gst-discoverer-1.0 "$in" 2>&1) || true
-printf '%s\n' "$streams" | grep -q '^ *video #' ||
-  npw_fail "$in: no video stream"
-audio=""
-if printf '%s\n' "$streams" | grep -q '^ *audio #'; then
-  audio="d. ! queue ! audioconvert ! audioresample ! opusenc ! queue ! mux."
-fi
-
-npw_begin "$out" "$in"
-# shellcheck disable=SC2086
-npw_launch -q \
-  filesrc location="$in" ! decodebin name=d \
-  d. ! queue ! videoconvert ! \
-    npywatermark location="$watermark" opacity="$opacity" \
-      animation-rate="$rate" ! \
-    videoconvert ! video/x-raw,format=I420 ! $venc ! queue ! mux. \
-  $audio \
-  matroskamux name=mux ! filesink location="$npw_tmp" ||
-  npw_fail "$in: not watermarked (the reason is above)"
-npw_commit "$out"
+npw_video_streams "$in" || npw_fail "$in: no video stream"
+npw_watermark_video "$in" "$out" "$watermark" "$opacity" \
+  animation-rate="$rate"

@@ -130,3 +130,44 @@ npw_decoder () {
       ;;
   esac
 }
+
+# npw_video_streams IN: sets npw_streams to what gst-discoverer-1.0 says
+# of IN, and npw_audio to the branch that keeps its audio (Opus) in
+# npw_watermark_video's muxer, empty when IN has none: a muxer waits for
+# every input it was given.  Returns 1 when IN has no video stream (there
+# is nothing to watermark, and the muxer would wait forever).
+npw_video_streams () {
+  npw_streams=$(gst-discoverer-1.0 "$1" 2>&1) || true
+  npw_audio=""
+  if printf '%s\n' "$npw_streams" | grep -q '^ *audio #'; then
+    npw_audio="d. ! queue ! audioconvert ! audioresample ! opusenc ! queue ! mux."
+  fi
+  printf '%s\n' "$npw_streams" | grep -q '^ *video #'
+}
+
+# npw_watermark_video IN OUT WATERMARK OPACITY [PROPERTY=VALUE...]:
+# decodes IN (decodebin), watermarks every frame (npywatermark with
+# WATERMARK, OPACITY and the PROPERTYs), encodes H.264 with x264enc if
+# installed, else VP8, in 4:2:0, adds npw_audio (npw_video_streams) and
+# writes Matroska to OUT, whole or not at all; fails if gst-launch-1.0
+# does.
+npw_watermark_video () {
+  npw_in=$1 npw_out=$2 npw_mark=$3 npw_op=$4
+  shift 4
+  if gst-inspect-1.0 --exists x264enc; then
+    npw_venc="x264enc pass=qual quantizer=20 speed-preset=faster"
+  else
+    npw_venc="vp8enc deadline=1 cpu-used=4 target-bitrate=8000000 threads=4"
+  fi
+  npw_begin "$npw_out" "$npw_in"
+  # shellcheck disable=SC2086
+  npw_launch -q \
+    filesrc location="$npw_in" ! decodebin name=d \
+    d. ! queue ! videoconvert ! \
+      npywatermark location="$npw_mark" opacity="$npw_op" "$@" ! \
+      videoconvert ! video/x-raw,format=I420 ! $npw_venc ! queue ! mux. \
+    $npw_audio \
+    matroskamux name=mux ! filesink location="$npw_tmp" ||
+    npw_fail "$npw_in: not watermarked (the reason is above)"
+  npw_commit "$npw_out"
+}
