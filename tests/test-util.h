@@ -31,6 +31,15 @@
 #endif
 #endif
 
+/* UNDER_TSAN: built with ThreadSanitizer. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+
 /* RUNNING_ON_VALGRIND: 0 where valgrind's header is not installed. */
 #ifdef HAVE_VALGRIND_VALGRIND_H
 #include <valgrind/valgrind.h>
