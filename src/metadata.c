@@ -568,6 +568,17 @@ append_be16 (GByteArray * a, guint v)
   g_byte_array_append (a, b, 2);
 }
 
+/* A JPEG marker segment: @marker, its length, then @head and @data. */
+static void
+append_segment (GByteArray * a, guint marker, const void *head,
+    gsize head_len, const guint8 * data, gsize size)
+{
+  append_be16 (a, marker);
+  append_be16 (a, 2 + head_len + size);
+  g_byte_array_append (a, head, head_len);
+  g_byte_array_append (a, data, size);
+}
+
 static void
 append_be32 (GByteArray * a, guint32 v)
 {
@@ -610,23 +621,15 @@ npw_metadata_insert_jpeg (const NpwMetadata * md, GstBuffer * encoded)
     gsize size;
     const guint8 *exif = g_bytes_get_data (md->exif, &size);
 
-    if (size + EXIF_PREFIX_LEN <= APP_MAX) {
-      append_be16 (meta, 0xffe1);
-      append_be16 (meta, 2 + EXIF_PREFIX_LEN + size);
-      g_byte_array_append (meta, (const guint8 *) EXIF_PREFIX, EXIF_PREFIX_LEN);
-      g_byte_array_append (meta, exif, size);
-    }
+    if (size + EXIF_PREFIX_LEN <= APP_MAX)
+      append_segment (meta, 0xffe1, EXIF_PREFIX, EXIF_PREFIX_LEN, exif, size);
   }
   if (md->xmp) {
     gsize size;
     const guint8 *xmp = g_bytes_get_data (md->xmp, &size);
 
-    if (size + XMP_PREFIX_LEN <= APP_MAX) {
-      append_be16 (meta, 0xffe1);
-      append_be16 (meta, 2 + XMP_PREFIX_LEN + size);
-      g_byte_array_append (meta, (const guint8 *) XMP_PREFIX, XMP_PREFIX_LEN);
-      g_byte_array_append (meta, xmp, size);
-    }
+    if (size + XMP_PREFIX_LEN <= APP_MAX)
+      append_segment (meta, 0xffe1, XMP_PREFIX, XMP_PREFIX_LEN, xmp, size);
   }
   if (md->icc) {
     gsize size, done = 0;
@@ -635,13 +638,13 @@ npw_metadata_insert_jpeg (const NpwMetadata * md, GstBuffer * encoded)
 
     for (seq = 1; seq <= count && count <= 255; seq++) {
       gsize n = MIN (size - done, ICC_CHUNK_MAX);
-      guint8 numbers[2] = { seq, count };
+      guint8 head[ICC_PREFIX_LEN + 2];
 
-      append_be16 (meta, 0xffe2);
-      append_be16 (meta, 2 + ICC_PREFIX_LEN + 2 + n);
-      g_byte_array_append (meta, (const guint8 *) ICC_PREFIX, ICC_PREFIX_LEN);
-      g_byte_array_append (meta, numbers, 2);
-      g_byte_array_append (meta, icc + done, n);
+      /* the prefix, then this chunk's number and the count */
+      memcpy (head, ICC_PREFIX, ICC_PREFIX_LEN);
+      head[ICC_PREFIX_LEN] = seq;
+      head[ICC_PREFIX_LEN + 1] = count;
+      append_segment (meta, 0xffe2, head, sizeof (head), icc + done, n);
       done += n;
     }
   }
@@ -649,9 +652,7 @@ npw_metadata_insert_jpeg (const NpwMetadata * md, GstBuffer * encoded)
     gsize size;
     const guint8 *iptc = g_bytes_get_data (md->iptc, &size);
 
-    append_be16 (meta, 0xffed);
-    append_be16 (meta, 2 + size);
-    g_byte_array_append (meta, iptc, size);
+    append_segment (meta, 0xffed, NULL, 0, iptc, size);
   }
   return splice (encoded, at, meta);
 }
