@@ -201,8 +201,8 @@ test_peak (gconstpointer data)
   g_test_trap_assert_passed ();
 }
 
-/* Caps the address space at its current size plus @headroom_mb (RLIMIT_AS),
- * as tests/regress/test-limits.c does.  FALSE, no cap, under ASan (whose
+/* Caps the address space at its current size plus @headroom_mb (RLIMIT_AS,
+ * test_util_cap_address_space ()).  FALSE, no cap, under ASan (whose
  * shadow memory needs the address space) and valgrind. */
 static gboolean
 cap_memory (guint headroom_mb)
@@ -210,20 +210,9 @@ cap_memory (guint headroom_mb)
 #ifdef UNDER_ASAN
   return FALSE;
 #else
-  g_autofree gchar *status = NULL;
-  const gchar *line;
-  guint64 vm_kb;
-  struct rlimit rl;
-
   if (RUNNING_ON_VALGRIND)
     return FALSE;
-  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL,
-          NULL));
-  line = strstr (status, "\nVmSize:");
-  g_assert_nonnull (line);
-  vm_kb = g_ascii_strtoull (line + strlen ("\nVmSize:"), NULL, 10);
-  rl.rlim_cur = rl.rlim_max = (vm_kb + headroom_mb * 1024) * 1024;
-  g_assert_cmpint (setrlimit (RLIMIT_AS, &rl), ==, 0);
+  test_util_cap_address_space (headroom_mb);
   return TRUE;
 #endif
 }

@@ -47,6 +47,34 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
+#ifdef G_OS_UNIX
+#include <string.h>
+#include <sys/resource.h>
+
+/* Caps the address space (RLIMIT_AS) at its current size, VmSize in
+ * /proc/self/status, plus @headroom_mb.  Not for ASan, whose shadow
+ * memory needs the address space, nor valgrind, which has an allocator
+ * of its own: the callers check UNDER_ASAN and RUNNING_ON_VALGRIND. */
+static inline void
+test_util_cap_address_space (guint headroom_mb)
+{
+  gchar *status = NULL;
+  const gchar *line;
+  guint64 vm_kb;
+  struct rlimit rl;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL,
+          NULL));
+  line = strstr (status, "\nVmSize:");
+  g_assert_nonnull (line);
+  vm_kb = g_ascii_strtoull (line + strlen ("\nVmSize:"), NULL, 10);
+  g_assert_cmpuint (vm_kb, >, 0);
+  g_free (status);
+  rl.rlim_cur = rl.rlim_max = (vm_kb + headroom_mb * 1024) * 1024;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &rl), ==, 0);
+}
+#endif
+
 /* Removes @path and, if it is a directory, what it holds. */
 static inline void
 test_util_remove_tree (const gchar * path)

@@ -80,21 +80,9 @@ cap_memory (void)
 #ifdef UNDER_ASAN
   return TRUE;
 #else
-  g_autofree gchar *status = NULL;
-  const gchar *line;
-  guint64 vm_kb;
-  struct rlimit rl;
-
   if (RUNNING_ON_VALGRIND)
     return FALSE;
-  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL,
-          NULL));
-  line = strstr (status, "\nVmSize:");
-  g_assert_nonnull (line);
-  vm_kb = g_ascii_strtoull (line + strlen ("\nVmSize:"), NULL, 10);
-  g_assert_cmpuint (vm_kb, >, 0);
-  rl.rlim_cur = rl.rlim_max = (vm_kb + HEADROOM_MB * 1024) * 1024;
-  g_assert_cmpint (setrlimit (RLIMIT_AS, &rl), ==, 0);
+  test_util_cap_address_space (HEADROOM_MB);
   return TRUE;
 #endif
 }
