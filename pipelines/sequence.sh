@@ -59,7 +59,9 @@ while src=$(name "$in" "$n") && [ -e "$src" ]; do
   npw_begin "$dst" "$src"
   if ! [ -f "$src" ] || ! [ -r "$src" ]; then
     echo "$prog: $src: cannot read the picture" >&2
-  elif npw_decoder "$src" && ! npw_launch -q \
+  elif ! npw_decoder "$src"; then
+    : # npw_decoder said why
+  elif ! npw_launch -q \
       filesrc location="$src" ! $npw_decode ! videoconvert ! \
       npywatermark location="$watermark" ! videoconvert ! $encoder ! \
       $npw_sink location="$npw_tmp"; then

@@ -510,6 +510,24 @@ def case_sequence(tmp):
               f"output {i} is input {i} ({w}x{h})")
         check_mark_one(frames[0], f"output {i}")
 
+    # A 16-bit colour PNG among the frames: said once, with the reason,
+    # and the next frame is still done.
+    os.mkdir(os.path.join(tmp, "deep"))
+    write_png16(os.path.join(tmp, "deep", "0.png"), 2)
+    os.link(os.path.join(tmp, "in", "frame-00000.jpg"),
+            os.path.join(tmp, "deep", "1.png"))
+    proc = check_refused([script("sequence.sh"),
+                          os.path.join(tmp, "deep/%d.png"),
+                          os.path.join(tmp, "deep/out-%d.jpg"), one],
+                         "a 16-bit colour PNG frame",
+                         ["deep/0.png", "16-bit colour PNG"],
+                         os.path.join(tmp, "deep"),
+                         os.path.join(tmp, "deep/out-0.jpg"))
+    check("no picture could be decoded" not in proc.stderr,
+          "the refusal is not also called a decoding failure")
+    check(os.path.exists(os.path.join(tmp, "deep/out-1.jpg")),
+          "the next frame is watermarked")
+
     # EXIF orientation, frame by frame.
     os.mkdir(os.path.join(tmp, "turned"))
     for orientation in range(1, 9):
