@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "overlay.h"
+#include "colour.h"
 #include "geometry.h"
 #include "blend.h"
 
@@ -95,6 +96,9 @@ struct _NpwOverlay
   NpwPlane planes[GST_VIDEO_MAX_PLANES];
   /* the image (borrowed) and its colour, while phases remain to build */
   NpwColour colour;
+  /* the image's colours moved to the frame's primaries and transfer
+   * (colour.image then points here), while phases remain to build */
+  NpyImage *converted;
 };
 
 gboolean
@@ -672,6 +676,91 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
   return TRUE;
 }
 
+/* Direct-mapped memo of converted colours: a logo has few, and a tiled
+ * canvas repeats its copy's. */
+#define MEMO_BITS 12
+
+typedef struct
+{
+  guint64 key;                  /* R G B (16 bits each) + 1, 0: empty */
+  guint16 out[3];
+} NpwMemo;
+
+/* @image's colours (straight alpha, its depth) converted by @conv into
+ * the frame's R'G'B', at 16 bits for frames deeper than 8 bits (an 8-bit
+ * image too: no colour is rounded to 8 bits on its way to 10 or 12),
+ * else at 8 bits.  Transparent pixels, whose colour is never seen, are
+ * left black.  NULL when memory cannot be had. */
+static NpyImage *
+convert_image (const NpyImage * image, const NpwColourConversion * conv,
+    gboolean deep)
+{
+  gsize n = (gsize) image->width * image->height, i;
+  gboolean in16 = image->depth == 16;
+  gdouble lin8[256];
+  NpwMemo *memo;
+  NpyImage *out;
+  gint c;
+
+  out = g_new0 (NpyImage, 1);
+  out->width = image->width;
+  out->height = image->height;
+  out->depth = deep ? 16 : 8;
+  out->n_frames = 1;
+  out->channels = 4;
+  if (deep)
+    out->rgba16 = g_try_new0 (guint16, n * 4);
+  else
+    out->rgba = g_try_malloc0 (n * 4);
+  memo = g_try_new0 (NpwMemo, 1 << MEMO_BITS);
+  if ((deep ? (gpointer) out->rgba16 : (gpointer) out->rgba) == NULL
+      || memo == NULL) {
+    g_free (memo);
+    npy_image_free (out);
+    return NULL;
+  }
+  for (c = 0; c < 256 && !in16; c++)
+    lin8[c] = npw_colour_srgb_eotf (c / 255.0);
+
+  for (i = 0; i < 4 * n; i += 4) {
+    guint32 rgb[3], a = in16 ? image->rgba16[i + 3] : image->rgba[i + 3];
+    guint64 key;
+    NpwMemo *m;
+
+    if (a == 0)
+      continue;
+    for (c = 0; c < 3; c++)
+      rgb[c] = in16 ? image->rgba16[i + c] : image->rgba[i + c];
+    key = ((guint64) rgb[0] << 32 | (guint64) rgb[1] << 16 | rgb[2]) + 1;
+    m = &memo[(key * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)) >>
+        (64 - MEMO_BITS)];
+    if (m->key != key) {
+      gdouble in[3], lin[3], res[3];
+      guint max = deep ? 65535 : 255;
+
+      for (c = 0; c < 3; c++) {
+        in[c] = in16 ? rgb[c] / 65535.0 : rgb[c] / 255.0;
+        lin[c] = in16 ? npw_colour_srgb_eotf (in[c]) : lin8[rgb[c]];
+      }
+      npw_colour_convert (conv, in, lin, res);
+      for (c = 0; c < 3; c++)
+        m->out[c] = (guint16) floor (CLAMP (res[c], 0.0, 1.0) * max + 0.5);
+      m->key = key;
+    }
+    if (deep) {
+      for (c = 0; c < 3; c++)
+        out->rgba16[i + c] = m->out[c];
+      out->rgba16[i + 3] = in16 ? a : a * 257u;
+    } else {
+      for (c = 0; c < 3; c++)
+        out->rgba[i + c] = (guint8) m->out[c];
+      out->rgba[i + 3] = in16 ? (a * 255u + 32767) / 65535 : a;
+    }
+  }
+  g_free (memo);
+  return out;
+}
+
 /* The byte offset of component @c in its unit.  GStreamer 1.22's table
  * puts V of P010, P012 and P016 at byte 1 (NV12's offsets, reused); their
  * pack and unpack functions, and every producer, at byte 2, the second
@@ -687,9 +776,11 @@ npw_comp_offset (const GstVideoFormatInfo * finfo, guint c)
 }
 
 NpwOverlay *
-npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
+npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info,
+    gdouble reference_white)
 {
   const GstVideoFormatInfo *finfo = info->finfo;
+  NpwColourConversion conv;
   NpwOverlay *overlay;
   guint p, c;
 
@@ -709,6 +800,16 @@ npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
   overlay->n_planes = GST_VIDEO_FORMAT_INFO_N_PLANES (finfo);
   overlay->deep = GST_VIDEO_FORMAT_INFO_DEPTH (finfo, 0) > 8;
 
+  npw_colour_conversion_init (&conv, info->colorimetry.primaries,
+      info->colorimetry.transfer, reference_white);
+  if (conv.active) {
+    overlay->converted = convert_image (image, &conv, overlay->deep);
+    if (overlay->converted == NULL) {
+      g_free (overlay);
+      return NULL;
+    }
+    image = overlay->converted;
+  }
   colour_init (&overlay->colour, image, info);
 
   for (p = 0; p < overlay->n_planes; p++) {
@@ -811,9 +912,10 @@ overlay_build (NpwOverlay * overlay, gint px, gint py)
 }
 
 NpwOverlay *
-npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
+npw_overlay_new (const NpyImage * image, const GstVideoInfo * info,
+    gdouble reference_white)
 {
-  NpwOverlay *overlay = npw_overlay_new_lazy (image, info);
+  NpwOverlay *overlay = npw_overlay_new_lazy (image, info, reference_white);
   gint i;
 
   if (overlay == NULL)
@@ -827,6 +929,7 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
   }
   /* every phase is there: the image is no longer needed */
   overlay->colour.image = NULL;
+  g_clear_pointer (&overlay->converted, npy_image_free);
   return overlay;
 }
 
@@ -857,6 +960,7 @@ npw_overlay_free (NpwOverlay * overlay)
       g_free (phase->spans);
     }
   }
+  npy_image_free (overlay->converted);
   g_free (overlay);
 }
 

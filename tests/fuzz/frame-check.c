@@ -18,6 +18,7 @@
 
 #include <string.h>
 
+#include "colour.h"
 #include "frame-check.h"
 
 const GstVideoFormat frame_check_formats[] = {
@@ -176,7 +177,7 @@ void
 frame_check_blend (const GstVideoInfo * info, const NpyImage * image,
     gint x, gint y, guint op, guint32 seed)
 {
-  NpwOverlay *overlay = npw_overlay_new (image, info);
+  NpwOverlay *overlay = npw_overlay_new (image, info, NPW_COLOUR_REFERENCE_WHITE);
 
   FUZZ_CHECK (overlay != NULL);
   frame_check_blend_overlay (info, image, overlay, x, y, op, seed);
