@@ -167,8 +167,7 @@ test_pq (void)
       0.5807, 5e-5);
   g_assert_cmpfloat_with_epsilon (npw_colour_pq_inverse_eotf (0.1),
       0.7518, 5e-5);
-  g_assert_cmpfloat_with_epsilon (npw_colour_pq_inverse_eotf (1.0), 1.0,
-      1e-12);
+  g_assert_cmpfloat_with_epsilon (npw_colour_pq_inverse_eotf (1.0), 1.0, 1e-12);
   /* c1^m2: black is 7.3e-7, not 0 */
   g_assert_cmpfloat_with_epsilon (npw_colour_pq_inverse_eotf (0.0),
       7.309e-7, 1e-9);
@@ -190,8 +189,7 @@ test_hlg (void)
   g_assert_cmpfloat_with_epsilon (npw_colour_hlg_oetf (0.03), 0.3, 1e-12);
   /* 0.17883277 ln (12 * 0.5 - 0.28466892) + 0.55991073 = 0.87164 */
   g_assert_cmpfloat_with_epsilon (npw_colour_hlg_oetf (0.5), 0.871643, 1e-6);
-  g_assert_cmpfloat_with_epsilon (npw_colour_hlg_oetf (REF_HLG_75), 0.75,
-      1e-7);
+  g_assert_cmpfloat_with_epsilon (npw_colour_hlg_oetf (REF_HLG_75), 0.75, 1e-7);
   g_assert_cmpfloat_with_epsilon (npw_colour_hlg_inverse_oetf (0.75),
       REF_HLG_75, 1e-7);
   /* clipped above 1 */
@@ -200,8 +198,7 @@ test_hlg (void)
   for (i = 0; i <= 1200; i++) {
     gdouble e = i / 1000.0;
 
-    g_assert_cmpfloat_with_epsilon (npw_colour_hlg_oetf (e), ref_hlg (e),
-        1e-7);
+    g_assert_cmpfloat_with_epsilon (npw_colour_hlg_oetf (e), ref_hlg (e), 1e-7);
     if (e <= 1.0)
       g_assert_cmpfloat_with_epsilon (npw_colour_hlg_oetf
           (npw_colour_hlg_inverse_oetf (e)), e, 1e-12);
@@ -318,8 +315,7 @@ patches_npy (gboolean deep)
 
       for (c = 0; c < 4; c++) {
         if (deep) {
-          guint16 v = GUINT16_TO_LE (c < 3 ? colours16[col][c] :
-              alphas16[al]);
+          guint16 v = GUINT16_TO_LE (c < 3 ? colours16[col][c] : alphas16[al]);
 
           g_string_append_len (s, (const gchar *) &v, 2);
         } else {
@@ -454,8 +450,7 @@ run_patches (GstVideoFormat format, const Space * space, gboolean deep,
 
   g_assert_true (gst_video_info_from_caps (&info, caps));
   finfo = info.finfo;
-  g_object_set (element, "data", npy, "reference-white", reference_white,
-      NULL);
+  g_object_set (element, "data", npy, "reference-white", reference_white, NULL);
   h = gst_harness_new_with_element (element, "sink", "src");
   gst_object_unref (element);
   gst_harness_set_caps (h, gst_caps_ref (caps), caps);
@@ -553,8 +548,7 @@ test_element_reference_white (void)
       1e-4);
   g_assert_cmpfloat_with_epsilon ((white_y[hlg][1] / 16 - 16) / 219, 0.75,
       1e-4);
-  g_assert_cmpfloat_with_epsilon ((white_y[hlg][3] / 16 - 16) / 219, 1.0,
-      1e-9);
+  g_assert_cmpfloat_with_epsilon ((white_y[hlg][3] / 16 - 16) / 219, 1.0, 1e-9);
 }
 
 /* reference-white changed while PLAYING takes effect at a later frame
@@ -656,8 +650,7 @@ test_element_rgb_gray_8bit (void)
         for (c = 0; c < 3; c++) {
           const guint8 *p = (const guint8 *) GST_VIDEO_FRAME_COMP_DATA (&frame,
               c) + x * GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, c);
-          gint v = cases[i].depth == 16 ? GUINT16_FROM_LE (*(guint16 *) p) :
-              *p;
+          gint v = cases[i].depth == 16 ? GUINT16_FROM_LE (*(guint16 *) p) : *p;
 
           g_assert_cmpfloat (fabs (v - rgb[c] * max), <=,
               cases[i].depth == 16 ? 2.0 : 1.0);

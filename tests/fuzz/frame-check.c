@@ -177,7 +177,8 @@ void
 frame_check_blend (const GstVideoInfo * info, const NpyImage * image,
     gint x, gint y, guint op, guint32 seed)
 {
-  NpwOverlay *overlay = npw_overlay_new (image, info, NPW_COLOUR_REFERENCE_WHITE);
+  NpwOverlay *overlay =
+      npw_overlay_new (image, info, NPW_COLOUR_REFERENCE_WHITE);
 
   FUZZ_CHECK (overlay != NULL);
   frame_check_blend_overlay (info, image, overlay, x, y, op, seed);
