@@ -134,11 +134,137 @@ npw_colour_same_conversion (const GstVideoColorimetry * a,
       transfer_class (a->transfer) == transfer_class (b->transfer);
 }
 
+static gfloat srgb16[65536];
+
+gdouble
+npw_colour_srgb_eotf16 (guint16 v)
+{
+  static gsize ready = 0;
+
+  if (g_once_init_enter (&ready)) {
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (srgb16); i++)
+      srgb16[i] = (gfloat) npw_colour_srgb_eotf (i / 65535.0);
+    g_once_init_leave (&ready, 1);
+  }
+  return srgb16[v];
+}
+
+/* The transfer without the clip at 1 (HLG goes on past it), so that a
+ * table of it interpolates across the clip's corner exactly. */
+static gdouble
+encode_unclipped (const NpwColourConversion * conv, gdouble l)
+{
+  l = MAX (l, 0.0) * conv->scale;
+  switch (conv->transfer) {
+    case NPW_COLOUR_TRANSFER_PQ:
+      return npw_colour_pq_inverse_eotf (l);
+    case NPW_COLOUR_TRANSFER_HLG:
+      if (l <= 1.0 / 12.0)
+        return sqrt (3.0 * l);
+      return HLG_A * log (12.0 * l - HLG_B) + HLG_C;
+    default:
+      return npw_colour_srgb_inverse_eotf (MIN (l, 1.0));
+  }
+}
+
+gdouble
+npw_colour_encode (const NpwColourConversion * conv, gdouble l)
+{
+  return CLAMP (encode_unclipped (conv, l), 0.0, 1.0);
+}
+
+/* Octaves of l tabulated, [2^-(o+1), 2^-o) for o = 0..N_OCTAVES - 1;
+ * below the last, l is interpolated from 0.  A 16-bit watermark's
+ * smallest linear light after the primaries is 0.0114 / 12.92 / 65535,
+ * 2^-26: every non-zero value is in a tabulated octave (smaller ones
+ * are computed). */
+#define N_OCTAVES 32
+#define STEPS 256               /* per octave */
+
+struct _NpwColourTable
+{
+  gdouble v[N_OCTAVES][STEPS + 1];      /* at (1 + k / STEPS) 2^-(o+1) */
+  gdouble zero, one;
+  NpwColourConversion conv;
+};
+
+NpwColourTable *
+npw_colour_table_new (const NpwColourConversion * conv)
+{
+  NpwColourTable *table = g_try_new (NpwColourTable, 1);
+  gint o, k;
+
+  if (table == NULL)
+    return NULL;
+  for (o = 0; o < N_OCTAVES; o++)
+    for (k = 0; k <= STEPS; k++)
+      table->v[o][k] = encode_unclipped (conv,
+          ldexp (1.0 + (gdouble) k / STEPS, -(o + 1)));
+  table->conv = *conv;
+  table->zero = encode_unclipped (conv, 0.0);
+  table->one = encode_unclipped (conv, 1.0);
+  return table;
+}
+
+gdouble
+npw_colour_table_encode (const NpwColourTable * table, gdouble l)
+{
+  gdouble m, f, v;
+  gint e, o, k;
+
+  if (l >= 1.0)
+    v = table->one;
+  else if (l <= 0.0)
+    v = table->zero;
+  else {
+    /* l = m 2^e, m in [0.5, 1): octave -e, position 2m - 1 in it */
+    m = frexp (l, &e);
+    o = -e;
+    if (o >= N_OCTAVES) {
+      /* below any watermark's values, but not below PQ's steepness */
+      v = encode_unclipped (&table->conv, l);
+    } else {
+      f = (2.0 * m - 1.0) * STEPS;
+      k = MIN ((gint) f, STEPS - 1);
+      f -= k;
+      v = table->v[o][k] + f * (table->v[o][k + 1] - table->v[o][k]);
+    }
+  }
+  return CLAMP (v, 0.0, 1.0);
+}
+
+void
+npw_colour_table_free (NpwColourTable * table)
+{
+  g_free (table);
+}
+
+void
+npw_colour_convert_linear (const NpwColourConversion * conv,
+    const NpwColourTable * table, const gdouble lin[3], gdouble out[3])
+{
+  gint c;
+
+  for (c = 0; c < 3; c++) {
+    gdouble l = lin[c];
+
+    if (conv->to_bt2020) {
+      const gdouble *m = npw_colour_bt709_to_bt2020[c];
+
+      l = m[0] * lin[0] + m[1] * lin[1] + m[2] * lin[2];
+    }
+    out[c] = table ? npw_colour_table_encode (table, l) :
+        npw_colour_encode (conv, l);
+  }
+}
+
 void
 npw_colour_convert (const NpwColourConversion * conv, const gdouble in[3],
-    const gdouble * linear, gdouble out[3])
+    gdouble out[3])
 {
-  gdouble lin[3], l;
+  gdouble lin[3];
   gint c;
 
   if (!conv->active) {
@@ -148,25 +274,6 @@ npw_colour_convert (const NpwColourConversion * conv, const gdouble in[3],
     return;
   }
   for (c = 0; c < 3; c++)
-    lin[c] = linear ? linear[c] : npw_colour_srgb_eotf (in[c]);
-  for (c = 0; c < 3; c++) {
-    if (conv->to_bt2020) {
-      const gdouble *m = npw_colour_bt709_to_bt2020[c];
-
-      l = m[0] * lin[0] + m[1] * lin[1] + m[2] * lin[2];
-    } else {
-      l = lin[c];
-    }
-    switch (conv->transfer) {
-      case NPW_COLOUR_TRANSFER_PQ:
-        out[c] = npw_colour_pq_inverse_eotf (l * conv->scale);
-        break;
-      case NPW_COLOUR_TRANSFER_HLG:
-        out[c] = npw_colour_hlg_oetf (l * conv->scale);
-        break;
-      default:
-        out[c] = npw_colour_srgb_inverse_eotf (CLAMP (l, 0.0, 1.0));
-        break;
-    }
-  }
+    lin[c] = npw_colour_srgb_eotf (in[c]);
+  npw_colour_convert_linear (conv, NULL, lin, out);
 }

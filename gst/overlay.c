@@ -698,6 +698,7 @@ convert_image (const NpyImage * image, const NpwColourConversion * conv,
   gsize n = (gsize) image->width * image->height, i;
   gboolean in16 = image->depth == 16;
   gdouble lin8[256];
+  NpwColourTable *table;
   NpwMemo *memo;
   NpyImage *out;
   gint c;
@@ -713,9 +714,11 @@ convert_image (const NpyImage * image, const NpwColourConversion * conv,
   else
     out->rgba = g_try_malloc0 (n * 4);
   memo = g_try_new0 (NpwMemo, 1 << MEMO_BITS);
+  table = npw_colour_table_new (conv);
   if ((deep ? (gpointer) out->rgba16 : (gpointer) out->rgba) == NULL
-      || memo == NULL) {
+      || memo == NULL || table == NULL) {
     g_free (memo);
+    npw_colour_table_free (table);
     npy_image_free (out);
     return NULL;
   }
@@ -735,16 +738,21 @@ convert_image (const NpyImage * image, const NpwColourConversion * conv,
     m = &memo[(key * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)) >>
         (64 - MEMO_BITS)];
     if (m->key != key) {
-      gdouble in[3], lin[3], res[3];
+      gdouble lin[3], res[3];
       guint max = deep ? 65535 : 255;
 
-      for (c = 0; c < 3; c++) {
-        in[c] = in16 ? rgb[c] / 65535.0 : rgb[c] / 255.0;
-        lin[c] = in16 ? npw_colour_srgb_eotf (in[c]) : lin8[rgb[c]];
+      if (conv->transfer == NPW_COLOUR_TRANSFER_SDR && rgb[0] == rgb[1]
+          && rgb[1] == rgb[2]) {
+        /* greys stay greys, and in SDR the same signal: exactly */
+        for (c = 0; c < 3; c++)
+          m->out[c] = in16 || !deep ? rgb[c] : rgb[c] * 257;
+      } else {
+        for (c = 0; c < 3; c++)
+          lin[c] = in16 ? npw_colour_srgb_eotf16 (rgb[c]) : lin8[rgb[c]];
+        npw_colour_convert_linear (conv, table, lin, res);
+        for (c = 0; c < 3; c++)
+          m->out[c] = (guint16) floor (CLAMP (res[c], 0.0, 1.0) * max + 0.5);
       }
-      npw_colour_convert (conv, in, lin, res);
-      for (c = 0; c < 3; c++)
-        m->out[c] = (guint16) floor (CLAMP (res[c], 0.0, 1.0) * max + 0.5);
       m->key = key;
     }
     if (deep) {
@@ -758,6 +766,7 @@ convert_image (const NpyImage * image, const NpwColourConversion * conv,
     }
   }
   g_free (memo);
+  npw_colour_table_free (table);
   return out;
 }
 

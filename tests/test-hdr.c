@@ -265,13 +265,62 @@ test_convert (void)
 
         for (c = 0; c < 3; c++)
           in[c] = i < 8 ? ((i >> c) & 1) : g_rand_double (rand);
-        npw_colour_convert (&conv, in, NULL, got);
+        npw_colour_convert (&conv, in, got);
         ref_convert (modes[m], whites[w], in, want);
         for (c = 0; c < 3; c++)
           g_assert_cmpfloat_with_epsilon (got[c], want[c], 2e-7);
       }
     }
   }
+  g_rand_free (rand);
+}
+
+/* The table the overlay converts through, against the exact functions:
+ * every linear value a 16-bit watermark gives, times each coefficient of
+ * the matrix, and log-uniform random values down to 2^-40. */
+static void
+test_table (void)
+{
+  const gchar *names[] = { "bt2020", "bt2100-pq", "bt2100-hlg", "2:3:14:1" };
+  const gdouble whites[] = { 1, 100, 203, 300, 1000, 4000, 10000 };
+  GRand *rand = g_rand_new_with_seed (7);
+  gdouble worst_err = 0;
+  guint n, w, i, k;
+
+  for (n = 0; n < G_N_ELEMENTS (names); n++) {
+    GstVideoColorimetry cinfo;
+
+    g_assert_true (gst_video_colorimetry_from_string (&cinfo, names[n]));
+    for (w = 0; w < G_N_ELEMENTS (whites); w++) {
+      NpwColourConversion conv;
+      NpwColourTable *table;
+
+      npw_colour_conversion_init (&conv, cinfo.primaries, cinfo.transfer,
+          whites[w]);
+      table = npw_colour_table_new (&conv);
+      g_assert_nonnull (table);
+      for (i = 0; i < 65536 + 100000; i++) {
+        gdouble l = i < 65536 ? ref_srgb_to_linear (i / 65535.0) :
+            pow (2.0, -40.0 * g_rand_double (rand));
+
+        for (k = 0; k < (i < 65536 ? 10 : 1); k++) {
+          gdouble lk = k == 0 ? l : l * ref_709_to_2020[(k - 1) / 3][(k - 1) %
+              3];
+          gdouble err = fabs (npw_colour_table_encode (table, lk) -
+              npw_colour_encode (&conv, lk));
+
+          worst_err = MAX (worst_err, err);
+        }
+      }
+      g_assert_cmpfloat (npw_colour_table_encode (table, 0.0), ==,
+          npw_colour_encode (&conv, 0.0));
+      g_assert_cmpfloat (npw_colour_table_encode (table, 1.0), ==,
+          npw_colour_encode (&conv, 1.0));
+      npw_colour_table_free (table);
+    }
+  }
+  g_test_message ("worst table error %g", worst_err);
+  g_assert_cmpfloat (worst_err, <, 1e-6);
   g_rand_free (rand);
 }
 
@@ -796,6 +845,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hdr/colour/hlg", test_hlg);
   g_test_add_func ("/hdr/colour/which-colorimetries", test_conversion_kind);
   g_test_add_func ("/hdr/colour/convert", test_convert);
+  g_test_add_func ("/hdr/colour/table", test_table);
   g_test_add_func ("/hdr/element/patches", test_element_patches);
   g_test_add_func ("/hdr/element/reference-white",
       test_element_reference_white);
