@@ -66,6 +66,10 @@ typedef struct
   /* the same per byte value, in fixed point with LUT_SHIFT bits of
    * fraction, the offset and the rounding half folded into R's table */
   gint32 lut[3][3][256];
+  /* 8-bit Y'CbCr and gray frames of converted colours (colour.h): the
+   * image's R'G'B' at 16 bits, 4 values a pixel as image->rgba, so that
+   * they are rounded once, at 8 bits, after the matrix */
+  const guint16 *conv16;
 } NpwColour;
 
 typedef struct
@@ -96,9 +100,11 @@ struct _NpwOverlay
   NpwPlane planes[GST_VIDEO_MAX_PLANES];
   /* the image (borrowed) and its colour, while phases remain to build */
   NpwColour colour;
-  /* the image's colours moved to the frame's primaries and transfer
-   * (colour.image then points here), while phases remain to build */
+  /* the image's colours moved to the frame's primaries and transfer, at
+   * 16 bits, and for 8-bit frames rounded to 8 (colour.image then points
+   * to the one of the frame's depth), while phases remain to build */
   NpyImage *converted;
+  NpyImage *converted8;
 };
 
 gboolean
@@ -231,18 +237,31 @@ colour_init (NpwColour * colour, const NpyImage * image,
 /* Component @comp of R, G, B through the tables: within 2^-19 of the
  * exact value before rounding. */
 static inline guint8
-lut_value (const NpwColour * colour, gint comp, const guint8 * px)
-{
-  const gint32 (*t)[256] = colour->lut[comp];
-  gint32 v = t[0][px[0]] + t[1][px[1]] + t[2][px[2]];
-
-  return v <= 0 ? 0 : v >= (255 << LUT_SHIFT) ? 255 : (guint8) (v >> LUT_SHIFT);
-}
-
-static inline guint8
 round_u8 (gdouble v)
 {
   return v <= 0.0 ? 0 : v >= 255.0 ? 255 : (guint8) (v + 0.5);
+}
+
+/* The same from the 16-bit converted colours of the pixel at @px. */
+static guint8
+conv_value (const NpwColour * colour, gint comp, const guint8 * px)
+{
+  const guint16 *q = colour->conv16 + (px - colour->image->rgba);
+  const gdouble *k = colour->k[comp];
+
+  return round_u8 (k[0] + (k[1] * q[0] + k[2] * q[1] + k[3] * q[2]) / 257.0);
+}
+
+static inline guint8
+lut_value (const NpwColour * colour, gint comp, const guint8 * px)
+{
+  const gint32 (*t)[256] = colour->lut[comp];
+  gint32 v;
+
+  if (G_UNLIKELY (colour->conv16))
+    return conv_value (colour, comp, px);
+  v = t[0][px[0]] + t[1][px[1]] + t[2][px[2]];
+  return v <= 0 ? 0 : v >= (255 << LUT_SHIFT) ? 255 : (guint8) (v >> LUT_SHIFT);
 }
 
 /* Component @comp (-1: an alpha or padding slot) of one image pixel. */
@@ -344,6 +363,36 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
       guint sa = 0, sr = 0, sg = 0, sb = 0;
       gint x, y;
 
+      if (colour->conv16) {
+        /* converted colours: their 16 bits, rounded once below */
+        guint64 sr16 = 0, sg16 = 0, sb16 = 0;
+        const gdouble *ku = colour->k[1], *kv = colour->k[2];
+
+        for (y = y0; y < y1; y++) {
+          gsize i = ((gsize) y * w + x0) * 4;
+
+          for (x = x0; x < x1; x++, i += 4) {
+            guint a = image->rgba[i + 3];
+
+            sa += a;
+            sr16 += (guint64) a *colour->conv16[i];
+            sg16 += (guint64) a *colour->conv16[i + 1];
+            sb16 += (guint64) a *colour->conv16[i + 2];
+          }
+        }
+        ga[sx] = (sa * 2 + n_px) / (2 * n_px);
+        if (sa == 0) {
+          gu[sx] = gv[sx] = 0;
+        } else {
+          gdouble inv = 1.0 / (257.0 * sa);
+
+          gu[sx] = round_u8 (ku[0] + (ku[1] * sr16 + ku[2] * sg16 +
+                  ku[3] * sb16) * inv);
+          gv[sx] = round_u8 (kv[0] + (kv[1] * sr16 + kv[2] * sg16 +
+                  kv[3] * sb16) * inv);
+        }
+        continue;
+      }
       if (cw == 2 && ch == 2 && rows_in && sx >= in0 && sx < in1) {
         /* 4:2:0, the common case, unrolled */
         const guint8 *p = image->rgba + ((gsize) y0 * w + x0) * 4;
@@ -687,13 +736,12 @@ typedef struct
 } NpwMemo;
 
 /* @image's colours (straight alpha, its depth) converted by @conv into
- * the frame's R'G'B', at 16 bits for frames deeper than 8 bits (an 8-bit
- * image too: no colour is rounded to 8 bits on its way to 10 or 12),
- * else at 8 bits.  Transparent pixels, whose colour is never seen, are
- * left black.  NULL when memory cannot be had. */
+ * the frame's R'G'B' at 16 bits, an 8-bit image's too: no colour is
+ * rounded to 8 bits on its way to the frame.  Transparent pixels, whose
+ * colour is never seen, are left black.  NULL when memory cannot be
+ * had. */
 static NpyImage *
-convert_image (const NpyImage * image, const NpwColourConversion * conv,
-    gboolean deep)
+convert_image (const NpyImage * image, const NpwColourConversion * conv)
 {
   gsize n = (gsize) image->width * image->height, i;
   gboolean in16 = image->depth == 16;
@@ -706,17 +754,13 @@ convert_image (const NpyImage * image, const NpwColourConversion * conv,
   out = g_new0 (NpyImage, 1);
   out->width = image->width;
   out->height = image->height;
-  out->depth = deep ? 16 : 8;
+  out->depth = 16;
   out->n_frames = 1;
   out->channels = 4;
-  if (deep)
-    out->rgba16 = g_try_new0 (guint16, n * 4);
-  else
-    out->rgba = g_try_malloc0 (n * 4);
+  out->rgba16 = g_try_new0 (guint16, n * 4);
   memo = g_try_new0 (NpwMemo, 1 << MEMO_BITS);
   table = npw_colour_table_new (conv);
-  if ((deep ? (gpointer) out->rgba16 : (gpointer) out->rgba) == NULL
-      || memo == NULL || table == NULL) {
+  if (out->rgba16 == NULL || memo == NULL || table == NULL) {
     g_free (memo);
     npw_colour_table_free (table);
     npy_image_free (out);
@@ -739,34 +783,50 @@ convert_image (const NpyImage * image, const NpwColourConversion * conv,
         (64 - MEMO_BITS)];
     if (m->key != key) {
       gdouble lin[3], res[3];
-      guint max = deep ? 65535 : 255;
 
       if (conv->transfer == NPW_COLOUR_TRANSFER_SDR && rgb[0] == rgb[1]
           && rgb[1] == rgb[2]) {
         /* greys stay greys, and in SDR the same signal: exactly */
         for (c = 0; c < 3; c++)
-          m->out[c] = in16 || !deep ? rgb[c] : rgb[c] * 257;
+          m->out[c] = in16 ? rgb[c] : rgb[c] * 257;
       } else {
         for (c = 0; c < 3; c++)
           lin[c] = in16 ? npw_colour_srgb_eotf16 (rgb[c]) : lin8[rgb[c]];
         npw_colour_convert_linear (conv, table, lin, res);
         for (c = 0; c < 3; c++)
-          m->out[c] = (guint16) floor (CLAMP (res[c], 0.0, 1.0) * max + 0.5);
+          m->out[c] = (guint16) floor (CLAMP (res[c], 0.0, 1.0) * 65535 + 0.5);
       }
       m->key = key;
     }
-    if (deep) {
-      for (c = 0; c < 3; c++)
-        out->rgba16[i + c] = m->out[c];
-      out->rgba16[i + 3] = in16 ? a : a * 257u;
-    } else {
-      for (c = 0; c < 3; c++)
-        out->rgba[i + c] = (guint8) m->out[c];
-      out->rgba[i + 3] = in16 ? (a * 255u + 32767) / 65535 : a;
-    }
+    for (c = 0; c < 3; c++)
+      out->rgba16[i + c] = m->out[c];
+    out->rgba16[i + 3] = in16 ? a : a * 257u;
   }
   g_free (memo);
   npw_colour_table_free (table);
+  return out;
+}
+
+/* For 8-bit frames: @conv16 (convert_image ()) rounded to 8 bits, with
+ * @image's own alpha.  NULL when memory cannot be had. */
+static NpyImage *
+reduce_image (const NpyImage * conv16, const NpyImage * image)
+{
+  gsize n = (gsize) image->width * image->height * 4, i;
+  NpyImage *out = g_new0 (NpyImage, 1);
+
+  *out = *conv16;
+  out->depth = 8;
+  out->rgba16 = NULL;
+  out->rgba = g_try_malloc (n);
+  if (out->rgba == NULL) {
+    g_free (out);
+    return NULL;
+  }
+  for (i = 0; i < n; i++)
+    out->rgba[i] = (i & 3) != 3 ? (conv16->rgba16[i] + 128u) / 257 :
+        image->depth == 16 ? (image->rgba16[i] * 255u + 32767) / 65535 :
+        (guint) image->rgba[i];
   return out;
 }
 
@@ -812,14 +872,21 @@ npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info,
   npw_colour_conversion_init (&conv, info->colorimetry.primaries,
       info->colorimetry.transfer, reference_white);
   if (conv.active) {
-    overlay->converted = convert_image (image, &conv, overlay->deep);
-    if (overlay->converted == NULL) {
-      g_free (overlay);
+    overlay->converted = convert_image (image, &conv);
+    if (overlay->converted && !overlay->deep)
+      overlay->converted8 = reduce_image (overlay->converted, image);
+    if (overlay->converted == NULL || (!overlay->deep
+            && overlay->converted8 == NULL)) {
+      npw_overlay_free (overlay);
       return NULL;
     }
-    image = overlay->converted;
+    image = overlay->deep ? overlay->converted : overlay->converted8;
   }
   colour_init (&overlay->colour, image, info);
+  /* 8-bit Y'CbCr and gray from the 16 bits: rounded once (RGB formats
+   * take the 8-bit values, rounded once too) */
+  if (overlay->converted8 && !overlay->colour.rgb)
+    overlay->colour.conv16 = overlay->converted->rgba16;
 
   for (p = 0; p < overlay->n_planes; p++) {
     NpwPlane *plane = &overlay->planes[p];
@@ -938,7 +1005,9 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info,
   }
   /* every phase is there: the image is no longer needed */
   overlay->colour.image = NULL;
+  overlay->colour.conv16 = NULL;
   g_clear_pointer (&overlay->converted, npy_image_free);
+  g_clear_pointer (&overlay->converted8, npy_image_free);
   return overlay;
 }
 
@@ -970,6 +1039,7 @@ npw_overlay_free (NpwOverlay * overlay)
     }
   }
   npy_image_free (overlay->converted);
+  npy_image_free (overlay->converted8);
   g_free (overlay);
 }
 

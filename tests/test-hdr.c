@@ -387,7 +387,7 @@ sample (GstVideoFrame * frame, gint c, gint x, gint y)
   gint p = GST_VIDEO_FORMAT_INFO_PLANE (finfo, c);
   gint off = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c);
 
-  if (off & 1)
+  if ((off & 1) && GST_VIDEO_FORMAT_INFO_DEPTH (finfo, c) > 8)
     off *= 2;
   return (guint16 *) ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, p) +
       y * GST_VIDEO_FRAME_PLANE_STRIDE (frame, p) +
@@ -418,8 +418,11 @@ background_frame (const GstVideoInfo * info)
 
     for (y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c); y++)
       for (x = 0; x < GST_VIDEO_FRAME_COMP_WIDTH (&frame, c); x++)
-        *sample (&frame, c, x, y) =
-            GUINT16_TO_LE (background (c, depth) << shift);
+        if (depth > 8)
+          *sample (&frame, c, x, y) =
+              GUINT16_TO_LE (background (c, depth) << shift);
+        else
+          *(guint8 *) sample (&frame, c, x, y) = background (c, depth);
   }
   gst_video_frame_unmap (&frame);
   return buf;
@@ -469,6 +472,17 @@ static const Space spaces[] = {
 static const GstVideoFormat formats[] = {
   GST_VIDEO_FORMAT_P010_10LE, GST_VIDEO_FORMAT_I420_10LE,
   GST_VIDEO_FORMAT_Y444_12LE,
+};
+
+/* 8-bit frames of converted colours: the colours rounded once, after
+ * the matrix, then the 8-bit blend's rounding (0.5 level each); rounding
+ * the converted R'G'B' to 8 bits before the matrix would add up to 0.5
+ * more. */
+#define EIGHT_BIT_TOLERANCE 0.8
+
+/* 8-bit frames, watermarks 8-bit only (what the element gives them). */
+static const GstVideoFormat formats8[] = {
+  GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_Y444, GST_VIDEO_FORMAT_NV12,
 };
 
 /* Largest error against the formulas seen, in levels, by depth. */
@@ -532,12 +546,14 @@ run_patches (GstVideoFormat format, const Space * space, gboolean deep,
       for (y = 0; y < GST_VIDEO_SUB_SCALE (hs, PATCH); y++) {
         for (x = GST_VIDEO_SUB_SCALE (ws, k * PATCH);
             x < GST_VIDEO_SUB_SCALE (ws, (k + 1) * PATCH); x++) {
-          guint v = GUINT16_FROM_LE (*sample (&frame, c, x, y)) >> shift;
+          guint v = depth > 8 ?
+              GUINT16_FROM_LE (*sample (&frame, c, x, y)) >> shift :
+              *(guint8 *) sample (&frame, c, x, y);
           gdouble e = fabs (v - expect);
 
           if (e > err)
             err = e;
-          if (e > (depth > 10 ? 4.0 : 2.0))
+          if (e > (depth > 10 ? 4.0 : depth > 8 ? 2.0 : EIGHT_BIT_TOLERANCE))
             g_error ("%s %s %s wm, white %g, patch %d comp %d: got %u, "
                 "want %.2f", gst_video_format_to_string (format),
                 space->colorimetry, deep ? "16-bit" : "8-bit",
@@ -568,6 +584,81 @@ test_element_patches (void)
     for (s = 0; s < G_N_ELEMENTS (spaces); s++)
       for (d = 0; d < 2; d++)
         run_patches (formats[f], &spaces[s], d, 203.0, NULL);
+}
+
+/* 8-bit frames with the same caps are converted the same way, each
+ * colour rounded once at 8 bits. */
+static void
+test_element_patches_8bit (void)
+{
+  guint f, s;
+
+  for (f = 0; f < G_N_ELEMENTS (formats8); f++)
+    for (s = 0; s < G_N_ELEMENTS (spaces); s++)
+      if (spaces[s].mode != MODE_NONE)
+        run_patches (formats8[f], &spaces[s], FALSE, 203.0, NULL);
+}
+
+/* Opaque random colours on 8-bit Y444 frames: each sample is the
+ * formula's value rounded once (within half a level), not the matrix of
+ * R'G'B' already rounded to 8 bits (up to a level off). */
+static void
+test_element_8bit_rounded_once (void)
+{
+  const guint spaces_used[] = { 0, 1, 4 };      /* PQ, HLG, BT.2020 SDR */
+  GRand *rand = g_rand_new_with_seed (8);
+  gdouble err = 0;
+  guint s;
+
+  for (s = 0; s < G_N_ELEMENTS (spaces_used); s++) {
+    const Space *space = &spaces[spaces_used[s]];
+    GString *npy = test_util_npy_header ("|u1", "(32, 32, 4)");
+    GBytes *bytes;
+    guint8 rgba[32 * 32 * 4];
+    GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+    GstCaps *caps = gst_caps_new_simple ("video/x-raw",
+        "format", G_TYPE_STRING, "Y444", "width", G_TYPE_INT, 32,
+        "height", G_TYPE_INT, 32, "framerate", GST_TYPE_FRACTION, 30, 1,
+        "colorimetry", G_TYPE_STRING, space->colorimetry, NULL);
+    GstVideoInfo info;
+    GstVideoFrame frame;
+    GstHarness *h;
+    GstBuffer *out;
+    gint i, c;
+
+    for (i = 0; i < 32 * 32 * 4; i++)
+      rgba[i] = (i & 3) == 3 ? 255 : g_rand_int_range (rand, 0, 256);
+    g_string_append_len (npy, (const gchar *) rgba, sizeof (rgba));
+    bytes = g_string_free_to_bytes (npy);
+    g_assert_true (gst_video_info_from_caps (&info, caps));
+    g_object_set (element, "data", bytes, NULL);
+    g_bytes_unref (bytes);
+    h = gst_harness_new_with_element (element, "sink", "src");
+    gst_object_unref (element);
+    gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+    out = gst_harness_push_and_pull (h, background_frame (&info));
+    g_assert_true (gst_video_frame_map (&frame, &info, out, GST_MAP_READ));
+    for (i = 0; i < 32 * 32; i++) {
+      gdouble in[3], rgb[3], want[3];
+
+      for (c = 0; c < 3; c++)
+        in[c] = rgba[4 * i + c] / 255.0;
+      ref_convert (space->mode, 203, in, rgb);
+      ref_ycbcr (rgb, space->kr, space->kb, space->full, 8, want);
+      for (c = 0; c < 3; c++) {
+        guint v = *(guint8 *) sample (&frame, c, i % 32, i / 32);
+
+        err = MAX (err, fabs (v - want[c]));
+      }
+    }
+    gst_video_frame_unmap (&frame);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+  g_rand_free (rand);
+  /* half a level, plus the 16-bit intermediate's half of 1/257 level
+   * (0.87 measured with R'G'B' rounded to 8 bits first) */
+  g_assert_cmpfloat (err, <=, 0.5 + 0.5 / 257 * 2);
 }
 
 /* reference-white 100, 203, 300 and 1000: PQ white at that many cd/m²,
@@ -847,6 +938,9 @@ main (int argc, char **argv)
   g_test_add_func ("/hdr/colour/convert", test_convert);
   g_test_add_func ("/hdr/colour/table", test_table);
   g_test_add_func ("/hdr/element/patches", test_element_patches);
+  g_test_add_func ("/hdr/element/patches-8bit", test_element_patches_8bit);
+  g_test_add_func ("/hdr/element/8bit-rounded-once",
+      test_element_8bit_rounded_once);
   g_test_add_func ("/hdr/element/reference-white",
       test_element_reference_white);
   g_test_add_func ("/hdr/element/reference-white-live",
@@ -855,7 +949,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hdr/element/sdr-bit-identical", test_sdr_identical);
 
   ret = g_test_run ();
-  for (d = 10; d <= 16; d++)
+  for (d = 8; d <= 16; d++)
     if (worst[d] > 0)
       g_print ("# worst error against the formulas at %d bits: %.3f levels\n",
           d, worst[d]);
