@@ -234,8 +234,6 @@ colour_init (NpwColour * colour, const NpyImage * image,
   }
 }
 
-/* Component @comp of R, G, B through the tables: within 2^-19 of the
- * exact value before rounding. */
 static inline guint8
 round_u8 (gdouble v)
 {
@@ -252,6 +250,8 @@ conv_value (const NpwColour * colour, gint comp, const guint8 * px)
   return round_u8 (k[0] + (k[1] * q[0] + k[2] * q[1] + k[3] * q[2]) / 257.0);
 }
 
+/* Component @comp of R, G, B through the tables: within 2^-19 of the
+ * exact value before rounding. */
 static inline guint8
 lut_value (const NpwColour * colour, gint comp, const guint8 * px)
 {
@@ -375,9 +375,9 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
             guint a = image->rgba[i + 3];
 
             sa += a;
-            sr16 += (guint64) a *colour->conv16[i];
-            sg16 += (guint64) a *colour->conv16[i + 1];
-            sb16 += (guint64) a *colour->conv16[i + 2];
+            sr16 += colour->conv16[i] * (guint64) a;
+            sg16 += colour->conv16[i + 1] * (guint64) a;
+            sb16 += colour->conv16[i + 2] * (guint64) a;
           }
         }
         ga[sx] = (sa * 2 + n_px) / (2 * n_px);

@@ -276,13 +276,15 @@ test_convert (void)
 }
 
 /* The table the overlay converts through, against the exact functions:
- * every linear value a 16-bit watermark gives, times each coefficient of
- * the matrix, and log-uniform random values down to 2^-40. */
+ * every fifth linear value a 16-bit watermark gives (and the last),
+ * times each coefficient of the matrix, and log-uniform random values
+ * down to 2^-40.  (Every value, at seven reference whites, gave the
+ * same worst case: 6.3e-7, HLG at 1000 cd/m².) */
 static void
 test_table (void)
 {
   const gchar *names[] = { "bt2020", "bt2100-pq", "bt2100-hlg", "2:3:14:1" };
-  const gdouble whites[] = { 1, 100, 203, 300, 1000, 4000, 10000 };
+  const gdouble whites[] = { 1, 203, 1000, 10000 };
   GRand *rand = g_rand_new_with_seed (7);
   gdouble worst_err = 0;
   guint n, w, i, k;
@@ -299,7 +301,7 @@ test_table (void)
           whites[w]);
       table = npw_colour_table_new (&conv);
       g_assert_nonnull (table);
-      for (i = 0; i < 65536 + 100000; i++) {
+      for (i = 0; i < 65536 + 10000; i += i < 65535 ? 5 : 1) {
         gdouble l = i < 65536 ? ref_srgb_to_linear (i / 65535.0) :
             pow (2.0, -40.0 * g_rand_double (rand));
 
