@@ -32,7 +32,9 @@
  * videoconvert.  Each pixel's alpha times the opacity weighs the
  * watermark over the frame (Porter-Duff "over" for a frame alpha), with
  * exact rounding; the project's README gives the formulas, the .npy
- * shapes and dtypes read, and the figures.
+ * shapes and dtypes read, and the figures.  The watermark is sRGB: on
+ * frames with PQ, HLG or BT.2020 colorimetry its colours are converted
+ * to the frame's, its white at #GstNpyWatermark:reference-white.
  *
  * With no watermark or opacity 0, buffers pass through untouched.  A new
  * #GstNpyWatermark:location or #GstNpyWatermark:data, and a change of

@@ -740,6 +740,45 @@ test_reference_white_live (void)
               0.5)), <=, 1);
 }
 
+/* New caps that differ in the transfer only (bt2020 to bt2100-pq, the
+ * same matrix, range and primaries) prepare again: the cache of
+ * prepared overlays does not hand back the SDR one. */
+static void
+test_caps_change (void)
+{
+  const gchar *names[] = { "bt2020", "bt2100-pq", "bt2020" };
+  const gdouble want[] = { 940, (219 * 0.5807 + 16) * 4, 940 };
+  g_autoptr (GBytes) npy = patches_npy (FALSE);
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstHarness *h;
+  guint i;
+
+  g_object_set (element, "data", npy, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  for (i = 0; i < G_N_ELEMENTS (names); i++) {
+    GstCaps *caps = gst_caps_new_simple ("video/x-raw",
+        "format", G_TYPE_STRING, "P010_10LE", "width", G_TYPE_INT, FRAME_W,
+        "height", G_TYPE_INT, FRAME_H, "framerate", GST_TYPE_FRACTION, 30, 1,
+        "colorimetry", G_TYPE_STRING, names[i], NULL);
+    GstVideoInfo info;
+    GstVideoFrame frame;
+    GstBuffer *out;
+    guint y;
+
+    g_assert_true (gst_video_info_from_caps (&info, caps));
+    gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+    out = gst_harness_push_and_pull (h, background_frame (&info));
+    g_assert_true (gst_video_frame_map (&frame, &info, out, GST_MAP_READ));
+    /* the opaque white patch */
+    y = GUINT16_FROM_LE (*sample (&frame, 0, 1, 1)) >> 6;
+    gst_video_frame_unmap (&frame);
+    gst_buffer_unref (out);
+    g_assert_cmpfloat (fabs (y - want[i]), <=, 1.0);
+  }
+  gst_harness_teardown (h);
+}
+
 /* RGB and gray frames with PQ caps take the converted R'G'B' (or its
  * luma) directly; 8-bit frames are converted the same way. */
 static void
@@ -948,6 +987,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hdr/element/reference-white-live",
       test_reference_white_live);
   g_test_add_func ("/hdr/element/rgb-gray-8bit", test_element_rgb_gray_8bit);
+  g_test_add_func ("/hdr/element/caps-change", test_caps_change);
   g_test_add_func ("/hdr/element/sdr-bit-identical", test_sdr_identical);
 
   ret = g_test_run ();
