@@ -744,7 +744,8 @@ static NpyImage *
 convert_image (const NpyImage * image, const NpwColourConversion * conv)
 {
   gsize n = (gsize) image->width * image->height, i;
-  gboolean in16 = image->depth == 16;
+  /* (an image built by hand sets rgba only: depth is read nowhere) */
+  gboolean in16 = image->rgba == NULL;
   gdouble lin8[256];
   NpwColourTable *table;
   NpwMemo *memo;
@@ -825,7 +826,7 @@ reduce_image (const NpyImage * conv16, const NpyImage * image)
   }
   for (i = 0; i < n; i++)
     out->rgba[i] = (i & 3) != 3 ? (conv16->rgba16[i] + 128u) / 257 :
-        image->depth == 16 ? (image->rgba16[i] * 255u + 32767) / 65535 :
+        image->rgba == NULL ? (image->rgba16[i] * 255u + 32767) / 65535 :
         (guint) image->rgba[i];
   return out;
 }
