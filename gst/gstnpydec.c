@@ -80,9 +80,6 @@ enum
  * 1080p RGBA. */
 #define DEFAULT_MAX_BYTES (G_GUINT64_CONSTANT (1) << 30)
 
-/* A header not complete within this many bytes is refused. */
-#define MAX_HEADER_BYTES (1024 * 1024)
-
 #define READ_FLAGS (NPY_READ_STACK | NPY_READ_DEPTH_AUTO)
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -135,11 +132,12 @@ post_error (GstNpyDec * self, const GError * error)
 
   if (g_error_matches (error, NPY_ERROR, NPY_ERROR_TOO_LARGE))
     GST_ELEMENT_ERROR (self, STREAM, DECODE, ("The array in \"%s\" is "
-            "larger than the decoder's limits (max-size, max-bytes).", name),
-        ("%s: %s", name, error->message));
+            "larger than the decoder's limits (max-size, max-bytes): %s.",
+            name, error->message), ("%s: %s", name, error->message));
   else
     GST_ELEMENT_ERROR (self, STREAM, DECODE, ("Could not decode \"%s\" as "
-            "a .npy array.", name), ("%s: %s", name, error->message));
+            "a .npy array: %s.", name, error->message), ("%s: %s", name,
+            error->message));
   g_free (name);
 }
 
@@ -320,33 +318,36 @@ gst_npy_dec_collect (GstNpyDec * self, GstBuffer * buffer)
 
   if (self->raw == NULL) {
     const guint8 *data;
+    NpyPreamble pre;
+    gsize prefix;
 
     gst_adapter_push (self->adapter, buffer);
     avail = gst_adapter_available (self->adapter);
-    n = MIN (avail, MAX_HEADER_BYTES);
+    /* the preamble, then the whole header it announces */
+    n = MIN (avail, 12);
+    data = gst_adapter_map (self->adapter, n);
+    ok = npy_preamble_read (data, n, &pre, &error);
+    gst_adapter_unmap (self->adapter);
+    if (!ok) {
+      if (g_error_matches (error, NPY_ERROR, NPY_ERROR_TRUNCATED_HEADER)) {
+        g_error_free (error);
+        return TRUE;            /* more bytes may complete it */
+      }
+      goto bad_header;
+    }
+    prefix = pre.header_offset + pre.header_len;
+    if (avail < prefix)
+      return TRUE;
     GST_OBJECT_LOCK (self);
     max_size = self->max_size;
     max_bytes = self->max_bytes;
     GST_OBJECT_UNLOCK (self);
-    data = gst_adapter_map (self->adapter, n);
-    ok = npy_image_check_header (data, n, max_size, max_bytes, READ_FLAGS,
-        &need, &error);
+    data = gst_adapter_map (self->adapter, prefix);
+    ok = npy_image_check_header (data, prefix, max_size, max_bytes,
+        READ_FLAGS, &need, &error);
     gst_adapter_unmap (self->adapter);
-    if (!ok) {
-      if (g_error_matches (error, NPY_ERROR, NPY_ERROR_TRUNCATED_HEADER)) {
-        if (n < MAX_HEADER_BYTES) {
-          /* more bytes may complete it */
-          g_error_free (error);
-          return TRUE;
-        }
-        g_clear_error (&error);
-        g_set_error (&error, NPY_ERROR, NPY_ERROR_BAD_HEADER,
-            "the header is longer than %u bytes", MAX_HEADER_BYTES);
-      }
-      post_error (self, error);
-      g_error_free (error);
-      return FALSE;
-    }
+    if (!ok)
+      goto bad_header;
     self->raw_size = (gsize) need;
     self->raw = g_try_malloc (self->raw_size);
     if (self->raw == NULL) {
@@ -369,6 +370,14 @@ gst_npy_dec_collect (GstNpyDec * self, GstBuffer * buffer)
   ok = gst_npy_dec_set_array (self, self->raw, self->raw_len);
   g_clear_pointer (&self->raw, g_free);
   return ok;
+
+  /* ERRORS */
+bad_header:
+  {
+    post_error (self, error);
+    g_error_free (error);
+    return FALSE;
+  }
 }
 
 /* Upstream's EOS before the file was whole: the reader says

@@ -12,7 +12,8 @@
  * Library General Public License for more details.
  */
 
-/* The typefinder for .npy files: application/x-npy. */
+/* The typefinder for .npy files: image/x-npy, video/x-npy or
+ * application/x-npy. */
 
 #ifndef __GST_NPY_TYPE_FIND_H__
 #define __GST_NPY_TYPE_FIND_H__
@@ -21,11 +22,19 @@
 
 G_BEGIN_DECLS
 
-/* version (int, 1 to 3), descr (string, the dtype as written, "<f4"),
- * fortran-order (boolean), shape (array of ints: < 480, 640, 4 >, left
- * out if a dimension is above G_MAXINT); a file whose header cannot be
- * read has version only. */
-#define GST_NPY_CAPS "application/x-npy"
+/* Every file starting with "\x93NUMPY" is claimed.  A 2- or 3-D array
+ * is an image (image/x-npy: gst-discoverer and GES then treat it as a
+ * still, as they do PNG), a 4-D stack video (video/x-npy), anything else
+ * application/x-npy.  Fields: version (int), descr (string, the dtype as
+ * written, "<f4"), fortran-order (boolean), shape (array of ints:
+ * < 480, 640, 4 >, left out if a dimension is above G_MAXINT); a file
+ * whose header cannot be read is application/x-npy with the version
+ * only, if that, for npydec to say what is wrong with it. */
+#define GST_NPY_IMAGE_CAPS "image/x-npy"
+#define GST_NPY_VIDEO_CAPS "video/x-npy"
+#define GST_NPY_OTHER_CAPS "application/x-npy"
+#define GST_NPY_CAPS GST_NPY_IMAGE_CAPS "; " GST_NPY_VIDEO_CAPS "; " \
+    GST_NPY_OTHER_CAPS
 
 gboolean gst_npy_type_find_register (GstPlugin * plugin);
 
