@@ -130,10 +130,15 @@ source_name (GstNpyDec * self)
   return name;
 }
 
+/* Marks the element failed (seeks refused from then on: before the
+ * message, which an application may answer with a seek) and posts
+ * @error. */
 static void
 post_error (GstNpyDec * self, const GError * error)
 {
   gchar *name = source_name (self);
+
+  g_atomic_int_set (&self->failed, TRUE);
 
   if (g_error_matches (error, NPY_ERROR, NPY_ERROR_TOO_LARGE))
     GST_ELEMENT_ERROR (self, STREAM, DECODE, ("The array in \"%s\" is "
@@ -366,6 +371,7 @@ gst_npy_dec_collect (GstNpyDec * self, GstBuffer * buffer)
     self->raw_size = (gsize) need;
     self->raw = g_try_malloc (self->raw_size);
     if (self->raw == NULL) {
+      g_atomic_int_set (&self->failed, TRUE);
       GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, (NULL),
           ("not enough memory to read %" G_GSIZE_FORMAT " bytes",
               self->raw_size));

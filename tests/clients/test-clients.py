@@ -1,0 +1,501 @@
+#!/usr/bin/python3
+# gst-npywatermark
+# Copyright (C) 2026 gst-npywatermark authors
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""npydec and npywatermark from the programs people embed GStreamer in:
+playbin and playbin3 with hostile seeks, gst-discoverer, GES (clips,
+render, project save and reload).
+
+    test-clients.py CASE
+
+CASE is one of the functions named case_*.  Each case runs in its own
+process with G_DEBUG=fatal-criticals (set by meson), so a CRITICAL is a
+failure.  A case that needs GES skips (exit 77) where GES's
+introspection data is not installed.
+"""
+
+import io
+import os
+import random
+import sys
+import tempfile
+import threading
+
+import numpy as np
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstPbutils", "1.0")
+from gi.repository import GLib, Gst, GstPbutils  # noqa: E402
+
+FPS = 25
+SKIP = 77
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def watchdog(seconds, what):
+    """Fails the case if @what has not finished in @seconds: a hang is
+    a failure, not a test timeout."""
+    def fire():
+        print(f"FAIL: {what} hung for {seconds} s", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(1)
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def write_still(path, h=48, w=64):
+    a = np.zeros((h, w, 4), np.uint8)
+    a[..., 0] = 200
+    a[..., 3] = 255
+    np.save(path, a)
+
+
+def write_stack(path, n=50, h=36, w=48):
+    a = np.zeros((n, h, w, 4), np.uint8)
+    a[:, :, :, 3] = 255
+    a[:, :, :, 1] = np.arange(n, dtype=np.uint8)[:, None, None] * 5
+    np.save(path, a)
+
+
+def frame_ns(k):
+    return k * Gst.SECOND // FPS
+
+
+# ------------------------------------------------------------------
+# playbin and playbin3 over npydec
+
+
+class Player:
+    """playbin (or playbin3) on @path into a fakesink, recording the
+    events and buffers its sink pad sees."""
+
+    def __init__(self, factory, path):
+        self.pipeline = Gst.ElementFactory.make(factory)
+        check(self.pipeline is not None, f"no {factory}")
+        self.sink = Gst.ElementFactory.make("fakesink")
+        self.sink.set_property("sync", False)
+        self.pipeline.set_property("video-sink", self.sink)
+        self.pipeline.set_property("audio-sink",
+                                   Gst.ElementFactory.make("fakesink"))
+        self.pipeline.set_property("uri", Gst.filename_to_uri(path))
+        self.bus = self.pipeline.get_bus()
+        self.lock = threading.Lock()
+        self.events = []
+        self.pts = []
+        self.sink.get_static_pad("sink").add_probe(
+            Gst.PadProbeType.EVENT_DOWNSTREAM | Gst.PadProbeType.BUFFER,
+            self._probe)
+
+    def _probe(self, pad, info):
+        with self.lock:
+            if info.type & Gst.PadProbeType.BUFFER:
+                self.pts.append(info.get_buffer().pts)
+            else:
+                ev = info.get_event()
+                if ev.type in (Gst.EventType.SEGMENT, Gst.EventType.EOS,
+                               Gst.EventType.SEGMENT_DONE):
+                    self.events.append((ev.type, ev.get_seqnum()))
+        return Gst.PadProbeReturn.OK
+
+    def clear(self):
+        with self.lock:
+            self.events = []
+            self.pts = []
+
+    def wait(self, types, seconds=10):
+        msg = self.bus.timed_pop_filtered(seconds * Gst.SECOND,
+                                          types | Gst.MessageType.ERROR)
+        check(msg is not None, f"no {types} within {seconds} s")
+        if msg.type == Gst.MessageType.ERROR:
+            fail("error: %s" % (msg.parse_error()[0].message,))
+        return msg
+
+    def start(self, state=Gst.State.PLAYING):
+        self.pipeline.set_state(Gst.State.PAUSED)
+        self.wait(Gst.MessageType.ASYNC_DONE)
+        if state == Gst.State.PLAYING:
+            self.pipeline.set_state(Gst.State.PLAYING)
+
+    def seek(self, flags, start, stop, rate=1.0,
+             stop_type=Gst.SeekType.SET):
+        ev = Gst.Event.new_seek(rate, Gst.Format.TIME, flags,
+                                Gst.SeekType.SET, start, stop_type, stop)
+        seqnum = ev.get_seqnum()
+        self.clear()
+        timer = watchdog(10, "a seek")
+        ok = self.pipeline.send_event(ev)
+        timer.cancel()
+        return ok, seqnum
+
+    def stop(self):
+        timer = watchdog(10, "set_state(NULL)")
+        self.pipeline.set_state(Gst.State.NULL)
+        timer.cancel()
+
+
+def expect_played(p, seqnum, start, stop, end=Gst.MessageType.EOS):
+    """After a seek with @seqnum: its SEGMENT, the frames from the one
+    showing at @start to the last before @stop, then its EOS (or
+    SEGMENT_DONE)."""
+    msg = p.wait(end)
+    check(msg.get_seqnum() == seqnum,
+          f"{msg.type.first_value_nick} message seqnum {msg.get_seqnum()}, "
+          f"the seek's is {seqnum}")
+    want = Gst.EventType.EOS if end == Gst.MessageType.EOS else \
+        Gst.EventType.SEGMENT_DONE
+    # the message may be posted before the event reaches the sink
+    for _ in range(200):
+        with p.lock:
+            events, pts = list(p.events), list(p.pts)
+        if any(t == want for t, s in events):
+            break
+        GLib.usleep(10000)
+    segs = [s for t, s in events if t == Gst.EventType.SEGMENT]
+    check(segs and segs[-1] == seqnum,
+          f"SEGMENT seqnums {segs}, the seek's is {seqnum}")
+    ends = [s for t, s in events if t == want]
+    check(ends == [seqnum], f"{want.value_nick} seqnums {ends}, "
+          f"the seek's is {seqnum}")
+    if end == Gst.MessageType.SEGMENT_DONE:
+        check(not any(t == Gst.EventType.EOS for t, s in events),
+              "EOS after a segment seek")
+    first = start * FPS // Gst.SECOND
+    last = min(50, -(-stop * FPS // Gst.SECOND))
+    check(pts and pts[0] == frame_ns(first) and pts[-1] == frame_ns(last - 1),
+          f"seek {start}..{stop}: frames at {pts[:1]}..{pts[-1:]}, "
+          f"expected {frame_ns(first)}..{frame_ns(last - 1)}")
+
+
+def seek_rounds(factory):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "stack.npy")
+        write_stack(path)
+        p = Player(factory, path)
+        p.start()
+        p.wait(Gst.MessageType.EOS)
+        rng = random.Random(21)
+        flush = Gst.SeekFlags.FLUSH | Gst.SeekFlags.ACCURATE
+        for i in range(30):
+            a, b = sorted(rng.sample(range(0, 50), 2))
+            start, stop = frame_ns(a), frame_ns(b) + 1
+            kind = rng.choice(["flush", "segment", "bad", "kept", "reverse"])
+            if kind == "flush":
+                ok, seqnum = p.seek(flush, start, stop)
+                check(ok, f"round {i}: flushing seek refused")
+                expect_played(p, seqnum, start, stop)
+            elif kind == "segment":
+                ok, seqnum = p.seek(flush | Gst.SeekFlags.SEGMENT, start, stop)
+                check(ok, f"round {i}: segment seek refused")
+                expect_played(p, seqnum, start, stop,
+                              Gst.MessageType.SEGMENT_DONE)
+            elif kind == "bad":
+                # start after stop: refused, nothing flushed
+                ok, _ = p.seek(flush, stop, start)
+                check(not ok, f"round {i}: start-after-stop seek accepted")
+            elif kind == "kept":
+                # a stop kept from the last seek, before the new start
+                ok, seqnum = p.seek(flush, 0, stop)
+                check(ok, f"round {i}: seek refused")
+                expect_played(p, seqnum, 0, stop)
+                ok, _ = p.seek(flush, frame_ns(b + 1), -1,
+                               stop_type=Gst.SeekType.NONE)
+                check(not ok, f"round {i}: seek after a kept stop accepted")
+            else:
+                ok, _ = p.seek(flush, start, stop, rate=-1.0)
+                if ok:
+                    fail(f"round {i}: reverse seek accepted")
+            # whatever came before, the pipeline still plays
+            ok, seqnum = p.seek(flush, start, -1)
+            check(ok, f"round {i} ({kind}): the next valid seek refused")
+            expect_played(p, seqnum, start, Gst.SECOND * 50 // FPS)
+        # non-flushing, while playing (in time: before the EOS, after
+        # which a sink takes nothing more without a flush)
+        p.sink.set_property("sync", True)
+        ok, seqnum = p.seek(flush, 0, -1)
+        check(ok, "seek refused")
+        ok, seqnum = p.seek(Gst.SeekFlags.ACCURATE, frame_ns(10), frame_ns(20))
+        check(ok, "non-flushing seek refused")
+        msg = p.wait(Gst.MessageType.EOS)
+        check(msg.get_seqnum() == seqnum, "non-flushing seek: EOS seqnum")
+        p.stop()
+
+
+def case_playbin_seeks():
+    seek_rounds("playbin")
+
+
+def case_playbin3_seeks():
+    seek_rounds("playbin3")
+
+
+def after_error(factory):
+    """A truncated stack: an error, then seeks are refused (as pngdec
+    does) without hanging the caller, and set_state(NULL) returns."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "cut.npy")
+        write_stack(path)
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) - 100)
+        for flags in (Gst.SeekFlags.NONE, Gst.SeekFlags.FLUSH):
+            p = Player(factory, path)
+            p.pipeline.set_state(Gst.State.PLAYING)
+            msg = p.bus.timed_pop_filtered(
+                10 * Gst.SECOND, Gst.MessageType.ERROR | Gst.MessageType.EOS)
+            check(msg is not None, f"{factory}: neither error nor EOS for a "
+                  "truncated stack")
+            if msg.type == Gst.MessageType.EOS:
+                # playbin3 in 1.22, when the stream ends before decodebin3
+                # has plugged a decoder (pngdec without pngparse does the
+                # same): no decoder, no error; nothing may hang still
+                check(factory == "playbin3", f"{factory}: EOS, not an error")
+                p.seek(flags, 0, -1)
+                p.stop()
+                continue
+            check("truncated" in msg.parse_error()[1],
+                  "error: " + msg.parse_error()[1])
+            ok, _ = p.seek(flags, 0, -1)
+            check(not ok, f"{factory} {flags}: seek accepted after an error")
+            p.stop()
+
+
+def case_after_error():
+    after_error("playbin")
+    after_error("playbin3")
+    # the plain pipeline, whose sink waits in preroll with the EOS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "cut.npy")
+        write_stack(path)
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) - 100)
+        pipeline = Gst.parse_launch(f'filesrc location="{path}" ! npydec ! '
+                                    'videoconvert ! fakesink')
+        pipeline.set_state(Gst.State.PLAYING)
+        msg = pipeline.get_bus().timed_pop_filtered(10 * Gst.SECOND,
+                                                    Gst.MessageType.ERROR)
+        check(msg is not None, "no error")
+        timer = watchdog(10, "a non-flushing seek after an error")
+        ok = pipeline.seek(1.0, Gst.Format.TIME, Gst.SeekFlags.NONE,
+                           Gst.SeekType.SET, 0, Gst.SeekType.NONE, -1)
+        timer.cancel()
+        check(not ok, "non-flushing seek accepted after an error")
+        timer = watchdog(10, "set_state(NULL) after an error")
+        pipeline.set_state(Gst.State.NULL)
+        timer.cancel()
+
+
+# ------------------------------------------------------------------
+# gst-discoverer
+
+
+def discover(path):
+    d = GstPbutils.Discoverer.new(10 * Gst.SECOND)
+    info = d.discover_uri(Gst.filename_to_uri(path))
+    check(info.get_result() == GstPbutils.DiscovererResult.OK,
+          f"{path}: {info.get_result()}")
+    return info
+
+
+def case_discoverer():
+    with tempfile.TemporaryDirectory() as tmp:
+        still = os.path.join(tmp, "still.npy")
+        stack = os.path.join(tmp, "stack.npy")
+        write_still(still)
+        write_stack(stack)
+        info = discover(still)
+        streams = info.get_stream_list()
+        check(len(streams) == 1, f"still: {len(streams)} streams")
+        v = streams[0]
+        check(isinstance(v, GstPbutils.DiscovererVideoInfo),
+              f"still: {type(v).__name__}, not video")
+        check(v.is_image(), "still: not an image (video(image)), as PNG is")
+        check((v.get_width(), v.get_height()) == (64, 48), "still: size")
+        check(info.get_duration() == 0, "still: a duration")
+
+        info = discover(stack)
+        streams = info.get_stream_list()
+        check(len(streams) == 1, f"stack: {len(streams)} streams")
+        v = streams[0]
+        check(isinstance(v, GstPbutils.DiscovererVideoInfo), "stack: video")
+        check(not v.is_image(), "stack: an image")
+        check(info.get_duration() == 2 * Gst.SECOND,
+              f"stack: duration {info.get_duration()}")
+        check(info.get_seekable(), "stack: not seekable")
+        check(info.get_stream_info().get_caps().get_structure(0).get_name()
+              == "video/x-npy", "stack: top-level caps")
+
+
+# ------------------------------------------------------------------
+# GES
+
+
+def need_ges():
+    try:
+        gi.require_version("GES", "1.0")
+        from gi.repository import GES  # noqa: F401
+    except (ValueError, ImportError):
+        print("SKIP: GES's introspection data (gir1.2-ges-1.0) missing")
+        sys.exit(SKIP)
+    from gi.repository import GES
+    GES.init()
+    return GES
+
+
+def render(GES, timeline, out):
+    """Renders @timeline to @out (Motion JPEG in AVI) and waits for
+    EOS."""
+    pipeline = GES.Pipeline()
+    pipeline.set_timeline(timeline)
+    profile = GstPbutils.EncodingContainerProfile.new(
+        None, None, Gst.Caps.from_string("video/x-msvideo"), None)
+    profile.add_profile(GstPbutils.EncodingVideoProfile.new(
+        Gst.Caps.from_string("image/jpeg"), None, None, 0))
+    check(pipeline.set_render_settings(Gst.filename_to_uri(out), profile),
+          "render settings")
+    pipeline.set_mode(GES.PipelineFlags.RENDER)
+    pipeline.set_state(Gst.State.PLAYING)
+    msg = pipeline.get_bus().timed_pop_filtered(
+        60 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipeline.set_state(Gst.State.NULL)
+    check(msg is not None, "render: no EOS in 60 s (GES waits for the "
+          "seek's seqnum)")
+    if msg.type == Gst.MessageType.ERROR:
+        fail("render: " + msg.parse_error()[0].message)
+
+
+def video_timeline(GES):
+    timeline = GES.Timeline.new()
+    timeline.add_track(GES.VideoTrack.new())
+    return timeline, timeline.append_layer()
+
+
+def case_ges_clips():
+    GES = need_ges()
+    with tempfile.TemporaryDirectory() as tmp:
+        still = os.path.join(tmp, "still.npy")
+        stack = os.path.join(tmp, "stack.npy")
+        write_still(still)
+        write_stack(stack)
+        a_still = GES.UriClipAsset.request_sync(Gst.filename_to_uri(still))
+        check(a_still.is_image(), "still: not an image clip")
+        a_stack = GES.UriClipAsset.request_sync(Gst.filename_to_uri(stack))
+        check(not a_stack.is_image(), "stack: an image clip")
+        check(a_stack.get_duration() == 2 * Gst.SECOND,
+              f"stack: duration {a_stack.get_duration()}")
+
+        timeline, layer = video_timeline(GES)
+        clip = layer.add_asset(a_still, 0, 0, Gst.SECOND,
+                               GES.TrackType.UNKNOWN)
+        check(clip is not None, "still: refused as a clip")
+        check(clip.get_duration() == Gst.SECOND, "still: duration")
+        clip = layer.add_asset(a_stack, Gst.SECOND, Gst.SECOND // 5,
+                               Gst.SECOND, GES.TrackType.UNKNOWN)
+        check(clip is not None, "stack: refused as a clip")
+        out = os.path.join(tmp, "out.avi")
+        render(GES, timeline, out)
+        info = discover(out)
+        d = info.get_duration()
+        check(abs(d - 2 * Gst.SECOND) <= Gst.SECOND // FPS,
+              f"rendered {d} ns, expected 2 s")
+
+
+def case_ges_project():
+    """A project with the effect saves and reopens with every property:
+    a set `data` round-trips, an unset one parses."""
+    GES = need_ges()
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = os.path.join(tmp, "stack.npy")
+        logo = os.path.join(tmp, "logo.npy")
+        write_stack(stack)
+        write_still(logo, 8, 8)
+        buf = io.BytesIO()
+        mark = np.zeros((6, 10, 4), np.uint8)
+        mark[..., 2] = 255
+        mark[..., 3] = 128
+        np.save(buf, mark)
+        data = buf.getvalue()
+
+        timeline, layer = video_timeline(GES)
+        asset = GES.UriClipAsset.request_sync(Gst.filename_to_uri(stack))
+        clip = layer.add_asset(asset, 0, 0, Gst.SECOND, GES.TrackType.UNKNOWN)
+        by_location = GES.Effect.new("npywatermark")
+        check(clip.add(by_location), "effect not added")
+        by_location.set_child_property("location", logo)
+        by_location.set_child_property("opacity", 0.5)
+        clip2 = layer.add_asset(asset, Gst.SECOND, 0, Gst.SECOND,
+                                GES.TrackType.UNKNOWN)
+        by_data = GES.Effect.new("npywatermark")
+        check(clip2.add(by_data), "effect not added")
+        by_data.set_child_property("data", GLib.Bytes.new(data))
+        by_data.set_child_property("offset-x", 7)
+
+        project_path = os.path.join(tmp, "project.xges")
+        uri = Gst.filename_to_uri(project_path)
+        check(timeline.save_to_uri(uri, None, True), "save")
+
+        project = GES.Project.new(uri)
+        loop = GLib.MainLoop()
+        errors = []
+        project.connect("loaded", lambda *a: loop.quit())
+        project.connect("error-loading", lambda p, t, e: (errors.append(
+            e.message), loop.quit()))
+        project.connect("error-loading-asset", lambda p, e, i, t: (
+            errors.append(e.message), loop.quit()))
+        timer = watchdog(30, "loading the project")
+        try:
+            loaded = project.extract()
+        except GLib.Error as e:
+            fail(f"the saved project does not reopen: {e.message}")
+        loop.run()
+        timer.cancel()
+        check(not errors, f"loading: {errors}")
+        effects = []
+        for lay in loaded.get_layers():
+            for c in sorted(lay.get_clips(), key=lambda c: c.props.start):
+                effects += [e for e in c.get_top_effects()]
+        check(len(effects) == 2, f"{len(effects)} effects after reload")
+        ok, loc = effects[0].get_child_property("location")
+        check(ok and loc == logo, f"location {loc}")
+        ok, op = effects[0].get_child_property("opacity")
+        check(ok and abs(op - 0.5) < 1e-9, f"opacity {op}")
+        # unset: three NULs (what GStreamer 1.22 can store), meaning unset
+        ok, got = effects[0].get_child_property("data")
+        check(ok and (got.get_data() or b"") == b"\0\0\0",
+              f"unset data came back as {got.get_data()!r}")
+        # set: the same .npy, padded with NULs to a multiple of 3 bytes
+        ok, got = effects[1].get_child_property("data")
+        got = got.get_data()
+        check(ok and got[:len(data)] == data
+              and got[len(data):] == b"\0" * (-len(data) % 3),
+              "data did not round-trip")
+        ok, ox = effects[1].get_child_property("offset-x")
+        check(ok and ox == 7, f"offset-x {ox}")
+        # and it renders, the watermark from `data` drawn
+        render(GES, loaded, os.path.join(tmp, "out.avi"))
+
+
+def main():
+    if len(sys.argv) != 2 or not hasattr(sys.modules[__name__],
+                                         "case_" + sys.argv[1]):
+        print(__doc__, file=sys.stderr)
+        return 2
+    Gst.init(None)
+    getattr(sys.modules[__name__], "case_" + sys.argv[1])()
+    print(f"ok: {sys.argv[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
