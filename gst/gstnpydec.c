@@ -321,6 +321,32 @@ gst_npy_dec_new_eos (GstNpyDec * self)
   return event;
 }
 
+/* STREAM_START, upstream's stream id if it had one. */
+static void
+gst_npy_dec_start_stream (GstNpyDec * self)
+{
+  gchar *id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self),
+      self->stream_id ? NULL : "npy");
+  GstEvent *event = gst_event_new_stream_start (self->stream_id ?
+      self->stream_id : id);
+
+  gst_event_set_group_id (event, gst_util_group_id_next ());
+  gst_pad_push_event (self->srcpad, event);
+  g_free (id);
+  self->started = TRUE;
+}
+
+static void
+gst_npy_dec_push_segment (GstNpyDec * self)
+{
+  GstEvent *event = gst_event_new_segment (&self->segment);
+
+  gst_event_set_seqnum (event, self->seqnum);
+  gst_pad_push_event (self->srcpad, event);
+  self->need_segment = FALSE;
+  self->discont = TRUE;
+}
+
 /* ------------------------------------------------------------------ */
 /* Collecting the file */
 
@@ -479,6 +505,12 @@ gst_npy_dec_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
         if (!g_atomic_int_get (&self->failed))
           gst_npy_dec_incomplete (self);
         g_atomic_int_set (&self->failed, TRUE);
+        /* EOS in a stream, as GstVideoDecoder forwards it: decodebin3
+         * waits for a stream-start */
+        if (!self->started) {
+          gst_npy_dec_start_stream (self);
+          gst_npy_dec_push_segment (self);
+        }
         gst_pad_push_event (self->srcpad, gst_npy_dec_new_eos (self));
       }
       /* else the task sends EOS after the last frame */
@@ -542,17 +574,10 @@ gst_npy_dec_loop (GstPad * pad)
   GstBuffer *buffer;
 
   if (!self->started) {
-    gchar *id = gst_pad_create_stream_id (pad, GST_ELEMENT (self),
-        self->stream_id ? NULL : "npy");
-    GstEvent *event = gst_event_new_stream_start (self->stream_id ?
-        self->stream_id : id);
+    GstCaps *caps = gst_video_info_to_caps (&self->info);
     GstTagList *tags;
-    GstCaps *caps;
 
-    gst_event_set_group_id (event, gst_util_group_id_next ());
-    gst_pad_push_event (pad, event);
-    g_free (id);
-    caps = gst_video_info_to_caps (&self->info);
+    gst_npy_dec_start_stream (self);
     gst_pad_set_caps (pad, caps);
     gst_caps_unref (caps);
     /* what pngdec says of its stream */
@@ -560,16 +585,9 @@ gst_npy_dec_loop (GstPad * pad)
         "NumPy .npy stack" : "NumPy .npy image", NULL);
     gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
     gst_pad_push_event (pad, gst_event_new_tag (tags));
-    self->started = TRUE;
   }
-  if (self->need_segment) {
-    GstEvent *event = gst_event_new_segment (&self->segment);
-
-    gst_event_set_seqnum (event, self->seqnum);
-    gst_pad_push_event (pad, event);
-    self->need_segment = FALSE;
-    self->discont = TRUE;
-  }
+  if (self->need_segment)
+    gst_npy_dec_push_segment (self);
 
   if (self->frame >= self->image->n_frames || (self->stack &&
           GST_CLOCK_TIME_IS_VALID (self->segment.stop) &&

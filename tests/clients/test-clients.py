@@ -254,13 +254,14 @@ def after_error(factory):
             p.pipeline.set_state(Gst.State.PLAYING)
             msg = p.bus.timed_pop_filtered(
                 10 * Gst.SECOND, Gst.MessageType.ERROR | Gst.MessageType.EOS)
-            check(msg is not None, f"{factory}: neither error nor EOS for a "
-                  "truncated stack")
-            if msg.type == Gst.MessageType.EOS:
-                # playbin3 in 1.22, when the stream ends before decodebin3
-                # has plugged a decoder (pngdec without pngparse does the
-                # same): no decoder, no error; nothing may hang still
-                check(factory == "playbin3", f"{factory}: EOS, not an error")
+            if msg is None or msg.type == Gst.MessageType.EOS:
+                # playbin3 in 1.22, now and then, when a short stream ends
+                # before decodebin3 has plugged a decoder: no decoder, so
+                # no error, and an EOS or nothing at all (a truncated PNG
+                # without pngparse does the same).  Nothing may hang still.
+                check(factory == "playbin3", f"{factory}: no error")
+                print(f"note: playbin3 {flags}: "
+                      f"{'EOS' if msg else 'nothing'} for a truncated file")
                 p.seek(flags, 0, -1)
                 p.stop()
                 continue
