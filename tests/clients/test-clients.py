@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """npydec and npywatermark from the programs people embed GStreamer in:
 playbin and playbin3 with hostile seeks, gst-discoverer, GES (clips,
-render, project save and reload).
+render, project save and reload); and pipelines/npy-png.py, which makes
+a watermark of a PNG logo.
 
     test-clients.py CASE
 
@@ -485,6 +486,108 @@ def case_ges_project():
         check(ok and ox == 7, f"offset-x {ox}")
         # and it renders, the watermark from `data` drawn
         render(GES, loaded, os.path.join(tmp, "out.avi"))
+
+
+# ------------------------------------------------------------------
+# pipelines/npy-png.py: a PNG logo as a .npy, and back
+
+
+def decode_npy(path):
+    """The frame npydec makes of @path, as an array."""
+    pipeline = Gst.parse_launch(f'filesrc location="{path}" ! npydec ! '
+                                'appsink name=sink')
+    sink = pipeline.get_by_name("sink")
+    pipeline.set_state(Gst.State.PLAYING)
+    sample = sink.emit("pull-preroll")
+    pipeline.set_state(Gst.State.NULL)
+    check(sample is not None, f"npydec made nothing of {path}")
+    s = sample.get_caps().get_structure(0)
+    fmt, w, h = s.get_value("format"), s.get_value("width"), \
+        s.get_value("height")
+    buf = sample.get_buffer()
+    ok, info = buf.map(Gst.MapFlags.READ)
+    data = bytes(info.data)
+    buf.unmap(info)
+    dtype, ch = {"RGBA": (np.uint8, 4), "RGB": (np.uint8, 3),
+                 "GRAY8": (np.uint8, 1), "RGBA64_LE": ("<u2", 4),
+                 "GRAY16_LE": ("<u2", 1)}[fmt]
+    a = np.frombuffer(data, dtype)
+    stride = len(data) // h // np.dtype(dtype).itemsize
+    return fmt, a.reshape(h, stride)[:, :w * ch].reshape(h, w, ch)
+
+
+def case_npy_png():
+    import subprocess
+    from PIL import Image
+    tool = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "pipelines", "npy-png.py")
+    rng = np.random.default_rng(7)
+
+    def run(*args):
+        return subprocess.run([sys.executable, tool, *args],
+                              capture_output=True, text=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        def pth(name):
+            return os.path.join(tmp, name)
+
+        # RGBA 8 and 16 bits, straight alpha: a transparent pixel keeps
+        # its colour through both directions
+        for depth, dtype in ((8, np.uint8), (16, np.uint16)):
+            top = (1 << depth) - 1
+            a = rng.integers(0, top + 1, (9, 13, 4)).astype(dtype)
+            a[0, 0] = (top, top // 3, 7, 0)
+            png_path = pth(f"logo{depth}.png")
+            with open(png_path, "wb") as f:
+                png_writer = __import__("png").Writer(
+                    13, 9, greyscale=False, alpha=True, bitdepth=depth)
+                png_writer.write(f, a.reshape(9, -1).tolist())
+            r = run(png_path, pth(f"logo{depth}.npy"))
+            check(r.returncode == 0, r.stderr)
+            got = np.load(pth(f"logo{depth}.npy"))
+            check(got.dtype == np.dtype(dtype).newbyteorder("<")
+                  and np.array_equal(got, a), f"{depth}-bit RGBA changed")
+            # npydec sees the same pixels
+            fmt, frame = decode_npy(pth(f"logo{depth}.npy"))
+            check(fmt == ("RGBA" if depth == 8 else "RGBA64_LE")
+                  and np.array_equal(frame, a), f"npydec: {depth}-bit")
+            r = run(pth(f"logo{depth}.npy"), pth(f"back{depth}.png"))
+            check(r.returncode == 0, r.stderr)
+            r = run(pth(f"back{depth}.png"), pth(f"again{depth}.npy"))
+            check(np.array_equal(np.load(pth(f"again{depth}.npy")), a),
+                  f"{depth}-bit round trip")
+        # what PIL writes: RGB, gray, gray + alpha, a palette with tRNS
+        rgb = rng.integers(0, 256, (5, 6, 3), dtype=np.uint8)
+        Image.fromarray(rgb).save(pth("rgb.png"))
+        gray = rng.integers(0, 256, (5, 6), dtype=np.uint8)
+        Image.fromarray(gray).save(pth("gray.png"))
+        la = rng.integers(0, 256, (5, 6, 2), dtype=np.uint8)
+        Image.fromarray(la, "LA").save(pth("la.png"))
+        pal = Image.fromarray(rng.integers(0, 4, (5, 6), dtype=np.uint8), "P")
+        pal.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9])
+        pal.info["transparency"] = bytes([255, 0, 128, 255])
+        pal.save(pth("pal.png"), transparency=bytes([255, 0, 128, 255]))
+        for name, want in (("rgb", rgb), ("gray", gray), ("la", la),
+                           ("pal", np.asarray(pal.convert("RGBA")))):
+            r = run(pth(name + ".png"), pth(name + ".npy"))
+            check(r.returncode == 0, r.stderr)
+            check(np.array_equal(np.load(pth(name + ".npy")), want),
+                  f"{name}: pixels changed")
+        # errors name the file, exit 1, leave nothing
+        with open(pth("logo8.png"), "rb") as f:
+            data = f.read()
+        with open(pth("cut.png"), "wb") as f:
+            f.write(data[:len(data) // 2])
+        np.save(pth("stack.npy"), np.zeros((3, 4, 4, 4), np.uint8))
+        for bad, out in (("cut.png", "cut.npy"), ("stack.npy", "st.png"),
+                         ("missing.png", "m.npy")):
+            r = run(pth(bad), pth(out))
+            check(r.returncode == 1 and r.stderr.startswith(
+                f"npy-png: {pth(bad)}: "), f"{bad}: {r.returncode} "
+                f"{r.stderr!r}")
+            check(not os.path.exists(pth(out)), f"{bad}: output left")
+        left = [n for n in os.listdir(tmp) if n.endswith(".part")]
+        check(not left, f"temporary files left: {left}")
 
 
 def main():
