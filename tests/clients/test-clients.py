@@ -590,13 +590,63 @@ def case_npy_png():
         check(not left, f"temporary files left: {left}")
 
 
+# ------------------------------------------------------------------
+# `data` from Python and C: pipelines/examples/data-from-memory.*
+
+
+def read_png(path):
+    from PIL import Image
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB")).astype(int)
+
+
+def case_data_examples(program):
+    import subprocess
+    examples = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "pipelines", "examples")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "py.png")
+        r = subprocess.run([sys.executable, os.path.join(
+            examples, "data-from-memory.py"), out], capture_output=True,
+            text=True)
+        check(r.returncode == 0, r.stderr)
+        px = read_png(out)
+        # half-transparent red over black, 64x24 at the top-left
+        check(abs(px[5, 5, 0] - 128) <= 2 and px[5, 5, 1] <= 2,
+              f"python: {px[5, 5]} under the bar")
+        check(px[30, 70].max() <= 2, f"python: {px[30, 70]} outside it")
+        check(not [n for n in os.listdir(tmp) if n.endswith(".part")],
+              "python: temporary file left")
+
+        logo = os.path.join(tmp, "logo.npy")
+        mark = np.zeros((10, 20, 4), np.uint8)
+        mark[..., 1] = 255
+        mark[..., 3] = 255
+        np.save(logo, mark)
+        out = os.path.join(tmp, "c.png")
+        r = subprocess.run([program, logo, out], capture_output=True,
+                           text=True)
+        check(r.returncode == 0, r.stderr)
+        px = read_png(out)
+        check(tuple(px[5, 5]) == (0, 255, 0), f"C: {px[5, 5]} under the logo")
+        check(px[15, 25].max() <= 2, f"C: {px[15, 25]} outside it")
+        # a bad file: named, status 1, no output
+        bad = os.path.join(tmp, "bad.npy")
+        with open(bad, "wb") as f:
+            f.write(b"\x93NUMPY\x09\x00" + bytes(64))
+        r = subprocess.run([program, bad, os.path.join(tmp, "no.png")],
+                           capture_output=True, text=True)
+        check(r.returncode == 1 and "bad.npy" in r.stderr, r.stderr)
+        check(not os.path.exists(os.path.join(tmp, "no.png")), "C: output")
+
+
 def main():
-    if len(sys.argv) != 2 or not hasattr(sys.modules[__name__],
+    if len(sys.argv) < 2 or not hasattr(sys.modules[__name__],
                                          "case_" + sys.argv[1]):
         print(__doc__, file=sys.stderr)
         return 2
     Gst.init(None)
-    getattr(sys.modules[__name__], "case_" + sys.argv[1])()
+    getattr(sys.modules[__name__], "case_" + sys.argv[1])(*sys.argv[2:])
     print(f"ok: {sys.argv[1]}")
     return 0
 
