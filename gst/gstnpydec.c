@@ -711,9 +711,10 @@ gst_npy_dec_seek (GstNpyDec * self, GstEvent * event)
   GST_PAD_STREAM_LOCK (self->srcpad);
 
   segment = self->segment;
-  /* checked above, and only this thread and the task change it */
-  gst_segment_do_seek (&segment, rate, format, flags, start_type, start,
-      stop_type, stop, NULL);
+  /* again: another seek may have come in between */
+  if (seek_is_valid (&segment, start_type, start, stop_type, stop))
+    gst_segment_do_seek (&segment, rate, format, flags, start_type, start,
+        stop_type, stop, NULL);
   if (flush) {
     GstEvent *e = gst_event_new_flush_stop (TRUE);
     gst_event_set_seqnum (e, seqnum);

@@ -638,6 +638,22 @@ def case_data_examples(program):
                            capture_output=True, text=True)
         check(r.returncode == 1 and "bad.npy" in r.stderr, r.stderr)
         check(not os.path.exists(os.path.join(tmp, "no.png")), "C: output")
+        # the element says why, for a location and for data alike
+        for prop in ("location", "data"):
+            pipeline = Gst.parse_launch("videotestsrc num-buffers=1 ! "
+                                        "npywatermark name=wm ! fakesink")
+            with open(bad, "rb") as f:
+                pipeline.get_by_name("wm").set_property(
+                    prop, bad if prop == "location"
+                    else GLib.Bytes.new(f.read()))
+            pipeline.set_state(Gst.State.PLAYING)
+            msg = pipeline.get_bus().timed_pop_filtered(
+                10 * Gst.SECOND, Gst.MessageType.ERROR | Gst.MessageType.EOS)
+            pipeline.set_state(Gst.State.NULL)
+            check(msg and msg.type == Gst.MessageType.ERROR, f"{prop}: "
+                  "a version-9 file accepted")
+            check("unsupported .npy version 9.0" in msg.parse_error()[1],
+                  f"{prop}: {msg.parse_error()[1]}")
 
 
 def main():
