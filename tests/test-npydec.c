@@ -476,6 +476,177 @@ test_stack_seek (gconstpointer data)
   gst_object_unref (pipeline);
 }
 
+/* Seeks as GstBaseSrc does them: the seek's seqnum on the SEGMENT and on
+ * the EOS or SEGMENT_DONE; impossible seeks refused before anything is
+ * flushed (a CRITICAL aborts the test), the pipeline working after. */
+typedef struct
+{
+  GMutex lock;
+  guint32 segment, end;         /* seqnums seen last */
+  GstEventType end_type;
+} Seen;
+
+static GstPadProbeReturn
+seen_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Seen *seen = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  g_mutex_lock (&seen->lock);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT)
+    seen->segment = gst_event_get_seqnum (event);
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS ||
+      GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT_DONE) {
+    seen->end = gst_event_get_seqnum (event);
+    seen->end_type = GST_EVENT_TYPE (event);
+  }
+  g_mutex_unlock (&seen->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Sends a seek; its seqnum in *@seqnum. */
+static gboolean
+send_seek (GstElement * pipeline, GstSeekFlags flags, gdouble rate,
+    GstSeekType start_type, gint64 start, GstSeekType stop_type, gint64 stop,
+    guint32 * seqnum)
+{
+  GstEvent *seek = gst_event_new_seek (rate, GST_FORMAT_TIME, flags,
+      start_type, start, stop_type, stop);
+
+  if (seqnum)
+    *seqnum = gst_event_get_seqnum (seek);
+  return gst_element_send_event (pipeline, seek);
+}
+
+/* Waits for @type on the bus; checks its seqnum and the sink's. */
+static void
+expect_end (GstElement * pipeline, Seen * seen, GstMessageType type,
+    guint32 seqnum)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      type | GST_MESSAGE_ERROR);
+  gint i;
+
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, type);
+  g_assert_cmpuint (gst_message_get_seqnum (msg), ==, seqnum);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  /* the message may come before the event reaches the sink */
+  for (i = 0; i < 1000; i++) {
+    gboolean done;
+
+    g_mutex_lock (&seen->lock);
+    done = seen->end == seqnum;
+    g_mutex_unlock (&seen->lock);
+    if (done)
+      break;
+    g_usleep (1000);
+  }
+  g_mutex_lock (&seen->lock);
+  g_assert_cmpuint (seen->segment, ==, seqnum);
+  g_assert_cmpuint (seen->end, ==, seqnum);
+  g_assert_cmpint (seen->end_type, ==, type == GST_MESSAGE_EOS ?
+      GST_EVENT_EOS : GST_EVENT_SEGMENT_DONE);
+  g_mutex_unlock (&seen->lock);
+}
+
+static void
+test_stack_seek_seqnum (void)
+{
+  g_autofree gchar *path = case_path (stack_case, "npy");
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "npydec framerate=10/1 ! fakesink name=sink sync=false", path);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  const GstSeekFlags flush = GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE;
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  Seen seen = { 0, };
+  guint32 seqnum;
+
+  g_mutex_init (&seen.lock);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, seen_probe,
+      &seen, NULL);
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL,
+          GST_CLOCK_TIME_NONE), ==, GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS);
+  g_assert_nonnull (msg);
+  gst_message_unref (msg);
+
+  /* flushing, with a stop */
+  g_assert_true (send_seek (pipeline, flush, 1.0, GST_SEEK_TYPE_SET,
+          100 * GST_MSECOND, GST_SEEK_TYPE_SET, 300 * GST_MSECOND, &seqnum));
+  expect_end (pipeline, &seen, GST_MESSAGE_EOS, seqnum);
+  /* a segment seek ends in SEGMENT_DONE */
+  g_assert_true (send_seek (pipeline, flush | GST_SEEK_FLAG_SEGMENT, 1.0,
+          GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_SET, 200 * GST_MSECOND, &seqnum));
+  expect_end (pipeline, &seen, GST_MESSAGE_SEGMENT_DONE, seqnum);
+  /* start after stop, given or kept: refused */
+  g_assert_false (send_seek (pipeline, flush, 1.0, GST_SEEK_TYPE_SET,
+          300 * GST_MSECOND, GST_SEEK_TYPE_SET, 100 * GST_MSECOND, NULL));
+  g_assert_true (send_seek (pipeline, flush, 1.0, GST_SEEK_TYPE_SET, 0,
+          GST_SEEK_TYPE_SET, 100 * GST_MSECOND, &seqnum));
+  expect_end (pipeline, &seen, GST_MESSAGE_EOS, seqnum);
+  g_assert_false (send_seek (pipeline, flush, 1.0, GST_SEEK_TYPE_SET,
+          300 * GST_MSECOND, GST_SEEK_TYPE_NONE, -1, NULL));
+  /* reverse: refused */
+  g_assert_false (send_seek (pipeline, flush, -1.0, GST_SEEK_TYPE_SET, 0,
+          GST_SEEK_TYPE_SET, 300 * GST_MSECOND, NULL));
+  /* and after all that, it plays */
+  g_assert_true (send_seek (pipeline, flush, 1.0, GST_SEEK_TYPE_SET,
+          200 * GST_MSECOND, GST_SEEK_TYPE_SET, -1, &seqnum));
+  expect_end (pipeline, &seen, GST_MESSAGE_EOS, seqnum);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_mutex_clear (&seen.lock);
+}
+
+/* After an error (a stack cut short) every seek is refused, as pngdec
+ * does; a non-flushing one used to wait forever for the stream lock. */
+static void
+test_stack_seek_after_error (void)
+{
+  g_autofree gchar *good = case_path (stack_case, "npy");
+  g_autofree gchar *cut = g_build_filename (tmp_dir, "cut-seek.npy", NULL);
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "npydec ! fakesink", cut);
+  GstElement *pipeline;
+  GstMessage *msg;
+  GstBus *bus;
+  gchar *contents;
+  gsize len;
+  guint i;
+
+  g_assert_true (g_file_get_contents (good, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (cut, contents, len - 1, NULL));
+  g_free (contents);
+  for (i = 0; i < 2; i++) {
+    pipeline = gst_parse_launch (desc, NULL);
+    bus = gst_element_get_bus (pipeline);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ERROR);
+    g_assert_nonnull (msg);
+    gst_message_unref (msg);
+    g_assert_false (send_seek (pipeline, i ? GST_SEEK_FLAG_FLUSH :
+            GST_SEEK_FLAG_NONE, 1.0, GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE,
+            -1, NULL));
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (pipeline);
+  }
+  g_unlink (cut);
+}
+
 /* decodebin finds the typefinder and npydec by themselves. */
 static void
 test_decodebin (void)
@@ -719,6 +890,9 @@ main (int argc, char **argv)
         test_stack_seek);
     g_test_add_data_func ("/npydec/stack/seek/queue", GINT_TO_POINTER (1),
         test_stack_seek);
+    g_test_add_func ("/npydec/stack/seek/seqnum", test_stack_seek_seqnum);
+    g_test_add_func ("/npydec/stack/seek/after-error",
+        test_stack_seek_after_error);
     g_test_add_func ("/npydec/autoplug/decodebin", test_decodebin);
     g_test_add_func ("/npydec/autoplug/playbin", test_playbin);
     g_test_add_func ("/npydec/errors", test_errors);
