@@ -413,6 +413,70 @@ def case_ges_clips():
               f"rendered {d} ns, expected 2 s")
 
 
+def case_ges_seeks():
+    """Random seeks in a GES timeline of .npy clips (a still, a stack,
+    a stack with the effect), each settling (ASYNC_DONE) in time, then
+    playing to the end."""
+    GES = need_ges()
+    with tempfile.TemporaryDirectory() as tmp:
+        still = os.path.join(tmp, "still.npy")
+        stack = os.path.join(tmp, "stack.npy")
+        write_still(still)
+        write_stack(stack)
+        timeline, layer = video_timeline(GES)
+        a_still = GES.UriClipAsset.request_sync(Gst.filename_to_uri(still))
+        a_stack = GES.UriClipAsset.request_sync(Gst.filename_to_uri(stack))
+        layer.add_asset(a_still, 0, 0, Gst.SECOND, GES.TrackType.UNKNOWN)
+        layer.add_asset(a_stack, Gst.SECOND, 0, 2 * Gst.SECOND,
+                        GES.TrackType.UNKNOWN)
+        clip = layer.add_asset(a_stack, 3 * Gst.SECOND, Gst.SECOND // 2,
+                               Gst.SECOND, GES.TrackType.UNKNOWN)
+        effect = GES.Effect.new("npywatermark")
+        check(clip.add(effect), "effect not added")
+        effect.set_child_property("location", still)
+        timeline.commit_sync()
+
+        pipeline = GES.Pipeline()
+        pipeline.set_timeline(timeline)
+        sink = Gst.ElementFactory.make("fakesink")
+        sink.set_property("sync", False)
+        pipeline.preview_set_video_sink(sink)
+        bus = pipeline.get_bus()
+
+        def settle(what):
+            msg = bus.timed_pop_filtered(
+                20 * Gst.SECOND,
+                Gst.MessageType.ASYNC_DONE | Gst.MessageType.ERROR)
+            check(msg is not None, f"{what}: no ASYNC_DONE in 20 s")
+            if msg.type == Gst.MessageType.ERROR:
+                fail(f"{what}: {msg.parse_error()[0].message}")
+
+        pipeline.set_state(Gst.State.PAUSED)
+        settle("preroll")
+        rng = random.Random(20)
+        for i in range(25):
+            t = rng.randrange(0, 4 * Gst.SECOND - Gst.SECOND // FPS)
+            flags = Gst.SeekFlags.FLUSH | rng.choice(
+                [Gst.SeekFlags.ACCURATE, Gst.SeekFlags.KEY_UNIT,
+                 Gst.SeekFlags.NONE])
+            timer = watchdog(20, f"seek {i}")
+            ok = pipeline.seek_simple(Gst.Format.TIME, flags, t)
+            timer.cancel()
+            check(ok, f"seek {i} to {t} refused")
+            settle(f"seek {i} to {t}")
+            ok, pos = pipeline.query_position(Gst.Format.TIME)
+            check(ok and abs(pos - t) <= Gst.SECOND // FPS,
+                  f"seek {i}: at {pos}, asked {t}")
+        pipeline.set_state(Gst.State.PLAYING)
+        msg = bus.timed_pop_filtered(
+            30 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        check(msg is not None and msg.type == Gst.MessageType.EOS,
+              "no EOS after the seeks")
+        timer = watchdog(10, "set_state(NULL)")
+        pipeline.set_state(Gst.State.NULL)
+        timer.cancel()
+
+
 def case_ges_project():
     """A project with the effect saves and reopens with every property:
     a set `data` round-trips, an unset one parses."""
