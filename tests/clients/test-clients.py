@@ -354,11 +354,10 @@ def case_discoverer():
 def need_ges():
     try:
         gi.require_version("GES", "1.0")
-        from gi.repository import GES  # noqa: F401
+        from gi.repository import GES
     except (ValueError, ImportError):
         print("SKIP: GES's introspection data (gir1.2-ges-1.0) missing")
         sys.exit(SKIP)
-    from gi.repository import GES
     GES.init()
     return GES
 
