@@ -230,12 +230,13 @@ gst_npy_dec_set_array (GstNpyDec * self, const guint8 * data, gsize size)
       image->width, image->height, image->n_frames, image->channels,
       image->depth, gst_video_format_to_string (format));
   self->image = image;
+  GST_OBJECT_LOCK (self);
   if (self->stack) {
-    GST_OBJECT_LOCK (self);
     self->segment.duration = stack_duration (self);
     self->duration = self->segment.duration;
-    GST_OBJECT_UNLOCK (self);
   }
+  self->seekable = TRUE;
+  GST_OBJECT_UNLOCK (self);
   self->frame = frame_at (self, self->segment.start);
   return TRUE;
 }
@@ -766,11 +767,12 @@ gst_npy_dec_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
   GstNpyDec *self = GST_NPY_DEC (parent);
   GstClockTime duration;
   GstFormat format;
-  gboolean known;
+  gboolean known, seekable;
 
   /* not the stream lock: the task holds it while downstream blocks */
   GST_OBJECT_LOCK (self);
   duration = self->duration;
+  seekable = self->seekable;
   GST_OBJECT_UNLOCK (self);
   known = GST_CLOCK_TIME_IS_VALID (duration);
 
@@ -785,7 +787,8 @@ gst_npy_dec_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
     case GST_QUERY_SEEKING:
       gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
       if (format == GST_FORMAT_TIME) {
-        gst_query_set_seeking (query, format, known, 0,
+        /* a still too, once read (as pngdec's, through upstream) */
+        gst_query_set_seeking (query, format, seekable, 0,
             known ? (gint64) duration : -1);
         return TRUE;
       }
@@ -818,6 +821,7 @@ gst_npy_dec_reset (GstNpyDec * self)
   self->need_segment = TRUE;
   GST_OBJECT_LOCK (self);
   self->duration = GST_CLOCK_TIME_NONE;
+  self->seekable = FALSE;
   GST_OBJECT_UNLOCK (self);
 }
 

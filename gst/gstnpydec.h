@@ -39,6 +39,7 @@ struct _GstNpyDec
   guint max_size;
   guint64 max_bytes;
   GstClockTime duration;        /* of a stack once read, else NONE */
+  gboolean seekable;            /* an array is read */
 
   /* collecting the file (the sink pad's streaming thread) */
   GstAdapter *adapter;          /* the first bytes, until the header is known */

@@ -333,6 +333,7 @@ def case_discoverer():
         check(v.is_image(), "still: not an image (video(image)), as PNG is")
         check((v.get_width(), v.get_height()) == (64, 48), "still: size")
         check(info.get_duration() == 0, "still: a duration")
+        check(info.get_seekable(), "still: not seekable, where a PNG is")
 
         info = discover(stack)
         streams = info.get_stream_list()
