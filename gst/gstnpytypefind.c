@@ -92,8 +92,7 @@ npy_type_find (GstTypeFind * tf, gpointer unused)
   }
 
   caps = gst_caps_new_simple (header.ndim == 2 || header.ndim == 3 ?
-      GST_NPY_IMAGE_CAPS : header.ndim == 4 ? GST_NPY_VIDEO_CAPS :
-      GST_NPY_OTHER_CAPS,
+      GST_NPY_IMAGE_CAPS : GST_NPY_VIDEO_CAPS,
       "version", G_TYPE_INT, (gint) header.major,
       "descr", G_TYPE_STRING, header.descr,
       "fortran-order", G_TYPE_BOOLEAN, header.fortran_order, NULL);
@@ -108,7 +107,7 @@ npy_type_find (GstTypeFind * tf, gpointer unused)
 
 other:
   /* the magic, and a version byte if there is one */
-  caps = gst_caps_new_empty_simple (GST_NPY_OTHER_CAPS);
+  caps = gst_caps_new_empty_simple (GST_NPY_VIDEO_CAPS);
   if (version >= 0)
     gst_caps_set_simple (caps, "version", G_TYPE_INT, version, NULL);
   gst_type_find_suggest (tf, GST_TYPE_FIND_MAXIMUM, caps);

@@ -293,7 +293,7 @@ test_type_find (gconstpointer data)
       g_assert_nonnull (caps);
       g_assert_cmpint (prob, ==, GST_TYPE_FIND_MAXIMUM);
       g_assert_true (gst_structure_has_name (gst_caps_get_structure (caps,
-                  0), "application/x-npy"));
+                  0), "video/x-npy"));
     } else if (caps) {
       g_test_message ("%s: %" GST_PTR_FORMAT, c->name, caps);
       g_assert_false (g_str_has_suffix (gst_structure_get_name
