@@ -217,7 +217,10 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
    * in memory (read once, shared by many pipelines).  When set it wins
    * over #GstNpyWatermark:location in every state; setting it while
    * PLAYING swaps the watermark as a new location does, and setting NULL
-   * goes back to the location.
+   * goes back to the location.  For GES projects (see set_property) it
+   * reads back padded with NULs to a multiple of 3 bytes, and unset as
+   * three NULs (not NULL); set back, those or an empty GBytes mean
+   * unset.
    *
    * Since: 0.1
    */
@@ -463,6 +466,52 @@ gst_npy_watermark_request_prepare (GstNpyWatermark * self, gboolean reread)
   npw_loader_request (self->loader, &req, reread);
 }
 
+/* `data` as GStreamer 1.22 can write into a GES project and read back:
+ * it serialises a GBytes as unquoted base64, which its parser takes only
+ * without '=' padding, that is for a multiple of 3 bytes, and a NULL or
+ * empty GBytes as nothing, which it cannot parse at all.  So the bytes
+ * set are kept padded with NULs to a multiple of 3 (a .npy reader
+ * ignores bytes after the array, as NumPy does), and unset `data` reads
+ * as three NULs, which set back means unset, as an empty GBytes does. */
+static const guint8 no_data[3];
+
+/* One for the process: a GValue's copy must not be the last reference,
+ * which PyGObject drops (GES's get_child_property () gave b""). */
+static GBytes *
+no_data_bytes (void)
+{
+  static GBytes *bytes;
+
+  if (g_once_init_enter (&bytes))
+    g_once_init_leave (&bytes, g_bytes_new_static (no_data, sizeof no_data));
+  return bytes;
+}
+
+static gboolean
+is_no_data (GBytes * bytes)
+{
+  gsize size;
+  const guint8 *p = g_bytes_get_data (bytes, &size);
+
+  return size <= sizeof (no_data) && memcmp (p, no_data, size) == 0;
+}
+
+static GBytes *
+pad_data (GBytes * bytes)
+{
+  gsize size, padded;
+  const guint8 *p = g_bytes_get_data (bytes, &size);
+  guint8 *copy;
+
+  if (size % 3 == 0)
+    return bytes;
+  padded = size + 3 - size % 3;
+  copy = g_malloc0 (padded);
+  memcpy (copy, p, size);
+  g_bytes_unref (bytes);
+  return g_bytes_new_take (copy, padded);
+}
+
 static void
 gst_npy_watermark_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -484,6 +533,10 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
     case PROP_DATA:
       old_data = self->data;
       self->data = g_value_dup_boxed (value);
+      if (self->data && is_no_data (self->data))
+        g_clear_pointer (&self->data, g_bytes_unref);
+      else if (self->data)
+        self->data = pad_data (self->data);
       if (self->data != old_data)
         gst_npy_watermark_request_prepare (self, TRUE);
       break;
@@ -544,7 +597,10 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, self->location);
       break;
     case PROP_DATA:
-      g_value_set_boxed (value, self->data);
+      if (self->data)
+        g_value_set_boxed (value, self->data);
+      else
+        g_value_set_boxed (value, no_data_bytes ());
       break;
     case PROP_OPACITY:
       g_value_set_double (value, self->opacity);
