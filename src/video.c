@@ -172,6 +172,9 @@ codec_label (const GstCaps * caps)
 
   if (f)
     return g_strdup (f->label);
+  if (!gst_caps_is_fixed (caps))
+    return g_strdup (gst_structure_get_name (gst_caps_get_structure (caps,
+                0)));
   return gst_pb_utils_get_codec_description (caps);
 }
 
@@ -226,6 +229,7 @@ have_element (const gchar * name)
 typedef struct
 {
   GMutex lock;
+  guint pads, pads_with_caps;   /* with lock */
   GstCaps *video_caps;          /* the first video stream's, parsed */
   GstPad *video_pad;            /* parsebin's, for the duration query */
   guint videos, audios, subtitles, others;
@@ -273,31 +277,32 @@ stream_kind (const GstCaps * caps)
   return STREAM_OTHER;
 }
 
-/* parsebin exposes a file's streams all at once and lets data through
- * only then: the first buffer says they are all known (it emits no
- * "no-more-pads"). */
+/* parsebin exposes a file's streams all at once, before any data (it
+ * emits no "no-more-pads"), some without caps yet (AVI): the streams are
+ * known when every pad has had its caps. */
 static GstPadProbeReturn
-probe_first_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+probe_caps (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Probe *probe = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  gboolean all;
 
-  gst_element_post_message (probe->pipeline,
-      gst_message_new_application (NULL,
-          gst_structure_new_empty ("npw-streams-known")));
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&probe->lock);
+  all = ++probe->pads_with_caps == probe->pads;
+  g_mutex_unlock (&probe->lock);
+  if (all)
+    gst_element_post_message (probe->pipeline,
+        gst_message_new_application (NULL,
+            gst_structure_new_empty ("npw-streams-known")));
   return GST_PAD_PROBE_REMOVE;
 }
 
+/* Counts @pad's stream once its caps are known. */
 static void
-probe_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
+probe_count (Probe * probe, GstPad * pad, GstCaps * caps)
 {
-  Probe *probe = data;
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
-  g_autoptr (GstPad) sinkpad = NULL;
-
-  if (caps == NULL)
-    caps = gst_pad_query_caps (pad, NULL);
-
   g_mutex_lock (&probe->lock);
   switch (stream_kind (caps)) {
     case STREAM_VIDEO:
@@ -325,14 +330,26 @@ probe_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
       break;
   }
   g_mutex_unlock (&probe->lock);
+}
+
+static void
+probe_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
+{
+  Probe *probe = data;
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr (GstPad) sinkpad = NULL;
+
+  g_mutex_lock (&probe->lock);
+  probe->pads++;
+  g_mutex_unlock (&probe->lock);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, probe_caps,
+      probe, NULL);
 
   /* not waiting for data: the headers are all the probe wants */
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
   gst_bin_add (GST_BIN (probe->pipeline), sink);
   gst_element_sync_state_with_parent (sink);
   sinkpad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, probe_first_buffer, probe,
-      NULL);
   gst_pad_link (pad, sinkpad);
 }
 
@@ -398,7 +415,9 @@ probe_file (const gchar * path, Probe * probe, GError ** error)
   g_signal_connect (parse, "pad-added", G_CALLBACK (probe_pad_added), probe);
 
   bus = gst_element_get_bus (probe->pipeline);
-  if (gst_element_set_state (probe->pipeline, GST_STATE_PAUSED) ==
+  /* PLAYING: in PAUSED the first stream's sink would hold the demuxer
+   * before the other streams had their caps */
+  if (gst_element_set_state (probe->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     if (msg) {
@@ -413,6 +432,19 @@ probe_file (const gchar * path, Probe * probe, GError ** error)
 
   msg = gst_bus_timed_pop_filtered (bus, PROBE_TIMEOUT,
       GST_MESSAGE_ERROR | GST_MESSAGE_APPLICATION | GST_MESSAGE_EOS);
+  if (msg && GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR) {
+    GList *l;
+
+    GST_OBJECT_LOCK (parse);
+    for (l = GST_ELEMENT_PADS (parse); l; l = l->next) {
+      GstPad *pad = l->data;
+      g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+
+      if (GST_PAD_IS_SRC (pad) && caps)
+        probe_count (probe, pad, caps);
+    }
+    GST_OBJECT_UNLOCK (parse);
+  }
   if (msg == NULL) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
         "its streams could not be read in %u seconds",
@@ -605,6 +637,7 @@ typedef struct
   gint frames_in;               /* atomic: demuxed video frames */
   gint frames_out;              /* atomic: frames given to the encoder */
   GstClockTime end;             /* with lock: latest stream end seen */
+  GstDateTime *created;         /* with lock: the input's creation time */
   gint64 last_progress;         /* atomic-ish: monotonic µs */
 } Run;
 
@@ -669,6 +702,100 @@ count_out (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     g_atomic_int_inc (&run->progress->frames_done);
   run->last_progress = g_get_monotonic_time ();
   note_end (run, pad, GST_PAD_PROBE_INFO_BUFFER (info));
+  return GST_PAD_PROBE_OK;
+}
+
+/* The input's creation time, from the demuxer's tags (QuickTime's mvhd,
+ * Matroska's DateUTC): each muxer writes the time it ran instead.
+ * matroskamux takes it as "creation-time" (set here, before any data
+ * reaches it: tags come first on every stream). */
+static GstPadProbeReturn
+keep_creation_time (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Run *run = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstTagList *tags;
+  GstDateTime *created = NULL;
+  gboolean first = FALSE;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_TAG)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_tag (event, &tags);
+  if (!gst_tag_list_get_date_time (tags, GST_TAG_DATE_TIME, &created))
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&run->lock);
+  if (run->created == NULL && gst_date_time_has_second (created)) {
+    run->created = gst_date_time_ref (created);
+    first = TRUE;
+  }
+  g_mutex_unlock (&run->lock);
+  /* matroskamux's property is a GDateTime, not a GstDateTime */
+  if (first && g_object_class_find_property (G_OBJECT_GET_CLASS (run->mux),
+          "creation-time")) {
+    g_autoptr (GDateTime) utc = gst_date_time_to_g_date_time (created);
+
+    if (utc)
+      g_object_set (run->mux, "creation-time", utc, NULL);
+  }
+  gst_date_time_unref (created);
+  return GST_PAD_PROBE_OK;
+}
+
+/* mp4mux and qtmux write the time they ran as the movie's creation time
+ * (mvhd), and have no property for it: the input's is written into the
+ * movie header as it goes by, one buffer (README: "--videos"). */
+static GstPadProbeReturn
+write_creation_time (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Run *run = data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  guint8 head[8];
+  GstMapInfo map;
+  gint64 seconds;
+  gsize i;
+
+  if (gst_buffer_extract (buffer, 0, head, 8) != 8
+      || memcmp (head + 4, "moov", 4) != 0)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&run->lock);
+  if (run->created) {
+    g_autoptr (GDateTime) utc = gst_date_time_to_g_date_time (run->created);
+
+    seconds = utc ? g_date_time_to_unix (utc) : -1;
+  } else {
+    seconds = -1;
+  }
+  g_mutex_unlock (&run->lock);
+  if (seconds < 0)
+    return GST_PAD_PROBE_OK;
+  /* QuickTime counts from 1904 */
+  seconds += G_GINT64_CONSTANT (2082844800);
+
+  buffer = gst_buffer_make_writable (buffer);
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READWRITE))
+    return GST_PAD_PROBE_OK;
+  /* the header's first child box: size, "mvhd", version, flags, times */
+  for (i = 8; i + 28 <= map.size; ) {
+    guint32 size = GST_READ_UINT32_BE (map.data + i);
+
+    if (memcmp (map.data + i + 4, "mvhd", 4) == 0) {
+      guint8 *p = map.data + i + 12;
+
+      if (map.data[i + 8] == 1 && i + 28 <= map.size) {
+        GST_WRITE_UINT64_BE (p, seconds);
+        GST_WRITE_UINT64_BE (p + 8, seconds);
+      } else if (seconds <= G_MAXUINT32) {
+        GST_WRITE_UINT32_BE (p, seconds);
+        GST_WRITE_UINT32_BE (p + 4, seconds);
+      }
+      break;
+    }
+    if (size < 8 || size > map.size - i)
+      break;
+    i += size;
+  }
+  gst_buffer_unmap (buffer, &map);
   return GST_PAD_PROBE_OK;
 }
 
@@ -784,7 +911,7 @@ link_to_muxer (Run * run, GstPad * pad, const GstCaps * caps,
 {
   g_autoptr (GstPad) src = gst_element_get_static_pad (last, "src");
   g_autoptr (GstPad) sink = gst_element_get_compatible_pad (run->mux, src,
-      (GstCaps *) caps);
+      NULL);
 
   if (sink == NULL || gst_pad_link (src, sink) != GST_PAD_LINK_OK) {
     g_autofree gchar *label = codec_label (caps);
@@ -929,6 +1056,8 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
   kind = stream_kind (caps);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      keep_creation_time, run, NULL);
 
   g_mutex_lock (&run->lock);
   if (kind == STREAM_VIDEO && !run->have_video)
@@ -1119,6 +1248,14 @@ npw_video_process (const NpwWorkerSettings * s, const NpwPicture * video,
   gst_bin_add_many (GST_BIN (run.pipeline), src, parse, run.mux, sink, NULL);
   gst_element_link (src, parse);
   gst_element_link (run.mux, sink);
+  if (g_str_equal (plan.muxer, "mp4mux") || g_str_equal (plan.muxer,
+          "qtmux")) {
+    GstPad *mux_src = gst_element_get_static_pad (run.mux, "src");
+
+    gst_pad_add_probe (mux_src, GST_PAD_PROBE_TYPE_BUFFER,
+        write_creation_time, &run, NULL);
+    gst_object_unref (mux_src);
+  }
   g_signal_connect (parse, "pad-added", G_CALLBACK (on_pad_added), &run);
 
   GST_DEBUG ("%s: %s -> %s (%s, crf %d, %s) in %s, %" GST_TIME_FORMAT,
@@ -1138,6 +1275,8 @@ npw_video_process (const NpwWorkerSettings * s, const NpwPicture * video,
         g_atomic_int_get (&run.frames_out) - expected);
   gst_object_unref (run.pipeline);
   g_clear_error (&run.error);
+  if (run.created)
+    gst_date_time_unref (run.created);
   g_mutex_clear (&run.lock);
 
   if (ok && (g_chmod (temp, s->file_mode) != 0 ||
