@@ -638,6 +638,8 @@ typedef struct
   gint frames_out;              /* atomic: frames given to the encoder */
   GstClockTime end;             /* with lock: latest stream end seen */
   GstDateTime *created;         /* with lock: the input's creation time */
+  GHashTable *durations;        /* with lock: demuxed frames' PTS ->
+                                 * duration, until decoded */
   gint64 last_progress;         /* atomic-ish: monotonic µs */
 } Run;
 
@@ -687,15 +689,49 @@ static GstPadProbeReturn
 count_in (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Run *run = data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
 
   g_atomic_int_inc (&run->frames_in);
+  if (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DURATION_IS_VALID
+      (buffer)) {
+    g_mutex_lock (&run->lock);
+    g_hash_table_insert (run->durations, g_memdup2 (&GST_BUFFER_PTS (buffer),
+            sizeof (GstClockTime)), g_memdup2 (&GST_BUFFER_DURATION (buffer),
+            sizeof (GstClockTime)));
+    g_mutex_unlock (&run->lock);
+  }
   return GST_PAD_PROBE_OK;
+}
+
+/* A decoder gives a variable-rate stream's frames no duration (its caps
+ * have no frame rate): each gets its demuxed one back, without which
+ * mp4mux drops the last frame. */
+static void
+restore_duration (Run * run, GstPadProbeInfo * info)
+{
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstClockTime *duration;
+
+  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+    return;
+  g_mutex_lock (&run->lock);
+  duration = g_hash_table_lookup (run->durations, &pts);
+  if (duration && !GST_BUFFER_DURATION_IS_VALID (buffer)) {
+    buffer = gst_buffer_make_writable (buffer);
+    GST_BUFFER_DURATION (buffer) = *duration;
+    GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  }
+  g_hash_table_remove (run->durations, &pts);
+  g_mutex_unlock (&run->lock);
 }
 
 static GstPadProbeReturn
 count_out (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Run *run = data;
+
+  restore_duration (run, info);
 
   g_atomic_int_inc (&run->frames_out);
   if (run->progress)
@@ -855,6 +891,33 @@ on_raw_caps (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* A variable frame rate's caps say 0/1 (or, from qtdemux, 1000000000/1);
+ * given that, 1.22's mp4mux drops the last frame.  The encoder is told a
+ * nominal rate instead: the frames keep their own times, and so does the
+ * muxer. */
+#define MAX_NOMINAL_RATE 240
+static GstPadProbeReturn
+nominal_rate (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstCaps *caps;
+  gint n, d;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps (event, &caps);
+  if (!gst_structure_get_fraction (gst_caps_get_structure (caps, 0),
+          "framerate", &n, &d) || (n > 0 && d > 0
+          && n / d <= MAX_NOMINAL_RATE))
+    return GST_PAD_PROBE_OK;
+  caps = gst_caps_copy (caps);
+  gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
+  GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (caps);
+  gst_caps_unref (caps);
+  gst_event_unref (event);
+  return GST_PAD_PROBE_OK;
+}
+
 /* The encoder, set for constant quality (README: "--videos"). */
 static GstElement *
 make_encoder (const Run * run)
@@ -865,6 +928,12 @@ make_encoder (const Run * run)
   guint speed = preset_index (s->video_preset);
   /* VP8, VP9 and AV1 have no CRF in 1.22: their 0..63 quantizer scale */
   guint q = (guint) floor (s->video_crf * 63.0 / 51.0 + 0.5);
+  /* GStreamer 1.22's mp4mux and qtmux write B-frames' composition
+   * offsets without the edit list that takes the first one back: every
+   * frame would show two frames late, behind its audio.  AVI has no
+   * composition times at all.  Only Matroska and WebM keep them. */
+  gboolean bframes = g_str_equal (run->plan->muxer, "matroskamux")
+      || g_str_equal (run->plan->muxer, "webmmux");
 
   if (enc == NULL)
     return NULL;
@@ -872,8 +941,11 @@ make_encoder (const Run * run)
     gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
     g_object_set (enc, "quantizer", (guint) MIN (s->video_crf, 50), NULL);
     gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", s->video_preset);
+    if (!bframes)
+      g_object_set (enc, "bframes", 0, NULL);
   } else if (g_str_equal (f->encoder, "x265enc")) {
-    g_autofree gchar *options = g_strdup_printf ("crf=%d", s->video_crf);
+    g_autofree gchar *options = g_strdup_printf ("crf=%d%s", s->video_crf,
+        bframes ? "" : ":bframes=0");
 
     g_object_set (enc, "option-string", options, NULL);
     gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", s->video_preset);
@@ -1034,6 +1106,8 @@ add_video_branch (Run * run, GstPad * pad, const GstCaps * caps,
   probe_pad = gst_element_get_static_pad (encoder, "sink");
   gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, count_out, run,
       NULL);
+  gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      nominal_rate, NULL, NULL);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_in, run, NULL);
 
   if (!add_branch (run, pad, elements)) {
@@ -1237,6 +1311,8 @@ npw_video_process (const NpwWorkerSettings * s, const NpwPicture * video,
   run.result = result;
   run.progress = progress;
   run.end = GST_CLOCK_TIME_NONE;
+  run.durations = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+      g_free);
   g_mutex_init (&run.lock);
   run.pipeline = gst_pipeline_new ("video");
   src = gst_element_factory_make ("filesrc", NULL);
@@ -1277,6 +1353,7 @@ npw_video_process (const NpwWorkerSettings * s, const NpwPicture * video,
   g_clear_error (&run.error);
   if (run.created)
     gst_date_time_unref (run.created);
+  g_hash_table_unref (run.durations);
   g_mutex_clear (&run.lock);
 
   if (ok && (g_chmod (temp, s->file_mode) != 0 ||
