@@ -918,6 +918,38 @@ nominal_rate (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* 1.22's matroskademux reads the HDR mastering luminances on another
+ * scale than its muxer writes them (10000000:50 comes back 2000000:10),
+ * and h265parse keeps what the caps say over the stream's own SEI.  From
+ * Matroska, the demuxer's values are dropped, so that a second h265parse
+ * puts the SEI's in the caps, for x265enc to write again. */
+static GstPadProbeReturn
+drop_container_hdr (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstCaps *caps;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps (event, &caps);
+  caps = gst_caps_copy (caps);
+  gst_structure_remove_fields (gst_caps_get_structure (caps, 0),
+      "mastering-display-info", "content-light-level", NULL);
+  GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (caps);
+  gst_caps_unref (caps);
+  gst_event_unref (event);
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+is_matroska (const gchar * path)
+{
+  const gchar *dot = strrchr (path, '.');
+
+  return dot && (g_ascii_strcasecmp (dot, ".mkv") == 0
+      || g_ascii_strcasecmp (dot, ".webm") == 0);
+}
+
 /* The encoder, set for constant quality (README: "--videos"). */
 static GstElement *
 make_encoder (const Run * run)
@@ -1085,6 +1117,15 @@ add_video_branch (Run * run, GstPad * pad, const GstCaps * caps,
       "tile-spacing", s->tile_spacing, NULL);
 
   elements[n++] = make_queue ();
+  if (run->plan->in && g_str_equal (run->plan->in->caps_name, "video/x-h265")
+      && is_matroska (run->video->input_path)) {
+    g_autoptr (GstPad) queue_src = gst_element_get_static_pad (elements[0],
+        "src");
+
+    gst_pad_add_probe (queue_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        drop_container_hdr, NULL, NULL);
+    elements[n++] = gst_element_factory_make ("h265parse", NULL);
+  }
   elements[n++] = decoder;
   elements[n++] = gst_element_factory_make ("videoconvert", NULL);
   elements[n++] = flip;

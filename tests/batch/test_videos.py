@@ -526,6 +526,7 @@ def group_hdr(tmp):
            '(string)%s" ! x265enc speed-preset=ultrafast ! h265parse'
            % (video_src(160, 96, 10, fmt="I420_10LE"), mdi, cll))
     gst(hdr + ' ! mp4mux ! filesink location=hdr.mp4', folder)
+    gst(hdr + ' ! matroskamux ! filesink location=hdr.mkv', folder)
     gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! '
         'filesink location=sdr.mp4' % video_src(160, 96, 5), folder)
     r = run_videos(tmp, "--height", "96", "--report", "r.jsonl")
@@ -547,6 +548,24 @@ def group_hdr(tmp):
               "an 8-bit source gives 4:2:0 8-bit", caps)
     frames = decode(os.path.join(folder, "output", "hdr.mp4"))
     tap.eq(len(frames), 10, "HDR10 output: every frame")
+
+    # The mastering display SEI as x265 writes it (G, B, R, white point,
+    # max luminance), in the HEVC stream of each output: from MKV too,
+    # whose demuxer misreads the container's copy (2000000:10)
+    sei = struct.pack(">8HI", 8500, 39850, 6550, 2300, 35400, 14600, 15635,
+                      16450, 10000000)
+    for name in ("hdr.mp4", "hdr.mkv"):
+        with open(os.path.join(folder, name), "rb") as f:
+            tap.check(sei in f.read(), "%s: the fixture has the SEI" % name)
+        path = os.path.join(folder, "output", name)
+        with open(path, "rb") as f:
+            tap.check(sei in f.read(), "%s output: the stream's mastering "
+                      "display SEI has the input's values" % name)
+    streams, _ = pull_all(os.path.join(folder, "output", "hdr.mkv"))
+    caps = of_kind(streams, "video")[0]["caps"] if streams else ""
+    tap.check("bit-depth-luma=(uint)10" in caps and
+              "colorimetry=(string)bt2100-pq" in caps,
+              "hdr.mkv output: 10-bit, bt2100-pq", caps)
 
 
 def group_bad(tmp):
