@@ -1009,15 +1009,69 @@ make_encoder (const Run * run)
   return enc;
 }
 
+/* matroskademux gives Matroska's UTF-8 subtitles as Pango markup (its
+ * text escaped), which matroskamux does not take: they go back as the
+ * UTF-8 text they were (capssetter says so, this unescapes). */
+static GstPadProbeReturn
+markup_to_text (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  static const struct
+  {
+    const gchar *entity;
+    gchar c;
+  } entities[] = {
+    {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&apos;", '\''},
+    {"&quot;", '"'},
+  };
+  GstBuffer *in, *out;
+  GstMapInfo map;
+  GString *text;
+  gsize i, e;
+
+  in = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!gst_buffer_map (in, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_OK;
+  text = g_string_sized_new (map.size);
+  for (i = 0; i < map.size;) {
+    for (e = 0; e < G_N_ELEMENTS (entities); e++) {
+      gsize len = strlen (entities[e].entity);
+
+      if (map.size - i >= len
+          && memcmp (map.data + i, entities[e].entity, len) == 0) {
+        g_string_append_c (text, entities[e].c);
+        i += len;
+        break;
+      }
+    }
+    if (e == G_N_ELEMENTS (entities))
+      g_string_append_c (text, map.data[i++]);
+  }
+  gst_buffer_unmap (in, &map);
+  i = text->len;
+  out = gst_buffer_new_wrapped (g_string_free (text, FALSE), i);
+  gst_buffer_copy_into (out, in, GST_BUFFER_COPY_METADATA, 0, -1);
+  gst_buffer_unref (in);
+  GST_PAD_PROBE_INFO_DATA (info) = out;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Links @last (the end of @pad's branch) to a new pad of the muxer;
+ * @template: that pad's template, when the branch turns its caps into
+ * ones the muxer takes (its caps query still says the old ones). */
 static gboolean
 link_to_muxer (Run * run, GstPad * pad, const GstCaps * caps,
-    GstElement * last, GError ** error)
+    GstElement * last, const gchar * template, GError ** error)
 {
   g_autoptr (GstPad) src = gst_element_get_static_pad (last, "src");
-  g_autoptr (GstPad) sink = gst_element_get_compatible_pad (run->mux, src,
-      NULL);
+  g_autoptr (GstPad) sink = template ?
+      gst_element_request_pad_simple (run->mux, template) :
+      gst_element_get_compatible_pad (run->mux, src, NULL);
 
-  if (sink == NULL || gst_pad_link (src, sink) != GST_PAD_LINK_OK) {
+  if (sink == NULL || gst_pad_link_full (src, sink, template ?
+          GST_PAD_LINK_CHECK_HIERARCHY : GST_PAD_LINK_CHECK_DEFAULT) !=
+      GST_PAD_LINK_OK) {
+    if (sink)
+      gst_element_release_request_pad (run->mux, sink);
     g_autofree gchar *label = codec_label (caps);
 
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
@@ -1156,7 +1210,7 @@ add_video_branch (Run * run, GstPad * pad, const GstCaps * caps,
         "the video stream could not be linked");
     return FALSE;
   }
-  return link_to_muxer (run, pad, caps, elements[n - 1], error);
+  return link_to_muxer (run, pad, caps, elements[n - 1], NULL, error);
 }
 
 static void
@@ -1184,18 +1238,37 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
       run_fail (run, error);
   } else if (kind == STREAM_AUDIO || kind == STREAM_SUBTITLE) {
     GstElement *queue = make_queue ();
-    GstElement *elements[] = { queue, NULL };
-    g_autoptr (GstPad) src = NULL;
+    GstElement *elements_text[] = { queue, NULL, NULL };
+    g_autoptr (GstPad) src = gst_element_get_static_pad (queue, "src");
+    GstStructure *s = gst_caps_get_structure (caps, 0);
+    GstElement *last = queue;
 
-    if (!add_branch (run, pad, elements)
-        || !link_to_muxer (run, pad, caps, queue, &error)) {
+    if (gst_structure_has_name (s, "text/x-raw")
+        && g_strcmp0 (gst_structure_get_string (s, "format"),
+            "pango-markup") == 0
+        && g_str_equal (run->plan->muxer, "matroskamux")
+        && (last = gst_element_factory_make ("capssetter", NULL))) {
+      g_autoptr (GstCaps) utf8 = gst_caps_from_string ("text/x-raw, "
+          "format=utf8");
+      g_autoptr (GstPad) text_src = gst_element_get_static_pad (last, "src");
+
+      g_object_set (last, "caps", utf8, "replace", TRUE, "join", FALSE,
+          NULL);
+      gst_pad_add_probe (text_src, GST_PAD_PROBE_TYPE_BUFFER, markup_to_text,
+          NULL, NULL);
+      elements_text[1] = last;
+    } else {
+      last = queue;
+    }
+
+    if (!add_branch (run, pad, elements_text)
+        || !link_to_muxer (run, pad, caps, last, NULL, &error)) {
       if (error == NULL)
         g_set_error (&error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
             "a stream could not be linked");
       run_fail (run, error);
       return;
     }
-    src = gst_element_get_static_pad (queue, "src");
     gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, stream_end, run, NULL);
   } else {
     /* a second video stream, data or a cover picture: not written */

@@ -386,8 +386,25 @@ def group_tags(tmp):
         assert msg and msg.type == Gst.MessageType.EOS
     set_mvhd_time(os.path.join(folder, "tags.mp4"), when.to_unix())
 
+    # a Matroska subtitle track (matroskademux gives it as Pango markup)
+    with open(os.path.join(tmp, "s.srt"), "w") as f:
+        f.write("1\n00:00:00,100 --> 00:00:00,300\nFish & chips\n\n"
+                "2\n00:00:00,300 --> 00:00:00,400\nfin\n")
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! '
+        'matroskamux name=m ! filesink location=in/subs.mkv  %s ! opusenc ! '
+        'queue ! m.  filesrc location=s.srt ! subparse ! queue ! m.'
+        % (video_src(160, 120, 10), audio_src(0.4)), tmp)
+
     r = run_videos(tmp, "--height", "120")
     tap.eq(r.returncode, 0, "tagged videos: exit 0", r.stderr)
+    a, _ = pull_all(os.path.join(folder, "subs.mkv"))
+    b, _ = pull_all(os.path.join(folder, "output", "subs.mkv"))
+    sin = [x[3] for x in of_kind(a, "text")[0]["buffers"]] if of_kind(
+        a, "text") else None
+    sout = [x[3] for x in of_kind(b, "text")[0]["buffers"]] if of_kind(
+        b, "text") else None
+    tap.check(sin and sout == sin, "subs.mkv: the subtitles kept, as they "
+              "were (%s)" % sin, sout)
     for name in ("tags.mp4", "tags.mkv"):
         _, want = pull_all(os.path.join(folder, name))
         _, got = pull_all(os.path.join(folder, "output", name))
