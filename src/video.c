@@ -41,11 +41,15 @@
 /* How often the worker looks at the bus, the signal flag and the clock. */
 #define POLL_INTERVAL (100 * GST_MSECOND)
 
-/* What each queue may hold, in time only (no byte or buffer limit): the
- * audio queues take the encoder's look-ahead (x264's medium preset holds
- * 40 frames plus its threads' and B-frames', under 3 s at 24 fps) while
- * the muxer waits for video.  Compressed data: a few MB. */
-#define QUEUE_TIME (30 * GST_SECOND)
+/* What the queues to the muxer may hold, in time only (no byte or buffer
+ * limit): the audio and subtitle queues take the encoder's look-ahead
+ * (x264's veryslow preset holds 60 frames plus its threads' and
+ * B-frames', under 4 s at 24 fps) while the muxer waits for video, so
+ * that the demuxer never blocks on them first.  Compressed data: a few
+ * MB.  The queue before the decoder holds a second of compressed video:
+ * when it is full the demuxer waits, which starves nothing. */
+#define QUEUE_TIME (10 * GST_SECOND)
+#define DECODER_QUEUE_TIME GST_SECOND
 
 /* A file whose streams end this much before the container's duration is
  * truncated (a faststart MP4 cut short plays to EOS without an error). */
@@ -1083,12 +1087,12 @@ link_to_muxer (Run * run, GstPad * pad, const GstCaps * caps,
 }
 
 static GstElement *
-make_queue (void)
+make_queue (GstClockTime limit)
 {
   GstElement *queue = gst_element_factory_make ("queue", NULL);
 
   g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
-      "max-size-time", (guint64) QUEUE_TIME, NULL);
+      "max-size-time", (guint64) limit, NULL);
   return queue;
 }
 
@@ -1170,7 +1174,7 @@ add_video_branch (Run * run, GstPad * pad, const GstCaps * caps,
       "position", s->position, "size", s->size, "tile", s->tile,
       "tile-spacing", s->tile_spacing, NULL);
 
-  elements[n++] = make_queue ();
+  elements[n++] = make_queue (DECODER_QUEUE_TIME);
   if (run->plan->in && g_str_equal (run->plan->in->caps_name, "video/x-h265")
       && is_matroska (run->video->input_path)) {
     g_autoptr (GstPad) queue_src = gst_element_get_static_pad (elements[0],
@@ -1191,7 +1195,7 @@ add_video_branch (Run * run, GstPad * pad, const GstCaps * caps,
   elements[n++] = encoder;
   if (parser)
     elements[n++] = parser;
-  elements[n++] = make_queue ();
+  elements[n++] = make_queue (QUEUE_TIME);
   elements[n] = NULL;
 
   probe_pad = gst_element_get_static_pad (scale, "sink");
@@ -1237,7 +1241,7 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
     if (!add_video_branch (run, pad, caps, &error))
       run_fail (run, error);
   } else if (kind == STREAM_AUDIO || kind == STREAM_SUBTITLE) {
-    GstElement *queue = make_queue ();
+    GstElement *queue = make_queue (QUEUE_TIME);
     GstElement *elements_text[] = { queue, NULL, NULL };
     g_autoptr (GstPad) src = gst_element_get_static_pad (queue, "src");
     GstStructure *s = gst_caps_get_structure (caps, 0);
