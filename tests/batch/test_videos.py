@@ -127,13 +127,17 @@ def pull_all(path):
         if msg is None or msg.type != Gst.MessageType.TAG:
             break
         # as GStreamer serialises them (its Python DateTime is fragile)
-        for name, value in TAG.findall(msg.parse_tag().to_string()):
-            tags.setdefault(name, value.strip())
+        # a file's own tags over a track's (its name, its rotation)
+        taglist = msg.parse_tag()
+        scope = ("global" if taglist.get_scope() == Gst.TagScope.GLOBAL
+                 else "stream")
+        for name, value in TAG.findall(taglist.to_string()):
+            tags.setdefault(scope, {}).setdefault(name, value.strip())
     pipeline.set_state(Gst.State.NULL)
     if msg is None or msg.type == Gst.MessageType.ERROR:
         raise RuntimeError("%s: %s" % (path, msg.parse_error()
                                        if msg else "timeout"))
-    return streams, tags
+    return streams, {**tags.get("stream", {}), **tags.get("global", {})}
 
 
 def frame_times(stream):
