@@ -767,7 +767,15 @@ main (int argc, char **argv)
       "    output_height: 1080\n"
       "    # output_quality: 100   # JPEG outputs\n"
       "    # auto_orient: true     # apply EXIF orientation\n"
-      "    # metadata: keep        # EXIF, ICC profile, PNG text; or strip\n\n"
+      "    # metadata: keep        # EXIF, ICC profile, PNG text; or strip\n"
+      "    # videos: false         # also .mp4 .mov .m4v .mkv .webm .avi\n"
+      "    # video_crf: 20\n"
+      "    # video_preset: medium\n\n"
+      "With --videos, each video file is written in the same container, "
+      "its audio and\nsubtitles copied packet for packet, its video "
+      "turned upright, scaled to the\noutput height, watermarked and "
+      "encoded again in its own codec family\n(H.264, HEVC, VP8, VP9, AV1; "
+      "others as H.264) at --video-crf quality,\n10-bit HDR kept.\n\n"
       "Options override the file and, all given, make it optional.  Log "
       "lines go to the\nconsole and are appended to ./watermark.log.");
   g_option_context_set_description (context,
@@ -775,7 +783,8 @@ main (int argc, char **argv)
       "  0  every picture done (also when none matched: a warning)\n"
       "  1  some pictures failed; the others are done\n"
       "  2  nothing could start: bad config, unreadable watermark, missing "
-      "input folder\n" "  130  interrupted (pictures in hand were finished)\n");
+      "input folder\n" "  130  interrupted (pictures in hand were finished, "
+      "a video in hand\n       stopped and removed)\n");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, gst_init_get_option_group ());
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
@@ -991,8 +1000,8 @@ main (int argc, char **argv)
   elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
 
   if (interrupted)
-    GST_WARNING ("Interrupted: the pictures in hand were finished, %u not "
-        "started", pictures->len - run.done);
+    GST_WARNING ("Interrupted: the pictures in hand were finished (a video "
+        "in hand stopped), %u not started", pictures->len - run.done);
   check_outputs (&run);
   for (i = 0; i < pictures->len; i++)
     failed += run.results[i] == RESULT_FAILED;
