@@ -389,6 +389,22 @@ def group_containers(tmp):
               "the AVI's MPEG-4 part 2 is named in the report",
               report.get("old.avi"))
 
+    # veryslow holds 60 frames and more (2.4 s at 25 fps) before its first
+    # output: a muxer waiting for that video while queues limited to a
+    # second (GStreamer's default) fill with audio would never finish
+    slow = os.path.join(tmp, "slow")
+    os.makedirs(slow)
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! mp4mux '
+        'name=m ! filesink location=s.mp4  %s ! avenc_aac ! aacparse ! '
+        'queue ! m.' % (video_src(96, 64, 100), audio_src(4)), slow)
+    r = run(tmp, "--input", "slow", "--npy", "logo.npy", "--videos",
+            "--video-preset", "veryslow", "--height", "64",
+            timeout=RUN_TIMEOUT)
+    tap.check(r.returncode == 0 and os.path.exists(
+        os.path.join(slow, "output", "s.mp4")),
+        "veryslow with audio: no deadlock between the muxer and the "
+        "encoder's look-ahead", r.stderr)
+
 
 def group_tags(tmp):
     """Creation time, title and location travel from MP4 and MKV."""
