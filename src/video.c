@@ -644,7 +644,8 @@ typedef struct
   GstDateTime *created;         /* with lock: the input's creation time */
   GHashTable *durations;        /* with lock: demuxed frames' PTS ->
                                  * duration, until decoded */
-  gint64 last_progress;         /* atomic-ish: monotonic µs */
+  gint64 last_progress;         /* worker: when frames_out last moved */
+  gint last_frames;             /* worker: frames_out then */
 } Run;
 
 static void
@@ -740,7 +741,6 @@ count_out (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   g_atomic_int_inc (&run->frames_out);
   if (run->progress)
     g_atomic_int_inc (&run->progress->frames_done);
-  run->last_progress = g_get_monotonic_time ();
   note_end (run, pad, GST_PAD_PROBE_INFO_BUFFER (info));
   return GST_PAD_PROBE_OK;
 }
@@ -1351,7 +1351,13 @@ run_pipeline (Run * run, const volatile sig_atomic_t * cancel,
       return FALSE;
     }
     if (msg == NULL) {
-      if (g_get_monotonic_time () - run->last_progress > STALL_TIMEOUT) {
+      gint frames = g_atomic_int_get (&run->frames_out);
+      gint64 now = g_get_monotonic_time ();
+
+      if (frames != run->last_frames) {
+        run->last_frames = frames;
+        run->last_progress = now;
+      } else if (now - run->last_progress > STALL_TIMEOUT) {
         g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
             "no frame for %u seconds, given up (after %d frames)",
             (guint) (STALL_TIMEOUT / G_USEC_PER_SEC),
@@ -1463,6 +1469,7 @@ npw_video_process (const NpwWorkerSettings * s, const NpwPicture * video,
 
   ok = run_pipeline (&run, cancel, error);
   gst_element_set_state (run.pipeline, GST_STATE_NULL);
+  result->frames = g_atomic_int_get (&run.frames_out);
   /* the bar's total now has the frames this video really had */
   if (progress)
     g_atomic_int_add (&progress->frames_total,
