@@ -623,8 +623,7 @@ dry_run (Run * run)
             video.out_width, video.out_height, audio, in, video.codec_in,
             video.in_width, video.in_height,
             GST_CLOCK_TIME_IS_VALID (video.duration) ?
-            video.duration / (gdouble) GST_SECOND : 0.0,
-            video.expected_frames);
+            video.duration / (gdouble) GST_SECOND : 0.0, video.expected_frames);
       }
       npw_video_result_clear (&video);
     } else if (!npw_worker_check (run->settings, p, &res, &error)) {
@@ -712,10 +711,10 @@ main (int argc, char **argv)
     {"tile-spacing", 0, 0, G_OPTION_ARG_INT, &tile_spacing,
         "Pixels between tiled copies (tile_spacing)", "PX"},
     {"videos", 0, 0, G_OPTION_ARG_NONE, &videos,
-          "Also watermark the video files (.mp4 .mov .m4v .mkv .webm .avi): "
+        "Also watermark the video files (.mp4 .mov .m4v .mkv .webm .avi): "
           "same container, audio copied, video re-encoded (videos)", NULL},
     {"video-crf", 0, 0, G_OPTION_ARG_INT, &video_crf,
-          "Video quality, 0..51 on x264's CRF scale, lower is better "
+        "Video quality, 0..51 on x264's CRF scale, lower is better "
           "(video_crf, default 20)", "N"},
     {"video-preset", 0, 0, G_OPTION_ARG_STRING, &video_preset,
           "Encoder speed: ultrafast, superfast, veryfast, faster, fast, "

@@ -177,8 +177,7 @@ codec_label (const GstCaps * caps)
   if (f)
     return g_strdup (f->label);
   if (!gst_caps_is_fixed (caps))
-    return g_strdup (gst_structure_get_name (gst_caps_get_structure (caps,
-                0)));
+    return g_strdup (gst_structure_get_name (gst_caps_get_structure (caps, 0)));
   return gst_pb_utils_get_codec_description (caps);
 }
 
@@ -681,8 +680,7 @@ note_end (Run * run, GstPad * pad, GstBuffer * buffer)
     return;
   gst_event_parse_segment (event, &segment);
   if (segment->format != GST_FORMAT_TIME
-      || !gst_segment_to_stream_time_full (segment, GST_FORMAT_TIME, ts,
-          &end))
+      || !gst_segment_to_stream_time_full (segment, GST_FORMAT_TIME, ts, &end))
     return;
   g_mutex_lock (&run->lock);
   if (!GST_CLOCK_TIME_IS_VALID (run->end) || end > run->end)
@@ -697,8 +695,7 @@ count_in (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
 
   g_atomic_int_inc (&run->frames_in);
-  if (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DURATION_IS_VALID
-      (buffer)) {
+  if (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DURATION_IS_VALID (buffer)) {
     g_mutex_lock (&run->lock);
     g_hash_table_insert (run->durations, g_memdup2 (&GST_BUFFER_PTS (buffer),
             sizeof (GstClockTime)), g_memdup2 (&GST_BUFFER_DURATION (buffer),
@@ -816,7 +813,7 @@ write_creation_time (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   if (!gst_buffer_map (buffer, &map, GST_MAP_READWRITE))
     return GST_PAD_PROBE_OK;
   /* the header's first child box: size, "mvhd", version, flags, times */
-  for (i = 8; i + 28 <= map.size; ) {
+  for (i = 8; i + 28 <= map.size;) {
     guint32 size = GST_READ_UINT32_BE (map.data + i);
 
     if (memcmp (map.data + i + 4, "mvhd", 4) == 0) {
@@ -911,8 +908,7 @@ nominal_rate (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     return GST_PAD_PROBE_OK;
   gst_event_parse_caps (event, &caps);
   if (!gst_structure_get_fraction (gst_caps_get_structure (caps, 0),
-          "framerate", &n, &d) || (n > 0 && d > 0
-          && n / d <= MAX_NOMINAL_RATE))
+          "framerate", &n, &d) || (n > 0 && d > 0 && n / d <= MAX_NOMINAL_RATE))
     return GST_PAD_PROBE_OK;
   caps = gst_caps_copy (caps);
   gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
@@ -1256,8 +1252,7 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
           "format=utf8");
       g_autoptr (GstPad) text_src = gst_element_get_static_pad (last, "src");
 
-      g_object_set (last, "caps", utf8, "replace", TRUE, "join", FALSE,
-          NULL);
+      g_object_set (last, "caps", utf8, "replace", TRUE, "join", FALSE, NULL);
       gst_pad_add_probe (text_src, GST_PAD_PROBE_TYPE_BUFFER, markup_to_text,
           NULL, NULL);
       elements_text[1] = last;
@@ -1318,8 +1313,7 @@ check_complete (Run * run, GError ** error)
 
 /* Runs the pipeline to EOS, an error, a signal or a stall. */
 static gboolean
-run_pipeline (Run * run, const volatile sig_atomic_t * cancel,
-    GError ** error)
+run_pipeline (Run * run, const volatile sig_atomic_t * cancel, GError ** error)
 {
   g_autoptr (GstBus) bus = gst_element_get_bus (run->pipeline);
 
@@ -1448,8 +1442,7 @@ npw_video_process (const NpwWorkerSettings * s, const NpwPicture * video,
   gst_bin_add_many (GST_BIN (run.pipeline), src, parse, run.mux, sink, NULL);
   gst_element_link (src, parse);
   gst_element_link (run.mux, sink);
-  if (g_str_equal (plan.muxer, "mp4mux") || g_str_equal (plan.muxer,
-          "qtmux")) {
+  if (g_str_equal (plan.muxer, "mp4mux") || g_str_equal (plan.muxer, "qtmux")) {
     GstPad *mux_src = gst_element_get_static_pad (run.mux, "src");
 
     gst_pad_add_probe (mux_src, GST_PAD_PROBE_TYPE_BUFFER,
@@ -1460,8 +1453,7 @@ npw_video_process (const NpwWorkerSettings * s, const NpwPicture * video,
 
   GST_DEBUG ("%s: %s -> %s (%s, crf %d, %s) in %s, %" GST_TIME_FORMAT,
       video->relative, result->codec_in, plan.out->label, plan.out->encoder,
-      s->video_crf, s->video_preset, plan.muxer,
-      GST_TIME_ARGS (plan.duration));
+      s->video_crf, s->video_preset, plan.muxer, GST_TIME_ARGS (plan.duration));
   if (progress && result->expected_frames) {
     expected = (gint) MIN (result->expected_frames, G_MAXINT / 4);
     g_atomic_int_add (&progress->frames_total, expected);
@@ -1496,8 +1488,7 @@ npw_video_process (const NpwWorkerSettings * s, const NpwPicture * video,
         && !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_clear_error (error);
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-          "cannot write in %s: the folder was removed during the run",
-          folder);
+          "cannot write in %s: the folder was removed during the run", folder);
     }
   }
   plan_clear (&plan);
