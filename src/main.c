@@ -906,7 +906,7 @@ main (int argc, char **argv)
     goto cannot_start;
   }
   if (settings->videos)
-    npw_video_claim (pictures, settings->input_folder, output_folder);
+    npw_video_claim (pictures, output_folder);
   npw_files_shard (pictures, shard_k, shard_n);
   for (i = 0; i < pictures->len; i++)
     supported += ((NpwPicture *) pictures->pdata[i])->unsupported == NULL;

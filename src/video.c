@@ -126,8 +126,7 @@ npw_video_has_video_name (const gchar * name)
 }
 
 guint
-npw_video_claim (GPtrArray * pictures, const gchar * input_folder,
-    const gchar * output_folder)
+npw_video_claim (GPtrArray * pictures, const gchar * output_folder)
 {
   guint i, n = 0;
 
@@ -509,12 +508,19 @@ make_plan (const NpwPicture * video, Probe * probe, Plan * plan,
         "H.264", plan->out->encoder);
     plan->out = NULL;
   }
-  if (plan->out && !muxer_takes (plan->muxer, plan->out->caps_name)) {
+  if (plan->out && plan->out != H264_FAMILY
+      && !muxer_takes (plan->muxer, plan->out->caps_name)) {
     plan->fallback = g_strdup_printf ("%s cannot carry %s: written as "
         "H.264", plan->muxer, plan->out->label);
     plan->out = NULL;
   }
-  if (plan->out == NULL) {
+  if (plan->out == NULL || plan->out == H264_FAMILY) {
+    if (plan->out == NULL && plan->fallback == NULL) {
+      g_autofree gchar *label = codec_label (probe->video_caps);
+
+      plan->fallback = g_strdup_printf ("%s has no encoder family here: "
+          "written as H.264", label);
+    }
     plan->out = H264_FAMILY;
     if (!have_element ("x264enc")) {
       g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
@@ -527,9 +533,9 @@ make_plan (const NpwPicture * video, Probe * probe, Plan * plan,
       const gchar *dot = strrchr (plan->output_path, '.');
       g_autofree gchar *stem = g_strndup (plan->output_path,
           dot - plan->output_path);
-      gchar *why = g_strdup_printf ("%s; WebM cannot carry H.264, so "
-          "written as MP4", plan->fallback ? plan->fallback :
-          "no encoder for its codec");
+      gchar *why = g_strdup_printf ("%s%sWebM cannot carry H.264, so "
+          "written as MP4", plan->fallback ? plan->fallback : "",
+          plan->fallback ? "; " : "");
 
       g_free (plan->output_path);
       plan->output_path = g_strconcat (stem, ".mp4", NULL);

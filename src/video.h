@@ -54,8 +54,7 @@ gboolean npw_video_has_video_name (const gchar * name);
 /* Takes the video files of @pictures, which files.c lists as not
  * supported: each gets its output path (same name under @output_folder)
  * and is marked as a video.  Returns how many. */
-guint npw_video_claim (GPtrArray * pictures, const gchar * input_folder,
-    const gchar * output_folder);
+guint npw_video_claim (GPtrArray * pictures, const gchar * output_folder);
 
 /* What a video was and became, for the report and the dry run. */
 typedef struct

@@ -797,6 +797,22 @@ def group_report(tmp):
         "variable frame rate kept: each frame at its time",
         "in  %s\nout %s" % (tin, tout))
 
+    # H.264 in a file named .webm (Matroska inside): WebM cannot carry
+    # H.264, so an MP4 of the same base name, said in the log and report
+    odd = os.path.join(tmp, "odd")
+    os.makedirs(odd)
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! matroskamux ! '
+        'filesink location=odd.webm' % video_src(96, 64, 5), odd)
+    r = run(tmp, "--input", "odd", "--npy", "logo.npy", "--videos",
+            "--height", "64", "--report", "odd.jsonl", timeout=RUN_TIMEOUT)
+    line = read_report(os.path.join(tmp, "odd.jsonl"))[0]
+    tap.check(r.returncode == 0 and tree(os.path.join(odd, "output")) ==
+              ["odd.mp4"] and container_of(os.path.join(
+                  odd, "output", "odd.mp4")).startswith("iso-bmff") and
+              line.get("output", "").endswith("odd.mp4") and
+              "WebM cannot carry H.264, so written as MP4" in r.stderr,
+              "H.264 named .webm: written as odd.mp4, and said", r.stderr)
+
     # bad values
     for args, words in ((["--video-crf", "52"], "--video-crf must be"),
                         (["--video-preset", "quick"],
