@@ -369,6 +369,13 @@ def group_containers(tmp):
                   aout[0]["caps"].split(",")[0],
                   "%s: audio not re-encoded (%s)" % (
                       name, aout[0]["caps"][:30] if aout else None))
+        # A/V sync: the audio at its own times too
+        if ain and aout:
+            tin, tout = frame_times(ain[0]), frame_times(aout[0])
+            tap.check(len(tin) == len(tout) and all(
+                abs(x - y) <= Gst.MSECOND for x, y in zip(tin, tout)),
+                "%s: each audio packet at its input time" % name,
+                "in  %s\nout %s" % (tin[:6], tout[:6]))
         # every frame, its own time
         # (AVI stores no presentation times: its decode times, then)
         vin = frame_times(of_kind(a, "video")[0])
@@ -440,10 +447,12 @@ def group_tags(tmp):
     with open(os.path.join(tmp, "s.srt"), "w") as f:
         f.write("1\n00:00:00,100 --> 00:00:00,300\nFish & chips\n\n"
                 "2\n00:00:00,300 --> 00:00:00,400\nfin\n")
+    # (and two audio streams: each is kept)
     gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! '
         'matroskamux name=m ! filesink location=in/subs.mkv  %s ! opusenc ! '
-        'queue ! m.  filesrc location=s.srt ! subparse ! queue ! m.'
-        % (video_src(160, 120, 10), audio_src(0.4)), tmp)
+        'queue ! m.  filesrc location=s.srt ! subparse ! queue ! m.  %s ! '
+        'avenc_aac ! aacparse ! queue ! m.'
+        % (video_src(160, 120, 10), audio_src(0.4), audio_src(0.4)), tmp)
 
     r = run_videos(tmp, "--height", "120")
     tap.eq(r.returncode, 0, "tagged videos: exit 0", r.stderr)
@@ -455,6 +464,12 @@ def group_tags(tmp):
         b, "text") else None
     tap.check(sin and sout == sin, "subs.mkv: the subtitles kept, as they "
               "were (%s)" % sin, sout)
+    ain = sorted((s["caps"].split(",")[0], b"".join(x[3] for x in s[
+        "buffers"])) for s in of_kind(a, "audio"))
+    aout = sorted((s["caps"].split(",")[0], b"".join(x[3] for x in s[
+        "buffers"])) for s in of_kind(b, "audio"))
+    tap.check(len(ain) == 2 and aout == ain, "subs.mkv: both audio streams "
+              "kept, byte for byte", [x[0] for x in aout])
     for name in ("tags.mp4", "tags.mkv"):
         _, want = pull_all(os.path.join(folder, name))
         _, got = pull_all(os.path.join(folder, "output", name))
