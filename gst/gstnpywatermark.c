@@ -32,11 +32,14 @@
  * videoconvert.  Each pixel's alpha times the opacity weighs the
  * watermark over the frame (Porter-Duff "over" for a frame alpha), with
  * exact rounding; the project's README gives the formulas, the .npy
- * shapes and dtypes read, and the figures.
+ * shapes and dtypes read, and the figures.  The watermark is sRGB: on
+ * frames with PQ, HLG or BT.2020 colorimetry its colours are converted
+ * to the frame's, its white at #GstNpyWatermark:reference-white.
  *
  * With no watermark or opacity 0, buffers pass through untouched.  A new
  * #GstNpyWatermark:location or #GstNpyWatermark:data, and a change of
- * position, size, tile or tile-spacing, is prepared in a background
+ * position, size, tile, tile-spacing or reference-white, is prepared in a
+ * background
  * thread and used from the next frame boundary after that, every frame
  * whole.  A new watermark posts an element message "npywatermark-loaded"
  * (fields "location" and "timestamp", the first buffer carrying it); one
@@ -75,6 +78,7 @@
 #include <string.h>
 
 #include "gstnpywatermark.h"
+#include "colour.h"
 #include "npy.h"
 #include "stage.h"
 
@@ -121,6 +125,7 @@ enum
   PROP_TILE_SPACING,
   PROP_ANIMATION_RATE,
   PROP_ANIMATION_LOOP,
+  PROP_REFERENCE_WHITE,
 };
 
 #define DEFAULT_LOCATION NULL
@@ -136,6 +141,7 @@ enum
 #define DEFAULT_ANIMATION_RATE_N 10
 #define DEFAULT_ANIMATION_RATE_D 1
 #define DEFAULT_ANIMATION_LOOP TRUE
+#define DEFAULT_REFERENCE_WHITE NPW_COLOUR_REFERENCE_WHITE
 
 #define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS) ";" \
   NPW_COMPOSITION_CAPS
@@ -356,6 +362,27 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
       g_param_spec_boolean ("animation-loop", "Animation loop",
           "Start an animated watermark over after its last slice",
           DEFAULT_ANIMATION_LOOP, PARAM_LIVE));
+  /**
+   * GstNpyWatermark:reference-white:
+   *
+   * The brightness, in cd/m², at which the watermark's white is shown on
+   * PQ (bt2100-pq) frames, and, relative to BT.2408's 203 cd/m² at 75%
+   * HLG, on HLG (bt2100-hlg) frames.  The watermark is sRGB; on frames
+   * with PQ or HLG transfer or BT.2020 primaries (bt2100-pq, bt2100-hlg,
+   * bt2020, bt2020-10) its colours are linearised, moved to BT.2020
+   * primaries and encoded with the frame's transfer once per change;
+   * frames without colorimetry or with SDR BT.709, BT.601 or sRGB
+   * colorimetry take its values as they are.  A change is prepared in
+   * the background like a geometry change.
+   *
+   * Since: 0.4
+   */
+  g_object_class_install_property (gobject_class, PROP_REFERENCE_WHITE,
+      g_param_spec_double ("reference-white", "Reference white",
+          "cd/m² of the watermark's white on PQ and HLG frames (ITU-R "
+          "BT.2408: 203); PQ, HLG and BT.2020 frames get the watermark's "
+          "sRGB colours converted, others as they are",
+          1.0, 10000.0, DEFAULT_REFERENCE_WHITE, PARAM_LIVE));
 
   gst_element_class_set_static_metadata (element_class,
       "NumPy watermark overlay", "Filter/Effect/Video",
@@ -491,6 +518,9 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
     case PROP_ANIMATION_LOOP:
       self->loop = g_value_get_boolean (value);
       break;
+    case PROP_REFERENCE_WHITE:
+      self->geom.reference_white = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -545,6 +575,9 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ANIMATION_LOOP:
       g_value_set_boolean (value, self->loop);
+      break;
+    case PROP_REFERENCE_WHITE:
+      g_value_set_double (value, self->geom.reference_white);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "prepare.h"
+#include "colour.h"
 #include "scale.h"
 
 /* A canvas reaches this far past the frame's edges, so that the chroma
@@ -365,8 +366,9 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
       prep->wx.u0 == 0 && prep->wx.len == prep->w &&
       prep->wy.u0 == 0 && prep->wy.len == prep->h) {
     /* the image as it is: nothing to scale, crop or repeat */
-    prep->overlay = all_phases ? npw_overlay_new (image, info) :
-        npw_overlay_new_lazy (image, info);
+    prep->overlay = all_phases ?
+        npw_overlay_new (image, info, geom->reference_white) :
+        npw_overlay_new_lazy (image, info, geom->reference_white);
   } else {
     guint8 *pixels;
 
@@ -388,11 +390,13 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
             prep->canvas.width, prep->canvas.depth))
       goto no_memory;
     if (all_phases) {
-      prep->overlay = npw_overlay_new (&prep->canvas, info);
+      prep->overlay = npw_overlay_new (&prep->canvas, info,
+          geom->reference_white);
       g_clear_pointer (&prep->canvas.rgba, g_free);
       g_clear_pointer (&prep->canvas.rgba16, g_free);
     } else {
-      prep->overlay = npw_overlay_new_lazy (&prep->canvas, info);
+      prep->overlay = npw_overlay_new_lazy (&prep->canvas, info,
+          geom->reference_white);
     }
   }
   if (prep->overlay == NULL || !npw_prepared_ensure (prep, offset_x, offset_y))
@@ -425,7 +429,10 @@ npw_prepared_matches (const NpwPrepared * prep, const NpwSource * source,
       || prep->frame_h != GST_VIDEO_INFO_HEIGHT (info)
       || !npw_geometry_equal (&prep->geom, geom))
     return FALSE;
-  /* RGB values are the image's own; YUV ones depend on matrix and range */
+  /* RGB values are the image's own, YUV ones depend on matrix and range;
+   * both on primaries and transfer (colour.h) */
+  if (!npw_colour_same_conversion (&info->colorimetry, &prep->colorimetry))
+    return FALSE;
   return GST_VIDEO_FORMAT_INFO_IS_RGB (info->finfo) ||
       (info->colorimetry.matrix == prep->colorimetry.matrix &&
       info->colorimetry.range == prep->colorimetry.range);

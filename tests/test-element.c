@@ -612,7 +612,9 @@ static const struct
 } colorimetries[] = {
   {"bt601", 0.299, 0.114, FALSE},
   {"bt709", 0.2126, 0.0722, FALSE},
-  {"bt2020", 0.2627, 0.0593, FALSE},
+  /* BT.2020's matrix on BT.709 primaries: "bt2020" itself also moves
+   * the colours to BT.2020 primaries (test-hdr.c) */
+  {"2:6:5:1", 0.2627, 0.0593, FALSE},
   {"1:4:0:0", 0.299, 0.114, TRUE},      /* full-range BT.601, as JPEG */
   {"1:3:5:1", 0.2126, 0.0722, TRUE},    /* full-range BT.709 */
 };

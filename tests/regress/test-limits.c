@@ -37,6 +37,7 @@
 
 #include "npy.h"
 #include "gstnpywatermark.h"
+#include "colour.h"
 #include "frame-check.h"
 #include "test-util.h"
 
@@ -503,7 +504,8 @@ test_frame_sizes (gconstpointer data)
       g_assert_true (gst_video_info_set_format (&info, format, w, h));
       for (i = 0; i < 2; i++) {
         const NpyImage *image = &images[i];
-        NpwOverlay *overlay = npw_overlay_new (image, &info);
+        NpwOverlay *overlay = npw_overlay_new (image, &info,
+            NPW_COLOUR_REFERENCE_WHITE);
         guint k;
 
         g_assert_nonnull (overlay);
