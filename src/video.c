@@ -592,9 +592,11 @@ output_size (gint width, gint height, gint par_n, gint par_d,
 {
   gdouble display_w = (gdouble) width * par_n / par_d;
   gint h = MAX (2, output_height & ~1);
-  gint w = (gint) floor (display_w * h / height / 2.0 + 0.5) * 2;
+  gdouble w = display_w * h / MAX (height, 1);
 
-  *out_w = MAX (2, w);
+  /* a size the caps do not say yet (the dry run's probe) stays 0 */
+  *out_w = width <= 0 || height <= 0 ? 0 :
+      MAX (2, (gint) floor (MIN (w, NPW_HEIGHT_MAX * 4.0) / 2.0 + 0.5) * 2);
   *out_h = h;
 }
 
