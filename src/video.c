@@ -537,6 +537,18 @@ make_plan (const NpwPicture * video, Probe * probe, Plan * plan,
           "written as MP4", plan->fallback ? plan->fallback : "",
           plan->fallback ? "; " : "");
 
+      const gchar *in_dot = strrchr (video->input_path, '.');
+      g_autofree gchar *in_stem = g_strndup (video->input_path,
+          in_dot - video->input_path);
+      g_autofree gchar *sibling = g_strconcat (in_stem, ".mp4", NULL);
+
+      /* an input of that name has its own output there */
+      if (g_file_test (sibling, G_FILE_TEST_EXISTS)) {
+        g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+            "WebM cannot carry H.264 and its MP4 name is that of %s", sibling);
+        g_free (why);
+        return FALSE;
+      }
       g_free (plan->output_path);
       plan->output_path = g_strconcat (stem, ".mp4", NULL);
       plan->muxer = "mp4mux";

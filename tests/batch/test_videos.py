@@ -827,6 +827,15 @@ def group_report(tmp):
               line.get("output", "").endswith("odd.mp4") and
               "WebM cannot carry H.264, so written as MP4" in r.stderr,
               "H.264 named .webm: written as odd.mp4, and said", r.stderr)
+    # ... unless an odd.mp4 beside it has that output
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! '
+        'filesink location=odd.mp4' % video_src(96, 64, 3), odd)
+    r = run(tmp, "--input", "odd", "--npy", "logo.npy", "--videos",
+            "--height", "64", "--output", "odd2", timeout=RUN_TIMEOUT)
+    tap.check(r.returncode == 1 and tree(os.path.join(tmp, "odd2")) ==
+              ["odd.mp4"] and "its MP4 name is that of odd/odd.mp4" in
+              r.stdout, "... and fails rather than overwrite odd.mp4's "
+              "output", r.stdout)
 
     # bad values
     for args, words in ((["--video-crf", "52"], "--video-crf must be"),
