@@ -32,6 +32,7 @@ typedef struct
   gchar *output_path;           /* output folder + relative; TIFF, BMP and
                                  * GIF get ".png"; NULL if unsupported */
   const gchar *unsupported;     /* why it is not a picture we take, or NULL */
+  gboolean video;               /* a video file taken by --videos (video.c) */
 } NpwPicture;
 
 void npw_picture_free (NpwPicture * picture);

@@ -34,6 +34,7 @@
 #include "files.h"
 #include "log.h"
 #include "settings.h"
+#include "video.h"
 #include "worker.h"
 
 #define GST_CAT_DEFAULT npw_debug
@@ -82,6 +83,12 @@ typedef struct
   GCond cond;
   guint done;                   /* with lock */
   guint workers_left;           /* with lock */
+
+  /* Videos go one at a time (their encoders use every processor, and a
+   * 4K video's frames in flight are the memory a run may take). */
+  GMutex video_lock;
+  NpwVideoProgress video_progress;      /* atomic */
+  gchar **written;              /* a video's output, where not its own */
 } Run;
 
 static volatile sig_atomic_t interrupted;
@@ -136,7 +143,8 @@ result_status (Result result)
 /* One JSON line per picture as it finishes, flushed at once so that a
  * killed run keeps what it did.  With run->lock. */
 static void
-report_picture (Run * run, guint i, const NpwWorkerResult * res, gint64 ms)
+report_picture (Run * run, guint i, const NpwWorkerResult * res,
+    const NpwVideoResult * video, gint64 ms)
 {
   const NpwPicture *p = run->pictures->pdata[i];
   g_autoptr (GString) line = NULL;
@@ -146,12 +154,15 @@ report_picture (Run * run, guint i, const NpwWorkerResult * res, gint64 ms)
   line = g_string_new ("{\"input\": ");
   json_string (line, p->input_path);
   g_string_append (line, ", \"output\": ");
-  if (p->output_path && run->results[i] != RESULT_FAILED)
+  if (p->output_path && run->results[i] == RESULT_PROCESSED)
+    json_string (line, run->written[i] ? run->written[i] : p->output_path);
+  else if (p->output_path && run->results[i] == RESULT_SKIPPED)
     json_string (line, p->output_path);
   else
     g_string_append (line, "null");
   g_string_append (line, ", \"status\": ");
-  json_string (line, result_status (run->results[i]));
+  json_string (line, run->results[i] == RESULT_PENDING && interrupted ?
+      "interrupted" : result_status (run->results[i]));
   if (run->reasons[i]) {
     g_string_append (line, ", \"reason\": ");
     json_string (line, run->reasons[i]);
@@ -162,6 +173,33 @@ report_picture (Run * run, guint i, const NpwWorkerResult * res, gint64 ms)
   if (res && res->out_width)
     g_string_append_printf (line, ", \"output_width\": %u, "
         "\"output_height\": %u", res->out_width, res->out_height);
+  if (p->video) {
+    g_string_append (line, ", \"video\": true");
+    if (video && video->in_width)
+      g_string_append_printf (line, ", \"input_width\": %u, "
+          "\"input_height\": %u", video->in_width, video->in_height);
+    if (video && video->out_width && run->results[i] == RESULT_PROCESSED)
+      g_string_append_printf (line, ", \"output_width\": %u, "
+          "\"output_height\": %u", video->out_width, video->out_height);
+    if (video && video->codec_in) {
+      g_string_append (line, ", \"codec_in\": ");
+      json_string (line, video->codec_in);
+      g_string_append (line, ", \"codec_out\": ");
+      json_string (line, video->codec_out);
+      g_string_append (line, ", \"container\": ");
+      json_string (line, video->container);
+      g_string_append_printf (line, ", \"audio_streams\": %u, "
+          "\"subtitle_streams\": %u", video->audio_streams,
+          video->subtitle_streams);
+    }
+    if (video)
+      g_string_append_printf (line, ", \"frames\": %" G_GUINT64_FORMAT,
+          video->frames);
+    if (video && GST_CLOCK_TIME_IS_VALID (video->duration)
+        && video->duration)
+      g_string_append_printf (line, ", \"duration\": %.3f",
+          video->duration / (gdouble) GST_SECOND);
+  }
   g_string_append_printf (line, ", \"ms\": %" G_GINT64_FORMAT "}\n", ms);
   fputs (line->str, run->report);
   fflush (run->report);
@@ -183,6 +221,7 @@ worker_thread (gpointer data)
     const NpwPicture *picture;
     g_autoptr (GError) error = NULL;
     NpwWorkerResult res = { 0, };
+    NpwVideoResult video = { 0, };
     Result result;
 
     gint64 start = g_get_monotonic_time ();
@@ -199,6 +238,28 @@ worker_thread (gpointer data)
       GST_INFO ("Skipped (output exists): %s", picture->relative);
       run->reasons[i] = g_strdup ("the output exists (--skip-existing)");
       result = RESULT_SKIPPED;
+    } else if (picture->video) {
+      gboolean ok;
+
+      g_mutex_lock (&run->video_lock);
+      ok = !interrupted && npw_video_process (run->settings, picture, &video,
+          &run->video_progress, &interrupted, &error);
+      g_mutex_unlock (&run->video_lock);
+      if (ok) {
+        GST_INFO ("Processed: %s (%" G_GUINT64_FORMAT " frames)",
+            picture->relative, video.frames);
+        result = RESULT_PROCESSED;
+        run->written[i] = g_steal_pointer (&video.output_path);
+      } else if (interrupted) {
+        /* not done: left for a rerun, nothing written */
+        GST_WARNING ("Interrupted: %s", picture->relative);
+        result = RESULT_PENDING;
+      } else {
+        GST_ERROR ("Error processing %s: %s", picture->input_path,
+            error->message);
+        run->reasons[i] = g_strdup (error->message);
+        result = RESULT_FAILED;
+      }
     } else if (npw_worker_process (worker, picture, &res, &error)) {
       GST_INFO ("Processed: %s", picture->relative);
       result = RESULT_PROCESSED;
@@ -211,10 +272,13 @@ worker_thread (gpointer data)
 
     g_mutex_lock (&run->lock);
     run->results[i] = result;
-    run->done++;
-    report_picture (run, i, &res, (g_get_monotonic_time () - start) / 1000);
+    if (result != RESULT_PENDING)
+      run->done++;
+    report_picture (run, i, &res, &video,
+        (g_get_monotonic_time () - start) / 1000);
     g_cond_signal (&run->cond);
     g_mutex_unlock (&run->lock);
+    npw_video_result_clear (&video);
   }
 
   npw_worker_free (worker);
@@ -237,8 +301,11 @@ format_duration (gdouble seconds)
 }
 
 static void
-draw_progress (guint done, guint total, gdouble elapsed)
+draw_progress (Run * run, guint done, guint total, gdouble elapsed)
 {
+  gint frames = g_atomic_int_get (&run->video_progress.frames_done);
+  gint frames_total = g_atomic_int_get (&run->video_progress.frames_total);
+
   const guint width = 30;
   guint filled = total ? done * width / total : width;
   gdouble rate = elapsed > 0 ? done / elapsed : 0;
@@ -249,6 +316,19 @@ draw_progress (guint done, guint total, gdouble elapsed)
   g_autofree gchar *text = g_strdup_printf ("[%s%s] %u/%u  %.1f images/s  "
       "ETA %s", bar, rest, done, total, rate, done ? eta : "?");
 
+  /* Videos: frames of the videos begun (each one's total from its
+   * container), their rate and the time left for them. */
+  if (frames_total > 0) {
+    gdouble fps = elapsed > 0 ? frames / elapsed : 0;
+    g_autofree gchar *frames_eta = format_duration (fps > 0 ?
+        MAX (frames_total - frames, 0) / fps : 0);
+    gchar *with_frames = g_strdup_printf ("%s  |  video %d/%d frames  "
+        "%.1f fps  ETA %s", text, frames, MAX (frames, frames_total), fps,
+        frames ? frames_eta : "?");
+
+    g_free (text);
+    text = with_frames;
+  }
   npw_log_set_progress (text);
 }
 
@@ -267,7 +347,7 @@ run_workers (Run * run, guint jobs, gboolean progress)
   g_mutex_lock (&run->lock);
   while (run->workers_left > 0) {
     if (progress)
-      draw_progress (run->done, run->pictures->len,
+      draw_progress (run, run->done, run->pictures->len,
           (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC);
     g_cond_wait_until (&run->cond, &run->lock,
         g_get_monotonic_time () + G_USEC_PER_SEC / 5);
@@ -338,7 +418,8 @@ check_outputs (Run * run)
       continue;
     if ((run->results[i] != RESULT_PROCESSED
             && run->results[i] != RESULT_SKIPPED)
-        || g_file_test (p->output_path, G_FILE_TEST_EXISTS))
+        || g_file_test (run->written[i] ? run->written[i] : p->output_path,
+            G_FILE_TEST_EXISTS))
       continue;
     run->reasons[i] = g_strdup_printf ("%s was removed during the run, "
         "after it was %s", p->output_path,
@@ -434,7 +515,7 @@ decide_before_run (Run * run, gboolean log)
       if (log)
         GST_WARNING ("Skipped (not supported): %s", p->relative);
       run->done++;
-      report_picture (run, i, NULL, 0);
+      report_picture (run, i, NULL, NULL, 0);
     }
   }
 
@@ -456,7 +537,7 @@ decide_before_run (Run * run, gboolean log)
       if (log)
         GST_ERROR ("Error processing %s: %s", p->input_path, run->reasons[i]);
       run->done++;
-      report_picture (run, i, NULL, 0);
+      report_picture (run, i, NULL, NULL, 0);
     }
   }
 }
@@ -485,9 +566,13 @@ free_run (Run * run)
 
   if (run->report)
     fclose (run->report);
-  for (i = 0; i < run->pictures->len; i++)
+  for (i = 0; i < run->pictures->len; i++) {
     g_free (run->reasons[i]);
+    g_free (run->written[i]);
+  }
   g_free (run->reasons);
+  g_free (run->written);
+  g_mutex_clear (&run->video_lock);
   g_free (run->results);
   g_mutex_clear (&run->lock);
   g_cond_clear (&run->cond);
@@ -517,6 +602,30 @@ dry_run (Run * run)
     } else if (run->skip_existing && g_file_test (p->output_path,
             G_FILE_TEST_EXISTS)) {
       g_print ("would skip %s: %s exists (--skip-existing)\n", in, out);
+    } else if (p->video) {
+      NpwVideoResult video = { 0, };
+
+      if (!npw_video_check (run->settings, p, &video, &error)) {
+        reason = npw_log_escape (error->message);
+        would_fail++;
+        g_print ("would fail %s: %s\n", in, reason);
+      } else {
+        g_autofree gchar *written = video.output_path ?
+            npw_log_escape (video.output_path) : NULL;
+        g_autofree gchar *audio = video.audio_streams ?
+            g_strdup_printf ("%u audio stream%s copied", video.audio_streams,
+            video.audio_streams == 1 ? "" : "s") : g_strdup ("no audio");
+
+        g_print ("would write %s (%s %s, crf %d, %s, %ux%u, %s) from %s "
+            "(%s %ux%u, %.2f s, about %" G_GUINT64_FORMAT " frames)\n",
+            written ? written : out, video.codec_out, video.encoder,
+            run->settings->video_crf, run->settings->video_preset,
+            video.out_width, video.out_height, audio, in, video.codec_in,
+            video.in_width, video.in_height,
+            GST_CLOCK_TIME_IS_VALID (video.duration) ?
+            video.duration / (gdouble) GST_SECOND : 0.0, video.expected_frames);
+      }
+      npw_video_result_clear (&video);
     } else if (!npw_worker_check (run->settings, p, &res, &error)) {
       reason = npw_log_escape (error->message);
       would_fail++;
@@ -560,6 +669,9 @@ main (int argc, char **argv)
   gint output_quality = NPW_UNSET_INT, jobs = NPW_UNSET_INT;
   gboolean recursive = FALSE, skip_existing = FALSE, quiet = FALSE;
   gboolean version = FALSE, dry = FALSE, strip_metadata = FALSE;
+  gboolean videos = FALSE;
+  gint video_crf = NPW_UNSET_INT;
+  g_autofree gchar *video_preset = NULL;
   guint shard_k = 1, shard_n = 1, failed = 0, supported = 0, i;
   guint max_jobs = MAX_JOBS_PER_PROCESSOR * g_get_num_processors ();
   gint64 start;
@@ -598,6 +710,16 @@ main (int argc, char **argv)
         "Repeat the watermark over the whole picture (tile)", NULL},
     {"tile-spacing", 0, 0, G_OPTION_ARG_INT, &tile_spacing,
         "Pixels between tiled copies (tile_spacing)", "PX"},
+    {"videos", 0, 0, G_OPTION_ARG_NONE, &videos,
+        "Also watermark the video files (.mp4 .mov .m4v .mkv .webm .avi): "
+          "same container, audio copied, video re-encoded (videos)", NULL},
+    {"video-crf", 0, 0, G_OPTION_ARG_INT, &video_crf,
+        "Video quality, 0..51 on x264's CRF scale, lower is better "
+          "(video_crf, default 20)", "N"},
+    {"video-preset", 0, 0, G_OPTION_ARG_STRING, &video_preset,
+          "Encoder speed: ultrafast, superfast, veryfast, faster, fast, "
+          "medium, slow, slower, veryslow (video_preset, default medium)",
+        "NAME"},
     {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
         "Worker threads (default: number of processors; at most 4 per "
           "processor)", "N"},
@@ -644,7 +766,15 @@ main (int argc, char **argv)
       "    output_height: 1080\n"
       "    # output_quality: 100   # JPEG outputs\n"
       "    # auto_orient: true     # apply EXIF orientation\n"
-      "    # metadata: keep        # EXIF, ICC profile, PNG text; or strip\n\n"
+      "    # metadata: keep        # EXIF, ICC profile, PNG text; or strip\n"
+      "    # videos: false         # also .mp4 .mov .m4v .mkv .webm .avi\n"
+      "    # video_crf: 20\n"
+      "    # video_preset: medium\n\n"
+      "With --videos, each video file is written in the same container, "
+      "its audio and\nsubtitles copied packet for packet, its video "
+      "turned upright, scaled to the\noutput height, watermarked and "
+      "encoded again in its own codec family\n(H.264, HEVC, VP8, VP9, AV1; "
+      "others as H.264) at --video-crf quality,\n10-bit HDR kept.\n\n"
       "Options override the file and, all given, make it optional.  Log "
       "lines go to the\nconsole and are appended to ./watermark.log.");
   g_option_context_set_description (context,
@@ -652,7 +782,8 @@ main (int argc, char **argv)
       "  0  every picture done (also when none matched: a warning)\n"
       "  1  some pictures failed; the others are done\n"
       "  2  nothing could start: bad config, unreadable watermark, missing "
-      "input folder\n" "  130  interrupted (pictures in hand were finished)\n");
+      "input folder\n" "  130  interrupted (pictures in hand were finished, "
+      "a video in hand\n       stopped and removed)\n");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, gst_init_get_option_group ());
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
@@ -689,6 +820,9 @@ main (int argc, char **argv)
   overrides.size = size;
   overrides.tile = tile;
   overrides.tile_spacing = tile_spacing;
+  overrides.videos = videos;
+  overrides.video_crf = video_crf;
+  overrides.video_preset = video_preset;
   settings = npw_settings_load (&overrides, &error);
   if (settings == NULL) {
     g_printerr ("npy-watermark: %s\n", error->message);
@@ -771,6 +905,8 @@ main (int argc, char **argv)
     g_printerr ("npy-watermark: %s\n", error->message);
     goto cannot_start;
   }
+  if (settings->videos)
+    npw_video_claim (pictures, output_folder);
   npw_files_shard (pictures, shard_k, shard_n);
   for (i = 0; i < pictures->len; i++)
     supported += ((NpwPicture *) pictures->pdata[i])->unsupported == NULL;
@@ -820,10 +956,14 @@ main (int argc, char **argv)
   worker_settings.tile = settings->tile;
   worker_settings.tile_spacing = settings->tile_spacing;
   worker_settings.file_mode = 0666 & ~current_umask ();
+  worker_settings.video_crf = settings->video_crf;
+  worker_settings.video_preset = settings->video_preset;
 
   run.pictures = pictures;
   run.results = g_new0 (Result, pictures->len);
   run.reasons = g_new0 (gchar *, pictures->len);
+  run.written = g_new0 (gchar *, pictures->len);
+  g_mutex_init (&run.video_lock);
   run.settings = &worker_settings;
   run.skip_existing = skip_existing;
   g_mutex_init (&run.lock);
@@ -859,8 +999,8 @@ main (int argc, char **argv)
   elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
 
   if (interrupted)
-    GST_WARNING ("Interrupted: the pictures in hand were finished, %u not "
-        "started", pictures->len - run.done);
+    GST_WARNING ("Interrupted: the pictures in hand were finished (a video "
+        "in hand stopped), %u not started", pictures->len - run.done);
   check_outputs (&run);
   for (i = 0; i < pictures->len; i++)
     failed += run.results[i] == RESULT_FAILED;

@@ -23,6 +23,7 @@
 #include <yaml.h>
 
 #include "settings.h"
+#include "video.h"
 
 G_DEFINE_QUARK (npw - settings - error - quark, npw_settings_error);
 
@@ -45,13 +46,16 @@ typedef enum
   KEY_SIZE,
   KEY_TILE,
   KEY_TILE_SPACING,
+  KEY_VIDEOS,
+  KEY_VIDEO_CRF,
+  KEY_VIDEO_PRESET,
   N_KEYS
 } Key;
 
 static const gchar *const key_names[N_KEYS] = {
   "input_folder", "npy_path", "opacity", "quality", "output_height",
   "output_quality", "auto_orient", "metadata", "position", "margin", "size",
-  "tile", "tile_spacing",
+  "tile", "tile_spacing", "videos", "video_crf", "video_preset",
 };
 
 /* The element's position nicks, in the order of its enum. */
@@ -99,6 +103,9 @@ parse_margin (const gchar * text, NpwMargin * out)
   return TRUE;
 }
 
+#define VIDEO_PRESET_CHOICES "ultrafast, superfast, veryfast, faster, " \
+  "fast, medium, slow, slower or veryslow"
+
 #define MARGIN_CHOICES "pixels (a whole number) or a percentage of the " \
   "shorter side from 0% to 50%"
 
@@ -127,6 +134,7 @@ npw_settings_free (NpwSettings * settings)
   g_free (settings->input_folder);
   g_free (settings->npy_path);
   g_free (settings->output_folder);
+  g_free (settings->video_preset);
   g_free (settings);
 }
 
@@ -494,6 +502,23 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
       case KEY_TILE_SPACING:
         ok = file_int (&fv, key, 0, NPW_SPACING_MAX, &s->tile_spacing, error);
         break;
+      case KEY_VIDEOS:
+        ok = file_bool (&fv, key, &s->videos, error);
+        break;
+      case KEY_VIDEO_CRF:
+        ok = file_int (&fv, key, NPW_VIDEO_CRF_MIN, NPW_VIDEO_CRF_MAX,
+            &s->video_crf, error);
+        break;
+      case KEY_VIDEO_PRESET:
+        ok = fv.value[key]->type == YAML_SCALAR_NODE &&
+            npw_video_preset_valid (scalar_text (fv.value[key]));
+        if (ok) {
+          g_free (s->video_preset);
+          s->video_preset = g_strdup (scalar_text (fv.value[key]));
+        } else {
+          invalid (&fv, key, error, VIDEO_PRESET_CHOICES);
+        }
+        break;
       default:
         g_assert_not_reached ();
     }
@@ -541,6 +566,8 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
   s->output_height = NPW_UNSET_INT;
   s->output_quality = NPW_DEFAULT_OUTPUT_QUALITY;
   s->auto_orient = TRUE;
+  s->video_crf = NPW_VIDEO_CRF_DEFAULT;
+  s->video_preset = g_strdup (NPW_VIDEO_PRESET_DEFAULT);
 
   if (file == NULL && g_file_test (DEFAULT_CONFIG_FILE, G_FILE_TEST_EXISTS))
     file = DEFAULT_CONFIG_FILE;
@@ -605,6 +632,28 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
       return NULL;
     }
     s->tile_spacing = o->tile_spacing;
+  }
+
+  if (o->videos)
+    s->videos = TRUE;
+  if (o->video_crf != NPW_UNSET_INT) {
+    if (o->video_crf < NPW_VIDEO_CRF_MIN || o->video_crf > NPW_VIDEO_CRF_MAX) {
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+          "--video-crf must be a whole number from %d to %d, got %d",
+          NPW_VIDEO_CRF_MIN, NPW_VIDEO_CRF_MAX, o->video_crf);
+      return NULL;
+    }
+    s->video_crf = o->video_crf;
+  }
+  if (o->video_preset) {
+    if (!npw_video_preset_valid (o->video_preset)) {
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+          "--video-preset must be " VIDEO_PRESET_CHOICES ", got \"%s\"",
+          o->video_preset);
+      return NULL;
+    }
+    g_free (s->video_preset);
+    s->video_preset = g_strdup (o->video_preset);
   }
 
   if (!check_given (s, section_line, s->input_folder != NULL,

@@ -79,6 +79,10 @@ typedef struct
   gdouble size;                 /* percent of the picture, 0: own size */
   gboolean tile;
   gint tile_spacing;            /* pixels */
+  /* video files (--videos, video.c) */
+  gboolean videos;
+  gint video_crf;               /* 0..51 */
+  gchar *video_preset;          /* x264's preset names */
 } NpwSettings;
 
 /* Values the command line left unset. */
@@ -102,6 +106,9 @@ typedef struct
   gdouble size;                 /* percent */
   gboolean tile;                /* FALSE: as the file says */
   gint tile_spacing;
+  gboolean videos;              /* FALSE: as the file says */
+  gint video_crf;
+  const gchar *video_preset;
 } NpwSettingsOverrides;
 
 /* Reads the config file, applies @overrides and checks every value.
