@@ -741,6 +741,14 @@ LIVE_ENV = dict(os.environ, NPW_SOURCE=f"videotestsrc is-live=true {SOLID}",
 def case_live(tmp):
     check_usage("live.sh")
     one, _ = write_watermarks(tmp)
+    # No display and no NPW_SINK: a message naming NPW_SINK, not the
+    # stock sink's SIGSEGV.
+    env = {k: v for k, v in LIVE_ENV.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "NPW_SINK")}
+    proc = check_refused([script("live.sh"), one, "5"], "live.sh headless",
+                         ["NPW_SINK", "no display"], tmp,
+                         os.path.join(tmp, "none"), env=env)
+    check(proc.returncode == 1, f"exit status 1 ({proc.returncode})")
     os.mkdir(os.path.join(tmp, "shown"))
     # Lossless frames to look at (jpegenc would store a limited-range
     # source as if it were full range).
