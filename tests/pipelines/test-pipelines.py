@@ -878,6 +878,15 @@ def case_python_example(tmp):
         check_refused([sys.executable, program, src, absent, one,
                        "--opacity", value], f"--opacity {value}", names,
                       tmp, absent)
+    # A photo is not made a one-frame video: refused as video.sh does.
+    photo = os.path.join(tmp, "photo.jpg")
+    launch(f"videotestsrc num-buffers=1 {SOLID} ! video/x-raw,width=64,"
+           f"height=48 ! jpegenc ! filesink location={photo}")
+    for command in ([sys.executable, program], [script("video.sh")]):
+        check_refused(command + [photo, absent, one],
+                      f"{os.path.basename(command[-1])} on a photo",
+                      ["photo.jpg", "no video stream (a still picture"],
+                      tmp, absent)
 
 
 def case_npy_preview(tmp):
