@@ -152,8 +152,7 @@ test_huge_shape (void)
 static void
 test_huge_file_not_read (void)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("limits-XXXXXX", NULL);
-  g_autofree gchar *path = g_build_filename (dir, "sparse.npy", NULL);
+  g_autofree gchar *path = g_build_filename (tmp_dir, "sparse.npy", NULL);
   g_autoptr (GBytes) head = make_npy ("|u1", "(40000, 40000, 4)", 0);
   gsize size;
   const guint8 *data = g_bytes_get_data (head, &size);
@@ -176,7 +175,6 @@ test_huge_file_not_read (void)
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
   g_unlink (path);
-  g_rmdir (dir);
 }
 
 /* Only regular files: a folder (or a FIFO, /dev/zero) is refused before
@@ -184,16 +182,14 @@ test_huge_file_not_read (void)
 static void
 test_not_regular (void)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("limits-XXXXXX", NULL);
   g_autoptr (GError) error = NULL;
 
-  g_assert_null (npy_image_new_from_file (dir, 0, &error));
+  g_assert_null (npy_image_new_from_file (tmp_dir, 0, &error));
   g_assert_error (error, NPY_ERROR, NPY_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "not a regular file"));
   g_clear_error (&error);
   g_assert_null (npy_image_new_from_file ("/dev/zero", 0, &error));
   g_assert_error (error, NPY_ERROR, NPY_ERROR_FAILED);
-  g_rmdir (dir);
 }
 
 /* The cap itself works: the same subprocess asking for the memory a
@@ -539,8 +535,7 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   GST_ELEMENT_REGISTER (npywatermark, NULL);
 
-  tmp_dir = g_dir_make_tmp ("npw-limits-XXXXXX", NULL);
-  g_assert_nonnull (tmp_dir);
+  tmp_dir = test_util_make_tmp_dir ("npw-limits-XXXXXX");
 
   g_test_add_func ("/limits/huge-shape/reader", test_huge_shape);
   g_test_add_func ("/limits/huge-shape/cap-works", test_huge_shape_cap_works);
@@ -562,7 +557,6 @@ main (int argc, char **argv)
   }
 
   ret = g_test_run ();
-  g_rmdir (tmp_dir);
-  g_free (tmp_dir);
+  test_util_remove_tmp_dir (tmp_dir);
   return ret;
 }
