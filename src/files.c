@@ -16,11 +16,16 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "files.h"
+#include "npy.h"
+#include "probe.h"
 
 /* Temporary names: ".<name>" + ".XXXXXX" + ".part". */
 #define TEMP_RANDOM_LEN 7       /* ".XXXXXX" */
@@ -337,4 +342,199 @@ npw_files_remove_stale_temps (GPtrArray * pictures, gint64 max_age)
     }
   }
   return removed;
+}
+
+gint
+npw_files_open_regular (const gchar * path, GStatBuf * st, GError ** error)
+{
+  gint fd;
+
+  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
+  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0) {
+    gint saved = errno;
+
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+        "cannot open: %s", g_strerror (saved));
+    return -1;
+  }
+  if (fstat (fd, st) != 0 || !S_ISREG (st->st_mode)) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "not a regular file (a folder, a FIFO or a device is not read)");
+    close (fd);
+    return -1;
+  }
+  /* Back to blocking reads, as for any file. */
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+/* Appends up to @want bytes of @fd to @buf; FALSE on a read error.  Stops
+ * early at the end of the file (*@eof set). */
+static gboolean
+read_more (gint fd, GByteArray * buf, gsize want, gboolean * eof,
+    GError ** error)
+{
+  gsize start = buf->len;
+
+  g_byte_array_set_size (buf, start + want);
+  while (want > 0) {
+    gssize n = read (fd, buf->data + start, MIN (want, 1 << 20));
+
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      gint saved = errno;
+
+      g_byte_array_set_size (buf, start);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+          "cannot read: %s", g_strerror (saved));
+      return FALSE;
+    }
+    if (n == 0) {
+      *eof = TRUE;
+      break;
+    }
+    start += n;
+    want -= n;
+  }
+  g_byte_array_set_size (buf, start);
+  return TRUE;
+}
+
+gboolean
+npw_files_read_small (const gchar * path, gsize max, const gchar * what,
+    gchar ** contents, gsize * length, GError ** error)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  gboolean eof = FALSE;
+  GStatBuf st;
+  gint fd = npw_files_open_regular (path, &st, error);
+
+  if (fd < 0)
+    return FALSE;
+  if (!read_more (fd, buf, max + 1, &eof, error)) {
+    close (fd);
+    return FALSE;
+  }
+  close (fd);
+  if (buf->len > max) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+        "%" G_GUINT64_FORMAT " bytes is too large for %s (at most %"
+        G_GSIZE_FORMAT ")", (guint64) MAX ((guint64) st.st_size,
+            (guint64) buf->len), what, max);
+    return FALSE;
+  }
+  *length = buf->len;
+  g_byte_array_append (buf, (const guint8 *) "", 1);
+  *contents = (gchar *) g_byte_array_free (g_steal_pointer (&buf), FALSE);
+  return TRUE;
+}
+
+/* The largest .npy header read: NumPy writes a few hundred bytes. */
+#define NPY_HEADER_MAX (1 << 20)
+
+GBytes *
+npw_files_read_npy (const gchar * path, guint flags, GError ** error)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  gboolean eof = FALSE;
+  guint64 file_size = 0;
+  gsize want = 4096;
+  GStatBuf st;
+  gint fd = npw_files_open_regular (path, &st, error);
+
+  if (fd < 0)
+    return NULL;
+  for (;;) {
+    g_autoptr (GError) local_error = NULL;
+
+    if (!read_more (fd, buf, want - buf->len, &eof, error))
+      goto failed;
+    if (npy_image_check_header (buf->data, buf->len, 0, 0, flags,
+            &file_size, &local_error))
+      break;
+    if (!g_error_matches (local_error, NPY_ERROR, NPY_ERROR_TRUNCATED_HEADER)
+        || eof || want >= NPY_HEADER_MAX) {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      goto failed;
+    }
+    want *= 4;
+  }
+  /* Only what the header promises; fewer bytes is the parser's to say. */
+  if (file_size > buf->len) {
+    if (file_size > G_MAXSIZE || (guint64) st.st_size < file_size) {
+      g_set_error (error, NPY_ERROR, NPY_ERROR_TRUNCATED_DATA,
+          "the array needs %" G_GUINT64_FORMAT " bytes, the file has %"
+          G_GUINT64_FORMAT, file_size, (guint64) st.st_size);
+      goto failed;
+    }
+    if (!read_more (fd, buf, file_size - buf->len, &eof, error))
+      goto failed;
+  } else {
+    g_byte_array_set_size (buf, file_size);
+  }
+  close (fd);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+
+failed:
+  close (fd);
+  return NULL;
+}
+
+/* Formats whose end the probe does not find (TIFF, GIF) are read up to
+ * this many bytes per pixel of their size, plus metadata: 16-bit RGBA
+ * stored uncompressed, then 64 MiB of EXIF, ICC and XMP. */
+#define MAX_BYTES_PER_PIXEL 8
+#define MAX_METADATA_BYTES (64u << 20)
+
+/* First and largest chunk read between two probes. */
+#define READ_CHUNK_MIN (256u << 10)
+#define READ_CHUNK_MAX (64u << 20)
+
+GBytes *
+npw_files_read_picture (const gchar * path, guint64 * file_size,
+    GError ** error)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  gboolean eof = FALSE;
+  guint64 limit = G_MAXUINT64;
+  gsize chunk = READ_CHUNK_MIN;
+  GStatBuf st;
+  gint fd = npw_files_open_regular (path, &st, error);
+
+  if (fd < 0)
+    return NULL;
+  *file_size = st.st_size;
+  /* Each chunk twice the last (up to 64 MiB): the probe runs a few times
+   * for a big file, and a picture that ends early is found early. */
+  while (!eof) {
+    NpwPictureInfo info;
+
+    if (!read_more (fd, buf, MIN (chunk, limit - MIN (limit, buf->len)),
+            &eof, error)) {
+      close (fd);
+      return NULL;
+    }
+    if (buf->len >= limit)
+      break;
+    chunk = MIN (chunk * 2, READ_CHUNK_MAX);
+    if (eof || !npw_probe (buf->data, buf->len, &info, NULL))
+      continue;
+    /* What the file has past its picture is not read (the decoders
+     * never used it); what was read is kept, as a whole file would be. */
+    if (info.end > 0 && info.end <= buf->len)
+      break;
+    if (info.end == 0)
+      limit = (guint64) info.width * info.height * MAX_BYTES_PER_PIXEL +
+          MAX_METADATA_BYTES;
+  }
+  close (fd);
+  if (!eof && buf->len >= limit) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+        "the file is %" G_GUINT64_FORMAT " bytes, more than a picture of "
+        "its size can need (%" G_GUINT64_FORMAT ")", *file_size, limit);
+    return NULL;
+  }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
 }

@@ -22,6 +22,7 @@
 #define __NPW_FILES_H__
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 G_BEGIN_DECLS
 
@@ -59,6 +60,34 @@ gchar *npw_files_temp_template (const gchar * output_path);
  * them) that were last modified @max_age seconds ago or more: younger
  * ones may belong to a run still going.  Returns the paths removed. */
 GPtrArray *npw_files_remove_stale_temps (GPtrArray * pictures, gint64 max_age);
+
+/* Opens @path for reading if it is a regular file (a FIFO is never
+ * opened for reading: it could block forever; a device such as /dev/zero
+ * never ends).  Returns the descriptor and its stat in @st, or -1 with
+ * @error ("not a regular file", or why it could not be opened). */
+gint npw_files_open_regular (const gchar * path, GStatBuf * st,
+    GError ** error);
+
+/* Reads the regular file @path whole, if it holds at most @max bytes;
+ * else fails saying its size and @what it is ("a settings file"). */
+gboolean npw_files_read_small (const gchar * path, gsize max,
+    const gchar * what, gchar ** contents, gsize * length, GError ** error);
+
+/* Reads the .npy file @path as its header promises: the header first,
+ * then only the bytes the array needs (a sparse 3 GiB file holding a
+ * 10x10 array costs 400 bytes), checked as npy_image_check_header ()
+ * does with @flags.  Errors do not name the file. */
+GBytes *npw_files_read_npy (const gchar * path, guint flags, GError ** error);
+
+/* Reads the picture @path up to its end as npw_probe () finds it (JPEG's
+ * end-of-image marker, PNG's IEND, WebP's RIFF size, BMP's file size),
+ * in growing chunks, so that the bytes a file has past its picture (a
+ * sparse 3 GiB PNG of 140 KB) are not read; formats without a known end
+ * are read up to what the largest picture allowed could need.
+ * *@file_size is the file's size, larger than the bytes returned when
+ * the picture ends before the file does. */
+GBytes *npw_files_read_picture (const gchar * path, guint64 * file_size,
+    GError ** error);
 
 G_END_DECLS
 

@@ -539,8 +539,6 @@ main (int argc, char **argv)
   g_autoptr (GPtrArray) stale = NULL;
   g_autoptr (NpyImage) watermark = NULL;
   g_autoptr (GBytes) npy_data = NULL;
-  gchar *npy_contents = NULL;
-  gsize npy_length = 0;
   g_autofree gchar *npy_path = NULL;
   g_autofree gchar *output_folder = NULL;
   g_autofree gchar *config_file = NULL;
@@ -723,15 +721,22 @@ main (int argc, char **argv)
     g_printerr ("npy-watermark: %s: no such file (npy_path)\n", npy_path);
     goto cannot_start;
   }
-  if (!g_file_get_contents (npy_path, &npy_contents, &npy_length, &error)) {
-    g_printerr ("npy-watermark: %s\n", error->message);
-    goto cannot_start;
-  }
-  npy_data = g_bytes_new_take (npy_contents, npy_length);
-  watermark = npy_image_new_from_data (g_bytes_get_data (npy_data, NULL),
-      npy_length, 0, &error);
+  /* As the element reads it: a regular file, its header first, then
+   * only the bytes the header promises. */
+  npy_data = npw_files_read_npy (npy_path, NPY_READ_STACK, &error);
+  if (npy_data != NULL)
+    watermark = npy_image_new_from_data_full (g_bytes_get_data (npy_data,
+            NULL), g_bytes_get_size (npy_data), 0, 0, NPY_READ_STACK, &error);
   if (watermark == NULL) {
     g_printerr ("npy-watermark: %s: %s\n", npy_path, error->message);
+    goto cannot_start;
+  }
+  /* (1, H, W, C) is one picture, as the element takes it; a stack of
+   * more has no single picture to stamp on a photo. */
+  if (watermark->n_frames > 1) {
+    g_printerr ("npy-watermark: %s: an (N, H, W, C) stack of %u frames is "
+        "an animation; a picture takes one frame: save one, e.g. "
+        "numpy.save (path, stack[0])\n", npy_path, watermark->n_frames);
     goto cannot_start;
   }
 

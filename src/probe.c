@@ -121,8 +121,10 @@ probe_jpeg (const guint8 * data, gsize size, NpwPictureInfo * info,
         goto truncated;
     } while (marker == 0xff);
 
-    if (marker == 0xd9)         /* EOI */
+    if (marker == 0xd9) {       /* EOI */
+      info->end = gst_byte_reader_get_pos (&r);
       break;
+    }
     if (marker == 0x01 || marker == 0xd8 || (marker >= 0xd0 && marker <= 0xd7))
       continue;                 /* no length */
 
@@ -236,6 +238,7 @@ probe_png (const guint8 * data, gsize size, NpwPictureInfo * info,
     } else if (type == GST_MAKE_FOURCC ('e', 'X', 'I', 'f')) {
       info->orientation = npw_probe_exif_orientation (chunk, length);
     } else if (type == GST_MAKE_FOURCC ('I', 'E', 'N', 'D')) {
+      info->end = gst_byte_reader_get_pos (&r);
       break;
     }
   }
@@ -293,6 +296,7 @@ probe_webp (const guint8 * data, gsize size, NpwPictureInfo * info,
     goto truncated;
   if ((guint64) riff_size + 8 > size)
     goto truncated;
+  info->end = (gsize) riff_size + 8;
   gst_byte_reader_skip_unchecked (&r, 4);       /* "WEBP" */
 
   while (gst_byte_reader_get_remaining (&r) >= 8) {

@@ -65,6 +65,9 @@ typedef struct
   guint orientation;            /* EXIF 1..8; 1 when absent */
   guint png_depth;              /* PNG's IHDR bit depth and colour type, */
   guint png_colour_type;        /* 0 for the other formats */
+  gsize end;                    /* bytes up to the picture's end (JPEG's
+                                 * EOI, PNG's IEND, WebP's RIFF size); 0
+                                 * when the format does not say */
 } NpwPictureInfo;
 
 /* Pictures larger than this are refused, as PIL did (twice its

@@ -641,23 +641,26 @@ static gboolean
 plan_picture (const NpwWorkerSettings * s, const NpwPicture * picture,
     Plan * plan, NpwWorkerResult * result, GError ** error)
 {
-  g_autoptr (GError) local_error = NULL;
   NpwPictureInfo *info = &plan->info;
-  gchar *contents;
+  const guint8 *contents;
   gsize length;
+  guint64 file_size;
   guint width, height, kind;
   gint out_width;
 
   /* Read, not mapped: a file truncated or on a failing network mount
-   * while mapped would kill the whole run with SIGBUS. */
-  if (!g_file_get_contents (picture->input_path, &contents, &length,
-          &local_error)) {
-    g_propagate_error (error, g_steal_pointer (&local_error));
+   * while mapped would kill the whole run with SIGBUS.  Up to the
+   * picture's end: memory follows the picture, not the file's size. */
+  plan->file = npw_files_read_picture (picture->input_path, &file_size, error);
+  if (plan->file == NULL)
     return FALSE;
-  }
-  plan->file = g_bytes_new_take (contents, length);
-  if (!npw_probe ((const guint8 *) contents, length, info, error))
+  contents = g_bytes_get_data (plan->file, &length);
+  if (!npw_probe (contents, length, info, error))
     return FALSE;
+  if (file_size > length)
+    GST_WARNING ("%s: the file is %" G_GUINT64_FORMAT " bytes, more than "
+        "its picture: only the first %" G_GSIZE_FORMAT " were read",
+        picture->relative, file_size, length);
   result->in_width = info->width;
   result->in_height = info->height;
 

@@ -134,6 +134,9 @@ def escaped(name):
             out.append("\\\\")
         elif ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0:
             out.append("\\x%02x" % ord(ch))
+        elif (ord(ch) in (0x061c, 0x200e, 0x200f, 0x2028, 0x2029)
+              or 0x202a <= ord(ch) <= 0x202e or 0x2066 <= ord(ch) <= 0x2069):
+            out.append("\\u%04x" % ord(ch))
         else:
             out.append(ch)
     return "".join(out)
@@ -1530,6 +1533,138 @@ def group_geometry(tmp):
                   "%s refused" % " ".join(args), r.stderr)
 
 
+def run_measured(cwd, *args, timeout=60):
+    """run (), plus the largest peak RSS of any command run so far, in
+    bytes (ru_maxrss of the children is a maximum over them all): a run
+    expected to be small is measured after runs that were small too."""
+    import resource
+    r = run(cwd, *args, timeout=timeout)
+    return r, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+
+
+def sparse_copy(src, dst, size):
+    """@src's bytes, then zeros (a hole, nothing on disk) up to @size."""
+    with open(src, "rb") as f:
+        data = f.read()
+    with open(dst, "wb") as f:
+        f.write(data)
+        f.truncate(size)
+
+
+def group_hostile(tmp):
+    """Inputs an attacker (or an accident) makes: files whose size is not
+    their picture's, special files, deep or huge configs, names that
+    read as other names."""
+    pics = os.path.join(tmp, "pictures")
+    os.makedirs(pics)
+    save_npy(os.path.join(tmp, "mark.npy"), test_watermark())
+    Image.fromarray(photo(120, 80)).save(os.path.join(pics, "a.jpg"))
+    write_config(tmp, npy_path="mark.npy", output_height=60)
+
+    # 16: memory follows the picture, not the file's apparent size.
+    png = os.path.join(tmp, "small.png")
+    Image.fromarray(photo(90, 60)).save(png)
+    sparse_copy(png, os.path.join(pics, "sparse.png"), 3 << 30)
+    r, rss = run_measured(tmp, "--jobs", "1")
+    tap.check(r.returncode == 0 and os.path.exists(
+        os.path.join(pics, "output", "sparse.png")),
+        "a 3 GiB sparse PNG of 90x60 is watermarked", r.stderr)
+    tap.check(0 < rss < 1 << 30, "... without reading its 3 GiB "
+              "(peak RSS %d MB)" % (rss >> 20))
+    tap.check(re.search(r"sparse\.png: the file is 3221225472 bytes, more "
+                        r"than its picture", r.stderr),
+              "... and says the file is larger than its picture", r.stderr)
+    os.unlink(os.path.join(pics, "sparse.png"))
+
+    # 18: npy_path and config.yaml only as regular files, the .npy read as
+    # its header promises.
+    os.mkfifo(os.path.join(tmp, "fifo.npy"))
+    os.symlink("/dev/zero", os.path.join(tmp, "zero.npy"))
+    for name in ("fifo.npy", "zero.npy"):
+        r = run(tmp, "--npy", name, timeout=30)
+        tap.check(r.returncode == 2 and "%s: not a regular file" % name
+                  in r.stderr, "npy_path %s refused at once" % name, r.stderr)
+    sparse_copy(os.path.join(tmp, "mark.npy"),
+                os.path.join(tmp, "sparse.npy"), 3 << 30)
+    r, rss = run_measured(tmp, "--npy", "sparse.npy")
+    tap.check(r.returncode == 0 and 0 < rss < 1 << 30,
+              "a 3 GiB sparse .npy holding 96x48 is read as its header "
+              "says (peak RSS %d MB)" % (rss >> 20), r.stderr)
+    os.mkfifo(os.path.join(tmp, "fifo.yaml"))
+    os.symlink("/dev/zero", os.path.join(tmp, "zero.yaml"))
+    for name in ("fifo.yaml", "zero.yaml"):
+        r = run(tmp, "--config", name, timeout=30)
+        tap.check(r.returncode == 2 and "%s: not a regular file" % name
+                  in r.stderr, "config %s refused at once" % name, r.stderr)
+
+    # 19: deep nesting refused before it is parsed (200,000 levels took
+    # libyaml more than 60 s).
+    with open(os.path.join(tmp, "deep.yaml"), "w") as f:
+        f.write("watermark: " + "[" * 200000 + "]" * 200000 + "\n")
+    r = run(tmp, "--config", "deep.yaml", timeout=30)
+    tap.check(r.returncode == 2 and "deep.yaml:1:" in r.stderr and
+              "nested more than 32 levels" in r.stderr,
+              "a config nested 200,000 deep is refused", r.stderr)
+    with open(os.path.join(tmp, "huge.yaml"), "w") as f:
+        f.write("watermark:\n  opacity: 50\n")
+        f.truncate(3 << 30)
+    r = run(tmp, "--config", "huge.yaml", timeout=30)
+    tap.check(r.returncode == 2 and "too large for a settings file"
+              in r.stderr, "a 3 GiB config is refused unread", r.stderr)
+
+    # 22: a long value is quoted cut, not echoed whole.
+    with open(os.path.join(tmp, "long.yaml"), "w") as f:
+        f.write("watermark:\n  input_folder: pictures\n  npy_path: mark\n"
+                "  quality: 30\n  output_height: 60\n  opacity: %s\n"
+                % ("9" * 900000))
+    r = run(tmp, "--config", "long.yaml")
+    tap.check(r.returncode == 2 and len(r.stderr) < 1000 and
+              "long.yaml:6: opacity must be a percentage" in r.stderr and
+              "... (900000 bytes)" in r.stderr,
+              "a 900 KB opacity is cut in the message (%d bytes)"
+              % len(r.stderr), r.stderr[:300])
+    r = run(tmp, "--position", "p" * 100000)
+    tap.check(r.returncode == 2 and len(r.stderr) < 1000,
+              "a 100 KB --position is cut in the message", r.stderr[:300])
+
+    # 9: a (1, H, W, 4) array is one picture, as the element takes it;
+    # an (N, H, W, 4) stack is refused for pictures, saying why.
+    save_npy(os.path.join(tmp, "one.npy"), test_watermark()[None])
+    stack = np.stack([test_watermark()] * 3)
+    save_npy(os.path.join(tmp, "stack.npy"), stack)
+    r = run(tmp, "--output", "flat")
+    r1 = run(tmp, "--npy", "one.npy", "--output", "one")
+    tap.check(r.returncode == 0 and r1.returncode == 0 and np.array_equal(
+        np.asarray(Image.open(os.path.join(tmp, "flat", "a.jpg"))),
+        np.asarray(Image.open(os.path.join(tmp, "one", "a.jpg")))),
+        "a (1, 48, 96, 4) watermark draws as its (48, 96, 4) slice",
+        r1.stderr)
+    r = run(tmp, "--npy", "stack.npy", "--output", "stack")
+    tap.check(r.returncode == 2 and "stack.npy: an (N, H, W, C) stack of 3 "
+              "frames" in r.stderr and "stack[0]" in r.stderr,
+              "a stack of 3 is refused for pictures, saying what to do",
+              r.stderr)
+
+    # 20: names that would read as other names are escaped.
+    sneaky = ["invoice\u202egpj.exe.jpg", "a\u2066b\u2069.jpg",
+              "line\u2028break.jpg"]
+    for name in sneaky:
+        shutil.copy(os.path.join(pics, "a.jpg"), os.path.join(pics, name))
+    log = os.path.join(tmp, "watermark.log")
+    if os.path.exists(log):
+        os.unlink(log)
+    r = run(tmp)
+    with open(log, encoding="utf-8") as f:
+        text = f.read()
+    for name in sneaky:
+        tap.check(("Processed: %s" % escaped(name)) in text and name not in
+                  text and name not in r.stderr + r.stdout,
+                  "%s is escaped on the console and in the log"
+                  % escaped(name), r.stderr)
+    tap.check(not any(ch in text for ch in "\u202e\u2066\u2069\u2028"),
+              "no direction control or line separator reaches the log raw")
+
+
 GROUPS = {
     "pictures": group_pictures,
     "pixels": group_pixels,
@@ -1541,6 +1676,7 @@ GROUPS = {
     "formats": group_formats,
     "report": group_report,
     "geometry": group_geometry,
+    "hostile": group_hostile,
 }
 
 
