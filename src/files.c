@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -299,14 +300,57 @@ temp_output_path (const gchar * folder, const gchar * name)
   return g_build_filename (folder, base, NULL);
 }
 
+gint
+npw_files_make_temp (const gchar * output_path, gchar ** path)
+{
+  guint tries;
+
+  for (tries = 0; tries < 100; tries++) {
+    g_autofree gchar *temp = npw_files_temp_template (output_path);
+    GStatBuf st_fd, st_path;
+    gint fd = g_mkstemp_full (temp, O_WRONLY | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+      return -1;
+    /* Another run's cleanup may have opened it between the two calls: it
+     * holds the lock and removes it, or has removed it already.  Then
+     * another name. */
+    if (flock (fd, LOCK_EX | LOCK_NB) == 0 && fstat (fd, &st_fd) == 0
+        && g_lstat (temp, &st_path) == 0 && st_fd.st_ino == st_path.st_ino
+        && st_fd.st_dev == st_path.st_dev) {
+      *path = g_steal_pointer (&temp);
+      return fd;
+    }
+    close (fd);
+  }
+  errno = EEXIST;
+  return -1;
+}
+
+/* Removes @path if no process holds its lock (npw_files_make_temp ()). */
+static gboolean
+remove_if_unowned (const gchar * path)
+{
+  gint fd = g_open (path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0);
+  gboolean removed = FALSE;
+  GStatBuf st;
+
+  if (fd < 0)
+    return FALSE;
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode)
+      && flock (fd, LOCK_EX | LOCK_NB) == 0)
+    removed = g_unlink (path) == 0;
+  close (fd);
+  return removed;
+}
+
 GPtrArray *
-npw_files_remove_stale_temps (GPtrArray * pictures, gint64 max_age)
+npw_files_remove_stale_temps (GPtrArray * pictures)
 {
   GPtrArray *removed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GHashTable) outputs = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) folders = g_hash_table_new_full (g_str_hash,
       g_str_equal, g_free, NULL);
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   GHashTableIter iter;
   gpointer folder;
   guint i;
@@ -329,13 +373,11 @@ npw_files_remove_stale_temps (GPtrArray * pictures, gint64 max_age)
     while (dir && (name = g_dir_read_name (dir))) {
       g_autofree gchar *output = temp_output_path (folder, name);
       gchar *path;
-      GStatBuf st;
 
       if (output == NULL || !g_hash_table_contains (outputs, output))
         continue;
       path = g_build_filename (folder, name, NULL);
-      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode)
-          && now - (gint64) st.st_mtime >= max_age && g_unlink (path) == 0)
+      if (remove_if_unowned (path))
         g_ptr_array_add (removed, path);
       else
         g_free (path);

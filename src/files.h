@@ -56,10 +56,17 @@ void npw_files_shard (GPtrArray * pictures, guint k, guint n);
  * written to before it is renamed: "<folder>/.<name>.XXXXXX.part". */
 gchar *npw_files_temp_template (const gchar * output_path);
 
-/* Removes the temporary files of @pictures' outputs (a killed run leaves
- * them) that were last modified @max_age seconds ago or more: younger
- * ones may belong to a run still going.  Returns the paths removed. */
-GPtrArray *npw_files_remove_stale_temps (GPtrArray * pictures, gint64 max_age);
+/* Makes a temporary file for @output_path (npw_files_temp_template ())
+ * and marks it as this process's with an flock on the returned
+ * descriptor, which the kernel drops when the process dies, however it
+ * dies: keep the descriptor open until the file is renamed or removed.
+ * Sets *@path; -1 with errno set on failure. */
+gint npw_files_make_temp (const gchar * output_path, gchar ** path);
+
+/* Removes the temporary files of @pictures' outputs that no live process
+ * holds (a killed run leaves them; a run going on at the same time keeps
+ * its own).  Returns the paths removed. */
+GPtrArray *npw_files_remove_stale_temps (GPtrArray * pictures);
 
 /* Opens @path for reading if it is a regular file (a FIFO is never
  * opened for reading: it could block forever; a device such as /dev/zero

@@ -40,12 +40,6 @@
 
 #define LOG_FILE "watermark.log"
 
-/* A temporary output file not modified for this long is a killed run's
- * leftover: a live worker renames or removes its own within the picture
- * timeout (two minutes, worker.c).  The margin covers clocks of other
- * machines writing to a shared folder. */
-#define STALE_TEMP_AGE (10 * 60)
-
 /* More workers than this only add memory (a decoded photo each): the
  * work is CPU-bound but for reading files, which a few spare threads
  * per processor cover even on a network mount. */
@@ -803,10 +797,10 @@ main (int argc, char **argv)
     }
   }
 
-  /* Only this run's (this shard's) pictures: a younger temporary file,
-   * or one of another picture, may be another run's work in progress. */
+  /* Only this run's (this shard's) pictures, and only temporary files
+   * no live run holds: another run's work in progress is left alone. */
   if (!dry) {
-    stale = npw_files_remove_stale_temps (pictures, STALE_TEMP_AGE);
+    stale = npw_files_remove_stale_temps (pictures);
     if (stale->len > 0)
       GST_INFO ("Removed %u stale temporary files left by a killed run, "
           "e.g. %s", stale->len, (const gchar *) stale->pdata[0]);

@@ -833,15 +833,15 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   /* Written under a hidden temporary name in the same folder, renamed
    * when complete: a killed run leaves no half-written picture. */
   folder = g_path_get_dirname (picture->output_path);
-  temp = npw_files_temp_template (picture->output_path);
-  fd = g_mkstemp_full (temp, O_WRONLY, 0600);
+  /* fd, open until the end, holds the lock that tells another run's
+   * cleanup the file is ours (files.c). */
+  fd = npw_files_make_temp (picture->output_path, &temp);
   if (fd < 0) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
         "cannot write in %s: %s", folder, g_strerror (errno));
     gst_buffer_unref (input);
     goto no_temp;
   }
-  g_close (fd, NULL);
   if (!(kind & CHAIN_LIBPNG))
     g_object_set (chain->sink, "location", temp, NULL);
 
@@ -876,10 +876,12 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
         "its temporary file was removed during the run" : g_strerror (saved));
     goto failed;
   }
+  g_close (fd, NULL);
   return TRUE;
 
 failed:
   g_unlink (temp);
+  g_close (fd, NULL);
 no_temp:
   /* The run made the output folders before starting: one missing now was
    * removed while the run went.  Say so, rather than a bare "No such file
