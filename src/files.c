@@ -81,6 +81,35 @@ npw_files_is_within (const gchar * dir, const gchar * folder)
   }
 }
 
+gchar *
+npw_files_find_link (const gchar * dir, const gchar * top)
+{
+  g_autofree gchar *path = g_strdup (dir);
+  g_autofree gchar *link = NULL;
+  gsize len;
+
+  /* "out/" would be lstat ()ed through the link */
+  while ((len = strlen (path)) > 1 && path[len - 1] == G_DIR_SEPARATOR)
+    path[len - 1] = '\0';
+  for (;;) {
+    g_autofree gchar *parent = NULL;
+    GStatBuf st;
+
+    if (g_lstat (path, &st) == 0 && S_ISLNK (st.st_mode)) {
+      g_free (link);
+      link = g_strdup (path);   /* the outermost one wins */
+    }
+    if (g_strcmp0 (path, top) == 0)
+      break;
+    parent = g_path_get_dirname (path);
+    if (g_strcmp0 (parent, path) == 0 || strlen (parent) < strlen (top))
+      break;
+    g_free (path);
+    path = g_steal_pointer (&parent);
+  }
+  return g_steal_pointer (&link);
+}
+
 /* The script's glob took *.jpg, *.jpeg and *.png, case-sensitive; WebP
  * is written as WebP; the formats only gdk-pixbuf decodes, as PNG. */
 typedef enum

@@ -43,6 +43,11 @@ gboolean npw_files_same_dir (const gchar * a, const gchar * b);
 /* TRUE when @dir is @folder or lies somewhere below it. */
 gboolean npw_files_is_within (const gchar * dir, const gchar * folder);
 
+/* The first of @dir and the folders between it and @top (both included)
+ * that is a symbolic link, by lstat (), or NULL when none is: an output
+ * folder planted as a link would make the run write elsewhere. */
+gchar *npw_files_find_link (const gchar * dir, const gchar * top);
+
 /* Lists the pictures of @input_folder (and its subfolders if @recursive,
  * mirrored under @output_folder).  Returns an array of NpwPicture, or NULL
  * if the folder cannot be read. */

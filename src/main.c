@@ -535,6 +535,7 @@ main (int argc, char **argv)
   g_autoptr (GBytes) npy_data = NULL;
   g_autofree gchar *npy_path = NULL;
   g_autofree gchar *output_folder = NULL;
+  g_autofree gchar *link = NULL;
   g_autofree gchar *config_file = NULL;
   g_autofree gchar *input_folder = NULL;
   g_autofree gchar *output_option = NULL;
@@ -756,6 +757,17 @@ main (int argc, char **argv)
         "inputs\n", output_folder, settings->input_folder);
     goto cannot_start;
   }
+  /* A link planted as the output folder (ln -s /elsewhere
+   * pictures/output) would have the run replace files elsewhere. */
+  link = npw_files_find_link (output_folder, output_folder);
+  if (link) {
+    g_autofree gchar *target = g_file_read_link (link, NULL);
+
+    g_printerr ("npy-watermark: %s: the output folder is a symbolic link "
+        "(to %s); outputs are not written through links: give the real "
+        "folder with --output\n", link, target ? target : "?");
+    goto cannot_start;
+  }
   /* Made before the list, so that another shard's mkdir cannot change
    * what this one walks. */
   if (!dry && g_mkdir_with_parents (output_folder, 0777) != 0) {
@@ -790,6 +802,15 @@ main (int argc, char **argv)
     if (p->output_path == NULL)
       continue;
     dir = g_path_get_dirname (p->output_path);
+    /* --recursive: a link planted among the mirrored folders, checked
+     * before mkdir would make folders through it */
+    g_free (link);
+    link = npw_files_find_link (dir, output_folder);
+    if (link) {
+      g_printerr ("npy-watermark: %s: this output folder is a symbolic "
+          "link; outputs are not written through links\n", link);
+      goto cannot_start;
+    }
     if (g_mkdir_with_parents (dir, 0777) != 0) {
       g_printerr ("npy-watermark: %s: cannot create the output folder: %s\n",
           dir, g_strerror (errno));

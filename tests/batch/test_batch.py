@@ -1627,6 +1627,36 @@ def group_hostile(tmp):
     tap.check(r.returncode == 2 and len(r.stderr) < 1000,
               "a 100 KB --position is cut in the message", r.stderr[:300])
 
+    # 17: an output folder planted as a link is refused, not written
+    # through; so is a link among --recursive's mirrored folders.
+    elsewhere = os.path.join(tmp, "elsewhere")
+    os.makedirs(elsewhere)
+    with open(os.path.join(elsewhere, "a.jpg"), "wb") as f:
+        f.write(b"precious")
+    shutil.rmtree(os.path.join(pics, "output"))
+    os.symlink(elsewhere, os.path.join(pics, "output"))
+    r = run(tmp)
+    with open(os.path.join(elsewhere, "a.jpg"), "rb") as f:
+        kept = f.read() == b"precious"
+    tap.check(r.returncode == 2 and "output: the output folder is a "
+              "symbolic link" in r.stderr and kept and
+              os.listdir(elsewhere) == ["a.jpg"],
+              "a symlinked output/ is refused, its target untouched",
+              r.stderr)
+    os.unlink(os.path.join(pics, "output"))
+    os.makedirs(os.path.join(pics, "sub"))
+    shutil.copy(os.path.join(pics, "a.jpg"), os.path.join(pics, "sub"))
+    os.makedirs(os.path.join(pics, "output"))
+    os.symlink(elsewhere, os.path.join(pics, "output", "sub"))
+    r = run(tmp, "--recursive")
+    with open(os.path.join(elsewhere, "a.jpg"), "rb") as f:
+        kept = f.read() == b"precious"
+    tap.check(r.returncode == 2 and "output/sub: this output folder is a "
+              "symbolic link" in r.stderr and kept,
+              "a symlinked mirrored folder is refused too", r.stderr)
+    os.unlink(os.path.join(pics, "output", "sub"))
+    shutil.rmtree(os.path.join(pics, "sub"))
+
     # 9: a (1, H, W, 4) array is one picture, as the element takes it;
     # an (N, H, W, 4) stack is refused for pictures, saying why.
     save_npy(os.path.join(tmp, "one.npy"), test_watermark()[None])
