@@ -157,6 +157,23 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
 }
 
+/* An entry that is not a file to read: a picture's name fails with
+ * @why, any other name is not supported, with @why. */
+static void
+add_unreadable (Walk * w, gchar ** rel, gchar ** path, const gchar * name,
+    const gchar * why)
+{
+  NpwPicture *p = g_new0 (NpwPicture, 1);
+
+  p->relative = g_steal_pointer (rel);
+  p->input_path = g_steal_pointer (path);
+  if (name_kind (name) == NAME_OTHER)
+    p->unsupported = why;
+  else
+    p->failure = why;
+  g_ptr_array_add (w->pictures, p);
+}
+
 static gboolean
 walk_folder (Walk * w, const gchar * relative, GError ** error)
 {
@@ -199,8 +216,16 @@ walk_folder (Walk * w, const gchar * relative, GError ** error)
 
     if (name[0] == '.')
       continue;
-    if (g_stat (path, &st) != 0)
-      continue;                 /* a dangling link */
+    if (g_stat (path, &st) != 0) {
+      GStatBuf lst;
+
+      /* A link to nothing is reported, not passed over (the script
+       * failed on it too). */
+      if (g_lstat (path, &lst) == 0 && S_ISLNK (lst.st_mode))
+        add_unreadable (w, &rel, &path, name, "a broken symbolic link (its "
+            "target does not exist)");
+      continue;
+    }
 
     if (S_ISDIR (st.st_mode)) {
       GStatBuf lst;
@@ -237,6 +262,11 @@ walk_folder (Walk * w, const gchar * relative, GError ** error)
             "PNG, WebP, TIFF, BMP, GIF)";
       }
       g_ptr_array_add (w->pictures, p);
+    } else {
+      /* Stat'ed, never opened: a FIFO could block the run forever. */
+      add_unreadable (w, &rel, &path, name, S_ISFIFO (st.st_mode) ?
+          "not a regular file (a FIFO), not read" :
+          "not a regular file (a device or socket), not read");
     }
   }
   return TRUE;

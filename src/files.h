@@ -33,6 +33,9 @@ typedef struct
   gchar *output_path;           /* output folder + relative; TIFF, BMP and
                                  * GIF get ".png"; NULL if unsupported */
   const gchar *unsupported;     /* why it is not a picture we take, or NULL */
+  const gchar *failure;         /* why a picture's name cannot be read (a
+                                 * broken link, a FIFO): it fails before
+                                 * the run, never opened; output_path NULL */
 } NpwPicture;
 
 void npw_picture_free (NpwPicture * picture);

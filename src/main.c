@@ -429,6 +429,13 @@ decide_before_run (Run * run, gboolean log)
         GST_WARNING ("Skipped (not supported): %s", p->relative);
       run->done++;
       report_picture (run, i, NULL, 0);
+    } else if (p->failure) {
+      run->results[i] = RESULT_FAILED;
+      run->reasons[i] = g_strdup (p->failure);
+      if (log)
+        GST_ERROR ("Error processing %s: %s", p->input_path, p->failure);
+      run->done++;
+      report_picture (run, i, NULL, 0);
     }
   }
 
@@ -437,7 +444,7 @@ decide_before_run (Run * run, gboolean log)
       const NpwPicture *p = run->pictures->pdata[i];
       const NpwPicture *first;
 
-      if (p->unsupported || keeps_its_name (p) != (pass == 0))
+      if (p->unsupported || p->failure || keeps_its_name (p) != (pass == 0))
         continue;
       first = g_hash_table_lookup (outputs, p->output_path);
       if (first == NULL) {

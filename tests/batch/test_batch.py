@@ -1657,6 +1657,33 @@ def group_hostile(tmp):
     os.unlink(os.path.join(pics, "output", "sub"))
     shutil.rmtree(os.path.join(pics, "sub"))
 
+    # 8: a broken link and a FIFO named .jpg are counted and reported,
+    # the FIFO never opened (it would block the run).
+    os.symlink("nowhere.jpg", os.path.join(pics, "broken.jpg"))
+    os.mkfifo(os.path.join(pics, "pipe.jpg"))
+    reasons = {"broken.jpg": "a broken symbolic link",
+               "pipe.jpg": "not a regular file (a FIFO)"}
+    r = run(tmp, "--dry-run", timeout=30)
+    tap.check(r.returncode == 1 and all(
+        "would fail pictures/%s: %s" % (n, why) in r.stdout
+        for n, why in reasons.items()),
+        "--dry-run: the broken link and the FIFO would fail, saying why",
+        r.stdout)
+    r = run(tmp, "--report", "report.json", timeout=30)
+    with open(os.path.join(tmp, "report.json")) as f:
+        report = [json.loads(line) for line in f]
+    failed = {os.path.basename(e["input"]): e.get("reason", "")
+              for e in report if e.get("status") == "failed"}
+    tap.check(r.returncode == 1 and all(
+        "  pictures/%s: %s" % (n, why) in r.stdout
+        for n, why in reasons.items()) and sorted(failed) ==
+        sorted(reasons) and report[-1]["failed"] == 2,
+        "a run: both failed, in the summary and the report, exit 1",
+        r.stdout + r.stderr)
+    os.unlink(os.path.join(pics, "broken.jpg"))
+    os.unlink(os.path.join(pics, "pipe.jpg"))
+    os.unlink(os.path.join(tmp, "report.json"))
+
     # 9: a (1, H, W, 4) array is one picture, as the element takes it;
     # an (N, H, W, 4) stack is refused for pictures, saying why.
     save_npy(os.path.join(tmp, "one.npy"), test_watermark()[None])
