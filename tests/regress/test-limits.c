@@ -440,6 +440,58 @@ test_element_overlay_no_memory (void)
   g_test_trap_assert_passed ();
 }
 
+/* A 1x1 watermark tiled over a GRAY8 frame 2^28 pixels wide: its one-row
+ * canvas (1 GiB, calloc'ed, never touched) is made, the list of its 2^28
+ * placements (4 GiB) cannot be.  That list grew by g_array_append_val (),
+ * and GArray aborted the process (GLib-ERROR) past 4 GiB; now the element
+ * says "Not enough memory", as for other sizes.  No RLIMIT_AS here: the
+ * canvas must be allocated for the list to be reached. */
+static void
+test_element_tile_runs_no_memory (void)
+{
+#ifndef UNDER_ASAN
+  if (RUNNING_ON_VALGRIND) {
+    g_test_skip ("a 1 GiB canvas under valgrind");
+    return;
+  }
+#endif
+  if (g_test_subprocess ()) {
+    g_autoptr (GBytes) bytes = make_npy ("|u1", "(1, 1, 4)", 4);
+    g_autofree gchar *path = g_build_filename (tmp_dir, "dot.npy", NULL);
+    GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+    GstBus *bus = gst_bus_new ();
+    GstPad *sink = gst_element_get_static_pad (element, "sink");
+    GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format",
+        G_TYPE_STRING, "GRAY8", "width", G_TYPE_INT, 1 << 28, "height",
+        G_TYPE_INT, 1, "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
+    GError *error = NULL;
+    GstMessage *msg;
+
+    g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes,
+                NULL), g_bytes_get_size (bytes), NULL));
+    gst_element_set_bus (element, bus);
+    g_object_set (element, "location", path, "tile", TRUE, NULL);
+    g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), !=,
+        GST_STATE_CHANGE_FAILURE);
+    gst_pad_send_event (sink, gst_event_new_stream_start ("limits"));
+    g_assert_false (gst_pad_send_event (sink, gst_event_new_caps (caps)));
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    g_assert_nonnull (msg);
+    gst_message_parse_error (msg, &error, NULL);
+    g_assert_error (error, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+    g_error_free (error);
+    gst_message_unref (msg);
+    gst_caps_unref (caps);
+    gst_object_unref (sink);
+    element_caps_done (bus, element);
+    g_unlink (path);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 /* The element refuses a file claiming (32768, 32768, 4) quickly and
  * within the memory cap: the shape alone decides. */
 static void
@@ -548,6 +600,8 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/overlay-no-memory/element",
       test_element_overlay_no_memory);
   g_test_add_func ("/limits/huge-shape/element", test_element_huge_shape);
+  g_test_add_func ("/limits/tile-runs-no-memory/element",
+      test_element_tile_runs_no_memory);
   g_test_add_func ("/limits/max-size/element", test_element_max_size);
   for (i = 0; i < frame_check_n_formats; i++) {
     g_autofree gchar *name = g_strdup_printf ("/limits/frame-sizes/%s",
