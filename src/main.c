@@ -593,7 +593,7 @@ main (int argc, char **argv)
           "picture's shorter side such as 2.5% (margin)", "PX|P%"},
     {"size", 0, 0, G_OPTION_ARG_DOUBLE, &size,
         "Watermark size in percent of the picture, aspect kept; 0: its own "
-          "size (size)", "PERCENT"},
+          "size; 0.1 is refused: did you mean 10? (size)", "PERCENT"},
     {"tile", 0, 0, G_OPTION_ARG_NONE, &tile,
         "Repeat the watermark over the whole picture (tile)", NULL},
     {"tile-spacing", 0, 0, G_OPTION_ARG_INT, &tile_spacing,

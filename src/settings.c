@@ -566,9 +566,19 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
         ok = fv.value[key]->type == YAML_SCALAR_NODE &&
             parse_number (scalar_text (fv.value[key]), &s->size) &&
             s->size >= 0 && s->size <= NPW_SIZE_MAX;
-        if (!ok)
+        if (!ok) {
           invalid (&fv, key, error, "a percentage of the picture from 0 "
               "(the watermark's own size) to 10000");
+        } else if (s->size > 0 && s->size < 1) {
+          /* as opacity: 0.1 is the element's unit, a tenth */
+          g_autofree gchar *quoted = quote_value (scalar_text (fv.value[key]));
+
+          g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+              "%s:%lu: size must be a percentage of the picture from 0 to "
+              "10000, got \"%s\" (did you mean %g?)", fv.file,
+              node_line (fv.value[key]), quoted, s->size * 100.0);
+          ok = FALSE;
+        }
         break;
       case KEY_TILE:
         ok = file_bool (&fv, key, &s->tile, error);
@@ -673,10 +683,14 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
     return NULL;
   }
   if (o->size != NPW_UNSET_DOUBLE) {
-    if (!(o->size >= 0 && o->size <= NPW_SIZE_MAX)) {
+    if (!(o->size >= 0 && o->size <= NPW_SIZE_MAX) || (o->size > 0
+            && o->size < 1)) {
+      g_autofree gchar *hint = o->size > 0 && o->size < 1 ?
+          g_strdup_printf (" (did you mean %g?)", o->size * 100.0) : NULL;
+
       g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
           "--size must be a percentage of the picture from 0 to 10000, "
-          "got %g", o->size);
+          "got %g%s", o->size, hint ? hint : "");
       return NULL;
     }
     s->size = o->size;

@@ -1514,6 +1514,9 @@ def group_geometry(tmp):
             ("margin", "60%", "margin must be pixels"),
             ("margin", "3.5", "margin must be pixels"),
             ("size", "-1", "size must be a percentage"),
+            # the element's unit (a fraction) in the batch's (percent)
+            ("size", "0.1", 'size must be a percentage of the picture from '
+             '0 to 10000, got "0.1" (did you mean 10?)'),
             ("tile", "maybe", "tile must be true or false"),
             ("tile_spacing", "-3", "tile_spacing must be a whole number")):
         write_config(tmp, npy_path="mark.npy", opacity=90, output_height=61,
@@ -1527,6 +1530,7 @@ def group_geometry(tmp):
     for args, words in ((["--position", "up"], "--position must be"),
                         (["--margin", "x"], "--margin must be"),
                         (["--size", "-3"], "--size must be"),
+                        (["--size", "0.1"], "got 0.1 (did you mean 10?)"),
                         (["--tile-spacing", "-1"], "--tile-spacing must be")):
         r = run(tmp, *args)
         tap.check(r.returncode == 2 and words in r.stderr,
