@@ -594,8 +594,8 @@ failed:
 #define READ_CHUNK_MAX (64u << 20)
 
 GBytes *
-npw_files_read_picture (const gchar * path, guint64 * file_size,
-    GError ** error)
+npw_files_read_picture (const gchar * path, guint64 max_pixels,
+    guint64 * file_size, GError ** error)
 {
   g_autoptr (GByteArray) buf = g_byte_array_new ();
   gboolean eof = FALSE;
@@ -620,7 +620,7 @@ npw_files_read_picture (const gchar * path, guint64 * file_size,
     if (buf->len >= limit)
       break;
     chunk = MIN (chunk * 2, READ_CHUNK_MAX);
-    if (eof || !npw_probe (buf->data, buf->len, &info, NULL))
+    if (eof || !npw_probe_full (buf->data, buf->len, max_pixels, &info, NULL))
       continue;
     /* What the file has past its picture is not read (the decoders
      * never used it); what was read is kept, as a whole file would be. */

@@ -101,8 +101,8 @@ GBytes *npw_files_read_npy (const gchar * path, guint flags, GError ** error);
  * are read up to what the largest picture allowed could need.
  * *@file_size is the file's size, larger than the bytes returned when
  * the picture ends before the file does. */
-GBytes *npw_files_read_picture (const gchar * path, guint64 * file_size,
-    GError ** error);
+GBytes *npw_files_read_picture (const gchar * path, guint64 max_pixels,
+    guint64 * file_size, GError ** error);
 
 G_END_DECLS
 

@@ -31,6 +31,7 @@
 
 #include "gstnpywatermark.h"
 #include "npy.h"
+#include "probe.h"
 #include "files.h"
 #include "log.h"
 #include "settings.h"
@@ -558,6 +559,7 @@ main (int argc, char **argv)
   gint tile_spacing = NPW_UNSET_INT;
   gboolean tile = FALSE;
   gint output_quality = NPW_UNSET_INT, jobs = NPW_UNSET_INT;
+  gint64 max_pixels = NPW_PROBE_MAX_PIXELS;
   gboolean recursive = FALSE, skip_existing = FALSE, quiet = FALSE;
   gboolean version = FALSE, dry = FALSE, strip_metadata = FALSE;
   guint shard_k = 1, shard_n = 1, failed = 0, supported = 0, i;
@@ -598,6 +600,10 @@ main (int argc, char **argv)
         "Repeat the watermark over the whole picture (tile)", NULL},
     {"tile-spacing", 0, 0, G_OPTION_ARG_INT, &tile_spacing,
         "Pixels between tiled copies (tile_spacing)", "PX"},
+    {"max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels,
+        "Refuse pictures of more than N pixels (default 178956970, PIL's "
+          "decompression-bomb limit; a 30000x8000 panorama needs "
+          "240000000 and about 1 GB per worker)", "N"},
     {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
         "Worker threads (default: number of processors; at most 4 per "
           "processor)", "N"},
@@ -692,6 +698,11 @@ main (int argc, char **argv)
   settings = npw_settings_load (&overrides, &error);
   if (settings == NULL) {
     g_printerr ("npy-watermark: %s\n", error->message);
+    goto cannot_start;
+  }
+  if (max_pixels < 1) {
+    g_printerr ("npy-watermark: --max-pixels must be 1 or more, got %"
+        G_GINT64_FORMAT "\n", max_pixels);
     goto cannot_start;
   }
   if (jobs != NPW_UNSET_INT && jobs < 1) {
@@ -847,6 +858,7 @@ main (int argc, char **argv)
   worker_settings.tile = settings->tile;
   worker_settings.tile_spacing = settings->tile_spacing;
   worker_settings.file_mode = 0666 & ~current_umask ();
+  worker_settings.max_pixels = max_pixels;
 
   run.pictures = pictures;
   run.results = g_new0 (Result, pictures->len);

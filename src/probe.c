@@ -489,6 +489,13 @@ gboolean
 npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
     GError ** error)
 {
+  return npw_probe_full (data, size, NPW_PROBE_MAX_PIXELS, info, error);
+}
+
+gboolean
+npw_probe_full (const guint8 * data, gsize size, guint64 max_pixels,
+    NpwPictureInfo * info, GError ** error)
+{
   gboolean ok;
 
   memset (info, 0, sizeof (*info));
@@ -519,10 +526,10 @@ npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
 
   /* PIL's decompression bomb limit: a small file claiming a huge picture
    * is refused before anything is allocated for it. */
-  if (ok && (guint64) info->width * info->height > NPW_PROBE_MAX_PIXELS) {
+  if (ok && (guint64) info->width * info->height > max_pixels) {
     g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNSUPPORTED,
-        "%ux%u is too large (more than %u pixels)", info->width,
-        info->height, NPW_PROBE_MAX_PIXELS);
+        "%ux%u is too large (more than %" G_GUINT64_FORMAT " pixels; "
+        "--max-pixels sets the limit)", info->width, info->height, max_pixels);
     return FALSE;
   }
   return ok;

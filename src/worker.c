@@ -651,11 +651,12 @@ plan_picture (const NpwWorkerSettings * s, const NpwPicture * picture,
   /* Read, not mapped: a file truncated or on a failing network mount
    * while mapped would kill the whole run with SIGBUS.  Up to the
    * picture's end: memory follows the picture, not the file's size. */
-  plan->file = npw_files_read_picture (picture->input_path, &file_size, error);
+  plan->file = npw_files_read_picture (picture->input_path, s->max_pixels,
+      &file_size, error);
   if (plan->file == NULL)
     return FALSE;
   contents = g_bytes_get_data (plan->file, &length);
-  if (!npw_probe (contents, length, info, error))
+  if (!npw_probe_full (contents, length, s->max_pixels, info, error))
     return FALSE;
   if (file_size > length)
     GST_WARNING ("%s: the file is %" G_GUINT64_FORMAT " bytes, more than "

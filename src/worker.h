@@ -44,6 +44,7 @@ typedef struct
   gboolean tile;
   gint tile_spacing;
   guint file_mode;              /* permissions of new outputs */
+  guint64 max_pixels;           /* larger pictures are refused */
 } NpwWorkerSettings;
 
 /* What a picture was and became, for the report; 0 where not known. */

@@ -1688,6 +1688,32 @@ def group_hostile(tmp):
     os.unlink(os.path.join(pics, "pipe.jpg"))
     os.unlink(os.path.join(tmp, "report.json"))
 
+    # 10: the pixel limit is said, and --max-pixels sets it.
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data)))
+    with open(os.path.join(pics, "panorama.png"), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(
+            ">IIBBBBB", 30000, 8000, 8, 2, 0, 0, 0)) + chunk(b"IEND", b""))
+    r = run(tmp, "--dry-run")
+    tap.check(r.returncode == 1 and "panorama.png: 30000x8000 is too large "
+              "(more than 178956970 pixels; --max-pixels sets the limit)"
+              in r.stdout, "a 30000x8000 panorama: the limit and the option "
+              "that sets it are named", r.stdout)
+    os.unlink(os.path.join(pics, "panorama.png"))
+    r = run(tmp, "--max-pixels", "9599", "--output", "capped")
+    tap.check(r.returncode == 1 and "a.jpg: 120x80 is too large (more than "
+              "9599 pixels" in r.stdout, "--max-pixels 9599 refuses 120x80",
+              r.stdout)
+    r = run(tmp, "--max-pixels", "9600", "--output", "capped")
+    tap.check(r.returncode == 0, "--max-pixels 9600 takes 120x80", r.stderr)
+    r = run(tmp, "--max-pixels", "0")
+    tap.check(r.returncode == 2 and "--max-pixels must be 1 or more"
+              in r.stderr, "--max-pixels 0 refused", r.stderr)
+    r = run(tmp, "--help")
+    tap.check("--max-pixels" in r.stdout and "178956970" in r.stdout,
+              "--help names the limit and the option", r.stdout)
+
     # 9: a (1, H, W, 4) array is one picture, as the element takes it;
     # an (N, H, W, 4) stack is refused for pictures, saying why.
     save_npy(os.path.join(tmp, "one.npy"), test_watermark()[None])
