@@ -306,6 +306,22 @@ npw_files_list (const gchar * input_folder, const gchar * output_folder,
   return w.pictures;
 }
 
+gboolean
+npw_files_any_below (const gchar * input_folder, const gchar * output_folder)
+{
+  g_autoptr (GPtrArray) all = npw_files_list (input_folder, output_folder,
+      TRUE, NULL);
+  guint i;
+
+  for (i = 0; all && i < all->len; i++) {
+    const NpwPicture *p = all->pdata[i];
+
+    if (p->unsupported == NULL && strchr (p->relative, G_DIR_SEPARATOR))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 void
 npw_files_shard (GPtrArray * pictures, guint k, guint n)
 {

@@ -57,6 +57,11 @@ gchar *npw_files_find_link (const gchar * dir, const gchar * top);
 GPtrArray *npw_files_list (const gchar * input_folder,
     const gchar * output_folder, gboolean recursive, GError ** error);
 
+/* TRUE when a subfolder of @input_folder (not @output_folder) holds a
+ * picture: what to suggest --recursive for. */
+gboolean npw_files_any_below (const gchar * input_folder,
+    const gchar * output_folder);
+
 /* Keeps the pictures whose index i has i % @n == @k - 1 (1 <= @k <= @n). */
 void npw_files_shard (GPtrArray * pictures, guint k, guint n);
 

@@ -562,6 +562,7 @@ main (int argc, char **argv)
   gint64 max_pixels = NPW_PROBE_MAX_PIXELS;
   gboolean recursive = FALSE, skip_existing = FALSE, quiet = FALSE;
   gboolean version = FALSE, dry = FALSE, strip_metadata = FALSE;
+  gboolean no_auto_orient = FALSE;
   guint shard_k = 1, shard_n = 1, failed = 0, supported = 0, i;
   guint max_jobs = MAX_JOBS_PER_PROCESSOR * g_get_num_processors ();
   gint64 start;
@@ -580,7 +581,7 @@ main (int argc, char **argv)
         "Watermark opacity in percent, 0..100 (opacity)", "PERCENT"},
     {"quality", 'q', 0, G_OPTION_ARG_INT, &quality,
         "JPEG quality of the round trip before watermarking, 1..100 "
-          "(quality)", "Q"},
+          "(quality); -q is this, not quiet", "Q"},
     {"height", 'H', 0, G_OPTION_ARG_INT, &height,
         "Height of the outputs in pixels, 1..32768 (output_height)", "PX"},
     {"output-quality", 0, 0, G_OPTION_ARG_INT, &output_quality,
@@ -607,6 +608,9 @@ main (int argc, char **argv)
     {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
         "Worker threads (default: number of processors; at most 4 per "
           "processor)", "N"},
+    {"no-auto-orient", 0, 0, G_OPTION_ARG_NONE, &no_auto_orient,
+        "Keep pictures as stored, ignoring their EXIF orientation, as the "
+          "script did (auto_orient: false)", NULL},
     {"strip-metadata", 0, 0, G_OPTION_ARG_NONE, &strip_metadata,
         "Write no EXIF, ICC profile or text into the outputs (metadata: "
           "strip)", NULL},
@@ -652,7 +656,8 @@ main (int argc, char **argv)
       "    # auto_orient: true     # apply EXIF orientation\n"
       "    # metadata: keep        # EXIF, ICC profile, PNG text; or strip\n\n"
       "Options override the file and, all given, make it optional.  Log "
-      "lines go to the\nconsole and are appended to ./watermark.log.");
+      "lines go to the\nconsole and are appended to ./watermark.log.  "
+      "Note: -q is --quality, not quiet\n(that is --quiet).");
   g_option_context_set_description (context,
       "Exit status:\n"
       "  0  every picture done (also when none matched: a warning)\n"
@@ -690,6 +695,7 @@ main (int argc, char **argv)
   overrides.output_height = height;
   overrides.output_quality = output_quality;
   overrides.strip_metadata = strip_metadata;
+  overrides.no_auto_orient = no_auto_orient;
   overrides.position = position;
   overrides.margin = margin;
   overrides.size = size;
@@ -805,8 +811,10 @@ main (int argc, char **argv)
     supported += ((NpwPicture *) pictures->pdata[i])->unsupported == NULL;
   if (supported == 0)
     GST_WARNING ("No .jpg, .jpeg, .png, .webp, .tif, .tiff, .bmp or .gif "
-        "pictures in %s%s", settings->input_folder, shard_n > 1 ?
-        " for this shard" : "");
+        "pictures in %s%s%s", settings->input_folder, shard_n > 1 ?
+        " for this shard" : "", recursive ? "" :
+        npw_files_any_below (settings->input_folder, output_folder) ?
+        " (its subfolders have some: add --recursive)" : "");
   if (pictures->len == 0) {
     npw_log_shutdown ();
     return EXIT_ALL_DONE;
@@ -891,8 +899,9 @@ main (int argc, char **argv)
 
   /* No more workers than pictures. */
   jobs = MIN ((guint) jobs, MAX (supported, 1));
-  GST_INFO ("Watermarking %u pictures of %s with %s, %d worker%s",
-      supported, settings->input_folder, npy_path, jobs, jobs == 1 ? "" : "s");
+  GST_INFO ("Watermarking %u picture%s of %s with %s, %d worker%s",
+      supported, supported == 1 ? "" : "s", settings->input_folder, npy_path,
+      jobs, jobs == 1 ? "" : "s");
   start = g_get_monotonic_time ();
   run_workers (&run, jobs, !quiet && npw_log_console_is_terminal ());
   elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;

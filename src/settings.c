@@ -668,6 +668,8 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
     s->output_quality = o->output_quality;
   if (o->strip_metadata)
     s->strip_metadata = TRUE;
+  if (o->no_auto_orient)
+    s->auto_orient = FALSE;
   if (o->position && !parse_position (o->position, &s->position)) {
     g_autofree gchar *quoted = quote_value (o->position);
 

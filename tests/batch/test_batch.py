@@ -488,6 +488,13 @@ def group_orientation(tmp):
     run(tmp, "--output", "raw")
     tap.eq(Image.open(os.path.join(tmp, "raw", "o6.jpg")).size, (90, 60),
            "auto_orient: false leaves a rotated photo as stored")
+    # ... and so does --no-auto-orient, over the file's default
+    write_config(tmp, npy_path="mark.npy", opacity=0, quality=95,
+                 output_height=60)
+    r = run(tmp, "--no-auto-orient", "--output", "raw2")
+    tap.check(r.returncode == 0 and Image.open(os.path.join(
+        tmp, "raw2", "o6.jpg")).size == (90, 60),
+        "--no-auto-orient leaves a rotated photo as stored", r.stderr)
 
 
 def group_config(tmp):
@@ -1713,6 +1720,26 @@ def group_hostile(tmp):
     r = run(tmp, "--help")
     tap.check("--max-pixels" in r.stdout and "178956970" in r.stdout,
               "--help names the limit and the option", r.stdout)
+
+    # 11: small things.  One picture is one picture; pictures only in
+    # subfolders suggest --recursive; -q is said to be --quality.
+    r = run(tmp, "--output", "words")
+    tap.check("Watermarking 1 picture of pictures" in r.stderr,
+              "the log says 'Watermarking 1 picture'", r.stderr)
+    os.makedirs(os.path.join(tmp, "nested", "2024"))
+    shutil.copy(os.path.join(pics, "a.jpg"),
+                os.path.join(tmp, "nested", "2024"))
+    r = run(tmp, "--input", "nested")
+    tap.check(r.returncode == 0 and "No .jpg" in r.stderr and
+              "its subfolders have some: add --recursive" in r.stderr,
+              "pictures only in subfolders: --recursive suggested", r.stderr)
+    shutil.rmtree(os.path.join(tmp, "nested", "2024"))
+    r = run(tmp, "--input", "nested")
+    tap.check("add --recursive" not in r.stderr,
+              "an empty folder: no --recursive suggested", r.stderr)
+    r = run(tmp, "--help")
+    tap.check("-q is --quality, not quiet" in r.stdout,
+              "--help says -q is --quality", r.stdout)
 
     # 9: a (1, H, W, 4) array is one picture, as the element takes it;
     # an (N, H, W, 4) stack is refused for pictures, saying why.
