@@ -604,30 +604,31 @@ def case_sequence(tmp, batch=None):
         check_mark_one(frames[0], f"output {i}")
 
     # Refused pictures among the frames (an empty one used to hang the
-    # script): each named with the batch command's reason, the frames
+    # script): each named with the batch command's reason, the frame
     # after them still written.
     os.mkdir(os.path.join(tmp, "holes"))
     refusals = write_refused_pictures(tmp)
     for i, (path, _) in enumerate(refusals):
-        os.link(path, os.path.join(tmp, "holes", f"{2 * i}.jpg"))
-        os.link(os.path.join(tmp, "in", "frame-00000.jpg"),
-                os.path.join(tmp, "holes", f"{2 * i + 1}.jpg"))
+        os.link(path, os.path.join(tmp, "holes", f"{i}.jpg"))
+    last = len(refusals)
+    os.link(os.path.join(tmp, "in", "frame-00000.jpg"),
+            os.path.join(tmp, "holes", f"{last}.jpg"))
     proc = check_refused([script("sequence.sh"),
                           os.path.join(tmp, "holes/%d.jpg"),
                           os.path.join(tmp, "holes/out-%d.jpg"), one],
                          "refused frames",
-                         [f"holes/{2 * i}.jpg: {words}"
+                         [f"holes/{i}.jpg: {words}"
                           for i, (_, words) in enumerate(refusals)],
                          os.path.join(tmp, "holes"),
                          os.path.join(tmp, "holes/out-0.jpg"))
     outs = sorted(f for f in os.listdir(os.path.join(tmp, "holes"))
                   if f.startswith("out-"))
-    check(outs == sorted(f"out-{2 * i + 1}.jpg" for i in range(len(refusals)))
-          and proc.returncode == 1,
-          f"the frames after them are written ({outs})")
-    check_bounded([script("sequence.sh"), os.path.join(tmp, "in/frame-%05d.jpg"),
-                   os.path.join(tmp, "holes/t-%d.jpg"), one], "sequence.sh",
-                  os.path.join(tmp, "holes"), os.path.join(tmp, "holes/t-0.jpg"))
+    check(outs == [f"out-{last}.jpg"] and proc.returncode == 1,
+          f"the frame after them is written ({outs})")
+    check_bounded([script("sequence.sh"), os.path.join(tmp, "holes/%d.jpg"),
+                   os.path.join(tmp, "holes/t-%d.jpg"), one, str(last)],
+                  "sequence.sh", os.path.join(tmp, "holes"),
+                  os.path.join(tmp, f"holes/t-{last}.jpg"))
 
     # A 16-bit colour PNG among the frames: said once, with the reason,
     # and the next frame is still done.
