@@ -811,7 +811,13 @@ def case_live_record(tmp):
 def case_c_example(tmp, program):
     one, two = write_watermarks(tmp)
     out = os.path.join(tmp, "fade.mkv")
-    proc = run([program, one, two, out])
+    # A live source whose first frame is 40 ms in, as a camera's often
+    # is (seen under load: 20-24 ms): frame numbers are counted, not
+    # worked out as round(timestamp x fps), which said 31 for 30.
+    # (identity sync=true paces it in real time, as a live source)
+    env = dict(os.environ, NPW_SOURCE=f"videotestsrc {SOLID} num-buffers=60 "
+               "timestamp-offset=40000000 ! identity sync=true")
+    proc = run([program, one, two, out], env=env)
     found = re.search(r"in use from (\d+):(\d+):(\d+)\.(\d+)", proc.stdout)
     check(found is not None, "the program reports when the swap took effect")
     h, m, s, ns = (int(v) for v in found.groups())
@@ -831,6 +837,10 @@ def case_c_example(tmp, program):
     first = next(i for i, t in enumerate(stamps) if t > swap - Gst.MSECOND)
     check(abs(stamps[first] - swap) < Gst.MSECOND,
           f"frame {first} is the one reported")
+    said = re.search(r"\(frame (\d+)\)", proc.stdout)
+    check(said is not None and int(said.group(1)) == first,
+          f"its number is said: frame {said and said.group(1)}, "
+          f"counted {first}")
     check_mark_one(frames[first - 1], f"frame {first - 1}, before the swap",
                    min(1.0, stamps[first - 1] / Gst.SECOND))
     check_mark_two(frames[first], f"frame {first}, the first after it")
