@@ -156,6 +156,7 @@ npw_probe_reason () {
     echo "empty file"
     return
   fi
+  # shellcheck disable=SC2046 # the bytes, one argument each
   set -- "$1" $(npw_bytes "$1" 0 12)
   case "$2 $3 $4 $5 $6 $7 $8 $9" in
     "255 216 255"*) npw_probe_jpeg "$1" ;;
