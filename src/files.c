@@ -486,24 +486,48 @@ npw_files_open_regular (const gchar * path, GStatBuf * st, GError ** error)
   return fd;
 }
 
-/* Appends up to @want bytes of @fd to @buf; FALSE on a read error.  Stops
- * early at the end of the file (*@eof set). */
+/* Bytes read from a file: a buffer that grows with g_try_realloc (), so
+ * that a file too large for memory is an error, not an abort (GByteArray
+ * aborts, and holds at most 4 GiB). */
+typedef struct
+{
+  guint8 *data;
+  gsize len;
+} Buf;
+
+static void
+buf_clear (Buf * buf)
+{
+  g_clear_pointer (&buf->data, g_free);
+  buf->len = 0;
+}
+
+/* Appends up to @want bytes of @fd to @buf; FALSE on a read error or
+ * when memory runs out.  Stops early at the end of the file (*@eof). */
 static gboolean
-read_more (gint fd, GByteArray * buf, gsize want, gboolean * eof,
-    GError ** error)
+read_more (gint fd, Buf * buf, gsize want, gboolean * eof, GError ** error)
 {
   gsize start = buf->len;
+  guint8 *data;
 
-  g_byte_array_set_size (buf, start + want);
+  if (want == 0)
+    return TRUE;
+  data = want <= G_MAXSIZE - start - 1 ?
+      g_try_realloc (buf->data, start + want + 1) : NULL;
+  if (data == NULL) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
+        "not enough memory to read %" G_GSIZE_FORMAT " bytes more of it", want);
+    return FALSE;
+  }
+  buf->data = data;
   while (want > 0) {
-    gssize n = read (fd, buf->data + start, MIN (want, 1 << 20));
+    gssize n = read (fd, buf->data + buf->len, MIN (want, 1 << 20));
 
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
       gint saved = errno;
 
-      g_byte_array_set_size (buf, start);
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
           "cannot read: %s", g_strerror (saved));
       return FALSE;
@@ -512,39 +536,53 @@ read_more (gint fd, GByteArray * buf, gsize want, gboolean * eof,
       *eof = TRUE;
       break;
     }
-    start += n;
+    buf->len += n;
     want -= n;
   }
-  g_byte_array_set_size (buf, start);
+  buf->data[buf->len] = 0;      /* room was made for it */
   return TRUE;
+}
+
+/* The bytes, without the room the last read made and did not fill. */
+static GBytes *
+buf_free_to_bytes (Buf * buf)
+{
+  gsize len = buf->len;
+  guint8 *fitted = g_try_realloc (buf->data, len + 1);
+
+  if (fitted)
+    buf->data = fitted;
+  return g_bytes_new_take (g_steal_pointer (&buf->data), len);
 }
 
 gboolean
 npw_files_read_small (const gchar * path, gsize max, const gchar * what,
     gchar ** contents, gsize * length, GError ** error)
 {
-  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  Buf buf = { NULL, 0 };
   gboolean eof = FALSE;
   GStatBuf st;
   gint fd = npw_files_open_regular (path, &st, error);
 
   if (fd < 0)
     return FALSE;
-  if (!read_more (fd, buf, max + 1, &eof, error)) {
+  if (!read_more (fd, &buf, max + 1, &eof, error)) {
     close (fd);
+    buf_clear (&buf);
     return FALSE;
   }
   close (fd);
-  if (buf->len > max) {
+  if (buf.len > max) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
         "%" G_GUINT64_FORMAT " bytes is too large for %s (at most %"
-        G_GSIZE_FORMAT ")", (guint64) MAX ((guint64) st.st_size,
-            (guint64) buf->len), what, max);
+        G_GSIZE_FORMAT ")", MAX ((guint64) st.st_size, (guint64) buf.len),
+        what, max);
+    buf_clear (&buf);
     return FALSE;
   }
-  *length = buf->len;
-  g_byte_array_append (buf, (const guint8 *) "", 1);
-  *contents = (gchar *) g_byte_array_free (g_steal_pointer (&buf), FALSE);
+  /* nul-terminated by read_more () */
+  *length = buf.len;
+  *contents = (gchar *) (buf.data ? buf.data : (guint8 *) g_strdup (""));
   return TRUE;
 }
 
@@ -554,7 +592,7 @@ npw_files_read_small (const gchar * path, gsize max, const gchar * what,
 GBytes *
 npw_files_read_npy (const gchar * path, guint flags, GError ** error)
 {
-  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  Buf buf = { NULL, 0 };
   gboolean eof = FALSE;
   guint64 file_size = 0;
   gsize want = 4096;
@@ -566,9 +604,9 @@ npw_files_read_npy (const gchar * path, guint flags, GError ** error)
   for (;;) {
     g_autoptr (GError) local_error = NULL;
 
-    if (!read_more (fd, buf, want - buf->len, &eof, error))
+    if (!read_more (fd, &buf, want - buf.len, &eof, error))
       goto failed;
-    if (npy_image_check_header (buf->data, buf->len, 0, 0, flags,
+    if (npy_image_check_header (buf.data, buf.len, 0, 0, flags,
             &file_size, &local_error))
       break;
     if (!g_error_matches (local_error, NPY_ERROR, NPY_ERROR_TRUNCATED_HEADER)
@@ -579,23 +617,24 @@ npw_files_read_npy (const gchar * path, guint flags, GError ** error)
     want *= 4;
   }
   /* Only what the header promises; fewer bytes is the parser's to say. */
-  if (file_size > buf->len) {
+  if (file_size > buf.len) {
     if (file_size > G_MAXSIZE || (guint64) st.st_size < file_size) {
       g_set_error (error, NPY_ERROR, NPY_ERROR_TRUNCATED_DATA,
           "the array needs %" G_GUINT64_FORMAT " bytes, the file has %"
           G_GUINT64_FORMAT, file_size, (guint64) st.st_size);
       goto failed;
     }
-    if (!read_more (fd, buf, file_size - buf->len, &eof, error))
+    if (!read_more (fd, &buf, file_size - buf.len, &eof, error))
       goto failed;
   } else {
-    g_byte_array_set_size (buf, file_size);
+    buf.len = file_size;
   }
   close (fd);
-  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+  return buf_free_to_bytes (&buf);
 
 failed:
   close (fd);
+  buf_clear (&buf);
   return NULL;
 }
 
@@ -613,7 +652,7 @@ GBytes *
 npw_files_read_picture (const gchar * path, guint64 max_pixels,
     guint64 * file_size, GError ** error)
 {
-  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  Buf buf = { NULL, 0 };
   gboolean eof = FALSE;
   guint64 limit = G_MAXUINT64;
   gsize chunk = READ_CHUNK_MIN;
@@ -628,30 +667,32 @@ npw_files_read_picture (const gchar * path, guint64 max_pixels,
   while (!eof) {
     NpwPictureInfo info;
 
-    if (!read_more (fd, buf, MIN (chunk, limit - MIN (limit, buf->len)),
+    if (!read_more (fd, &buf, MIN (chunk, limit - MIN (limit, buf.len)),
             &eof, error)) {
       close (fd);
+      buf_clear (&buf);
       return NULL;
     }
-    if (buf->len >= limit)
+    if (buf.len >= limit)
       break;
     chunk = MIN (chunk * 2, READ_CHUNK_MAX);
-    if (eof || !npw_probe_full (buf->data, buf->len, max_pixels, &info, NULL))
+    if (eof || !npw_probe_full (buf.data, buf.len, max_pixels, &info, NULL))
       continue;
     /* What the file has past its picture is not read (the decoders
      * never used it); what was read is kept, as a whole file would be. */
-    if (info.end > 0 && info.end <= buf->len)
+    if (info.end > 0 && info.end <= buf.len)
       break;
     if (info.end == 0)
       limit = (guint64) info.width * info.height * MAX_BYTES_PER_PIXEL +
           MAX_METADATA_BYTES;
   }
   close (fd);
-  if (!eof && buf->len >= limit) {
+  if (!eof && buf.len >= limit) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
         "the file is %" G_GUINT64_FORMAT " bytes, more than a picture of "
         "its size can need (%" G_GUINT64_FORMAT ")", *file_size, limit);
+    buf_clear (&buf);
     return NULL;
   }
-  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+  return buf_free_to_bytes (&buf);
 }
