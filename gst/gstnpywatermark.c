@@ -310,7 +310,8 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
   g_object_class_install_property (gobject_class, PROP_SIZE,
       g_param_spec_double ("size", "Size",
           "Fraction of the frame the watermark fits in, aspect kept "
-          "(0: its own size)", 0.0, 100.0, DEFAULT_SIZE, PARAM_LIVE));
+          "(0: its own size; above 1 is larger than the frame, with a "
+          "warning at start)", 0.0, 100.0, DEFAULT_SIZE, PARAM_LIVE));
   /**
    * GstNpyWatermark:tile:
    *
@@ -662,6 +663,15 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   max_size = self->max_size;
   self->stage.geom = self->geom;
   GST_OBJECT_UNLOCK (self);
+
+  /* size is a fraction: size=10 (a percentage typed into it) draws the
+   * watermark ten times the frame.  Said, not refused: above 1 is valid,
+   * only rarely meant. */
+  if (self->stage.geom.size > 1.0)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("size=%g makes the watermark %g times the frame's size: size is "
+            "a fraction (0.2 is a fifth of the frame).",
+            self->stage.geom.size, self->stage.geom.size), (NULL));
 
   if (!npw_stage_load (&self->stage, GST_ELEMENT (self), data, location,
           max_size))

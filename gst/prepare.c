@@ -207,18 +207,30 @@ typedef struct
   guint klass;                  /* runs showing the same stretch share one */
 } NpwRun;
 
+/* NULL when the runs do not fit in memory (a frame 2^28 pixels wide
+ * tiled with a 1-pixel copy): GArray would abort the process. */
 static GArray *
 window_runs (const NpwWindow * win)
 {
-  GArray *runs = g_array_new (FALSE, FALSE, sizeof (NpwRun));
+  GArray *runs;
   gint64 end = win->u0 + win->len, k, k0 = 0, k1 = 0;
+  gpointer room;
 
   if (win->len <= 0)
-    return runs;
+    return g_array_new (FALSE, FALSE, sizeof (NpwRun));
   if (win->tile_period > 0) {
     k0 = npw_floor_div (win->u0, win->tile_period);
     k1 = npw_floor_div (end - 1, win->tile_period);
   }
+  /* every run allocated up front, and only if there is room: the
+   * appends below then never grow the array */
+  if ((guint64) (k1 - k0 + 1) > G_MAXUINT / sizeof (NpwRun))
+    return NULL;
+  room = g_try_malloc ((k1 - k0 + 1) * sizeof (NpwRun));
+  if (room == NULL)
+    return NULL;
+  g_free (room);
+  runs = g_array_sized_new (FALSE, FALSE, sizeof (NpwRun), k1 - k0 + 1);
   for (k = k0; k <= k1; k++) {
     gint64 start = k * win->tile_period;
     gint64 a = MAX (win->u0, start), b = MIN (end, start + win->copy);
@@ -386,6 +398,8 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
       prep->canvas.rgba = pixels;
     xruns = window_runs (&prep->wx);
     yruns = window_runs (&prep->wy);
+    if (xruns == NULL || yruns == NULL)
+      goto no_memory;
     if (!fill_canvas (image, prep->w, prep->h, xruns, yruns, pixels,
             prep->canvas.width, prep->canvas.depth))
       goto no_memory;

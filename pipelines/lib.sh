@@ -44,6 +44,26 @@ npw_opacity () {
   }'
 }
 
+# npw_whole NAME VALUE MIN MAX: checks that VALUE is a whole number from
+# MIN to MAX; else says so, naming NAME and the range, and exits 2 (a bad
+# argument, as usage errors) before anything is written.
+npw_whole () {
+  # without leading zeros (shell arithmetic reads 010 as octal)
+  npw_n=${2#"${2%%[!0]*}"}
+  case $2 in
+    "" | *[!0-9]*) ;;
+    *)
+      if [ "${#npw_n}" -le 9 ] && [ "${npw_n:-0}" -ge "$3" ] &&
+          [ "${npw_n:-0}" -le "$4" ]; then
+        return 0
+      fi
+      ;;
+  esac
+  printf '%s: %s "%s" must be a whole number from %s to %s\n' \
+    "$prog" "$1" "$2" "$3" "$4" >&2
+  exit 2
+}
+
 # npw_readable FILE WHAT: fails unless FILE is a readable regular file.
 npw_readable () {
   [ -f "$1" ] && [ -r "$1" ] || npw_fail "$1: cannot read the $2 (no such file, or not a readable file)"
@@ -67,9 +87,28 @@ npw_begin () {
 # After Ctrl-C or SIGTERM the temporary file is removed and the script
 # exits (130, 143), whatever gst-launch-1.0 returned: without -e it stops
 # at once and the output is incomplete.
+#
+# Bounded: gst-launch-1.0 1.22 now and then waits forever after an error
+# (a stock filesrc ! decodebin line on an empty file, an element posting a
+# single error), so a launch that runs longer than NPW_TIMEOUT seconds
+# (default: the script's npw_timeout; 0 or empty for no limit) is stopped,
+# said, and fails.  --foreground keeps gst-launch-1.0 in the terminal's
+# process group, where Ctrl-C reaches it.
 npw_launch () {
   npw_status=0
-  gst-launch-1.0 "$@" || npw_status=$?
+  npw_limit=${NPW_TIMEOUT:-${npw_timeout:-}}
+  case $npw_limit in
+    "" | 0) gst-launch-1.0 "$@" || npw_status=$? ;;
+    *[!0-9]*) npw_fail "NPW_TIMEOUT must be a whole number of seconds, got \"$npw_limit\"" ;;
+    *)
+      timeout --foreground -k 5 "$npw_limit" gst-launch-1.0 "$@" ||
+        npw_status=$?
+      if [ "$npw_status" -eq 124 ] || [ "$npw_status" -eq 137 ]; then
+        printf '%s: gst-launch-1.0 gave no result in %s s and was stopped (NPW_TIMEOUT sets the limit)\n' \
+          "$prog" "$npw_limit" >&2
+      fi
+      ;;
+  esac
   if [ -n "$npw_signal" ]; then
     exit "$npw_signal"
   fi
@@ -88,6 +127,181 @@ npw_commit () {
 npw_discard () {
   rm -f "$npw_tmp"
   npw_tmp=""
+}
+
+# npw_bytes FILE OFFSET COUNT: the COUNT bytes of FILE at OFFSET, as
+# decimal numbers separated by spaces (fewer at the end of the file).
+npw_bytes () {
+  od -An -tu1 -v -j"$2" -N"$3" -- "$1" | tr -s ' \n' '  '
+}
+
+# npw_probe FILE: refuses, before anything is launched, what cannot be a
+# picture, with the batch command's words (src/probe.c): an empty file, an
+# unknown format, a truncated or malformed JPEG or PNG, a CMYK or 12-bit
+# JPEG, one larger than 178956970 pixels.  Prints "PROG: FILE: reason"
+# and returns 1; 0 for a picture worth decoding.  The scripts never hand
+# GStreamer an input it would wait on forever (an empty file through
+# decodebin) or fail on without a word (jpegdec on CMYK).
+npw_probe () {
+  npw_why=$(npw_probe_reason "$1") || true
+  [ -z "$npw_why" ] && return 0
+  printf '%s: %s: %s\n' "$prog" "$1" "$npw_why" >&2
+  return 1
+}
+
+# npw_probe_reason FILE: prints why FILE is refused, nothing if it is not.
+npw_probe_reason () {
+  npw_size=$(wc -c < "$1")
+  if [ "$npw_size" -eq 0 ]; then
+    echo "empty file"
+    return
+  fi
+  # shellcheck disable=SC2046 # the bytes, one argument each
+  set -- "$1" $(npw_bytes "$1" 0 12)
+  case "$2 $3 $4 $5 $6 $7 $8 $9" in
+    "255 216 255"*) npw_probe_jpeg "$1" ;;
+    "137 80 78 71 13 10 26 10") npw_probe_png "$1" ;;
+    "82 73 70 70 "*) ;;                  # RIFF: WebP, for decodebin
+    "73 73 42 0"* | "77 77 0 42"*) ;;    # TIFF
+    "66 77"*) ;;                         # BMP
+    "71 73 70 56 55 97"* | "71 73 70 56 57 97"*) ;; # GIF87a, GIF89a
+    *) echo "not a JPEG, PNG, WebP, TIFF, BMP or GIF picture" ;;
+  esac
+}
+
+# The marker segments up to the first scan: frame size, precision and
+# colour components; then whether the file reaches its end-of-image
+# marker (the entropy-coded data itself is the decoder's to check).
+npw_probe_jpeg () {
+  npw_pos=2 npw_frame=""
+  while :; do
+    # shellcheck disable=SC2046
+    set -- "$1" $(npw_bytes "$1" "$npw_pos" 4)
+    if [ $# -lt 3 ]; then
+      npw_jpeg_truncated "$1"
+      return
+    fi
+    if [ "$2" -ne 255 ]; then
+      # stray bytes before a marker: the decoder's business
+      return
+    fi
+    case $3 in
+      255) npw_pos=$((npw_pos + 1)); continue ;;
+      217) break ;;                                   # EOI
+      1 | 216 | 208 | 209 | 210 | 211 | 212 | 213 | 214 | 215)
+        npw_pos=$((npw_pos + 2)); continue ;;
+    esac
+    if [ $# -lt 5 ]; then
+      npw_jpeg_truncated "$1"
+      return
+    fi
+    npw_len=$(($4 * 256 + $5))
+    if [ "$npw_len" -lt 2 ]; then
+      echo "corrupt JPEG: malformed marker segments"
+      return
+    fi
+    if [ $((npw_pos + 2 + npw_len)) -gt "$npw_size" ]; then
+      npw_jpeg_truncated "$1"
+      return
+    fi
+    case $3 in
+      192 | 193 | 194 | 195 | 197 | 198 | 199 | 201 | 202 | 203 | 205 | 206 | 207)
+        if [ "$npw_len" -lt 8 ]; then
+          echo "corrupt JPEG: malformed marker segments"
+          return
+        fi
+        npw_frame=$(npw_bytes "$1" $((npw_pos + 4)) 6)
+        ;;
+      218)                                            # SOS
+        if [ -z "$npw_frame" ]; then
+          echo "corrupt JPEG: malformed marker segments"
+          return
+        fi
+        # A complete file ends with EOI, or holds one after the scan
+        # (with data after it, as some cameras write).
+        if [ "$(npw_bytes "$1" $((npw_size - 2)) 2)" != " 255 217 " ] &&
+            ! tail -c +$((npw_pos + 1)) -- "$1" |
+              LC_ALL=C grep -q "$(printf '\377\331')"; then
+          npw_jpeg_truncated "$1"
+          return
+        fi
+        break
+        ;;
+    esac
+    npw_pos=$((npw_pos + 2 + npw_len))
+  done
+  if [ -z "$npw_frame" ]; then
+    echo "corrupt JPEG: malformed marker segments"
+    return
+  fi
+  # shellcheck disable=SC2086
+  set -- $npw_frame
+  if [ "$2$3" = 00 ] || [ "$4$5" = 00 ]; then
+    echo "corrupt JPEG: malformed marker segments"
+  elif [ "$1" -ne 8 ]; then
+    echo "$1-bit JPEG is not supported"
+  elif [ "$6" -eq 4 ]; then
+    echo "CMYK JPEG is not supported (the decoder refuses it)"
+  elif [ "$6" -ne 1 ] && [ "$6" -ne 3 ]; then
+    echo "JPEG with $6 colour components is not supported"
+  else
+    npw_check_size $(($4 * 256 + $5)) $(($2 * 256 + $3)) "" || :
+  fi
+}
+
+npw_jpeg_truncated () {
+  if [ "$(npw_bytes "$1" $((npw_size - 2)) 2)" = " 255 217 " ]; then
+    echo "corrupt JPEG data: a marker segment runs past the end of the picture"
+  else
+    echo "truncated JPEG: the file ends before the end-of-image marker"
+  fi
+}
+
+# IHDR, then the IEND chunk at the end (or, with data after it, anywhere).
+npw_probe_png () {
+  # shellcheck disable=SC2046
+  set -- "$1" $(npw_bytes "$1" 8 18)
+  if [ $# -lt 19 ]; then
+    echo "truncated PNG: the file ends before the IEND chunk"
+    return
+  fi
+  # the first chunk: IHDR, 13 bytes or more
+  if [ "$2 $3 $4" != "0 0 0" ] || [ "$5" -lt 13 ] ||
+      [ "$6 $7 $8 $9" != "73 72 68 82" ]; then
+    echo "corrupt PNG: malformed header or chunks"
+    return
+  fi
+  if [ "$npw_size" -lt 45 ] ||
+      { [ "$(npw_bytes "$1" $((npw_size - 8)) 4)" != " 73 69 78 68 " ] &&
+        ! tail -c +34 -- "$1" | LC_ALL=C grep -q IEND; }; then
+    echo "truncated PNG: the file ends before the IEND chunk"
+    return
+  fi
+  if [ "${10}" -ge 128 ] || [ "${14}" -ge 128 ]; then
+    echo "corrupt PNG: malformed header or chunks"
+    return
+  fi
+  case ${19} in
+    0 | 2 | 3 | 4 | 6) ;;
+    *) echo "corrupt PNG: malformed header or chunks"; return ;;
+  esac
+  npw_check_size $(((${10} << 24) + (${11} << 16) + (${12} << 8) + ${13})) \
+    $(((${14} << 24) + (${15} << 16) + (${16} << 8) + ${17})) \
+    "corrupt PNG: malformed header or chunks"
+}
+
+# npw_check_size WIDTH HEIGHT WHY-IF-EMPTY: the batch's size checks: says
+# WHY-IF-EMPTY for a 0 side, or that the picture is too large (PIL's
+# decompression bomb limit, twice its MAX_IMAGE_PIXELS); returns 1 then.
+npw_check_size () {
+  if [ "$1" -eq 0 ] || [ "$2" -eq 0 ]; then
+    echo "$3"
+    return 1
+  fi
+  if [ $(($1 * $2)) -gt 178956970 ]; then
+    echo "$1x$2 is too large (more than 178956970 pixels)"
+    return 1
+  fi
 }
 
 # npw_decoder FILE: sets npw_decode to the gst-launch-1.0 elements that

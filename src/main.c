@@ -31,6 +31,7 @@
 
 #include "gstnpywatermark.h"
 #include "npy.h"
+#include "probe.h"
 #include "files.h"
 #include "log.h"
 #include "settings.h"
@@ -40,12 +41,6 @@
 #define GST_CAT_DEFAULT npw_debug
 
 #define LOG_FILE "watermark.log"
-
-/* A temporary output file not modified for this long is a killed run's
- * leftover: a live worker renames or removes its own within the picture
- * timeout (two minutes, worker.c).  The margin covers clocks of other
- * machines writing to a shared folder. */
-#define STALE_TEMP_AGE (10 * 60)
 
 /* More workers than this only add memory (a decoded photo each): the
  * work is CPU-bound but for reading files, which a few spare threads
@@ -516,6 +511,13 @@ decide_before_run (Run * run, gboolean log)
         GST_WARNING ("Skipped (not supported): %s", p->relative);
       run->done++;
       report_picture (run, i, NULL, NULL, 0);
+    } else if (p->failure) {
+      run->results[i] = RESULT_FAILED;
+      run->reasons[i] = g_strdup (p->failure);
+      if (log)
+        GST_ERROR ("Error processing %s: %s", p->input_path, p->failure);
+      run->done++;
+      report_picture (run, i, NULL, NULL, 0);
     }
   }
 
@@ -524,7 +526,7 @@ decide_before_run (Run * run, gboolean log)
       const NpwPicture *p = run->pictures->pdata[i];
       const NpwPicture *first;
 
-      if (p->unsupported || keeps_its_name (p) != (pass == 0))
+      if (p->unsupported || p->failure || keeps_its_name (p) != (pass == 0))
         continue;
       first = g_hash_table_lookup (outputs, p->output_path);
       if (first == NULL) {
@@ -648,10 +650,9 @@ main (int argc, char **argv)
   g_autoptr (GPtrArray) stale = NULL;
   g_autoptr (NpyImage) watermark = NULL;
   g_autoptr (GBytes) npy_data = NULL;
-  gchar *npy_contents = NULL;
-  gsize npy_length = 0;
   g_autofree gchar *npy_path = NULL;
   g_autofree gchar *output_folder = NULL;
+  g_autofree gchar *link = NULL;
   g_autofree gchar *config_file = NULL;
   g_autofree gchar *input_folder = NULL;
   g_autofree gchar *output_option = NULL;
@@ -667,11 +668,13 @@ main (int argc, char **argv)
   gint tile_spacing = NPW_UNSET_INT;
   gboolean tile = FALSE;
   gint output_quality = NPW_UNSET_INT, jobs = NPW_UNSET_INT;
+  gint64 max_pixels = NPW_PROBE_MAX_PIXELS;
   gboolean recursive = FALSE, skip_existing = FALSE, quiet = FALSE;
   gboolean version = FALSE, dry = FALSE, strip_metadata = FALSE;
   gboolean videos = FALSE;
   gint video_crf = NPW_UNSET_INT;
   g_autofree gchar *video_preset = NULL;
+  gboolean no_auto_orient = FALSE;
   guint shard_k = 1, shard_n = 1, failed = 0, supported = 0, i;
   guint max_jobs = MAX_JOBS_PER_PROCESSOR * g_get_num_processors ();
   gint64 start;
@@ -690,7 +693,7 @@ main (int argc, char **argv)
         "Watermark opacity in percent, 0..100 (opacity)", "PERCENT"},
     {"quality", 'q', 0, G_OPTION_ARG_INT, &quality,
         "JPEG quality of the round trip before watermarking, 1..100 "
-          "(quality)", "Q"},
+          "(quality); -q is this, not quiet", "Q"},
     {"height", 'H', 0, G_OPTION_ARG_INT, &height,
         "Height of the outputs in pixels, 1..32768 (output_height)", "PX"},
     {"output-quality", 0, 0, G_OPTION_ARG_INT, &output_quality,
@@ -705,7 +708,7 @@ main (int argc, char **argv)
           "picture's shorter side such as 2.5% (margin)", "PX|P%"},
     {"size", 0, 0, G_OPTION_ARG_DOUBLE, &size,
         "Watermark size in percent of the picture, aspect kept; 0: its own "
-          "size (size)", "PERCENT"},
+          "size; 0.1 is refused: did you mean 10? (size)", "PERCENT"},
     {"tile", 0, 0, G_OPTION_ARG_NONE, &tile,
         "Repeat the watermark over the whole picture (tile)", NULL},
     {"tile-spacing", 0, 0, G_OPTION_ARG_INT, &tile_spacing,
@@ -720,9 +723,16 @@ main (int argc, char **argv)
           "Encoder speed: ultrafast, superfast, veryfast, faster, fast, "
           "medium, slow, slower, veryslow (video_preset, default medium)",
         "NAME"},
+    {"max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels,
+        "Refuse pictures of more than N pixels (default 178956970, PIL's "
+          "decompression-bomb limit; a 30000x8000 panorama needs "
+          "240000000 and about 1 GB per worker)", "N"},
     {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
         "Worker threads (default: number of processors; at most 4 per "
           "processor)", "N"},
+    {"no-auto-orient", 0, 0, G_OPTION_ARG_NONE, &no_auto_orient,
+        "Keep pictures as stored, ignoring their EXIF orientation, as the "
+          "script did (auto_orient: false)", NULL},
     {"strip-metadata", 0, 0, G_OPTION_ARG_NONE, &strip_metadata,
         "Write no EXIF, ICC profile or text into the outputs (metadata: "
           "strip)", NULL},
@@ -776,7 +786,8 @@ main (int argc, char **argv)
       "encoded again in its own codec family\n(H.264, HEVC, VP8, VP9, AV1; "
       "others as H.264) at --video-crf quality,\n10-bit HDR kept.\n\n"
       "Options override the file and, all given, make it optional.  Log "
-      "lines go to the\nconsole and are appended to ./watermark.log.");
+      "lines go to the\nconsole and are appended to ./watermark.log.  "
+      "Note: -q is --quality, not quiet\n(that is --quiet).");
   g_option_context_set_description (context,
       "Exit status:\n"
       "  0  every picture done (also when none matched: a warning)\n"
@@ -815,6 +826,7 @@ main (int argc, char **argv)
   overrides.output_height = height;
   overrides.output_quality = output_quality;
   overrides.strip_metadata = strip_metadata;
+  overrides.no_auto_orient = no_auto_orient;
   overrides.position = position;
   overrides.margin = margin;
   overrides.size = size;
@@ -826,6 +838,11 @@ main (int argc, char **argv)
   settings = npw_settings_load (&overrides, &error);
   if (settings == NULL) {
     g_printerr ("npy-watermark: %s\n", error->message);
+    goto cannot_start;
+  }
+  if (max_pixels < 1) {
+    g_printerr ("npy-watermark: --max-pixels must be 1 or more, got %"
+        G_GINT64_FORMAT "\n", max_pixels);
     goto cannot_start;
   }
   if (jobs != NPW_UNSET_INT && jobs < 1) {
@@ -857,15 +874,22 @@ main (int argc, char **argv)
     g_printerr ("npy-watermark: %s: no such file (npy_path)\n", npy_path);
     goto cannot_start;
   }
-  if (!g_file_get_contents (npy_path, &npy_contents, &npy_length, &error)) {
-    g_printerr ("npy-watermark: %s\n", error->message);
-    goto cannot_start;
-  }
-  npy_data = g_bytes_new_take (npy_contents, npy_length);
-  watermark = npy_image_new_from_data (g_bytes_get_data (npy_data, NULL),
-      npy_length, 0, &error);
+  /* As the element reads it: a regular file, its header first, then
+   * only the bytes the header promises. */
+  npy_data = npw_files_read_npy (npy_path, NPY_READ_STACK, &error);
+  if (npy_data != NULL)
+    watermark = npy_image_new_from_data_full (g_bytes_get_data (npy_data,
+            NULL), g_bytes_get_size (npy_data), 0, 0, NPY_READ_STACK, &error);
   if (watermark == NULL) {
     g_printerr ("npy-watermark: %s: %s\n", npy_path, error->message);
+    goto cannot_start;
+  }
+  /* (1, H, W, C) is one picture, as the element takes it; a stack of
+   * more has no single picture to stamp on a photo. */
+  if (watermark->n_frames > 1) {
+    g_printerr ("npy-watermark: %s: an (N, H, W, C) stack of %u frames is "
+        "an animation; a picture takes one frame: save one, e.g. "
+        "numpy.save (path, stack[0])\n", npy_path, watermark->n_frames);
     goto cannot_start;
   }
 
@@ -891,6 +915,17 @@ main (int argc, char **argv)
         "inputs\n", output_folder, settings->input_folder);
     goto cannot_start;
   }
+  /* A link planted as the output folder (ln -s /elsewhere
+   * pictures/output) would have the run replace files elsewhere. */
+  link = npw_files_find_link (output_folder, output_folder);
+  if (link) {
+    g_autofree gchar *target = g_file_read_link (link, NULL);
+
+    g_printerr ("npy-watermark: %s: the output folder is a symbolic link "
+        "(to %s); outputs are not written through links: give the real "
+        "folder with --output\n", link, target ? target : "?");
+    goto cannot_start;
+  }
   /* Made before the list, so that another shard's mkdir cannot change
    * what this one walks. */
   if (!dry && g_mkdir_with_parents (output_folder, 0777) != 0) {
@@ -912,8 +947,10 @@ main (int argc, char **argv)
     supported += ((NpwPicture *) pictures->pdata[i])->unsupported == NULL;
   if (supported == 0)
     GST_WARNING ("No .jpg, .jpeg, .png, .webp, .tif, .tiff, .bmp or .gif "
-        "pictures in %s%s", settings->input_folder, shard_n > 1 ?
-        " for this shard" : "");
+        "pictures in %s%s%s", settings->input_folder, shard_n > 1 ?
+        " for this shard" : "", recursive ? "" :
+        npw_files_any_below (settings->input_folder, output_folder) ?
+        " (its subfolders have some: add --recursive)" : "");
   if (pictures->len == 0) {
     npw_log_shutdown ();
     return EXIT_ALL_DONE;
@@ -927,6 +964,15 @@ main (int argc, char **argv)
     if (p->output_path == NULL)
       continue;
     dir = g_path_get_dirname (p->output_path);
+    /* --recursive: a link planted among the mirrored folders, checked
+     * before mkdir would make folders through it */
+    g_free (link);
+    link = npw_files_find_link (dir, output_folder);
+    if (link) {
+      g_printerr ("npy-watermark: %s: this output folder is a symbolic "
+          "link; outputs are not written through links\n", link);
+      goto cannot_start;
+    }
     if (g_mkdir_with_parents (dir, 0777) != 0) {
       g_printerr ("npy-watermark: %s: cannot create the output folder: %s\n",
           dir, g_strerror (errno));
@@ -934,10 +980,10 @@ main (int argc, char **argv)
     }
   }
 
-  /* Only this run's (this shard's) pictures: a younger temporary file,
-   * or one of another picture, may be another run's work in progress. */
+  /* Only this run's (this shard's) pictures, and only temporary files
+   * no live run holds: another run's work in progress is left alone. */
   if (!dry) {
-    stale = npw_files_remove_stale_temps (pictures, STALE_TEMP_AGE);
+    stale = npw_files_remove_stale_temps (pictures);
     if (stale->len > 0)
       GST_INFO ("Removed %u stale temporary files left by a killed run, "
           "e.g. %s", stale->len, (const gchar *) stale->pdata[0]);
@@ -958,6 +1004,7 @@ main (int argc, char **argv)
   worker_settings.file_mode = 0666 & ~current_umask ();
   worker_settings.video_crf = settings->video_crf;
   worker_settings.video_preset = settings->video_preset;
+  worker_settings.max_pixels = max_pixels;
 
   run.pictures = pictures;
   run.results = g_new0 (Result, pictures->len);
@@ -992,8 +1039,9 @@ main (int argc, char **argv)
 
   /* No more workers than pictures. */
   jobs = MIN ((guint) jobs, MAX (supported, 1));
-  GST_INFO ("Watermarking %u pictures of %s with %s, %d worker%s",
-      supported, settings->input_folder, npy_path, jobs, jobs == 1 ? "" : "s");
+  GST_INFO ("Watermarking %u picture%s of %s with %s, %d worker%s",
+      supported, supported == 1 ? "" : "s", settings->input_folder, npy_path,
+      jobs, jobs == 1 ? "" : "s");
   start = g_get_monotonic_time ();
   run_workers (&run, jobs, !quiet && npw_log_console_is_terminal ());
   elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;

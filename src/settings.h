@@ -101,6 +101,7 @@ typedef struct
   gint output_height;
   gint output_quality;
   gboolean strip_metadata;      /* FALSE: as the file says */
+  gboolean no_auto_orient;      /* FALSE: as the file says */
   const gchar *position;        /* a nick */
   const gchar *margin;          /* "12" or "2.5%" */
   gdouble size;                 /* percent */
