@@ -738,6 +738,19 @@ def case_video_containers(tmp):
         check_mark_one(frames[n // 2], f"{what}: frame {n // 2}")
     check_no_partial(tmp, "video.sh")
 
+    # --crf is a constant quality, not capped: x264enc's pass=qual alone
+    # holds it under 2048 kbit/s (its bitrate property, through a VBV
+    # buffer), and 1 s of noise came out in 330 kB at --crf 18.
+    snow = os.path.join(tmp, "snow.mkv")
+    launch(f"videotestsrc num-buffers=30 pattern=snow ! video/x-raw,"
+           f"format=I420,width=320,height=240,framerate=30/1 ! "
+           f"matroskamux ! filesink location={snow}")
+    out = os.path.join(tmp, "snow.mp4")
+    run([script("video.sh"), "--crf", "18", snow, out, one])
+    size = os.path.getsize(out)
+    check(size > 600000, f"1 s of noise at --crf 18: {size * 8 / 1e6:.1f} "
+          f"Mbit/s, not held under 2 Mbit/s")
+
     # What cannot be written: said before anything is.
     check_refused([script("video.sh"), mp4, os.path.join(tmp, "x.webm"),
                    one], "AAC into WebM",
