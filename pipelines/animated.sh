@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # npw_arg1, ... are set by npw_video_args
 # An animated watermark over a video file: WATERMARK.npy is an
 # (N, H, W, C) stack, and the frame at stream time t shows slice
 # floor (t * RATE) mod N (RATE slices a second, a fraction such as 10 or

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # npw_arg1, ... are set by npw_video_args
 # A video file: decodes its video (any codec GStreamer reads), turns it by
 # its orientation tag, watermarks every frame, encodes it again in 4:2:0
 # (what every player takes) and copies every audio stream packet for

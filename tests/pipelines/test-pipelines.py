@@ -615,13 +615,15 @@ def case_video(tmp):
                   ["missing.npy"], tmp, os.path.join(tmp, "s.mkv"))
 
 
-def make_mp4(tmp, name, width=320, height=240, seconds=4):
+def make_mp4(tmp, name, width=320, height=240, seconds=4, faststart=False):
     """H.264 + AAC in MP4, as a phone or camera writes: a flat colour at
-    30 frames a second, a tone."""
+    30 frames a second, a tone; the index at the front with
+    @faststart."""
     path = os.path.join(tmp, name)
     launch(f"videotestsrc num-buffers={30 * seconds} {SOLID} ! "
            f"video/x-raw,width={width},height={height},framerate=30/1 ! "
-           f"x264enc speed-preset=ultrafast ! h264parse ! mp4mux name=m ! "
+           f"x264enc speed-preset=ultrafast ! h264parse ! "
+           f"mp4mux faststart={str(faststart).lower()} name=m ! "
            f"filesink location={path} "
            f"audiotestsrc num-buffers={seconds * 44100 // 1024 + 1} "
            f"samplesperbuffer=1024 ! audio/x-raw,rate=44100,channels=2 ! "
@@ -750,6 +752,16 @@ def case_video_containers(tmp):
     size = os.path.getsize(out)
     check(size > 600000, f"1 s of noise at --crf 18: {size * 8 / 1e6:.1f} "
           f"Mbit/s, not held under 2 Mbit/s")
+
+    # An MP4 with its index at the front, cut in half: 1.22's qtdemux
+    # plays it to the cut and ends without an error.
+    whole = make_mp4(tmp, "faststart.mp4", faststart=True)
+    cut = os.path.join(tmp, "cut.mp4")
+    with open(whole, "rb") as f, open(cut, "wb") as g:
+        g.write(f.read()[:os.path.getsize(whole) // 2])
+    check_refused([script("video.sh"), cut, os.path.join(tmp, "x.mp4"),
+                   one], "a truncated MP4", ["cut.mp4", "truncated"], tmp,
+                  os.path.join(tmp, "x.mp4"))
 
     # What cannot be written: said before anything is.
     check_refused([script("video.sh"), mp4, os.path.join(tmp, "x.webm"),
