@@ -763,6 +763,28 @@ def case_video_containers(tmp):
                    one], "a truncated MP4", ["cut.mp4", "truncated"], tmp,
                   os.path.join(tmp, "x.mp4"))
 
+    # SIGTERM (or Ctrl-C) while it encodes: exit 143 (130), no OUT, no
+    # temporary file.
+    for sig, status in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        out = os.path.join(tmp, "stopped.mp4")
+        proc = subprocess.Popen([script("video.sh"), "--preset", "veryslow",
+                                 mp4, out, one], start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                f.startswith(".stopped.mp4.") and
+                os.path.getsize(os.path.join(tmp, f)) > 0
+                for f in os.listdir(tmp)):
+            time.sleep(0.05)
+        os.killpg(proc.pid, sig)
+        try:
+            got = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            fail(f"video.sh still runs 30 s after {sig.name}")
+        check(got == status, f"{sig.name} while writing: exit status {got}")
+        check(not os.path.exists(out), f"{sig.name}: no {out}")
+        check_no_partial(tmp, sig.name)
+
     # What cannot be written: said before anything is.
     check_refused([script("video.sh"), mp4, os.path.join(tmp, "x.webm"),
                    one], "AAC into WebM",
