@@ -631,6 +631,27 @@ def make_mp4(tmp, name, width=320, height=240, seconds=4, faststart=False):
     return path
 
 
+def rotate_mp4(path):
+    """Makes @path, an MP4 of mp4mux's, a phone clip held upright: its
+    video track's matrix turned 90 degrees clockwise (what phones write;
+    1.22's mp4mux cannot)."""
+    import struct
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    at = 0
+    while True:
+        at = data.index(b"tkhd", at + 1)
+        box = at - 4
+        assert data[box + 8] == 0, "tkhd version 0"
+        width = struct.unpack(">I", data[box + 84:box + 88])[0]
+        if width:
+            break
+    data[box + 48:box + 84] = struct.pack(
+        ">9I", 0, 0x10000, 0, 0xffff0000, 0, 0, 0, 0, 0x40000000)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def demux_audio(path):
     """The audio packets of each audio stream of @path, as parsebin gives
     them (demuxer and parser, nothing decoded): a list of lists of bytes,
@@ -843,6 +864,19 @@ def case_video_geometry(tmp):
     check(demux_audio(out) == demux_audio(src), "the audio packets copied")
     for i in (0, 59):
         check_placed(frames[i], f"frame {i}", 0.1, 16)
+
+    # A phone clip held upright (its track turned 90 degrees): turned
+    # as players show it, the watermark where asked on what is shown.
+    phone = make_mp4(tmp, "phone.mp4", 320, 240, 1)
+    rotate_mp4(phone)
+    out = os.path.join(tmp, "phone-out.mp4")
+    run([script("video.sh"), "--position", "bottom-right", "--size", "10",
+         "--margin", "8", phone, out, one])
+    frames, _, _ = decode(out)
+    check(frames[0].shape[:2] == (320, 240),
+          f"the phone clip comes out upright, 240x320 "
+          f"({frames[0].shape[1]}x{frames[0].shape[0]})")
+    check_placed(frames[15], "the phone clip", 0.1, 8)
 
     # --opt=value, options after the files, a margin in percent of the
     # shorter side (2.5% of 480: 12), the old positional OPACITY.
