@@ -306,6 +306,12 @@ npw_video_container () {
     # (default 2048 kbit/s) through a 600 ms VBV buffer: half FFmpeg's
     # bitrate at the same CRF on a busy 720p clip.  No buffer, no cap.
     npw_venc="x264enc pass=qual quantizer=$npw_crf speed-preset=$npw_preset vbv-buf-capacity=0"
+    # 1.22's mp4mux and qtmux write B-frames' reordering delay into the
+    # timeline (no edit list shifts it back): every frame two late behind
+    # the audio.  AVI has no presentation times at all.
+    case $npw_mux in
+      mp4mux | qtmux | avimux) npw_venc="$npw_venc bframes=0" ;;
+    esac
   elif [ "$npw_ext" = mkv ] && gst-inspect-1.0 --exists vp8enc; then
     npw_venc="vp8enc $npw_vpx"
   else
