@@ -370,6 +370,10 @@ npw_watermark_video () {
     npw_branches="$npw_branches p. ! $npw_aqueue ! mux.audio_%u"
     npw_k=$((npw_k + 1))
   done
+  npw_k=$(printf '%s\n' "$npw_streams" | grep -c '^ *subtitles #' || true)
+  [ "$npw_k" -eq 0 ] ||
+    printf '%s: %s: warning: its %d subtitle stream(s) are not carried (npy-watermark --videos carries them)\n' \
+      "$prog" "$npw_in" "$npw_k" >&2
   npw_begin "$npw_out" "$npw_in"
   # The video branch takes parsebin's video pad only (by media type); the
   # audio branches take what the muxer's audio pads accept.

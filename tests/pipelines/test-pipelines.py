@@ -813,6 +813,23 @@ def case_video_containers(tmp):
         check(not os.path.exists(out), f"{sig.name}: no {out}")
         check_no_partial(tmp, sig.name)
 
+    # Subtitles are not carried, and that is said.
+    srt = os.path.join(tmp, "words.srt")
+    with open(srt, "w") as f:
+        f.write("1\n00:00:00,000 --> 00:00:00,500\nhello\n\n")
+    subs = os.path.join(tmp, "subs.mkv")
+    launch(f"videotestsrc num-buffers=30 {SOLID} ! "
+           f"video/x-raw,width=320,height=240,framerate=30/1 ! "
+           f"x264enc speed-preset=ultrafast ! matroskamux name=m ! "
+           f"filesink location={subs} filesrc location={srt} ! subparse ! "
+           f"m.subtitle_%u")
+    proc = run([script("video.sh"), subs, os.path.join(tmp, "subs-out.mkv"),
+                one])
+    check("subs.mkv: warning: its 1 subtitle stream(s) are not carried"
+          in proc.stderr, "the dropped subtitles are said")
+    frames, _, _ = decode(os.path.join(tmp, "subs-out.mkv"))
+    check(len(frames) == 30, f"with subtitles: 30 frames ({len(frames)})")
+
     # What cannot be written: said before anything is.
     check_refused([script("video.sh"), mp4, os.path.join(tmp, "x.webm"),
                    one], "AAC into WebM",
