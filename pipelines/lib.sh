@@ -329,10 +329,21 @@ npw_audio_fits () {
     npw_k=$((npw_k + 1))
     gst-launch-1.0 -q fakesrc num-buffers=0 ! "$npw_caps" ! \
       "$npw_mux" ! fakesink > /dev/null 2>&1 && continue
+    case $npw_caps in
+      audio/mpeg,*mpegversion=\(int\)1*) npw_codec=MP3 ;;
+      audio/mpeg,*) npw_codec=AAC ;;
+      audio/x-ac3*) npw_codec=AC-3 ;;
+      audio/x-eac3*) npw_codec=E-AC-3 ;;
+      audio/x-raw*) npw_codec=PCM ;;
+      audio/x-flac*) npw_codec=FLAC ;;
+      audio/x-vorbis*) npw_codec=Vorbis ;;
+      audio/x-opus*) npw_codec=Opus ;;
+      *) npw_codec=${npw_caps%%,*} ;;
+    esac
     npw_only=""
     [ "$npw_mux" != webmmux ] || npw_only=", which takes Opus and Vorbis only"
     printf '%s: %s: its audio stream %d (%s) cannot be copied into %s (%s%s); name OUT .mkv, which takes almost any audio\n' \
-      "$prog" "$1" "$npw_k" "${npw_caps%%,*}" "$2" "$npw_mux" "$npw_only" >&2
+      "$prog" "$1" "$npw_k" "$npw_codec" "$2" "$npw_mux" "$npw_only" >&2
     exit 1
   done
 }

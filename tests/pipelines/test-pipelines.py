@@ -833,8 +833,12 @@ def case_video_containers(tmp):
     # What cannot be written: said before anything is.
     check_refused([script("video.sh"), mp4, os.path.join(tmp, "x.webm"),
                    one], "AAC into WebM",
-                  ["camera.mp4", "x.webm", "audio/mpeg",
+                  ["camera.mp4", "x.webm", "(AAC)",
                    "Opus and Vorbis only"], tmp, os.path.join(tmp, "x.webm"))
+    check_refused([script("video.sh"), make_video(tmp, "vorbis.mkv", True),
+                   os.path.join(tmp, "x.mp4"), one], "Vorbis into MP4",
+                  ["vorbis.mkv", "(Vorbis)", "mp4mux"], tmp,
+                  os.path.join(tmp, "x.mp4"))
     for name in ("x.flv", "x"):
         check_refused([script("video.sh"), mp4, os.path.join(tmp, name),
                        one], f"OUT {name}", [name, ".mp4", ".mkv"], tmp,
