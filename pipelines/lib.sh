@@ -140,7 +140,7 @@ npw_decoder () {
 
 # What the options set; npw_video_option changes them.
 npw_position=top-left
-npw_size=0
+npw_fit=0
 npw_margin=0
 npw_opacity_pct=""
 npw_crf=20
@@ -174,7 +174,7 @@ npw_video_option () {
       # takes a fraction.
       npw_number "$2" 0 10000 ||
         npw_fail "--size \"$2\": give a percentage of the frame from 0 (the watermark's own size) to 10000"
-      npw_size=$(LC_ALL=C awk -v v="$2" 'BEGIN { printf "%.17g\n", v / 100 }')
+      npw_fit=$(LC_ALL=C awk -v v="$2" 'BEGIN { printf "%.17g\n", v / 100 }')
       ;;
     --margin)
       case $2 in
@@ -394,7 +394,7 @@ npw_watermark_video () {
     p. ! "$npw_vtype" ! queue ! decodebin ! videoconvert ! \
       videoflip video-direction=auto ! \
       npywatermark location="$npw_mark" opacity="$npw_op" \
-        position="$npw_position" size="$npw_size" \
+        position="$npw_position" size="$npw_fit" \
         offset-x="$npw_px" offset-y="$npw_px" "$@" ! \
       videoconvert ! video/x-raw,format=I420 ! $npw_venc ! queue ! \
       mux.video_%u \
