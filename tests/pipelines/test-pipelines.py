@@ -735,6 +735,362 @@ def case_video(tmp):
                   ["missing.npy"], tmp, os.path.join(tmp, "s.mkv"))
 
 
+def make_mp4(tmp, name, width=320, height=240, seconds=4, faststart=False):
+    """H.264 + AAC in MP4, as a phone or camera writes: a flat colour at
+    30 frames a second, a tone; the index at the front with
+    @faststart."""
+    path = os.path.join(tmp, name)
+    launch(f"videotestsrc num-buffers={30 * seconds} {SOLID} ! "
+           f"video/x-raw,width={width},height={height},framerate=30/1 ! "
+           f"x264enc speed-preset=ultrafast ! h264parse ! "
+           f"mp4mux faststart={str(faststart).lower()} name=m ! "
+           f"filesink location={path} "
+           f"audiotestsrc num-buffers={seconds * 44100 // 1024 + 1} "
+           f"samplesperbuffer=1024 ! audio/x-raw,rate=44100,channels=2 ! "
+           f"audioconvert ! avenc_aac ! aacparse ! m.")
+    return path
+
+
+def rotate_mp4(path):
+    """Makes @path, an MP4 of mp4mux's, a phone clip held upright: its
+    video track's matrix turned 90 degrees clockwise (what phones write;
+    1.22's mp4mux cannot)."""
+    import struct
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    at = 0
+    while True:
+        at = data.index(b"tkhd", at + 1)
+        box = at - 4
+        assert data[box + 8] == 0, "tkhd version 0"
+        width = struct.unpack(">I", data[box + 84:box + 88])[0]
+        if width:
+            break
+    data[box + 48:box + 84] = struct.pack(
+        ">9I", 0, 0x10000, 0, 0xffff0000, 0, 0, 0, 0, 0x40000000)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def demux_audio(path):
+    """The audio packets of each audio stream of @path, as parsebin gives
+    them (demuxer and parser, nothing decoded): a list of lists of bytes,
+    one list per stream in the order the streams appear."""
+    streams = []
+    pipeline = Gst.parse_launch(
+        f"filesrc location={shlex.quote(path)} ! parsebin name=p")
+    parse = pipeline.get_by_name("p")
+
+    def on_pad(_parse, pad):
+        caps = pad.get_current_caps() or pad.query_caps(None)
+        audio = caps.get_structure(0).get_name().startswith("audio/")
+        sink = Gst.ElementFactory.make("appsink" if audio else "fakesink")
+        sink.set_property("sync", False)
+        # parsebin does not hold the pipeline's state change as decodebin
+        # does: a sink added later must not wait to preroll.
+        sink.set_property("async", False)
+        if audio:
+            packets = []
+            streams.append(packets)
+
+            def on_sample(s):
+                buf = s.emit("pull-sample").get_buffer()
+                packets.append(buf.extract_dup(0, buf.get_size()))
+                return Gst.FlowReturn.OK
+            sink.set_property("emit-signals", True)
+            sink.connect("new-sample", on_sample)
+        pipeline.add(sink)
+        sink.sync_state_with_parent()
+        pad.link(sink.get_static_pad("sink"))
+
+    parse.connect("pad-added", on_pad)
+    pipeline.set_state(Gst.State.PLAYING)
+    msg = pipeline.get_bus().timed_pop_filtered(
+        60 * Gst.SECOND, Gst.MessageType.ERROR | Gst.MessageType.EOS)
+    pipeline.set_state(Gst.State.NULL)
+    if msg is None or msg.type != Gst.MessageType.EOS:
+        fail(f"{path} does not demux: "
+             f"{msg.parse_error()[0].message if msg else 'timeout'}")
+    return streams
+
+
+def container(path):
+    """What @path is, by its first bytes: mp4, mov, matroska, webm, avi."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head[4:8] == b"ftyp":
+        return "mov" if head[8:12] == b"qt  " else "mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm" if b"webm" in head else \
+            "matroska" if b"matroska" in head else "ebml"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    return repr(head[:12])
+
+
+def video_codec(path):
+    proc = run(["gst-discoverer-1.0", "-v", path])
+    found = re.search(r"video #\d+: ([^,\s]+)", proc.stdout)
+    return found.group(1) if found else None
+
+
+def case_video_containers(tmp):
+    """The container OUT's extension names, every audio packet copied
+    unchanged, every frame kept; an H.264+AAC MP4 long enough that x264's
+    lookahead outlasts a default queue of audio (it stalled)."""
+    one, _ = write_watermarks(tmp)
+    mp4 = make_mp4(tmp, "camera.mp4")
+    mkv = os.path.join(tmp, "opus.mkv")
+    launch(f"videotestsrc num-buffers=30 {SOLID} ! "
+           f"video/x-raw,width=320,height=240,framerate=30/1 ! "
+           f"x264enc speed-preset=ultrafast ! h264parse ! matroskamux name=m ! "
+           f"filesink location={mkv} audiotestsrc num-buffers=50 ! "
+           f"audioconvert ! opusenc ! m.")
+    # MPEG-4 Part 2 and PCM in AVI, as older cameras write
+    avi = os.path.join(tmp, "camera.avi")
+    launch(f"videotestsrc num-buffers=30 {SOLID} ! "
+           f"video/x-raw,width=320,height=240,framerate=30/1 ! "
+           f"avenc_mpeg4 ! avimux name=m ! filesink location={avi} "
+           f"audiotestsrc num-buffers=44 samplesperbuffer=1024 ! "
+           f"audio/x-raw,format=S16LE,rate=44100,channels=2 ! m.")
+    cases = [(mp4, "out.mp4", "mp4", "video/x-h264"),
+             (avi, "from-avi.avi", "avi", "video/x-h264"),
+             (avi, "from-avi.mov", "mov", "video/x-h264"),
+             (mp4, "OUT.M4V", "mp4", "video/x-h264"),
+             (mp4, "out.mov", "mov", "video/x-h264"),
+             (mp4, "out.mkv", "matroska", "video/x-h264"),
+             (mp4, "out.avi", "avi", "video/x-h264"),
+             (mkv, "out.webm", "webm", "video/x-vp9"),
+             (mkv, "opus.mp4", "mp4", "video/x-h264")]
+    audio = {}
+    first = {src: decode(src)[1][0] for src in (mp4, mkv, avi)}
+    for src, name, kind, codec in cases:
+        out = os.path.join(tmp, name)
+        what = f"{os.path.basename(src)} -> {name}"
+        run([script("video.sh"), src, out, one], timeout=60)
+        check(container(out) == kind, f"{what}: {container(out)}")
+        check(video_codec(out) == codec, f"{what}: {codec}")
+        if src not in audio:
+            audio[src] = demux_audio(src)
+            check(len(audio[src]) == 1 and len(audio[src][0]) > 40,
+                  f"{os.path.basename(src)}: one audio stream of "
+                  f"{len(audio[src][0])} packets")
+        got = demux_audio(out)
+        check(len(got) == 1, f"{what}: one audio stream ({len(got)})")
+        want = audio[src][0]
+        if src == avi:
+            # PCM has no packets: qtmux stores it in chunks of its own
+            check(b"".join(got[0]) == b"".join(want),
+                  f"{what}: the PCM byte for byte "
+                  f"({sum(map(len, want))} bytes)")
+        else:
+            same = sum(a == b for a, b in zip(got[0], want))
+            check(len(got[0]) == len(want) and same == len(want),
+                  f"{what}: the {len(want)} audio packets byte for byte "
+                  f"({len(got[0])} out, {same} the same)")
+        frames, stamps, _ = decode(out)
+        n = 120 if src == mp4 else 30         # as made above
+        check(len(frames) == n, f"{what}: {n} frames out of {n} "
+              f"({len(frames)})")
+        check(stamps == sorted(set(stamps)), f"{what}: no frame twice, "
+              "in order")
+        # In time with the audio: the first frame shows when it did
+        # (mp4mux 1.22 writes B-frames' reordering delay into the
+        # timeline: every frame two late).
+        check(abs(stamps[0] - first[src]) <= Gst.MSECOND,
+              f"{what}: the first frame at {stamps[0] / Gst.SECOND:.3f} s,"
+              f" as in {os.path.basename(src)}")
+        check_mark_one(frames[n // 2], f"{what}: frame {n // 2}")
+    check_no_partial(tmp, "video.sh")
+
+    # --crf is a constant quality, not capped: x264enc's pass=qual alone
+    # holds it under 2048 kbit/s (its bitrate property, through a VBV
+    # buffer), and 1 s of noise came out in 330 kB at --crf 18.
+    snow = os.path.join(tmp, "snow.mkv")
+    launch(f"videotestsrc num-buffers=30 pattern=snow ! video/x-raw,"
+           f"format=I420,width=320,height=240,framerate=30/1 ! "
+           f"matroskamux ! filesink location={snow}")
+    out = os.path.join(tmp, "snow.mp4")
+    run([script("video.sh"), "--crf", "18", snow, out, one])
+    size = os.path.getsize(out)
+    check(size > 600000, f"1 s of noise at --crf 18: {size * 8 / 1e6:.1f} "
+          f"Mbit/s, not held under 2 Mbit/s")
+
+    # An MP4 with its index at the front, cut in half: 1.22's qtdemux
+    # plays it to the cut and ends without an error.
+    whole = make_mp4(tmp, "faststart.mp4", faststart=True)
+    cut = os.path.join(tmp, "cut.mp4")
+    with open(whole, "rb") as f, open(cut, "wb") as g:
+        g.write(f.read()[:os.path.getsize(whole) // 2])
+    check_refused([script("video.sh"), cut, os.path.join(tmp, "x.mp4"),
+                   one], "a truncated MP4", ["cut.mp4", "truncated"], tmp,
+                  os.path.join(tmp, "x.mp4"))
+
+    # SIGTERM (or Ctrl-C) while it encodes: exit 143 (130), no OUT, no
+    # temporary file.
+    for sig, status in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        out = os.path.join(tmp, "stopped.mp4")
+        proc = subprocess.Popen([script("video.sh"), "--preset", "veryslow",
+                                 mp4, out, one], start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                f.startswith(".stopped.mp4.") and
+                os.path.getsize(os.path.join(tmp, f)) > 0
+                for f in os.listdir(tmp)):
+            time.sleep(0.05)
+        os.killpg(proc.pid, sig)
+        try:
+            got = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            fail(f"video.sh still runs 30 s after {sig.name}")
+        check(got == status, f"{sig.name} while writing: exit status {got}")
+        check(not os.path.exists(out), f"{sig.name}: no {out}")
+        check_no_partial(tmp, sig.name)
+
+    # Subtitles are not carried, and that is said.
+    srt = os.path.join(tmp, "words.srt")
+    with open(srt, "w") as f:
+        f.write("1\n00:00:00,000 --> 00:00:00,500\nhello\n\n")
+    subs = os.path.join(tmp, "subs.mkv")
+    launch(f"videotestsrc num-buffers=30 {SOLID} ! "
+           f"video/x-raw,width=320,height=240,framerate=30/1 ! "
+           f"x264enc speed-preset=ultrafast ! matroskamux name=m ! "
+           f"filesink location={subs} filesrc location={srt} ! subparse ! "
+           f"m.subtitle_%u")
+    proc = run([script("video.sh"), subs, os.path.join(tmp, "subs-out.mkv"),
+                one])
+    check("subs.mkv: warning: its 1 subtitle stream(s) are not carried"
+          in proc.stderr, "the dropped subtitles are said")
+    frames, _, _ = decode(os.path.join(tmp, "subs-out.mkv"))
+    check(len(frames) == 30, f"with subtitles: 30 frames ({len(frames)})")
+
+    # What cannot be written: said before anything is.
+    check_refused([script("video.sh"), mp4, os.path.join(tmp, "x.webm"),
+                   one], "AAC into WebM",
+                  ["camera.mp4", "x.webm", "(AAC)",
+                   "Opus and Vorbis only"], tmp, os.path.join(tmp, "x.webm"))
+    check_refused([script("video.sh"), make_video(tmp, "vorbis.mkv", True),
+                   os.path.join(tmp, "x.mp4"), one], "Vorbis into MP4",
+                  ["vorbis.mkv", "(Vorbis)", "mp4mux"], tmp,
+                  os.path.join(tmp, "x.mp4"))
+    for name in ("x.flv", "x"):
+        check_refused([script("video.sh"), mp4, os.path.join(tmp, name),
+                       one], f"OUT {name}", [name, ".mp4", ".mkv"], tmp,
+                      os.path.join(tmp, name))
+    check_refused([script("animated.sh"), mp4, os.path.join(tmp, "x.ogv"),
+                   one], "animated.sh, OUT x.ogv", ["x.ogv", ".webm"], tmp,
+                  os.path.join(tmp, "x.ogv"))
+
+
+def check_placed(frame, what, size, margin, opacity=1.0):
+    """Watermark one scaled to fit @size of the frame (README's formula,
+    written here apart from the element), @margin pixels from the
+    bottom-right corner; the rest of the frame untouched."""
+    h, w = frame.shape[:2]
+    s = min(size * w / 48, size * h / 32)
+    mw, mh = max(1, round(48 * s)), max(1, round(32 * s))
+    x0, y0 = w - mw - margin, h - mh - margin
+    d = mean(frame, 8, h // 2 - 8, 40, h // 2 + 8)
+    # 4 pixels in from every edge of each half (the scaler blurs them)
+    red = mean(frame, x0 + 4, y0 + 4, x0 + mw // 2 - 4, y0 + mh - 4)
+    blue = mean(frame, x0 + mw // 2 + 4, y0 + 4, x0 + mw - 4, y0 + mh - 4)
+    check(close(red, blend(RED, 255, d, opacity)),
+          f"{what}: red half at ({x0}, {y0}), {mw}x{mh}: {describe(red)}")
+    check(close(blue, blend(BLUE, 128, d, opacity)),
+          f"{what}: blue half {describe(blue)}")
+    if margin >= 6:
+        right = mean(frame, w - margin + 2, y0 + 4, w - 2, y0 + mh - 4)
+        below = mean(frame, x0 + 4, h - margin + 2, x0 + mw - 4, h - 2)
+        check(close(right, d) and close(below, d),
+              f"{what}: background in the margin {describe(right)} "
+              f"{describe(below)}")
+    above = mean(frame, x0 + 4, y0 - 10, x0 + mw - 4, y0 - 4)
+    left = mean(frame, x0 - 10, y0 + 4, x0 - 4, y0 + mh - 4)
+    corner = mean(frame, 4, 4, 44, 28)
+    check(close(above, d) and close(left, d) and close(corner, d),
+          f"{what}: background above, left of it and at the top-left")
+
+
+def case_video_geometry(tmp):
+    """README's line (MP4 in, MP4 out, audio kept, logo bottom-right at
+    10%), the other options, and the refusals of bad values."""
+    one, _ = write_watermarks(tmp)
+    src = make_mp4(tmp, "in.mp4", 640, 480, 2)
+    out = os.path.join(tmp, "out.mp4")
+    run([script("video.sh"), "--position", "bottom-right", "--size", "10",
+         "--margin", "16", src, out, one])
+    check(container(out) == "mp4", "MP4 out")
+    frames, _, seconds = decode(out)
+    check(len(frames) == 60, f"60 frames ({len(frames)})")
+    check(abs(seconds - 2.0) < 0.1, f"the audio kept ({seconds:.2f} s)")
+    check(demux_audio(out) == demux_audio(src), "the audio packets copied")
+    for i in (0, 59):
+        check_placed(frames[i], f"frame {i}", 0.1, 16)
+
+    # A phone clip held upright (its track turned 90 degrees): turned
+    # as players show it, the watermark where asked on what is shown.
+    phone = make_mp4(tmp, "phone.mp4", 320, 240, 1)
+    rotate_mp4(phone)
+    out = os.path.join(tmp, "phone-out.mp4")
+    run([script("video.sh"), "--position", "bottom-right", "--size", "10",
+         "--margin", "8", phone, out, one])
+    frames, _, _ = decode(out)
+    check(frames[0].shape[:2] == (320, 240),
+          f"the phone clip comes out upright, 240x320 "
+          f"({frames[0].shape[1]}x{frames[0].shape[0]})")
+    check_placed(frames[15], "the phone clip", 0.1, 8)
+
+    # --opt=value, options after the files, a margin in percent of the
+    # shorter side (2.5% of 480: 12), the old positional OPACITY.
+    out = os.path.join(tmp, "percent.mkv")
+    run([script("video.sh"), src, out, one, "--size=10", "50",
+         "--margin=2.5%", "--position=bottom-right"])
+    frames, _, _ = decode(out)
+    check_placed(frames[30], "--margin 2.5%, OPACITY 50", 0.1, 12, 0.5)
+    out = os.path.join(tmp, "opacity.mkv")
+    run([script("video.sh"), "--opacity", "50", "--position",
+         "bottom-right", src, out, one])
+    frames, _, _ = decode(out)
+    check_placed(frames[30], "--opacity 50 at its own size", 48 / 640, 0,
+                 0.5)
+
+    # animated.sh takes the same options.
+    out = os.path.join(tmp, "anim.mp4")
+    run([script("animated.sh"), "--position", "bottom-right", "--size",
+         "10", "--margin", "16", src, out, one, "5"])
+    frames, _, _ = decode(out)
+    check(len(frames) == 60, f"animated.sh: 60 frames ({len(frames)})")
+    check_placed(frames[45], "animated.sh", 0.1, 16)
+    check(demux_audio(out) == demux_audio(src),
+          "animated.sh: the audio packets copied")
+
+    absent = os.path.join(tmp, "absent.mp4")
+    for args, names in (
+            (["--position", "corner"], ['--position "corner"',
+                                        "bottom-right"]),
+            (["--size", "big"], ['--size "big"', "percentage"]),
+            (["--size", "-3"], ['--size "-3"']),
+            (["--margin", "60%"], ['--margin "60%"', "0% to 50%"]),
+            (["--margin", "1.5"], ['--margin "1.5"', "whole number"]),
+            (["--crf", "52"], ['--crf "52"', "0 (lossless) to 51"]),
+            (["--preset", "quick"], ['--preset "quick"', "veryfast"]),
+            (["--opacity", "0.5"], ["did you mean 50?"]),
+            (["--opacity", "50", "--", "60"], ["opacity given twice"])):
+        for name in ("video.sh", "animated.sh"):
+            extra = ["10"] if name == "animated.sh" and "--" in args else []
+            check_refused([script(name), src, absent, one] + args[:-1] +
+                          extra + args[-1:], f"{name} {' '.join(args)}",
+                          names, tmp, absent)
+    for args in (["--bogus", "1"], ["--size"]):
+        proc = subprocess.run([script("video.sh"), src, absent, one] + args,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+        check(proc.returncode == 2 and "usage:" in proc.stderr and
+              not os.path.exists(absent),
+              f"{' '.join(args)}: the usage, exit status 2")
+
+
 LIVE_ENV = dict(os.environ, NPW_SOURCE=f"videotestsrc is-live=true {SOLID}",
                 NPW_CAPS="video/x-raw,width=320,height=240,framerate=30/1")
 
