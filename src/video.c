@@ -991,7 +991,10 @@ make_encoder (const Run * run)
     return NULL;
   if (g_str_equal (f->encoder, "x264enc")) {
     gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
-    g_object_set (enc, "quantizer", (guint) MIN (s->video_crf, 50), NULL);
+    /* pass=qual alone also caps the rate at the bitrate property (2048
+     * kbit/s) through a VBV buffer: no buffer, no cap, a true CRF */
+    g_object_set (enc, "quantizer", (guint) MIN (s->video_crf, 50),
+        "vbv-buf-capacity", 0, NULL);
     gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", s->video_preset);
     if (!bframes)
       g_object_set (enc, "bframes", 0, NULL);

@@ -547,6 +547,24 @@ def group_pixels(tmp):
         tap.check(whole > 30, "%s: whole frame %.1f dB from the reference"
                   % (desc, whole))
 
+    # --video-crf is a constant quality, not capped: x264enc's pass=qual
+    # alone also holds the rate under its bitrate property (2048 kbit/s,
+    # through a VBV buffer); 1 s of noise at CRF 18 needs far more.
+    # (stored losslessly: a lossy fixture would have lost the noise)
+    noisy = os.path.join(tmp, "noisy")
+    os.makedirs(noisy)
+    gst('%s ! x264enc pass=quant quantizer=0 speed-preset=ultrafast ! '
+        'h264parse ! mp4mux ! filesink location=snow.mp4'
+        % video_src(320, 240, 30, rate=30, pattern="snow"), noisy)
+    r = run(tmp, "--input", "noisy", "--npy", "logo.npy", "--videos",
+            "--video-preset", "ultrafast", "--height", "240",
+            "--video-crf", "18", "--output", "snow", timeout=RUN_TIMEOUT)
+    snow = os.path.join(tmp, "snow", "snow.mp4")
+    size = os.path.getsize(snow) if os.path.exists(snow) else 0
+    tap.check(r.returncode == 0 and size > 600000,
+              "1 s of noise at --video-crf 18: %.1f Mbit/s, not held under "
+              "x264enc's 2 Mbit/s bitrate" % (size * 8 / 1e6), r.stderr)
+
     # output_height: aspect kept, even width (300x200 -> 150: 225 -> 226)
     gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! matroskamux ! '
         'filesink location=b.mkv' % video_src(300, 200, 5), folder)
