@@ -109,6 +109,13 @@ composition_clear (NpwComposition * comp)
 }
 
 void
+npw_composition_reset (NpwComposition * comp)
+{
+  composition_clear (comp);
+  comp->decided = FALSE;
+}
+
+void
 npw_composition_free (NpwComposition * comp)
 {
   if (comp == NULL)

@@ -45,6 +45,9 @@ typedef struct _NpwComposition NpwComposition;
 NpwComposition *npw_composition_new (void);
 void npw_composition_free (NpwComposition * comp);
 
+/* Drops every rectangle and what they were built from (stop ()). */
+void npw_composition_reset (NpwComposition * comp);
+
 /* GstBaseTransform's transform_caps (textoverlay's caps logic):
  * downstream's caps with the meta feature go upstream with and without
  * it, upstream's go downstream with it added, and both ways the CPU

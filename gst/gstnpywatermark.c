@@ -39,8 +39,10 @@
  * position, size, tile or tile-spacing, is prepared in a background
  * thread and used from the next frame boundary after that, every frame
  * whole.  A new watermark posts an element message "npywatermark-loaded"
- * (fields "location" and "timestamp", the first buffer carrying it); one
- * that cannot be read posts a warning and the previous watermark stays.
+ * (fields "location", "data" and "timestamp", the first buffer carrying
+ * it); one that cannot be read posts a warning and the previous watermark
+ * stays.  Nothing of the element runs, and no watermark is held, in
+ * READY and NULL: start () reads the file again.
  * Opacity and offsets are controllable and apply to the very frame their
  * value is for.
  *
@@ -194,9 +196,10 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
    * Path of the .npy watermark.  A missing or bad file is an error at
    * start.  While PLAYING a new location (or the same one, to reread a
    * file rewritten in place) is read in the background and used from the
-   * next frame boundary on; a bad file then only posts a warning and the
-   * previous watermark stays.  NULL or "" removes the watermark.  Ignored
-   * while #GstNpyWatermark:data is set.
+   * next frame boundary on; a bad file then only posts a warning (once)
+   * and the previous watermark stays, while the property reads back the
+   * path asked for.  NULL or "" removes the watermark.  Ignored while
+   * #GstNpyWatermark:data is set.
    *
    * Since: 0.1
    */
@@ -400,7 +403,7 @@ gst_npy_watermark_init (GstNpyWatermark * self)
    * would save little, and a swap's message must name a frame that is
    * output.  The "qos" property can still turn it on. */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
-  self->loader = npw_loader_new ();
+  self->loader = npw_loader_new (GST_ELEMENT (self));
 }
 
 static void
@@ -417,7 +420,8 @@ gst_npy_watermark_finalize (GObject * object)
 }
 
 /* Something to prepare changed while started (with LOCK, so that
- * requests reach the loader in the order of the changes). */
+ * requests reach the loader in the order of the changes; the loader
+ * only copies the request and wakes its thread). */
 static void
 gst_npy_watermark_request_prepare (GstNpyWatermark * self, gboolean reread)
 {
@@ -554,36 +558,47 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
 }
 
 
-/* start () reads the watermark (an error there is fatal).  A pipeline
- * reused for many pictures (READY between them) reads the file once, not
- * once per picture, unless it changed on disk; its prepared overlays
- * stay too. */
+/* start () reads the watermark (an error there is fatal), on the
+ * application thread, before any buffer.  A property changed while it
+ * reads is acted on once it is done, as it would be while PLAYING. */
 static gboolean
 gst_npy_watermark_start (GstBaseTransform * trans)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
   g_autofree gchar *location = NULL;
   g_autoptr (GBytes) data = NULL;
+  NpwGeometry geom;
   guint max_size;
+  gboolean reread;
 
-  npw_loader_reset (self->loader, NULL);
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
   data = self->data ? g_bytes_ref (self->data) : NULL;
   max_size = self->max_size;
-  self->stage.geom = self->geom;
+  geom = self->geom;
+  self->stage.geom = geom;
   GST_OBJECT_UNLOCK (self);
 
   if (!npw_stage_load (&self->stage, GST_ELEMENT (self), data, location,
           max_size))
     return FALSE;
-  npw_loader_reset (self->loader, self->stage.kept.source);
+  npw_loader_start (self->loader, self->stage.source);
+
   GST_OBJECT_LOCK (self);
   self->started = TRUE;
+  /* what was set during the read: in the background, as when PLAYING */
+  reread = self->data != data || (self->data == NULL &&
+      g_strcmp0 (self->location, location) != 0);
+  if (reread || !npw_geometry_equal (&geom, &self->geom)) {
+    GST_DEBUG_OBJECT (self, "properties changed during start");
+    gst_npy_watermark_request_prepare (self, reread);
+  }
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
+/* Nothing of ours runs, and no watermark pixels are held, once it
+ * returns: the loader's thread is cancelled and joined. */
 static gboolean
 gst_npy_watermark_stop (GstBaseTransform * trans)
 {
@@ -593,12 +608,8 @@ gst_npy_watermark_stop (GstBaseTransform * trans)
   self->started = FALSE;
   self->have_info = FALSE;
   GST_OBJECT_UNLOCK (self);
-  npw_loader_reset (self->loader, NULL);
-
-  /* the source and the prepared overlays stay for the next start () */
-  self->stage.have_info = FALSE;
-  self->stage.draw = FALSE;
-
+  npw_loader_stop (self->loader);
+  npw_stage_reset (&self->stage);
   return TRUE;
 }
 
@@ -611,7 +622,7 @@ gst_npy_watermark_post_prepare_error (GstNpyWatermark * self,
   GST_OBJECT_LOCK (self);
   name = g_strdup (self->data ? "(data)" : self->location);
   GST_OBJECT_UNLOCK (self);
-  npw_show_post_error (GST_ELEMENT (self), self->stage.kept.source, name,
+  npw_show_post_error (GST_ELEMENT (self), self->stage.source, name,
       &self->stage.info, error, fatal);
 }
 
@@ -622,15 +633,17 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
   g_autoptr (GError) error = NULL;
   gint offset_x, offset_y;
+  guint max_size;
 
   GST_OBJECT_LOCK (self);
   self->info = *in_info;
   self->have_info = TRUE;
   offset_x = self->offset_x;
   offset_y = self->offset_y;
+  max_size = self->max_size;
   GST_OBJECT_UNLOCK (self);
 
-  if (npw_stage_set_caps (&self->stage, outcaps, in_info, self->max_size,
+  if (npw_stage_set_caps (&self->stage, outcaps, in_info, max_size,
           offset_x, offset_y, &error))
     return TRUE;
   if (error)
@@ -653,6 +666,7 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   gint rate_n, rate_d, x, y;
   gboolean loop;
   gdouble opacity;
+  guint max_size;
 
   /* Controlled properties take the value for this buffer's time. */
   stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME,
@@ -671,11 +685,12 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   rate_n = self->rate_n;
   rate_d = self->rate_d;
   loop = self->loop;
+  max_size = self->max_size;
   GST_OBJECT_UNLOCK (self);
 
   if (!npw_stage_frame (&self->stage, trans->srcpad, stream_time,
           npw_opacity_encode (opacity), x, y, rate_n, rate_d, loop,
-          self->max_size, &error)) {
+          max_size, &error)) {
     gst_npy_watermark_post_prepare_error (self, error, FALSE);
     npw_stage_set_source (&self->stage, NULL);
   }
@@ -714,6 +729,7 @@ gst_npy_watermark_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
   NpwStage *stage = &self->stage;
   g_autoptr (GError) error = NULL;
+  guint max_size;
 
   /* new caps may have come since before_transform () */
   npw_composition_decide (stage->compo, trans->srcpad);
@@ -721,8 +737,11 @@ gst_npy_watermark_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     return stage->prep == NULL ? GST_FLOW_OK :
         GST_BASE_TRANSFORM_CLASS (gst_npy_watermark_parent_class)->transform_ip
         (trans, buf);
-  if (!npw_composition_attach (stage->compo, buf, stage->kept.source,
-          stage->slice, &stage->info, &stage->geom, self->max_size, stage->x,
+  GST_OBJECT_LOCK (self);
+  max_size = self->max_size;
+  GST_OBJECT_UNLOCK (self);
+  if (!npw_composition_attach (stage->compo, buf, stage->source,
+          stage->slice, &stage->info, &stage->geom, max_size, stage->x,
           stage->y, NPW_OPACITY_8 (stage->op), &error))
     gst_npy_watermark_post_prepare_error (self, error, FALSE);
   return GST_FLOW_OK;

@@ -1080,8 +1080,8 @@ read_exact (FILE * f, guint8 * dest, gsize n, GError ** error)
     return TRUE;
   if (ferror (f)) {
     int saved = errno;
-    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED, "read error: %s",
-        g_strerror (saved));
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+        "read error: %s", g_strerror (saved));
   } else {
     g_set_error_literal (error, NPY_ERROR, NPY_ERROR_TRUNCATED_DATA,
         "file seems truncated: it ended while its data was read "
@@ -1102,8 +1102,8 @@ source_read (Source * s, gsize offset, gsize n, const guint8 ** out,
   if (offset != s->pos) {
     if (fseeko (s->file, (off_t) (s->start + (gint64) offset), SEEK_SET) != 0) {
       int saved = errno;
-      g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED, "read error: %s",
-          g_strerror (saved));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+          "read error: %s", g_strerror (saved));
       return FALSE;
     }
     s->pos = offset;
@@ -1397,7 +1397,8 @@ truncated_data:
   }
 no_memory:
   {
-    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED,
+    /* as g_file_get_contents () says it */
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
         "not enough memory for a %" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT
         " image (%" G_GSIZE_FORMAT " bytes)", p->l.width, p->l.height,
         p->out_size);
@@ -1535,8 +1536,8 @@ io_error:
   {
     int saved = errno;
 
-    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED, "%s: %s", name,
-        g_strerror (saved));
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+        "%s: %s", name, g_strerror (saved));
     goto done;
   }
 not_regular:

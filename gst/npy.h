@@ -36,7 +36,9 @@ typedef enum
   NPY_ERROR_UNSUPPORTED_DTYPE,  /* object, strings, structured, complex, ... */
   NPY_ERROR_BAD_VALUE,          /* an integer outside 0..255, a NaN */
   NPY_ERROR_TRUNCATED_DATA,     /* fewer data bytes than the shape needs */
-  NPY_ERROR_FAILED              /* anything else (I/O) */
+  NPY_ERROR_FAILED              /* anything else (not a regular file); I/O
+                                 * errors are G_FILE_ERROR from errno, and
+                                 * memory G_FILE_ERROR_NOMEM */
 } NpyError;
 
 /* Default limit for each side of the array, in pixels. */
@@ -86,7 +88,8 @@ typedef struct
 NpyImage *npy_image_new_from_data (const guint8 * data, gsize size,
     guint max_side, GError ** error);
 
-/* Reads and parses @filename.  Errors name the file. */
+/* Reads and parses @filename.  Errors name the file; one the system
+ * gave (open, read) is G_FILE_ERROR, from its errno. */
 NpyImage *npy_image_new_from_file (const gchar * filename, guint max_side,
     GError ** error);
 

@@ -32,7 +32,7 @@
 static gchar *tmpdir;
 
 /* Counts what the element logs about reading and preparing. */
-static gint reads_skipped, overlays_kept, reads_started;
+static gint overlays_kept, reads_started;
 
 static void
 count_skipped_reads (GstDebugCategory * category, GstDebugLevel level,
@@ -41,9 +41,7 @@ count_skipped_reads (GstDebugCategory * category, GstDebugLevel level,
 {
   const gchar *text = gst_debug_message_get (message);
 
-  if (g_str_has_suffix (text, "not read again"))
-    g_atomic_int_inc (&reads_skipped);
-  else if (g_str_has_prefix (text, "overlay kept for"))
+  if (g_str_has_prefix (text, "overlay kept for"))
     g_atomic_int_inc (&overlays_kept);
   else if (g_str_has_prefix (text, "reading "))
     g_atomic_int_inc (&reads_started);
@@ -909,7 +907,9 @@ first_red (GstHarness * h, gint w)
 }
 
 /* A pipeline reused for many pictures goes through READY between them:
- * the file is read once, and again only when it changes on disk. */
+ * each start reads the file as it is then (nothing is held in READY),
+ * and while playing, an overlay prepared for a size seen before is found
+ * in the cache. */
 static void
 test_reuse_across_restarts (void)
 {
@@ -920,34 +920,29 @@ test_reuse_across_restarts (void)
 
   gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
   gst_debug_add_log_function (count_skipped_reads, NULL, NULL);
+  g_atomic_int_set (&overlays_kept, 0);
   gst_harness_set_caps (h, make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL),
       make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL));
   g_assert_cmpint (first_red (h, 4), ==, 100);
 
   gst_element_set_state (h->element, GST_STATE_READY);
   gst_element_set_state (h->element, GST_STATE_PLAYING);
-  g_assert_cmpint (g_atomic_int_get (&reads_skipped), ==, 1);
   g_assert_cmpint (first_red (h, 4), ==, 100);
 
-  /* another size, then the first again: the overlay prepared for the
-   * first size is found in the cache */
-  gst_element_set_state (h->element, GST_STATE_READY);
-  gst_element_set_state (h->element, GST_STATE_PLAYING);
+  /* another size, then the first again: found in the cache */
   gst_harness_set_caps (h, make_caps (GST_VIDEO_FORMAT_RGBA, 6, 6, NULL),
       make_caps (GST_VIDEO_FORMAT_RGBA, 6, 6, NULL));
   g_assert_cmpint (first_red (h, 6), ==, 100);
-  g_assert_cmpint (g_atomic_int_get (&reads_skipped), ==, 2);
   g_assert_cmpint (g_atomic_int_get (&overlays_kept), ==, 0);
   gst_harness_set_caps (h, make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL),
       make_caps (GST_VIDEO_FORMAT_RGBA, 4, 4, NULL));
   g_assert_cmpint (first_red (h, 4), ==, 100);
   g_assert_cmpint (g_atomic_int_get (&overlays_kept), ==, 1);
 
-  /* rewritten (another size): read again */
+  /* rewritten in READY: read again */
   gst_element_set_state (h->element, GST_STATE_READY);
   g_free (write_npy (red, "reused.npy"));
   gst_element_set_state (h->element, GST_STATE_PLAYING);
-  g_assert_cmpint (g_atomic_int_get (&reads_skipped), ==, 2);
   g_assert_cmpint (first_red (h, 4), ==, 250);
 
   gst_debug_remove_log_function (count_skipped_reads);

@@ -1199,7 +1199,7 @@ test_file_missing (void)
   NpyImage *image = npy_image_new_from_file (path, 0, &error);
 
   g_assert_null (image);
-  g_assert_error (error, NPY_ERROR, NPY_ERROR_FAILED);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
   g_assert_true (g_str_has_prefix (error->message, prefix));
   g_test_message ("%s", error->message);
   g_clear_error (&error);
