@@ -51,6 +51,8 @@ struct _NpwComposition
   gboolean decided;
   gboolean attach;
   gboolean only;                /* the caps leave nothing else */
+  gboolean warned;              /* that downstream did not announce the meta */
+  gint reconfigure;             /* atomic: ask downstream again */
   guint window_w, window_h;     /* downstream's, 0 when not given */
 
   /* what the cells were built for */
@@ -149,17 +151,22 @@ npw_composition_transform_caps (GstBaseTransform * trans,
       }
       gst_caps_append (res, one);
     } else {
-      /* Upstream's caps: with the meta first (preferred when downstream
-       * takes it).  Both ways, as they are where the CPU blend takes
-       * them. */
-      if (direction == GST_PAD_SINK) {
-        GstCaps *with = gst_caps_copy (one);
+      /* Upstream's caps: as they are where the CPU blend takes them
+       * (first: a downstream that takes anything, an appsink, gets caps
+       * without the meta, which the next pipeline can use, as
+       * textoverlay does when it blends itself), then with the meta
+       * (memory the CPU cannot blend, or a sink that only takes the
+       * meta).  Both ways. */
+      GstCaps *with = gst_caps_copy (one);
 
-        gst_caps_features_add (gst_caps_get_features (with, 0), META_FEATURE);
-        gst_caps_append (res, with);
-      }
       gst_caps_append (res, gst_caps_intersect_full (one, sw,
               GST_CAPS_INTERSECT_FIRST));
+      if (direction == GST_PAD_SINK) {
+        gst_caps_features_add (gst_caps_get_features (with, 0), META_FEATURE);
+        gst_caps_append (res, with);
+      } else {
+        gst_caps_unref (with);
+      }
       gst_caps_unref (one);
     }
   }
@@ -208,34 +215,24 @@ npw_composition_set_caps (NpwComposition * comp, GstCaps * outcaps)
   gboolean meta = caps_have_meta (outcaps), cpu = cpu_can_blend (outcaps);
 
   comp->decided = FALSE;
+  comp->warned = FALSE;
   comp->only = meta && !cpu;
   return meta || cpu;
 }
 
 void
-npw_composition_decide (NpwComposition * comp, GstPad * srcpad)
+npw_composition_decide_query (NpwComposition * comp, GstPad * srcpad,
+    GstCaps * caps, GstQuery * query)
 {
-  GstCaps *caps;
-  GstQuery *query;
   const GstStructure *params = NULL;
   guint index;
 
-  if (comp->decided)
-    return;
-  caps = gst_pad_get_current_caps (srcpad);
-  if (caps == NULL)
-    return;
   comp->decided = TRUE;
   comp->attach = FALSE;
   comp->window_w = comp->window_h = 0;
-  if (!caps_have_meta (caps)) {
-    gst_caps_unref (caps);
+  if (!caps_have_meta (caps))
     return;
-  }
 
-  query = gst_query_new_allocation (caps, FALSE);
-  if (!gst_pad_peer_query (srcpad, query))
-    GST_DEBUG_OBJECT (srcpad, "allocation query failed");
   if (gst_query_find_allocation_meta (query,
           GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, &index)) {
     comp->attach = TRUE;
@@ -245,15 +242,53 @@ npw_composition_decide (NpwComposition * comp, GstPad * srcpad)
       GST_DEBUG_OBJECT (srcpad, "window %ux%u", comp->window_w, comp->window_h);
     else
       comp->window_w = comp->window_h = 0;
-  } else {
-    /* caps that allow the meta but no support announced: blend when the
-     * frame can be mapped, as textoverlay does */
-    comp->attach = comp->only;
+  } else if (comp->only) {
+    /* caps that leave nothing else, but no support announced: the
+     * rectangles go out, and may be dropped downstream */
+    GstElement *element = gst_pad_get_parent_element (srcpad);
+
+    comp->attach = TRUE;
+    if (element && !comp->warned) {
+      GST_ELEMENT_WARNING (element, STREAM, NOT_IMPLEMENTED,
+          ("Downstream does not say it draws overlay compositions; the "
+              "watermark may not be shown."),
+          ("caps %" GST_PTR_FORMAT " without "
+              "GstVideoOverlayCompositionMeta in the allocation query", caps));
+      comp->warned = TRUE;
+    }
+    gst_clear_object (&element);
   }
+  /* else the caps allow the meta but no support is announced: blend
+   * when the frame can be mapped, as textoverlay does */
   GST_DEBUG_OBJECT (srcpad, "%s for %" GST_PTR_FORMAT,
       comp->attach ? "attaching the composition" : "blending", caps);
+}
+
+void
+npw_composition_decide (NpwComposition * comp, GstPad * srcpad)
+{
+  GstCaps *caps;
+  GstQuery *query;
+
+  if (g_atomic_int_compare_and_exchange (&comp->reconfigure, 1, 0))
+    comp->decided = FALSE;
+  if (comp->decided)
+    return;
+  caps = gst_pad_get_current_caps (srcpad);
+  if (caps == NULL)
+    return;
+  query = gst_query_new_allocation (caps, FALSE);
+  if (caps_have_meta (caps) && !gst_pad_peer_query (srcpad, query))
+    GST_DEBUG_OBJECT (srcpad, "allocation query failed");
+  npw_composition_decide_query (comp, srcpad, caps, query);
   gst_query_unref (query);
   gst_caps_unref (caps);
+}
+
+void
+npw_composition_reconfigure (NpwComposition * comp)
+{
+  g_atomic_int_set (&comp->reconfigure, 1);
 }
 
 gboolean

@@ -66,6 +66,20 @@ gboolean npw_composition_set_caps (NpwComposition * comp, GstCaps * outcaps);
  * nothing else.  Streaming thread. */
 void npw_composition_decide (NpwComposition * comp, GstPad * srcpad);
 
+/* The same from @query (downstream's answer to an allocation query for
+ * @caps): decide_allocation () runs it on every reconfigure, equal caps
+ * included, so a resized window is picked up.  Warns (once per caps)
+ * when the caps leave only the meta and downstream did not announce
+ * it.  Streaming thread. */
+void npw_composition_decide_query (NpwComposition * comp, GstPad * srcpad,
+    GstCaps * caps, GstQuery * query);
+
+/* A reconfigure event came from downstream: the next buffer asks again,
+ * even when the caps stay the same (GstBaseTransform then skips the
+ * allocation query; a GL window's new size comes only this way).  Any
+ * thread. */
+void npw_composition_reconfigure (NpwComposition * comp);
+
 /* TRUE: frames get the composition and are never mapped. */
 gboolean npw_composition_attaching (const NpwComposition * comp);
 

@@ -168,6 +168,10 @@ static GstFlowReturn gst_npy_watermark_transform_frame_ip (GstVideoFilter *
     filter, GstVideoFrame * frame);
 static gboolean gst_npy_watermark_propose_allocation (GstBaseTransform *
     trans, GstQuery * decide_query, GstQuery * query);
+static gboolean gst_npy_watermark_decide_allocation (GstBaseTransform *
+    trans, GstQuery * query);
+static gboolean gst_npy_watermark_src_event (GstBaseTransform * trans,
+    GstEvent * event);
 static GstFlowReturn gst_npy_watermark_transform_ip (GstBaseTransform * trans,
     GstBuffer * buf);
 
@@ -377,6 +381,9 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
       GST_DEBUG_FUNCPTR (npw_composition_transform_caps);
   trans_class->propose_allocation =
       GST_DEBUG_FUNCPTR (gst_npy_watermark_propose_allocation);
+  trans_class->decide_allocation =
+      GST_DEBUG_FUNCPTR (gst_npy_watermark_decide_allocation);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_npy_watermark_src_event);
   trans_class->transform_ip =
       GST_DEBUG_FUNCPTR (gst_npy_watermark_transform_ip);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_npy_watermark_set_info);
@@ -720,6 +727,36 @@ gst_npy_watermark_propose_allocation (GstBaseTransform * trans,
   npw_composition_decide (self->stage.compo, trans->srcpad);
   npw_composition_filter_metas (self->stage.compo, query);
   return TRUE;
+}
+
+/* Downstream's answer, on every reconfigure (textoverlay renegotiates
+ * on each): whether it takes the composition meta, and its window size. */
+static gboolean
+gst_npy_watermark_decide_allocation (GstBaseTransform * trans,
+    GstQuery * query)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+  GstCaps *caps;
+
+  gst_query_parse_allocation (query, &caps, NULL);
+  if (caps)
+    npw_composition_decide_query (self->stage.compo, trans->srcpad, caps,
+        query);
+  return GST_BASE_TRANSFORM_CLASS
+      (gst_npy_watermark_parent_class)->decide_allocation (trans, query);
+}
+
+/* textoverlay renegotiates on every reconfigure; GstBaseTransform does
+ * not ask downstream again when the caps stay the same. */
+static gboolean
+gst_npy_watermark_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_RECONFIGURE)
+    npw_composition_reconfigure (self->stage.compo);
+  return GST_BASE_TRANSFORM_CLASS (gst_npy_watermark_parent_class)->src_event
+      (trans, event);
 }
 
 /* Attaches the composition or, through GstVideoFilter, blends. */
