@@ -93,8 +93,6 @@ npw_slices_new (NpwSource * stack, const GstVideoInfo * info,
     if (pixels * slices->n > NPW_ANIMATION_MAX_PIXELS)
       goto too_large;
   }
-  GST_DEBUG ("prepared %u slices of %" G_GUINT64_FORMAT " pixels for %s",
-      slices->n, pixels, GST_VIDEO_INFO_NAME (info));
   return slices;
 
   /* ERRORS */
@@ -139,7 +137,8 @@ show_still (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
 
   found = npw_cache_find (&show->cache, source, info, geom, offset_x, offset_y);
   if (found > 0)
-    GST_DEBUG ("overlay kept for %s %dx%d", GST_VIDEO_INFO_NAME (info),
+    GST_DEBUG_OBJECT (show->owner, "overlay kept for %s %dx%d",
+        GST_VIDEO_INFO_NAME (info),
         GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
   if (found < 0) {
     /* on the streaming thread: only the chroma phase needed now */
@@ -147,7 +146,8 @@ show_still (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
         offset_y, FALSE);
     if (prep == NULL)
       return NULL;
-    GST_DEBUG ("prepared for %s %dx%d", GST_VIDEO_INFO_NAME (info),
+    GST_DEBUG_OBJECT (show->owner, "prepared for %s %dx%d",
+        GST_VIDEO_INFO_NAME (info),
         GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
     npw_cache_push (&show->cache, prep);
   }
@@ -178,6 +178,8 @@ npw_show_prepare (NpwShow * show, NpwSource * source,
           offset_y, FALSE, error);
       if (show->slices == NULL)
         return FALSE;
+      GST_DEBUG_OBJECT (show->owner, "prepared %u slices for %s",
+          npw_source_get_image (source)->n_frames, GST_VIDEO_INFO_NAME (info));
     }
     *prep = show->slices->prep[MIN (slice, show->slices->n - 1)];
   }
@@ -219,8 +221,10 @@ npw_show_post_error (GstElement * element, const NpwSource * source,
   const NpyImage *image = npw_source_get_image (source);
   g_autofree gchar *text = NULL;
 
-  if (g_error_matches (error, NPW_ANIMATION_ERROR,
-          NPW_ANIMATION_ERROR_TOO_LARGE))
+  gboolean too_large = g_error_matches (error, NPW_ANIMATION_ERROR,
+      NPW_ANIMATION_ERROR_TOO_LARGE);
+
+  if (too_large)
     text = g_strdup_printf ("Animated watermark \"%s\" is too large: %u "
         "slices of %ux%u, prepared, would pass the limit of %"
         G_GUINT64_FORMAT " Mi pixels", name, image->n_frames, image->width,
@@ -228,10 +232,18 @@ npw_show_post_error (GstElement * element, const NpwSource * source,
   else
     text = g_strdup_printf ("Not enough memory to prepare the %ux%u "
         "watermark", image->width, image->height);
-  if (fatal)
-    GST_ELEMENT_ERROR (element, RESOURCE, NO_SPACE_LEFT, ("%s.", text),
+  /* a stack past the limit is an input the element cannot use, like a
+   * bad array; memory is not a resource the user points at */
+  if (fatal && too_large)
+    GST_ELEMENT_ERROR (element, STREAM, FORMAT, ("%s.", text),
         ("%s, for %s frames", error->message, GST_VIDEO_INFO_NAME (info)));
+  else if (fatal)
+    GST_ELEMENT_ERROR (element, CORE, FAILED, ("%s.", text),
+        ("%s, for %s frames", error->message, GST_VIDEO_INFO_NAME (info)));
+  else if (too_large)
+    GST_ELEMENT_WARNING (element, STREAM, FORMAT,
+        ("%s; drawing none.", text), ("%s", error->message));
   else
-    GST_ELEMENT_WARNING (element, RESOURCE, NO_SPACE_LEFT,
+    GST_ELEMENT_WARNING (element, CORE, FAILED,
         ("%s; drawing none.", text), ("%s", error->message));
 }

@@ -47,6 +47,8 @@ typedef struct
 
 struct _NpwComposition
 {
+  GstObject *owner;             /* for the log */
+
   /* negotiation */
   gboolean decided;
   gboolean attach;
@@ -92,10 +94,11 @@ cells_free (gpointer data)
 }
 
 NpwComposition *
-npw_composition_new (void)
+npw_composition_new (GstObject * owner)
 {
   NpwComposition *comp = g_new0 (NpwComposition, 1);
 
+  comp->owner = owner;
   comp->slice_cells = g_ptr_array_new_with_free_func (cells_free);
   return comp;
 }
@@ -529,8 +532,8 @@ build_rectangles (NpwComposition * comp, gint64 x, gint64 y, guint op)
   fx = first_copy (x, comp->w, px, comp->frame_w, &nx);
   fy = first_copy (y, comp->h, py, comp->frame_h, &ny);
   if (nx * ny > MAX_RECTANGLES) {
-    GST_WARNING ("%" G_GINT64_FORMAT " tiles: drawing the first %d",
-        nx * ny, MAX_RECTANGLES);
+    GST_WARNING_OBJECT (comp->owner, "%" G_GINT64_FORMAT " tiles: drawing "
+        "the first %d", nx * ny, MAX_RECTANGLES);
     ny = MAX (1, MAX_RECTANGLES / nx);
     nx = MIN (nx, MAX_RECTANGLES);
   }
@@ -620,7 +623,8 @@ select_cells (NpwComposition * comp, NpwSource * source, guint slice,
     g_ptr_array_set_size (comp->slice_cells, slice + 1);
   g_ptr_array_index (comp->slice_cells, slice) = cells;
   comp->cached_pixels += n;
-  GST_DEBUG ("%u cells for slice %u of a %dx%d copy on %dx%d", cells->len,
+  GST_DEBUG_OBJECT (comp->owner, "%u cells for slice %u of a %dx%d copy on "
+      "%dx%d", cells->len,
       slice, comp->w, comp->h, comp->frame_w, comp->frame_h);
   return TRUE;
 }

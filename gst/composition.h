@@ -42,7 +42,8 @@ G_BEGIN_DECLS
 
 typedef struct _NpwComposition NpwComposition;
 
-NpwComposition *npw_composition_new (void);
+/* @owner (not reffed) names the log lines. */
+NpwComposition *npw_composition_new (GstObject * owner);
 void npw_composition_free (NpwComposition * comp);
 
 /* Drops every rectangle and what they were built from (stop ()). */

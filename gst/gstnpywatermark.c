@@ -402,7 +402,7 @@ gst_npy_watermark_init (GstNpyWatermark * self)
   self->offset_y = DEFAULT_OFFSET_Y;
   self->max_size = DEFAULT_MAX_SIZE;
   self->geom = geom;
-  npw_stage_init (&self->stage, &geom);
+  npw_stage_init (&self->stage, GST_ELEMENT (self), &geom);
   self->rate_n = DEFAULT_ANIMATION_RATE_N;
   self->rate_d = DEFAULT_ANIMATION_RATE_D;
   self->loop = DEFAULT_ANIMATION_LOOP;
@@ -732,8 +732,7 @@ gst_npy_watermark_propose_allocation (GstBaseTransform * trans,
 /* Downstream's answer, on every reconfigure (textoverlay renegotiates
  * on each): whether it takes the composition meta, and its window size. */
 static gboolean
-gst_npy_watermark_decide_allocation (GstBaseTransform * trans,
-    GstQuery * query)
+gst_npy_watermark_decide_allocation (GstBaseTransform * trans, GstQuery * query)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
   GstCaps *caps;

@@ -196,6 +196,9 @@ run_request (NpwLoader * loader, const NpwRequest * req, gboolean reread,
 
     result->slices = npw_slices_new (result->source, &req->info, &req->geom,
         req->max_size, req->offset_x, req->offset_y, TRUE, &error);
+    GST_DEBUG_OBJECT (loader->element, "prepared %u slices for %s: %s",
+        npw_source_get_image (result->source)->n_frames,
+        GST_VIDEO_INFO_NAME (&req->info), error ? error->message : "done");
     /* a new animation past the limit is refused as a bad file is */
     if (result->slices == NULL && result->changed &&
         g_error_matches (error, NPW_ANIMATION_ERROR,
@@ -431,4 +434,3 @@ npw_loader_post_error (GstElement * element, const gchar * name,
         g_strdup_printf ("%s; keeping the previous one.", text),
         g_strdup (error->message), __FILE__, GST_FUNCTION, __LINE__);
 }
-

@@ -23,11 +23,14 @@ GST_DEBUG_CATEGORY_EXTERN (gst_npy_watermark_debug);
 #define GST_CAT_DEFAULT gst_npy_watermark_debug
 
 void
-npw_stage_init (NpwStage * stage, const NpwGeometry * geom)
+npw_stage_init (NpwStage * stage, GstElement * element,
+    const NpwGeometry * geom)
 {
   memset (stage, 0, sizeof (*stage));
+  stage->element = element;
   stage->geom = *geom;
-  stage->compo = npw_composition_new ();
+  stage->show.owner = GST_OBJECT (element);
+  stage->compo = npw_composition_new (GST_OBJECT (element));
 }
 
 void
@@ -209,7 +212,8 @@ npw_stage_blend (NpwStage * stage, GstVideoFrame * frame)
     return;
   if (GST_VIDEO_FRAME_WIDTH (&view) != GST_VIDEO_INFO_WIDTH (&stage->info)
       || GST_VIDEO_FRAME_HEIGHT (&view) != GST_VIDEO_INFO_HEIGHT (&stage->info)) {
-    GST_DEBUG ("a %dx%d frame for %dx%d caps: not drawn",
+    GST_DEBUG_OBJECT (stage->element, "a %dx%d frame for %dx%d caps: "
+        "not drawn",
         GST_VIDEO_FRAME_WIDTH (&view), GST_VIDEO_FRAME_HEIGHT (&view),
         GST_VIDEO_INFO_WIDTH (&stage->info),
         GST_VIDEO_INFO_HEIGHT (&stage->info));

@@ -33,6 +33,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
+  GstElement *element;          /* for the log */
   NpwSource *source;            /* what is drawn (NULL: nothing) */
   NpwGeometry geom;
   GstVideoInfo info;
@@ -48,7 +49,9 @@ typedef struct
   gint x, y;
 } NpwStage;
 
-void npw_stage_init (NpwStage * stage, const NpwGeometry * geom);
+/* @element (not reffed: it owns the stage) names the log lines. */
+void npw_stage_init (NpwStage * stage, GstElement * element,
+    const NpwGeometry * geom);
 void npw_stage_clear (NpwStage * stage);
 
 /* stop (): drops the watermark and everything prepared from it. */

@@ -565,7 +565,7 @@ test_limit (void)
   g_assert_nonnull (msg);
   gst_message_parse_error (msg, &error, &debug);
   g_test_message ("error: %s (%s)", error->message, debug);
-  g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+  g_assert_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
   g_assert_nonnull (strstr (error->message, big));
   g_assert_nonnull (strstr (error->message, "too large"));
   g_assert_nonnull (strstr (debug, "the limit is 67108864"));

@@ -1499,8 +1499,7 @@ main (int argc, char **argv)
   g_test_add_func ("/live/geometry/swap", test_geometry_swap);
   g_test_add_func ("/live/geometry/stress", test_geometry_stress);
   g_test_add_func ("/live/owner/swap-then-geometry", test_swap_then_geometry);
-  g_test_add_func ("/live/owner/restart-during-read",
-      test_restart_during_read);
+  g_test_add_func ("/live/owner/restart-during-read", test_restart_during_read);
   g_test_add_func ("/live/owner/location-during-start",
       test_location_during_start);
   g_test_add_func ("/live/owner/position-during-start",

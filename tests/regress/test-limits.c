@@ -414,7 +414,7 @@ test_element_overlay_bounded (void)
 }
 
 /* An image that loads but whose prepared overlay does not fit in what
- * memory is left: the element posts RESOURCE/NO_SPACE_LEFT naming the
+ * memory is left: the element posts CORE/FAILED naming the
  * size instead of aborting the process. */
 static void
 test_element_overlay_no_memory (void)
@@ -433,8 +433,7 @@ test_element_overlay_no_memory (void)
     msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     g_assert_nonnull (msg);
     gst_message_parse_error (msg, &error, NULL);
-    g_assert_error (error, GST_RESOURCE_ERROR,
-        GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+    g_assert_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED);
     g_assert_nonnull (strstr (error->message, "4000x4000"));
     g_error_free (error);
     gst_message_unref (msg);
