@@ -648,6 +648,11 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   offset_x = self->offset_x;
   offset_y = self->offset_y;
   max_size = self->max_size;
+  /* an animation's slices for these caps: here only the one shown first
+   * (npw_show_prepare ()), all of them in the background */
+  if (self->stage.source &&
+      npw_source_get_image (self->stage.source)->n_frames > 1)
+    gst_npy_watermark_request_prepare (self, FALSE);
   GST_OBJECT_UNLOCK (self);
 
   if (npw_stage_set_caps (&self->stage, outcaps, in_info, max_size,
