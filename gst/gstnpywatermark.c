@@ -100,6 +100,7 @@ struct _GstNpyWatermark
 
   /* background preparation, with LOCK */
   gboolean started;             /* between a successful start () and stop () */
+  guint requests;               /* numbers the loader's requests */
   GstVideoInfo info;            /* negotiated caps */
   gboolean have_info;
   NpwLoader *loader;            /* has a lock of its own */
@@ -426,25 +427,39 @@ gst_npy_watermark_finalize (GObject * object)
   G_OBJECT_CLASS (gst_npy_watermark_parent_class)->finalize (object);
 }
 
-/* Something to prepare changed while started (with LOCK, so that
- * requests reach the loader in the order of the changes; the loader
- * only copies the request and wakes its thread). */
-static void
-gst_npy_watermark_request_prepare (GstNpyWatermark * self, gboolean reread)
+/* Something to prepare changed while started: records what to ask the
+ * loader for in *@req (with LOCK; its strings and bytes are copies, its
+ * number orders it among all requests).  Hand it to
+ * gst_npy_watermark_send_request () once the lock is released.  TRUE when
+ * there is something to send. */
+static gboolean
+gst_npy_watermark_make_request (GstNpyWatermark * self, NpwRequest * req,
+    gboolean reread, gboolean * any_reread)
 {
-  NpwRequest req;
-
   if (!self->started)
-    return;
-  req.location = self->location;
-  req.data = self->data;
-  req.max_size = self->max_size;
-  req.geom = self->geom;
-  req.info = self->info;
-  req.have_info = self->have_info;
-  req.offset_x = self->offset_x;
-  req.offset_y = self->offset_y;
-  npw_loader_request (self->loader, &req, reread);
+    return FALSE;
+  req->location = g_strdup (self->location);
+  req->data = self->data ? g_bytes_ref (self->data) : NULL;
+  req->max_size = self->max_size;
+  req->geom = self->geom;
+  req->info = self->info;
+  req->have_info = self->have_info;
+  req->offset_x = self->offset_x;
+  req->offset_y = self->offset_y;
+  req->number = ++self->requests;
+  *any_reread = reread;
+  return TRUE;
+}
+
+/* Outside the lock: the loader copies @req (cleared here) and starts its
+ * thread if none runs. */
+static void
+gst_npy_watermark_send_request (GstNpyWatermark * self, NpwRequest * req,
+    gboolean reread)
+{
+  npw_loader_request (self->loader, req, reread);
+  g_clear_pointer (&req->location, g_free);
+  g_clear_pointer (&req->data, g_bytes_unref);
 }
 
 static void
@@ -453,6 +468,8 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (object);
   GBytes *old_data = NULL;
+  NpwRequest req = { 0, };
+  gboolean send = FALSE, reread = FALSE;
   NpwGeometry geom;
 
   GST_OBJECT_LOCK (self);
@@ -463,13 +480,13 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       self->location = g_value_dup_string (value);
       /* even the same path: the file may have been rewritten */
       if (self->data == NULL)
-        gst_npy_watermark_request_prepare (self, TRUE);
+        send = gst_npy_watermark_make_request (self, &req, TRUE, &reread);
       break;
     case PROP_DATA:
       old_data = self->data;
       self->data = g_value_dup_boxed (value);
       if (self->data != old_data)
-        gst_npy_watermark_request_prepare (self, TRUE);
+        send = gst_npy_watermark_make_request (self, &req, TRUE, &reread);
       break;
     case PROP_OPACITY:
       self->opacity = g_value_get_double (value);
@@ -507,8 +524,10 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       break;
   }
   if (!npw_geometry_equal (&geom, &self->geom))
-    gst_npy_watermark_request_prepare (self, FALSE);
+    send = gst_npy_watermark_make_request (self, &req, FALSE, &reread);
   GST_OBJECT_UNLOCK (self);
+  if (send)
+    gst_npy_watermark_send_request (self, &req, reread);
   if (old_data)
     g_bytes_unref (old_data);
 }
@@ -576,7 +595,8 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   g_autoptr (GBytes) data = NULL;
   NpwGeometry geom;
   guint max_size;
-  gboolean reread;
+  gboolean reread, send = FALSE;
+  NpwRequest req = { 0, };
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
@@ -598,9 +618,11 @@ gst_npy_watermark_start (GstBaseTransform * trans)
       g_strcmp0 (self->location, location) != 0);
   if (reread || !npw_geometry_equal (&geom, &self->geom)) {
     GST_DEBUG_OBJECT (self, "properties changed during start");
-    gst_npy_watermark_request_prepare (self, reread);
+    send = gst_npy_watermark_make_request (self, &req, reread, &reread);
   }
   GST_OBJECT_UNLOCK (self);
+  if (send)
+    gst_npy_watermark_send_request (self, &req, reread);
   return TRUE;
 }
 
@@ -641,6 +663,8 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   g_autoptr (GError) error = NULL;
   gint offset_x, offset_y;
   guint max_size;
+  NpwRequest req = { 0, };
+  gboolean send = FALSE, reread = FALSE;
 
   GST_OBJECT_LOCK (self);
   self->info = *in_info;
@@ -652,8 +676,10 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
    * (npw_show_prepare ()), all of them in the background */
   if (self->stage.source &&
       npw_source_get_image (self->stage.source)->n_frames > 1)
-    gst_npy_watermark_request_prepare (self, FALSE);
+    send = gst_npy_watermark_make_request (self, &req, FALSE, &reread);
   GST_OBJECT_UNLOCK (self);
+  if (send)
+    gst_npy_watermark_send_request (self, &req, reread);
 
   if (npw_stage_set_caps (&self->stage, outcaps, in_info, max_size,
           offset_x, offset_y, &error))

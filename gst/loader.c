@@ -45,7 +45,8 @@ struct _NpwLoader
   guint serial;                 /* bumped by every request and stop */
   guint source_serial;          /* bumped by every reread request and stop */
   gboolean dirty;               /* location or data must be read again */
-  NpwRequest request;           /* the newest */
+  NpwRequest request;           /* the newest (by number) */
+  gboolean have_request;
   gboolean pending;             /* request not taken by the thread yet */
   NpwSource *latest;            /* what the streaming thread will show */
   News news;                    /* from a read whose result went stale */
@@ -323,6 +324,7 @@ npw_loader_stop (NpwLoader * loader)
   loader->done = FALSE;
   request = loader->request;
   memset (&loader->request, 0, sizeof (loader->request));
+  loader->have_request = FALSE;
   latest = g_steal_pointer (&loader->latest);
   news_clear (&loader->news);
   g_mutex_unlock (&loader->lock);
@@ -342,16 +344,22 @@ void
 npw_loader_request (NpwLoader * loader, const NpwRequest * req, gboolean reread)
 {
   NpwLoaded stale = { 0, };
-  NpwRequest old;
+  NpwRequest old = { 0, };
   GThread *ended = NULL;
 
   g_mutex_lock (&loader->lock);
-  if (!loader->started) {
+  if (!loader->started || (!reread && loader->have_request &&
+          (gint) (req->number - loader->request.number) <= 0)) {
+    /* not started, or a newer request holds everything this one does */
     g_mutex_unlock (&loader->lock);
     return;
   }
-  old = loader->request;
-  request_copy (&loader->request, req);
+  if (!loader->have_request ||
+      (gint) (req->number - loader->request.number) > 0) {
+    old = loader->request;
+    request_copy (&loader->request, req);
+    loader->have_request = TRUE;
+  }
   loader->serial++;
   stale = loader->result;
   memset (&loader->result, 0, sizeof (loader->result));

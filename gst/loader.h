@@ -45,6 +45,7 @@ typedef struct
   GstVideoInfo info;
   gboolean have_info;
   gint offset_x, offset_y;
+  guint number;                 /* a later change has a higher number */
 } NpwRequest;
 
 /* What a finished request produced. */
@@ -83,7 +84,9 @@ void npw_loader_stop (NpwLoader * loader);
 
 /* Queues @req (its strings and bytes are copied); @reread: the location
  * or data changed and must be read.  Ignored when not started.  Any
- * thread. */
+ * thread, without the element's lock: requests from two threads may come
+ * in either order, and one numbered before the newest only adds its
+ * reread. */
 void npw_loader_request (NpwLoader * loader, const NpwRequest * req,
     gboolean reread);
 
