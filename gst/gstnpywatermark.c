@@ -340,9 +340,11 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
    * Slices per second of an (N, H, W, C) watermark: the frame at stream
    * time t shows slice floor (t * rate) mod N (see
    * #GstNpyWatermark:animation-loop), so seeks and segments show the
-   * slice of their time.  All N slices are prepared at once; N times the
-   * pixels one prepared slice covers may not pass 64 Mi (32 whole 1080p
-   * frames), and the stack as read may not take more memory than a
+   * slice of their time.  All N slices are prepared in the background (a
+   * caps change prepares the slice shown at once, the rest follow); N
+   * times the pixels one prepared slice covers may not pass 64 Mi (32
+   * whole 1080p frames), and the stack as read may not take more memory
+   * than a
    * #GstNpyWatermark:max-size square still read
    * at 16 bits (max-size² x 8 bytes).  0 shows slice 0.
    *
