@@ -190,6 +190,10 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_npy_watermark_debug, "npywatermark", 0,
       "NumPy .npy watermark");
+  /* G_DEFINE_QUARK's static is set on first use without a barrier: set
+   * it here, before the loader and streaming threads both raise these */
+  npy_error_quark ();
+  npw_animation_error_quark ();
 
   gobject_class->set_property = gst_npy_watermark_set_property;
   gobject_class->get_property = gst_npy_watermark_get_property;
