@@ -55,6 +55,7 @@ struct _NpwLoader
   GThread *thread;              /* runs while there are requests, */
   gboolean running;             /* until it sees none left */
   GCancellable *cancellable;    /* cancelled by stop () */
+  gint cancelled;               /* atomic: the same, for npy.c's reads */
 };
 
 static void
@@ -227,6 +228,8 @@ loader_thread (gpointer data)
 {
   NpwLoader *loader = data;
 
+  /* a read in progress gives up between chunks when stop () comes */
+  npy_set_thread_cancel_flag (&loader->cancelled);
   g_mutex_lock (&loader->lock);
   while (loader->pending && !g_cancellable_is_cancelled (loader->cancellable)) {
     guint serial = loader->serial, source_serial = loader->source_serial;
@@ -318,6 +321,7 @@ npw_loader_stop (NpwLoader * loader)
   loader->dirty = FALSE;
   loader->pending = FALSE;
   g_cancellable_cancel (loader->cancellable);
+  g_atomic_int_set (&loader->cancelled, 1);
   thread = g_steal_pointer (&loader->thread);
   stale = loader->result;
   memset (&loader->result, 0, sizeof (loader->result));
@@ -334,6 +338,7 @@ npw_loader_stop (NpwLoader * loader)
     g_thread_join (thread);
   }
   g_cancellable_reset (loader->cancellable);
+  g_atomic_int_set (&loader->cancelled, 0);
   npw_loaded_clear (&stale);
   request_clear (&request);
   if (latest)

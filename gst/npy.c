@@ -1304,6 +1304,26 @@ place_values (const Plan * p, const guint16 * v, gsize first, gsize n,
 /* uint8 RGBA in C order is the result byte for byte: read in place. */
 #define DIRECT_READ_STEP (16 * 1024 * 1024)
 
+/* npy_set_thread_cancel_flag ()'s, per thread */
+static GPrivate cancel_flag;
+
+void
+npy_set_thread_cancel_flag (const gint * cancelled)
+{
+  g_private_set (&cancel_flag, (gpointer) cancelled);
+}
+
+static gboolean
+check_cancelled (GError ** error)
+{
+  const gint *cancelled = g_private_get (&cancel_flag);
+
+  if (cancelled == NULL || g_atomic_int_get (cancelled) == 0)
+    return TRUE;
+  g_set_error_literal (error, NPY_ERROR, NPY_ERROR_FAILED, "cancelled");
+  return FALSE;
+}
+
 static gboolean
 decode_data (const Plan * p, Source * s, NpyImage * image, GError ** error)
 {
@@ -1319,7 +1339,8 @@ decode_data (const Plan * p, Source * s, NpyImage * image, GError ** error)
     }
     for (first = 0; first < p->nbytes; first += n) {
       n = MIN (DIRECT_READ_STEP, p->nbytes - first);
-      if (!read_exact (s->file, image->rgba + first, n, error))
+      if (!check_cancelled (error) ||
+          !read_exact (s->file, image->rgba + first, n, error))
         return FALSE;
     }
     return TRUE;
@@ -1333,7 +1354,8 @@ again:
     const guint8 *src;
 
     n = MIN (chunk, p->count - first);
-    if (!source_read (s, first * p->dt.size, n * p->dt.size, &src, error))
+    if (!check_cancelled (error) ||
+        !source_read (s, first * p->dt.size, n * p->dt.size, &src, error))
       goto done;
     switch (convert_values (p, src, first, n, unit, values, error)) {
       case CONVERT_FAILED:

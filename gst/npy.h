@@ -103,6 +103,12 @@ NpyImage *npy_image_new_from_data_full (const guint8 * data, gsize size,
 NpyImage *npy_image_new_from_file_full (const gchar * filename,
     guint max_side, guint64 max_bytes, NpyReadFlags flags, GError ** error);
 
+/* Reads on this thread stop between chunks, with NPY_ERROR_FAILED
+ * ("cancelled"), once *@cancelled (read atomically) is not 0; NULL: never.
+ * For a thread that may have to give up a long read (npywatermark's
+ * loader, at stop ()). */
+void npy_set_thread_cancel_flag (const gint * cancelled);
+
 /* Checks the first @size bytes of a .npy file (preamble and header) as
  * npy_image_new_from_data_full () would, without its data: shape, dtype
  * and limits.  On success *@file_size is the number of bytes the file
