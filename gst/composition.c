@@ -382,32 +382,17 @@ cell_pixels (const NpyImage * image, gint pw, gint ph, gint x0, gint x1,
   return buf;
 }
 
-/* Copies at @origin (+ k * @period when @period > 0) of length @len that
- * meet [0, @frame): the first one's position, and their number. */
-static gint64
-first_copy (gint64 origin, gint len, gint64 period, gint frame, gint64 * n)
-{
-  gint64 first = origin;
-
-  if (period == 0) {
-    *n = origin < frame && origin + len > 0;
-    return origin;
-  }
-  first += (npw_floor_div (-origin - len, period) + 1) * period;
-  *n = first < frame ? (frame - 1 - first) / period + 1 : 0;
-  return first;
-}
-
 /* The part [*c0, *c0 + *n) of a copy at @pos of length @len that a cut
  * cell shows: all of it when @whole, else what lies on the frame. */
 static void
 shown (gint64 pos, gint len, gint frame, gboolean whole, gint * c0, gint * n)
 {
-  gint64 lo = whole ? 0 : MAX (0, -pos);
-  gint64 hi = whole ? len : MIN ((gint64) len, frame - pos);
+  gint64 lo = 0, hi = len;
 
+  if (!whole)
+    npw_geometry_clip (pos, len, frame, &lo, &hi);
   *c0 = (gint) lo;
-  *n = (gint) MAX (0, hi - lo);
+  *n = (gint) (hi - lo);
 }
 
 static NpwCell *
@@ -461,8 +446,8 @@ build_cells (NpwComposition * comp, const NpyImage * image, gint64 x, gint64 y)
   }
 
   memset (&cell, 0, sizeof (cell));
-  fx = first_copy (x, comp->w, px, comp->frame_w, &nx);
-  fy = first_copy (y, comp->h, py, comp->frame_h, &ny);
+  fx = npw_geometry_copies (x, comp->w, px, comp->frame_w, &nx);
+  fy = npw_geometry_copies (y, comp->h, py, comp->frame_h, &ny);
   for (j = 0; j < ny; j++) {
     for (i = 0; i < nx; i++) {
       shown (fx + i * px, comp->w, comp->frame_w, comp->w <= comp->frame_w,
@@ -529,8 +514,8 @@ build_rectangles (NpwComposition * comp, gint64 x, gint64 y, guint op)
   comp->comp_x = x;
   comp->comp_y = y;
   comp->comp_op = op;
-  fx = first_copy (x, comp->w, px, comp->frame_w, &nx);
-  fy = first_copy (y, comp->h, py, comp->frame_h, &ny);
+  fx = npw_geometry_copies (x, comp->w, px, comp->frame_w, &nx);
+  fy = npw_geometry_copies (y, comp->h, py, comp->frame_h, &ny);
   if (nx * ny > MAX_RECTANGLES) {
     GST_WARNING_OBJECT (comp->owner, "%" G_GINT64_FORMAT " tiles: drawing "
         "the first %d", nx * ny, MAX_RECTANGLES);

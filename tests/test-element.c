@@ -27,6 +27,7 @@
 #include "gstnpywatermark.h"
 #include "npy.h"
 #include "reference.h"
+#include "geometry.h"
 #include "test-util.h"
 
 static gchar *tmpdir;
@@ -1477,6 +1478,40 @@ test_scaling (void)
   g_rand_free (rand);
 }
 
+/* The tile walk (geometry.c) against a count of every copy k in a wide
+ * range, done by hand: copies at origin + k * period (once when period is
+ * 0) that overlap [0, extent), and the part of each on it. */
+static void
+test_tile_walk (void)
+{
+  gint64 origin, period, extent;
+  gint len;
+
+  for (origin = -40; origin <= 40; origin++)
+    for (len = 1; len <= 9; len++)
+      for (period = 0; period <= len + 4; period += (period ? 1 : len))
+        for (extent = 1; extent <= 17; extent++) {
+          gint64 first = 0, n = 0, got_n, got_first, k, lo, hi;
+
+          for (k = -200; k <= 200; k++) {
+            gint64 pos = origin + k * period;
+
+            if ((period == 0 && k != 0) || pos >= extent || pos + len <= 0)
+              continue;
+            if (n == 0)
+              first = pos;
+            n++;
+            npw_geometry_clip (pos, len, extent, &lo, &hi);
+            g_assert_cmpint (lo, ==, MAX (0, -pos));
+            g_assert_cmpint (hi, ==, MIN (len, extent - pos));
+          }
+          got_first = npw_geometry_copies (origin, len, period, extent, &got_n);
+          g_assert_cmpint (got_n, ==, n);
+          if (n > 0)
+            g_assert_cmpint (got_first, ==, first);
+        }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1514,6 +1549,7 @@ main (int argc, char **argv)
   g_test_add_func ("/element/hand-values", test_hand_values);
   g_test_add_func ("/element/crop-meta", test_crop_meta);
   g_test_add_func ("/element/geometry/positions", test_positions);
+  g_test_add_func ("/element/geometry/tile-walk", test_tile_walk);
   g_test_add_func ("/element/geometry/tiles", test_tiles);
   g_test_add_func ("/element/geometry/size-hand-values", test_size_hand_values);
   g_test_add_func ("/element/geometry/scaling", test_scaling);
