@@ -97,71 +97,23 @@ struct _NpwOverlay
   NpwColour colour;
 };
 
+/* The one list of formats is NPW_OVERLAY_FORMATS (the pad templates'). */
 gboolean
 npw_overlay_supports_format (GstVideoFormat format)
 {
-  switch (format) {
-    case GST_VIDEO_FORMAT_RGBA:
-    case GST_VIDEO_FORMAT_BGRA:
-    case GST_VIDEO_FORMAT_ARGB:
-    case GST_VIDEO_FORMAT_ABGR:
-    case GST_VIDEO_FORMAT_RGBx:
-    case GST_VIDEO_FORMAT_BGRx:
-    case GST_VIDEO_FORMAT_xRGB:
-    case GST_VIDEO_FORMAT_xBGR:
-    case GST_VIDEO_FORMAT_RGB:
-    case GST_VIDEO_FORMAT_BGR:
-    case GST_VIDEO_FORMAT_AYUV:
-    case GST_VIDEO_FORMAT_I420:
-    case GST_VIDEO_FORMAT_YV12:
-    case GST_VIDEO_FORMAT_NV12:
-    case GST_VIDEO_FORMAT_NV21:
-    case GST_VIDEO_FORMAT_Y42B:
-    case GST_VIDEO_FORMAT_Y444:
-    case GST_VIDEO_FORMAT_YUY2:
-    case GST_VIDEO_FORMAT_UYVY:
-    case GST_VIDEO_FORMAT_GRAY8:
-    case GST_VIDEO_FORMAT_VUYA:
-    case GST_VIDEO_FORMAT_A420:
-    case GST_VIDEO_FORMAT_NV16:
-    case GST_VIDEO_FORMAT_NV24:
-    case GST_VIDEO_FORMAT_Y41B:
-    case GST_VIDEO_FORMAT_P010_10LE:
-    case GST_VIDEO_FORMAT_P010_10BE:
-    case GST_VIDEO_FORMAT_P012_LE:
-    case GST_VIDEO_FORMAT_P012_BE:
-    case GST_VIDEO_FORMAT_P016_LE:
-    case GST_VIDEO_FORMAT_P016_BE:
-    case GST_VIDEO_FORMAT_I420_10LE:
-    case GST_VIDEO_FORMAT_I420_10BE:
-    case GST_VIDEO_FORMAT_I420_12LE:
-    case GST_VIDEO_FORMAT_I420_12BE:
-    case GST_VIDEO_FORMAT_I422_10LE:
-    case GST_VIDEO_FORMAT_I422_10BE:
-    case GST_VIDEO_FORMAT_I422_12LE:
-    case GST_VIDEO_FORMAT_I422_12BE:
-    case GST_VIDEO_FORMAT_Y444_10LE:
-    case GST_VIDEO_FORMAT_Y444_10BE:
-    case GST_VIDEO_FORMAT_Y444_12LE:
-    case GST_VIDEO_FORMAT_Y444_12BE:
-    case GST_VIDEO_FORMAT_Y444_16LE:
-    case GST_VIDEO_FORMAT_Y444_16BE:
-    case GST_VIDEO_FORMAT_GRAY16_LE:
-    case GST_VIDEO_FORMAT_GRAY16_BE:
-    case GST_VIDEO_FORMAT_RGBA64_LE:
-    case GST_VIDEO_FORMAT_RGBA64_BE:
-    case GST_VIDEO_FORMAT_ARGB64:
-    case GST_VIDEO_FORMAT_ARGB64_LE:
-    case GST_VIDEO_FORMAT_ARGB64_BE:
-    case GST_VIDEO_FORMAT_BGRA64_LE:
-    case GST_VIDEO_FORMAT_BGRA64_BE:
-    case GST_VIDEO_FORMAT_ABGR64_LE:
-    case GST_VIDEO_FORMAT_ABGR64_BE:
-    case GST_VIDEO_FORMAT_AYUV64:
-      return TRUE;
-    default:
-      return FALSE;
-  }
+  static GstStaticCaps static_caps =
+      GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS));
+  GstCaps *caps = gst_static_caps_get (&static_caps);
+  const GValue *list =
+      gst_structure_get_value (gst_caps_get_structure (caps, 0), "format");
+  gboolean found = FALSE;
+  guint i;
+
+  for (i = 0; i < gst_value_list_get_size (list) && !found; i++)
+    found = gst_video_format_from_string (g_value_get_string
+        (gst_value_list_get_value (list, i))) == format;
+  gst_caps_unref (caps);
+  return found;
 }
 
 
