@@ -97,23 +97,32 @@ struct _NpwOverlay
   NpwColour colour;
 };
 
-/* The one list of formats is NPW_OVERLAY_FORMATS (the pad templates'). */
+/* The one list of formats is NPW_OVERLAY_FORMATS (the pad templates'),
+ * read once (g_once: the loader and streaming threads both ask). */
 gboolean
 npw_overlay_supports_format (GstVideoFormat format)
 {
-  static GstStaticCaps static_caps =
-      GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS));
-  GstCaps *caps = gst_static_caps_get (&static_caps);
-  const GValue *list =
-      gst_structure_get_value (gst_caps_get_structure (caps, 0), "format");
-  gboolean found = FALSE;
-  guint i;
+  static guint8 supported[256];
+  static gsize done = 0;
 
-  for (i = 0; i < gst_value_list_get_size (list) && !found; i++)
-    found = gst_video_format_from_string (g_value_get_string
-        (gst_value_list_get_value (list, i))) == format;
-  gst_caps_unref (caps);
-  return found;
+  if (g_once_init_enter (&done)) {
+    GstCaps *caps =
+        gst_caps_from_string (GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS));
+    const GValue *list =
+        gst_structure_get_value (gst_caps_get_structure (caps, 0), "format");
+    guint i;
+
+    for (i = 0; i < gst_value_list_get_size (list); i++) {
+      GstVideoFormat f = gst_video_format_from_string (g_value_get_string
+          (gst_value_list_get_value (list, i)));
+
+      if ((guint) f < G_N_ELEMENTS (supported))
+        supported[f] = 1;
+    }
+    gst_caps_unref (caps);
+    g_once_init_leave (&done, 1);
+  }
+  return (guint) format < G_N_ELEMENTS (supported) && supported[format];
 }
 
 
