@@ -106,20 +106,21 @@ npw_overlay_supports_format (GstVideoFormat format)
   static gsize done = 0;
 
   if (g_once_init_enter (&done)) {
-    GstCaps *caps =
-        gst_caps_from_string (GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS));
-    const GValue *list =
-        gst_structure_get_value (gst_caps_get_structure (caps, 0), "format");
+    /* "{ RGBA, BGRA, ... }": no GstCaps, so that it works before
+     * gst_init () too (the regression replays) */
+    gchar **names = g_strsplit_set (NPW_OVERLAY_FORMATS, "{}, ", -1);
     guint i;
 
-    for (i = 0; i < gst_value_list_get_size (list); i++) {
-      GstVideoFormat f = gst_video_format_from_string (g_value_get_string
-          (gst_value_list_get_value (list, i)));
+    for (i = 0; names[i]; i++) {
+      GstVideoFormat f;
 
-      if ((guint) f < G_N_ELEMENTS (supported))
+      if (names[i][0] == '\0')
+        continue;
+      f = gst_video_format_from_string (names[i]);
+      if (f != GST_VIDEO_FORMAT_UNKNOWN && (guint) f < G_N_ELEMENTS (supported))
         supported[f] = 1;
     }
-    gst_caps_unref (caps);
+    g_strfreev (names);
     g_once_init_leave (&done, 1);
   }
   return (guint) format < G_N_ELEMENTS (supported) && supported[format];
