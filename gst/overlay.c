@@ -98,32 +98,21 @@ struct _NpwOverlay
 };
 
 /* The one list of formats is NPW_OVERLAY_FORMATS (the pad templates'),
- * read once (g_once: the loader and streaming threads both ask). */
+ * looked up where it is asked (once per caps): no GstCaps, so that it
+ * works before gst_init () too (the regression replays), and no state
+ * shared between the threads that ask. */
 gboolean
 npw_overlay_supports_format (GstVideoFormat format)
 {
-  static guint8 supported[256];
-  static gsize done = 0;
+  gchar **names = g_strsplit_set (NPW_OVERLAY_FORMATS, "{}, ", -1);
+  gboolean found = FALSE;
+  guint i;
 
-  if (g_once_init_enter (&done)) {
-    /* "{ RGBA, BGRA, ... }": no GstCaps, so that it works before
-     * gst_init () too (the regression replays) */
-    gchar **names = g_strsplit_set (NPW_OVERLAY_FORMATS, "{}, ", -1);
-    guint i;
-
-    for (i = 0; names[i]; i++) {
-      GstVideoFormat f;
-
-      if (names[i][0] == '\0')
-        continue;
-      f = gst_video_format_from_string (names[i]);
-      if (f != GST_VIDEO_FORMAT_UNKNOWN && (guint) f < G_N_ELEMENTS (supported))
-        supported[f] = 1;
-    }
-    g_strfreev (names);
-    g_once_init_leave (&done, 1);
-  }
-  return (guint) format < G_N_ELEMENTS (supported) && supported[format];
+  for (i = 0; names[i] && !found; i++)
+    found = names[i][0] != '\0' &&
+        gst_video_format_from_string (names[i]) == format;
+  g_strfreev (names);
+  return found && format != GST_VIDEO_FORMAT_UNKNOWN;
 }
 
 
