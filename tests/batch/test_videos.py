@@ -871,6 +871,47 @@ def group_report(tmp):
         r.stderr)
 
 
+def group_stack(tmp):
+    """An (N, H, W, 4) stack: videos play it as the element does (slice
+    floor(t x 10) mod N); the pictures beside them fail, saying why."""
+    stack = np.zeros((2, 16, 24, 4), np.uint8)
+    stack[0, ..., 0] = 255          # slice 0 red, slice 1 blue, opaque
+    stack[1, ..., 2] = 255
+    stack[..., 3] = 255
+    save_npy(os.path.join(tmp, "logo.npy"), stack)
+    folder = os.path.join(tmp, "in")
+    os.makedirs(folder)
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! '
+        'filesink location=a.mp4' % video_src(96, 64, 12, pattern="black"),
+        folder)
+    gst('videotestsrc num-buffers=1 ! video/x-raw,width=96,height=64 ! '
+        'jpegenc ! filesink location=b.jpg', folder)
+    r = run_videos(tmp, "--height", "64", "--position", "top-left",
+                   "--margin", "0", "--video-crf", "0")
+    tap.eq(r.returncode, 1, "a stack with a picture beside the video: "
+           "exit 1", r.stderr)
+    tap.check("b.jpg" in r.stderr and "an animation for videos" in
+              r.stderr, "the picture fails, saying the watermark is an "
+              "animation", r.stderr[-1000:])
+    tap.check(not os.path.exists(os.path.join(folder, "output", "b.jpg")),
+              "no output for the picture")
+    got = decode(os.path.join(folder, "output", "a.mp4")) \
+        if os.path.exists(os.path.join(folder, "output", "a.mp4")) else []
+    tap.eq(len(got), 12, "the video is done, every frame")
+    for pts, frame in got:
+        want = int(pts * 10 // Gst.SECOND) % 2       # 25 fps, 10 slices/s
+        r_, g_, b_ = (int(v) for v in frame[8, 12])
+        seen = 0 if r_ > 150 and b_ < 100 else 1 if b_ > 150 and r_ < 100 \
+            else -1
+        tap.eq(seen, want, "frame at %.2f s shows slice %d (RGB %d %d %d)" %
+               (pts / Gst.SECOND, want, r_, g_, b_))
+    # without --videos a stack is refused before anything is done
+    r = run(tmp, "--input", "in", "--npy", "logo.npy", "--height", "64",
+            "--output", "o2")
+    tap.check(r.returncode == 2 and "--videos" in r.stderr,
+              "without --videos: exit 2, pointing at --videos", r.stderr)
+
+
 GROUPS = {
     "containers": group_containers,
     "tags": group_tags,
@@ -880,6 +921,7 @@ GROUPS = {
     "bad": group_bad,
     "interrupt": group_interrupt,
     "report": group_report,
+    "stack": group_stack,
 }
 
 if __name__ == "__main__":
