@@ -667,6 +667,43 @@ def group_hdr(tmp):
               "colorimetry=(string)bt2100-pq" in caps,
               "hdr.mkv output: 10-bit, bt2100-pq", caps)
 
+    # The watermark HDR-correct (the element's conversion, README "HDR and
+    # wide-gamut frames"): an opaque sRGB white on a PQ frame is the
+    # reference white, 203 cd/m2: PQ 0.5807, limited-range 10-bit luma
+    # 64 + 876 x 0.5807 = 573; not the format's peak (940, 10000 cd/m2).
+    white = os.path.join(tmp, "white")
+    os.makedirs(white)
+    gst('%s ! capssetter join=true caps="video/x-raw,colorimetry=bt2100-pq"'
+        ' ! x265enc speed-preset=ultrafast ! h265parse ! mp4mux ! '
+        'filesink location=w.mp4' % video_src(96, 64, 3, fmt="I420_10LE",
+                                              pattern="black"), white)
+    save_npy(os.path.join(tmp, "white.npy"), np.full((16, 32, 4), 255,
+                                                     np.uint8))
+    r = run(tmp, "--input", "white", "--npy", "white.npy", "--videos",
+            "--video-preset", "ultrafast", "--video-crf", "0", "--height",
+            "64", "--position", "top-left", "--margin", "0",
+            timeout=RUN_TIMEOUT)
+    pipeline = Gst.parse_launch(
+        "filesrc name=src ! decodebin ! video/x-raw,format=I420_10LE ! "
+        "appsink name=sink sync=false")
+    pipeline.get_by_name("src").set_property(
+        "location", os.path.join(white, "output", "w.mp4"))
+    pipeline.set_state(Gst.State.PLAYING)
+    sample = pipeline.get_by_name("sink").emit("try-pull-sample",
+                                               30 * Gst.SECOND)
+    luma = None
+    if sample is not None:
+        buf = sample.get_buffer()
+        y = np.frombuffer(buf.extract_dup(0, 96 * 64 * 2), "<u2")
+        y = y.reshape(64, 96)
+        luma = (int(y[4:12, 4:28].mean()), int(y[30:60, 50:90].mean()))
+    pipeline.set_state(Gst.State.NULL)
+    tap.check(r.returncode == 0 and luma is not None and
+              abs(luma[0] - 573) <= 8 and luma[1] < 80,
+              "HDR10: an opaque white watermark at the reference white "
+              "(10-bit luma 573, got %s; background black)" % (luma,),
+              r.stderr[-800:])
+
 
 def group_bad(tmp):
     """Truncated, audio-only and unreadable files fail with their reason;
