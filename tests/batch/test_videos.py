@@ -14,9 +14,7 @@
 import json
 import math
 import os
-import pty
 import re
-import select
 import shlex
 import signal
 import struct
@@ -26,8 +24,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_batch import (EXE, GROUP, blend_drawn, drawn_reference,  # noqa
-                        log_lines, main, pillow_scaled, psnr, run, save_npy,
-                        tap, tree, write_config)
+                        log_lines, main, pillow_scaled, psnr, run,
+                        run_on_terminal, save_npy, tap, tree, write_config)
 
 import numpy as np
 import gi
@@ -208,34 +206,6 @@ def make_watermark(tmp, w=24, h=16):
 def run_videos(tmp, *args, timeout=RUN_TIMEOUT):
     return run(tmp, "--input", "in", "--npy", "logo.npy", "--videos",
                "--video-preset", "ultrafast", *args, timeout=timeout)
-
-
-def run_on_terminal(cwd, *args):
-    """Runs the command with a terminal as its console; returns its exit
-    status and what it drew there."""
-    master, slave = pty.openpty()
-    p = subprocess.Popen([EXE, *args], cwd=cwd, stdin=slave,
-                         stdout=slave, stderr=slave)
-    os.close(slave)
-    data = b""
-    deadline = time.time() + RUN_TIMEOUT
-    while time.time() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        elif p.poll() is not None:
-            break
-    if p.poll() is None:
-        p.kill()
-    p.wait()
-    os.close(master)
-    return p.returncode, data.decode("utf-8", "replace")
 
 
 def read_report(path):
@@ -780,7 +750,8 @@ def group_interrupt(tmp):
     # the rerun on a terminal: the bar counts the video's frames
     code, text = run_on_terminal(tmp, "--input", "in", "--npy", "logo.npy",
                                  "--videos", "--video-preset", "ultrafast",
-                                 "--height", "360", "--skip-existing")
+                                 "--height", "360", "--skip-existing",
+                                 timeout=RUN_TIMEOUT)
     tap.check(code == 0 and tree(out) == ["long.mp4"],
               "--skip-existing redoes it", text[-500:])
     # (the total is the container's duration, 16.02 s with the audio's
