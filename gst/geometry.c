@@ -25,7 +25,8 @@ gboolean
 npw_geometry_equal (const NpwGeometry * a, const NpwGeometry * b)
 {
   return a->position == b->position && a->size == b->size &&
-      a->tile == b->tile && a->tile_spacing == b->tile_spacing;
+      a->tile == b->tile && a->tile_spacing == b->tile_spacing &&
+      a->reference_white == b->reference_white;
 }
 
 void

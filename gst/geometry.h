@@ -45,16 +45,19 @@ typedef enum
 GType npw_position_get_type (void);
 
 /* The properties that change what is prepared (not the offsets, which
- * may change on every frame). */
+ * may change on every frame).  reference_white is not placement, but it
+ * travels with it: the same requests, cache keys and re-prepares. */
 typedef struct
 {
   NpwPosition position;
   gdouble size;                 /* 0: own size; else fraction of the frame */
   gboolean tile;
   gint tile_spacing;            /* pixels >= 0 */
+  gdouble reference_white;      /* cd/m² of the watermark's white on PQ
+                                 * and HLG frames (colour.h) */
 } NpwGeometry;
 
-#define NPW_GEOMETRY_INIT { NPW_POSITION_TOP_LEFT, 0.0, FALSE, 0 }
+#define NPW_GEOMETRY_INIT { NPW_POSITION_TOP_LEFT, 0.0, FALSE, 0, 203.0 }
 
 gboolean npw_geometry_equal (const NpwGeometry * a, const NpwGeometry * b);
 

@@ -21,7 +21,12 @@
  * array is one frame, then EOS, as pngdec does for a still; an
  * (N, H, W, C) stack is N frames at #GstNpyDec:framerate, with
  * timestamps and durations, seekable in TIME (a seek lands on the frame
- * showing at that time).
+ * showing at that time).  Seeks behave as GstBaseSrc's: flushing or
+ * not, segment seeks ending in SEGMENT_DONE, the seek's seqnum on the
+ * SEGMENT and on the EOS or SEGMENT_DONE, a seek that cannot be done
+ * (start after stop, reverse rates, after an error) refused before
+ * anything is flushed.  The typefinder names a still image/x-npy, so
+ * gst-discoverer and GES take it for an image, as a PNG.
  *
  * | array | dtype | output |
  * |---|---|---|
@@ -80,9 +85,6 @@ enum
  * 1080p RGBA. */
 #define DEFAULT_MAX_BYTES (G_GUINT64_CONSTANT (1) << 30)
 
-/* A header not complete within this many bytes is refused. */
-#define MAX_HEADER_BYTES (1024 * 1024)
-
 #define READ_FLAGS (NPY_READ_STACK | NPY_READ_DEPTH_AUTO)
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -128,18 +130,24 @@ source_name (GstNpyDec * self)
   return name;
 }
 
+/* Marks the element failed (seeks refused from then on: before the
+ * message, which an application may answer with a seek) and posts
+ * @error. */
 static void
 post_error (GstNpyDec * self, const GError * error)
 {
   gchar *name = source_name (self);
 
+  g_atomic_int_set (&self->failed, TRUE);
+
   if (g_error_matches (error, NPY_ERROR, NPY_ERROR_TOO_LARGE))
     GST_ELEMENT_ERROR (self, STREAM, DECODE, ("The array in \"%s\" is "
-            "larger than the decoder's limits (max-size, max-bytes).", name),
-        ("%s: %s", name, error->message));
+            "larger than the decoder's limits (max-size, max-bytes): %s.",
+            name, error->message), ("%s: %s", name, error->message));
   else
     GST_ELEMENT_ERROR (self, STREAM, DECODE, ("Could not decode \"%s\" as "
-            "a .npy array.", name), ("%s: %s", name, error->message));
+            "a .npy array: %s.", name, error->message), ("%s: %s", name,
+            error->message));
   g_free (name);
 }
 
@@ -222,12 +230,13 @@ gst_npy_dec_set_array (GstNpyDec * self, const guint8 * data, gsize size)
       image->width, image->height, image->n_frames, image->channels,
       image->depth, gst_video_format_to_string (format));
   self->image = image;
+  GST_OBJECT_LOCK (self);
   if (self->stack) {
     self->segment.duration = stack_duration (self);
-    GST_OBJECT_LOCK (self);
     self->duration = self->segment.duration;
-    GST_OBJECT_UNLOCK (self);
   }
+  self->seekable = TRUE;
+  GST_OBJECT_UNLOCK (self);
   self->frame = frame_at (self, self->segment.start);
   return TRUE;
 }
@@ -303,6 +312,42 @@ gst_npy_dec_make_frame (GstNpyDec * self, guint64 k)
   return buffer;
 }
 
+/* EOS with the seqnum of the seek that started the segment. */
+static GstEvent *
+gst_npy_dec_new_eos (GstNpyDec * self)
+{
+  GstEvent *event = gst_event_new_eos ();
+
+  gst_event_set_seqnum (event, self->seqnum);
+  return event;
+}
+
+/* STREAM_START, upstream's stream id if it had one. */
+static void
+gst_npy_dec_start_stream (GstNpyDec * self)
+{
+  gchar *id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self),
+      self->stream_id ? NULL : "npy");
+  GstEvent *event = gst_event_new_stream_start (self->stream_id ?
+      self->stream_id : id);
+
+  gst_event_set_group_id (event, gst_util_group_id_next ());
+  gst_pad_push_event (self->srcpad, event);
+  g_free (id);
+  self->started = TRUE;
+}
+
+static void
+gst_npy_dec_push_segment (GstNpyDec * self)
+{
+  GstEvent *event = gst_event_new_segment (&self->segment);
+
+  gst_event_set_seqnum (event, self->seqnum);
+  gst_pad_push_event (self->srcpad, event);
+  self->need_segment = FALSE;
+  self->discont = TRUE;
+}
+
 /* ------------------------------------------------------------------ */
 /* Collecting the file */
 
@@ -320,36 +365,40 @@ gst_npy_dec_collect (GstNpyDec * self, GstBuffer * buffer)
 
   if (self->raw == NULL) {
     const guint8 *data;
+    NpyPreamble pre;
+    gsize prefix;
 
     gst_adapter_push (self->adapter, buffer);
     avail = gst_adapter_available (self->adapter);
-    n = MIN (avail, MAX_HEADER_BYTES);
+    /* the preamble, then the whole header it announces */
+    n = MIN (avail, 12);
+    data = gst_adapter_map (self->adapter, n);
+    ok = npy_preamble_read (data, n, &pre, &error);
+    gst_adapter_unmap (self->adapter);
+    if (!ok) {
+      if (g_error_matches (error, NPY_ERROR, NPY_ERROR_TRUNCATED_HEADER)) {
+        g_error_free (error);
+        return TRUE;            /* more bytes may complete it */
+      }
+      goto bad_header;
+    }
+    prefix = pre.header_offset + pre.header_len;
+    if (avail < prefix)
+      return TRUE;
     GST_OBJECT_LOCK (self);
     max_size = self->max_size;
     max_bytes = self->max_bytes;
     GST_OBJECT_UNLOCK (self);
-    data = gst_adapter_map (self->adapter, n);
-    ok = npy_image_check_header (data, n, max_size, max_bytes, READ_FLAGS,
-        &need, &error);
+    data = gst_adapter_map (self->adapter, prefix);
+    ok = npy_image_check_header (data, prefix, max_size, max_bytes,
+        READ_FLAGS, &need, &error);
     gst_adapter_unmap (self->adapter);
-    if (!ok) {
-      if (g_error_matches (error, NPY_ERROR, NPY_ERROR_TRUNCATED_HEADER)) {
-        if (n < MAX_HEADER_BYTES) {
-          /* more bytes may complete it */
-          g_error_free (error);
-          return TRUE;
-        }
-        g_clear_error (&error);
-        g_set_error (&error, NPY_ERROR, NPY_ERROR_BAD_HEADER,
-            "the header is longer than %u bytes", MAX_HEADER_BYTES);
-      }
-      post_error (self, error);
-      g_error_free (error);
-      return FALSE;
-    }
+    if (!ok)
+      goto bad_header;
     self->raw_size = (gsize) need;
     self->raw = g_try_malloc (self->raw_size);
     if (self->raw == NULL) {
+      g_atomic_int_set (&self->failed, TRUE);
       GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, (NULL),
           ("not enough memory to read %" G_GSIZE_FORMAT " bytes",
               self->raw_size));
@@ -369,6 +418,14 @@ gst_npy_dec_collect (GstNpyDec * self, GstBuffer * buffer)
   ok = gst_npy_dec_set_array (self, self->raw, self->raw_len);
   g_clear_pointer (&self->raw, g_free);
   return ok;
+
+  /* ERRORS */
+bad_header:
+  {
+    post_error (self, error);
+    g_error_free (error);
+    return FALSE;
+  }
 }
 
 /* Upstream's EOS before the file was whole: the reader says
@@ -406,14 +463,14 @@ gst_npy_dec_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   GstNpyDec *self = GST_NPY_DEC (parent);
   gboolean ok;
 
-  if (self->image || self->failed) {
+  if (self->image || g_atomic_int_get (&self->failed)) {
     /* bytes after the array, as NumPy ignores them */
     gst_buffer_unref (buffer);
-    return self->failed ? GST_FLOW_ERROR : GST_FLOW_EOS;
+    return self->image ? GST_FLOW_EOS : GST_FLOW_ERROR;
   }
   GST_PAD_STREAM_LOCK (self->srcpad);
   ok = gst_npy_dec_collect (self, buffer);
-  self->failed = !ok;
+  g_atomic_int_set (&self->failed, !ok);
   if (ok && self->image)
     gst_pad_start_task (self->srcpad, (GstTaskFunction) gst_npy_dec_loop,
         self->srcpad, NULL);
@@ -446,9 +503,16 @@ gst_npy_dec_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gst_event_unref (event);
       GST_PAD_STREAM_LOCK (self->srcpad);
       if (self->image == NULL) {
-        if (!self->failed)
+        if (!g_atomic_int_get (&self->failed))
           gst_npy_dec_incomplete (self);
-        gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+        g_atomic_int_set (&self->failed, TRUE);
+        /* EOS in a stream, as GstVideoDecoder forwards it: decodebin3
+         * waits for a stream-start */
+        if (!self->started) {
+          gst_npy_dec_start_stream (self);
+          gst_npy_dec_push_segment (self);
+        }
+        gst_pad_push_event (self->srcpad, gst_npy_dec_new_eos (self));
       }
       /* else the task sends EOS after the last frame */
       GST_PAD_STREAM_UNLOCK (self->srcpad);
@@ -473,8 +537,34 @@ gst_npy_dec_pause (GstNpyDec * self, GstFlowReturn ret)
   gst_pad_pause_task (self->srcpad);
   if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
     GST_ELEMENT_FLOW_ERROR (self, ret);
-    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    gst_pad_push_event (self->srcpad, gst_npy_dec_new_eos (self));
   }
+}
+
+/* The end of the segment: EOS, or SEGMENT_DONE after a segment seek, as
+ * GstBaseSrc ends them, with the seek's seqnum. */
+static void
+gst_npy_dec_end (GstNpyDec * self)
+{
+  GstMessage *msg;
+  GstEvent *event;
+  gint64 position;
+
+  gst_pad_pause_task (self->srcpad);
+  if (!(self->segment.flags & GST_SEGMENT_FLAG_SEGMENT)) {
+    gst_pad_push_event (self->srcpad, gst_npy_dec_new_eos (self));
+    return;
+  }
+  position = GST_CLOCK_TIME_IS_VALID (self->segment.stop) ?
+      self->segment.stop : self->stack ? stack_duration (self) :
+      self->segment.start;
+  msg = gst_message_new_segment_done (GST_OBJECT (self), GST_FORMAT_TIME,
+      position);
+  gst_message_set_seqnum (msg, self->seqnum);
+  gst_element_post_message (GST_ELEMENT (self), msg);
+  event = gst_event_new_segment_done (GST_FORMAT_TIME, position);
+  gst_event_set_seqnum (event, self->seqnum);
+  gst_pad_push_event (self->srcpad, event);
 }
 
 static void
@@ -485,31 +575,26 @@ gst_npy_dec_loop (GstPad * pad)
   GstBuffer *buffer;
 
   if (!self->started) {
-    gchar *id = gst_pad_create_stream_id (pad, GST_ELEMENT (self),
-        self->stream_id ? NULL : "npy");
-    GstEvent *event = gst_event_new_stream_start (self->stream_id ?
-        self->stream_id : id);
-    GstCaps *caps;
+    GstCaps *caps = gst_video_info_to_caps (&self->info);
+    GstTagList *tags;
 
-    gst_event_set_group_id (event, gst_util_group_id_next ());
-    gst_pad_push_event (pad, event);
-    g_free (id);
-    caps = gst_video_info_to_caps (&self->info);
+    gst_npy_dec_start_stream (self);
     gst_pad_set_caps (pad, caps);
     gst_caps_unref (caps);
-    self->started = TRUE;
+    /* what pngdec says of its stream */
+    tags = gst_tag_list_new (GST_TAG_VIDEO_CODEC, self->stack ?
+        "NumPy .npy stack" : "NumPy .npy image", NULL);
+    gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
+    gst_pad_push_event (pad, gst_event_new_tag (tags));
   }
-  if (self->need_segment) {
-    gst_pad_push_event (pad, gst_event_new_segment (&self->segment));
-    self->need_segment = FALSE;
-  }
+  if (self->need_segment)
+    gst_npy_dec_push_segment (self);
 
   if (self->frame >= self->image->n_frames || (self->stack &&
           GST_CLOCK_TIME_IS_VALID (self->segment.stop) &&
           frame_time (self, self->frame) >= self->segment.stop)) {
     GST_DEBUG_OBJECT (self, "all frames pushed");
-    gst_pad_pause_task (pad);
-    gst_pad_push_event (pad, gst_event_new_eos ());
+    gst_npy_dec_end (self);
     return;
   }
 
@@ -521,15 +606,67 @@ gst_npy_dec_loop (GstPad * pad)
     gst_npy_dec_pause (self, GST_FLOW_ERROR);
     return;
   }
-  if (self->frame == 0 || self->need_segment)
+  if (self->discont) {
     GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
   self->frame++;
   ret = gst_pad_push (pad, buffer);
   if (ret != GST_FLOW_OK)
     gst_npy_dec_pause (self, ret);
 }
 
-/* A TIME seek, forward: the frame showing at the new start, then on. */
+/* What gst_segment_do_seek () would make of the seek: FALSE where it
+ * would fail (on an assertion when start is after stop), so that such a
+ * seek is refused before anything is flushed. */
+static gboolean
+seek_is_valid (const GstSegment * segment, GstSeekType start_type,
+    gint64 start, GstSeekType stop_type, gint64 stop)
+{
+  guint64 new_start, new_stop;
+  guint64 duration = segment->duration;
+
+  switch (start_type) {
+    case GST_SEEK_TYPE_SET:
+      new_start = start == -1 ? 0 : (guint64) MAX (start, 0);
+      break;
+    case GST_SEEK_TYPE_END:
+      if (duration == GST_CLOCK_TIME_NONE)
+        new_start = segment->start;
+      else
+        new_start = (guint64) MAX ((gint64) duration + start, 0);
+      break;
+    default:
+      new_start = segment->start;
+      break;
+  }
+  if (duration != GST_CLOCK_TIME_NONE)
+    new_start = MIN (new_start, duration);
+
+  switch (stop_type) {
+    case GST_SEEK_TYPE_SET:
+      new_stop = stop == -1 ? GST_CLOCK_TIME_NONE : (guint64) MAX (stop, 0);
+      break;
+    case GST_SEEK_TYPE_END:
+      if (duration == GST_CLOCK_TIME_NONE)
+        new_stop = segment->stop;
+      else
+        new_stop = (guint64) MAX ((gint64) duration + stop, 0);
+      break;
+    default:
+      new_stop = segment->stop;
+      break;
+  }
+  if (new_stop != GST_CLOCK_TIME_NONE && duration != GST_CLOCK_TIME_NONE)
+    new_stop = MIN (new_stop, duration);
+
+  return new_stop == GST_CLOCK_TIME_NONE || new_start <= new_stop;
+}
+
+/* A TIME seek, forward, as GstBaseSrc does one: refused before anything
+ * is flushed if it cannot be done; then the frame showing at the new
+ * start, and on, with the seek's seqnum on the SEGMENT and on the EOS or
+ * SEGMENT_DONE that ends it. */
 static gboolean
 gst_npy_dec_seek (GstNpyDec * self, GstEvent * event)
 {
@@ -548,7 +685,22 @@ gst_npy_dec_seek (GstNpyDec * self, GstEvent * event)
     GST_DEBUG_OBJECT (self, "only forward seeks in TIME");
     return FALSE;
   }
+  if (g_atomic_int_get (&self->failed)) {
+    /* as pngdec: nothing to seek in (and the stream lock may be held by
+     * an EOS waiting in a sink's preroll) */
+    GST_DEBUG_OBJECT (self, "no array to seek in");
+    return FALSE;
+  }
   flush = (flags & GST_SEEK_FLAG_FLUSH) != 0;
+
+  /* not the stream lock: the task may hold it, blocked downstream */
+  GST_OBJECT_LOCK (self);
+  segment = self->segment;
+  GST_OBJECT_UNLOCK (self);
+  if (!seek_is_valid (&segment, start_type, start, stop_type, stop)) {
+    GST_DEBUG_OBJECT (self, "refused: the seek would start after its stop");
+    return FALSE;
+  }
 
   if (flush) {
     GstEvent *e = gst_event_new_flush_start ();
@@ -560,26 +712,35 @@ gst_npy_dec_seek (GstNpyDec * self, GstEvent * event)
   GST_PAD_STREAM_LOCK (self->srcpad);
 
   segment = self->segment;
-  if (!gst_segment_do_seek (&segment, rate, format, flags, start_type,
-          start, stop_type, stop, NULL)) {
-    GST_PAD_STREAM_UNLOCK (self->srcpad);
-    return FALSE;
-  }
+  /* again: another seek may have come in between */
+  if (seek_is_valid (&segment, start_type, start, stop_type, stop))
+    gst_segment_do_seek (&segment, rate, format, flags, start_type, start,
+        stop_type, stop, NULL);
   if (flush) {
     GstEvent *e = gst_event_new_flush_stop (TRUE);
     gst_event_set_seqnum (e, seqnum);
     gst_pad_push_event (self->srcpad, e);
   }
+  GST_OBJECT_LOCK (self);
   self->segment = segment;
+  GST_OBJECT_UNLOCK (self);
+  self->seqnum = seqnum;
   self->need_segment = TRUE;
+  if (segment.flags & GST_SEGMENT_FLAG_SEGMENT) {
+    /* paired with the SEGMENT_DONE that ends it, as GstBaseSrc does */
+    GstMessage *msg = gst_message_new_segment_start (GST_OBJECT (self),
+        GST_FORMAT_TIME, segment.start);
+
+    gst_message_set_seqnum (msg, seqnum);
+    gst_element_post_message (GST_ELEMENT (self), msg);
+  }
   if (self->image) {
     self->frame = frame_at (self, segment.start);
     GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT ": frame %"
         G_GUINT64_FORMAT, GST_TIME_ARGS (segment.start), self->frame);
-  }
-  if (self->image)
     gst_pad_start_task (self->srcpad, (GstTaskFunction) gst_npy_dec_loop,
         self->srcpad, NULL);
+  }
   GST_PAD_STREAM_UNLOCK (self->srcpad);
   return TRUE;
 }
@@ -606,11 +767,12 @@ gst_npy_dec_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
   GstNpyDec *self = GST_NPY_DEC (parent);
   GstClockTime duration;
   GstFormat format;
-  gboolean known;
+  gboolean known, seekable;
 
   /* not the stream lock: the task holds it while downstream blocks */
   GST_OBJECT_LOCK (self);
   duration = self->duration;
+  seekable = self->seekable;
   GST_OBJECT_UNLOCK (self);
   known = GST_CLOCK_TIME_IS_VALID (duration);
 
@@ -625,7 +787,8 @@ gst_npy_dec_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
     case GST_QUERY_SEEKING:
       gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
       if (format == GST_FORMAT_TIME) {
-        gst_query_set_seeking (query, format, known, 0,
+        /* a still too, once read (as pngdec's, through upstream) */
+        gst_query_set_seeking (query, format, seekable, 0,
             known ? (gint64) duration : -1);
         return TRUE;
       }
@@ -647,14 +810,18 @@ gst_npy_dec_reset (GstNpyDec * self)
   g_clear_pointer (&self->stream_id, g_free);
   self->raw_size = self->raw_len = 0;
   gst_adapter_clear (self->adapter);
+  GST_OBJECT_LOCK (self);
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
+  GST_OBJECT_UNLOCK (self);
   self->frame = 0;
   self->stack = FALSE;
   self->started = FALSE;
-  self->failed = FALSE;
+  g_atomic_int_set (&self->failed, FALSE);
+  self->seqnum = gst_util_seqnum_next ();
   self->need_segment = TRUE;
   GST_OBJECT_LOCK (self);
   self->duration = GST_CLOCK_TIME_NONE;
+  self->seekable = FALSE;
   GST_OBJECT_UNLOCK (self);
 }
 

@@ -39,22 +39,26 @@ struct _GstNpyDec
   guint max_size;
   guint64 max_bytes;
   GstClockTime duration;        /* of a stack once read, else NONE */
+  gboolean seekable;            /* an array is read */
 
   /* collecting the file (the sink pad's streaming thread) */
   GstAdapter *adapter;          /* the first bytes, until the header is known */
   guint8 *raw;                  /* then the whole file */
   gsize raw_size, raw_len;      /* bytes it needs, bytes it has */
-  gboolean failed;              /* an error was posted: the rest is dropped */
+  gint failed;                  /* an error was posted: the rest is dropped
+                                 * (atomic: seeks read it) */
 
   /* the array and playing it (with the source pad's STREAM_LOCK) */
   NpyImage *image;
   gboolean stack;               /* a 4-D array: frames at fps */
   gint out_fps_n, out_fps_d;    /* fps when the array was read */
   GstVideoInfo info;
-  GstSegment segment;
+  GstSegment segment;           /* written with the STREAM_LOCK and LOCK */
   guint64 frame;                /* the next frame to push */
   gboolean started;             /* stream-start and caps sent */
   gboolean need_segment;
+  gboolean discont;             /* the next frame follows a new segment */
+  guint32 seqnum;               /* of the seek (or the first segment) */
   gchar *stream_id;             /* upstream's, in push mode */
 };
 

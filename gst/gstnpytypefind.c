@@ -12,10 +12,11 @@
  * Library General Public License for more details.
  */
 
-/* Finds .npy files by their magic, "\x93NUMPY" and a version byte of 1,
- * 2 or 3 with minor 0, as NumPy's own reader does, and reads the header
- * for the caps fields (gsttypefindfunctions.c's model: peek, never read
- * more than the header). */
+/* Finds .npy files by their magic, "\x93NUMPY", and reads the header for
+ * the caps (gsttypefindfunctions.c's model: peek, never read more than
+ * the header).  The magic alone is enough to claim a file at the highest
+ * probability: with any other version, or a header npy.c refuses, it is
+ * still a .npy (not, say, MPEG audio), and npydec says what is wrong. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -28,10 +29,6 @@
 
 GST_DEBUG_CATEGORY_STATIC (npy_type_find_debug);
 #define GST_CAT_DEFAULT npy_type_find_debug
-
-/* NumPy writes headers of 118 to a few hundred bytes (more for
- * structured dtypes); a longer one gets version-only caps. */
-#define MAX_HEADER_PEEK (64 * 1024)
 
 static GstStaticCaps npy_caps = GST_STATIC_CAPS (GST_NPY_CAPS);
 
@@ -60,41 +57,43 @@ shape_to_value (const NpyHeader * header, GValue * value)
 static void
 npy_type_find (GstTypeFind * tf, gpointer unused)
 {
-  const guint8 *data = gst_type_find_peek (tf, 0, 10);
+  const guint8 *data = NULL;
   GError *error = NULL;
+  NpyPreamble pre;
   NpyHeader header;
-  guint major;
-  guint64 prefix;
+  gsize prefix, n;
+  gint version;
   GstCaps *caps;
   GValue shape = G_VALUE_INIT;
 
+  /* the longest preamble, else what the stream has of one */
+  for (n = 12; n >= 6; n -= 2) {
+    data = gst_type_find_peek (tf, 0, (guint) n);
+    if (data)
+      break;
+  }
   if (data == NULL || memcmp (data, "\x93NUMPY", 6) != 0)
     return;
-  major = data[6];
-  if (major < 1 || major > 3 || data[7] != 0)
-    return;
+  version = n > 6 ? data[6] : -1;
 
-  if (major == 1) {
-    prefix = 10 + GST_READ_UINT16_LE (data + 8);
-  } else {
-    data = gst_type_find_peek (tf, 0, 12);
-    if (data == NULL)
-      goto version_only;
-    prefix = 12 + (guint64) GST_READ_UINT32_LE (data + 8);
-  }
-  if (prefix > MAX_HEADER_PEEK)
-    goto version_only;
-  data = gst_type_find_peek (tf, 0, (guint) prefix);
-  if (data == NULL)
-    goto version_only;
-  if (!npy_header_parse (data, (gsize) prefix, &header, &error)) {
+  if (!npy_preamble_read (data, n, &pre, &error)) {
     GST_DEBUG ("a .npy magic, but: %s", error->message);
     g_clear_error (&error);
-    goto version_only;
+    goto other;
+  }
+  prefix = pre.header_offset + pre.header_len;
+  data = gst_type_find_peek (tf, 0, (guint) prefix);
+  if (data == NULL)
+    goto other;
+  if (!npy_header_parse (data, prefix, &header, &error)) {
+    GST_DEBUG ("a .npy magic, but: %s", error->message);
+    g_clear_error (&error);
+    goto other;
   }
 
-  caps = gst_caps_new_simple (GST_NPY_CAPS,
-      "version", G_TYPE_INT, (gint) major,
+  caps = gst_caps_new_simple (header.ndim == 2 || header.ndim == 3 ?
+      GST_NPY_IMAGE_CAPS : GST_NPY_VIDEO_CAPS,
+      "version", G_TYPE_INT, (gint) header.major,
       "descr", G_TYPE_STRING, header.descr,
       "fortran-order", G_TYPE_BOOLEAN, header.fortran_order, NULL);
   if (shape_to_value (&header, &shape)) {
@@ -106,11 +105,13 @@ npy_type_find (GstTypeFind * tf, gpointer unused)
   npy_header_clear (&header);
   return;
 
-version_only:
-  /* Eight bytes of magic and version are still a .npy: its decoder will
-   * say what is wrong with the rest. */
-  gst_type_find_suggest_simple (tf, GST_TYPE_FIND_LIKELY, GST_NPY_CAPS,
-      "version", G_TYPE_INT, (gint) major, NULL);
+other:
+  /* the magic, and a version byte if there is one */
+  caps = gst_caps_new_empty_simple (GST_NPY_VIDEO_CAPS);
+  if (version >= 0)
+    gst_caps_set_simple (caps, "version", G_TYPE_INT, version, NULL);
+  gst_type_find_suggest (tf, GST_TYPE_FIND_MAXIMUM, caps);
+  gst_caps_unref (caps);
 }
 
 gboolean

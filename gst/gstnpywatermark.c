@@ -32,11 +32,14 @@
  * videoconvert.  Each pixel's alpha times the opacity weighs the
  * watermark over the frame (Porter-Duff "over" for a frame alpha), with
  * exact rounding; the project's README gives the formulas, the .npy
- * shapes and dtypes read, and the figures.
+ * shapes and dtypes read, and the figures.  The watermark is sRGB: on
+ * frames with PQ, HLG or BT.2020 colorimetry its colours are converted
+ * to the frame's, its white at #GstNpyWatermark:reference-white.
  *
  * With no watermark or opacity 0, buffers pass through untouched.  A new
  * #GstNpyWatermark:location or #GstNpyWatermark:data, and a change of
- * position, size, tile or tile-spacing, is prepared in a background
+ * position, size, tile, tile-spacing or reference-white, is prepared in a
+ * background
  * thread and used from the next frame boundary after that, every frame
  * whole.  A new watermark posts an element message "npywatermark-loaded"
  * (fields "location" and "timestamp", the first buffer carrying it); one
@@ -75,6 +78,7 @@
 #include <string.h>
 
 #include "gstnpywatermark.h"
+#include "colour.h"
 #include "npy.h"
 #include "stage.h"
 
@@ -121,6 +125,7 @@ enum
   PROP_TILE_SPACING,
   PROP_ANIMATION_RATE,
   PROP_ANIMATION_LOOP,
+  PROP_REFERENCE_WHITE,
 };
 
 #define DEFAULT_LOCATION NULL
@@ -136,6 +141,7 @@ enum
 #define DEFAULT_ANIMATION_RATE_N 10
 #define DEFAULT_ANIMATION_RATE_D 1
 #define DEFAULT_ANIMATION_LOOP TRUE
+#define DEFAULT_REFERENCE_WHITE NPW_COLOUR_REFERENCE_WHITE
 
 #define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS) ";" \
   NPW_COMPOSITION_CAPS
@@ -211,7 +217,10 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
    * in memory (read once, shared by many pipelines).  When set it wins
    * over #GstNpyWatermark:location in every state; setting it while
    * PLAYING swaps the watermark as a new location does, and setting NULL
-   * goes back to the location.
+   * goes back to the location.  For GES projects (see set_property) it
+   * reads back padded with NULs to a multiple of 3 bytes, and unset as
+   * three NULs (not NULL); set back, those or an empty GBytes mean
+   * unset.
    *
    * Since: 0.1
    */
@@ -301,7 +310,8 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
   g_object_class_install_property (gobject_class, PROP_SIZE,
       g_param_spec_double ("size", "Size",
           "Fraction of the frame the watermark fits in, aspect kept "
-          "(0: its own size)", 0.0, 100.0, DEFAULT_SIZE, PARAM_LIVE));
+          "(0: its own size; above 1 is larger than the frame, with a "
+          "warning at start)", 0.0, 100.0, DEFAULT_SIZE, PARAM_LIVE));
   /**
    * GstNpyWatermark:tile:
    *
@@ -356,6 +366,27 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
       g_param_spec_boolean ("animation-loop", "Animation loop",
           "Start an animated watermark over after its last slice",
           DEFAULT_ANIMATION_LOOP, PARAM_LIVE));
+  /**
+   * GstNpyWatermark:reference-white:
+   *
+   * The brightness, in cd/m², at which the watermark's white is shown on
+   * PQ (bt2100-pq) frames, and, relative to BT.2408's 203 cd/m² at 75%
+   * HLG, on HLG (bt2100-hlg) frames.  The watermark is sRGB; on frames
+   * with PQ or HLG transfer or BT.2020 primaries (bt2100-pq, bt2100-hlg,
+   * bt2020, bt2020-10) its colours are linearised, moved to BT.2020
+   * primaries and encoded with the frame's transfer once per change;
+   * frames without colorimetry or with SDR BT.709, BT.601 or sRGB
+   * colorimetry take its values as they are.  A change is prepared in
+   * the background like a geometry change.
+   *
+   * Since: 0.4
+   */
+  g_object_class_install_property (gobject_class, PROP_REFERENCE_WHITE,
+      g_param_spec_double ("reference-white", "Reference white",
+          "cd/m² of the watermark's white on PQ and HLG frames (ITU-R "
+          "BT.2408: 203); PQ, HLG and BT.2020 frames get the watermark's "
+          "sRGB colours converted, others as they are",
+          1.0, 10000.0, DEFAULT_REFERENCE_WHITE, PARAM_LIVE));
 
   gst_element_class_set_static_metadata (element_class,
       "NumPy watermark overlay", "Filter/Effect/Video",
@@ -436,6 +467,52 @@ gst_npy_watermark_request_prepare (GstNpyWatermark * self, gboolean reread)
   npw_loader_request (self->loader, &req, reread);
 }
 
+/* `data` as GStreamer 1.22 can write into a GES project and read back:
+ * it serialises a GBytes as unquoted base64, which its parser takes only
+ * without '=' padding, that is for a multiple of 3 bytes, and a NULL or
+ * empty GBytes as nothing, which it cannot parse at all.  So the bytes
+ * set are kept padded with NULs to a multiple of 3 (a .npy reader
+ * ignores bytes after the array, as NumPy does), and unset `data` reads
+ * as three NULs, which set back means unset, as an empty GBytes does. */
+static const guint8 no_data[3];
+
+/* One for the process: a GValue's copy must not be the last reference,
+ * which PyGObject drops (GES's get_child_property () gave b""). */
+static GBytes *
+no_data_bytes (void)
+{
+  static GBytes *bytes;
+
+  if (g_once_init_enter (&bytes))
+    g_once_init_leave (&bytes, g_bytes_new_static (no_data, sizeof no_data));
+  return bytes;
+}
+
+static gboolean
+is_no_data (GBytes * bytes)
+{
+  gsize size;
+  const guint8 *p = g_bytes_get_data (bytes, &size);
+
+  return size <= sizeof (no_data) && memcmp (p, no_data, size) == 0;
+}
+
+static GBytes *
+pad_data (GBytes * bytes)
+{
+  gsize size, padded;
+  const guint8 *p = g_bytes_get_data (bytes, &size);
+  guint8 *copy;
+
+  if (size % 3 == 0)
+    return bytes;
+  padded = size + 3 - size % 3;
+  copy = g_malloc0 (padded);
+  memcpy (copy, p, size);
+  g_bytes_unref (bytes);
+  return g_bytes_new_take (copy, padded);
+}
+
 static void
 gst_npy_watermark_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -457,6 +534,10 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
     case PROP_DATA:
       old_data = self->data;
       self->data = g_value_dup_boxed (value);
+      if (self->data && is_no_data (self->data))
+        g_clear_pointer (&self->data, g_bytes_unref);
+      else if (self->data)
+        self->data = pad_data (self->data);
       if (self->data != old_data)
         gst_npy_watermark_request_prepare (self, TRUE);
       break;
@@ -491,6 +572,9 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
     case PROP_ANIMATION_LOOP:
       self->loop = g_value_get_boolean (value);
       break;
+    case PROP_REFERENCE_WHITE:
+      self->geom.reference_white = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -514,7 +598,10 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, self->location);
       break;
     case PROP_DATA:
-      g_value_set_boxed (value, self->data);
+      if (self->data)
+        g_value_set_boxed (value, self->data);
+      else
+        g_value_set_boxed (value, no_data_bytes ());
       break;
     case PROP_OPACITY:
       g_value_set_double (value, self->opacity);
@@ -546,6 +633,9 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
     case PROP_ANIMATION_LOOP:
       g_value_set_boolean (value, self->loop);
       break;
+    case PROP_REFERENCE_WHITE:
+      g_value_set_double (value, self->geom.reference_white);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -573,6 +663,15 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   max_size = self->max_size;
   self->stage.geom = self->geom;
   GST_OBJECT_UNLOCK (self);
+
+  /* size is a fraction: size=10 (a percentage typed into it) draws the
+   * watermark ten times the frame.  Said, not refused: above 1 is valid,
+   * only rarely meant. */
+  if (self->stage.geom.size > 1.0)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("size=%g makes the watermark %g times the frame's size: size is "
+            "a fraction (0.2 is a fifth of the frame).",
+            self->stage.geom.size, self->stage.geom.size), (NULL));
 
   if (!npw_stage_load (&self->stage, GST_ELEMENT (self), data, location,
           max_size))

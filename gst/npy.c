@@ -889,16 +889,21 @@ check_shape (const Header * h, NpyReadFlags flags, Layout * l,
   return TRUE;
 }
 
-/* The preamble and the header dict of @data, checked; *@data_offset is
- * where the data starts. */
-static gboolean
-parse_preamble_and_header (const guint8 * data, gsize size, Header * h,
-    gsize * data_offset, GError ** error)
+/* ------------------------------------------------------------------ */
+/* The preamble: what the file path, the data path, npydec and the
+ * typefinder each read first */
+
+gboolean
+npy_preamble_read (const guint8 * data, gsize size, NpyPreamble * pre,
+    GError ** error)
 {
   Cursor c = { data, data + size };
-  Parser p;
   guint8 major = 0, minor = 0;
   guint32 header_len = 0;
+
+  g_return_val_if_fail (data != NULL || size == 0, FALSE);
+  g_return_val_if_fail (pre != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (size == 0)
     goto empty;
@@ -917,24 +922,11 @@ parse_preamble_and_header (const guint8 * data, gsize size, Header * h,
   } else if (!cursor_read_u32_le (&c, &header_len)) {
     goto short_preamble;
   }
-  if (cursor_left (&c) < header_len)
-    goto short_header;
-
-  memset (h, 0, sizeof (Header));
-  h->major = major;
-  h->header = c.pos;
-  h->header_len = header_len;
-  if (major == 3 && !g_utf8_validate ((const gchar *) h->header, header_len,
-          NULL))
-    goto bad_utf8;
-
-  p.c.pos = h->header;
-  p.c.end = h->header + header_len;
-  p.h = h;
-  p.error = error;
-  if (!parse_header_dict (&p))
-    return FALSE;
-  *data_offset = (gsize) (c.pos - data) + header_len;
+  if (header_len > NPY_MAX_HEADER_LEN)
+    goto huge_header;
+  pre->major = major;
+  pre->header_offset = (gsize) (c.pos - data);
+  pre->header_len = header_len;
   return TRUE;
 
   /* ERRORS */
@@ -961,15 +953,57 @@ short_preamble:
 bad_version:
   {
     g_set_error (error, NPY_ERROR, NPY_ERROR_BAD_VERSION,
-        "unsupported .npy format version %u.%u (1.0, 2.0 and 3.0 are "
-        "supported)", major, minor);
+        "unsupported .npy version %u.%u (1.0, 2.0 and 3.0 are supported)",
+        major, minor);
     return FALSE;
   }
+huge_header:
+  {
+    g_set_error (error, NPY_ERROR, NPY_ERROR_BAD_HEADER,
+        "the header claims to be %u bytes long; the limit is %u (NumPy "
+        "writes a few hundred)", header_len, NPY_MAX_HEADER_LEN);
+    return FALSE;
+  }
+}
+
+/* The preamble and the header dict of @data, checked; *@data_offset is
+ * where the data starts. */
+static gboolean
+parse_preamble_and_header (const guint8 * data, gsize size, Header * h,
+    gsize * data_offset, GError ** error)
+{
+  NpyPreamble pre;
+  Parser p;
+
+  if (!npy_preamble_read (data, size, &pre, error))
+    return FALSE;
+  if (size - pre.header_offset < pre.header_len)
+    goto short_header;
+
+  memset (h, 0, sizeof (Header));
+  h->major = pre.major;
+  h->header = data + pre.header_offset;
+  h->header_len = pre.header_len;
+  if (pre.major == 3 && !g_utf8_validate ((const gchar *) h->header,
+          h->header_len, NULL))
+    goto bad_utf8;
+
+  p.c.pos = h->header;
+  p.c.end = h->header + h->header_len;
+  p.h = h;
+  p.error = error;
+  if (!parse_header_dict (&p))
+    return FALSE;
+  *data_offset = pre.header_offset + pre.header_len;
+  return TRUE;
+
+  /* ERRORS */
 short_header:
   {
     g_set_error (error, NPY_ERROR, NPY_ERROR_TRUNCATED_HEADER,
-        "file seems truncated: the header should be %u bytes long, only %"
-        G_GSIZE_FORMAT " present", header_len, cursor_left (&c));
+        "file seems truncated: the header should be %" G_GSIZE_FORMAT
+        " bytes long, only %" G_GSIZE_FORMAT " present", pre.header_len,
+        size - pre.header_offset);
     return FALSE;
   }
 bad_utf8:
@@ -1447,9 +1481,6 @@ npy_image_check_header (const guint8 * data, gsize size, guint max_side,
   return TRUE;
 }
 
-/* .npy headers are a few hundred bytes; a larger claim is not read. */
-#define NPY_MAX_HEADER_LEN (64 * 1024 * 1024)
-
 NpyImage *
 npy_image_new_from_file_full (const gchar * filename, guint max_side,
     guint64 max_bytes, NpyReadFlags flags, GError ** error)
@@ -1461,7 +1492,7 @@ npy_image_new_from_file_full (const gchar * filename, guint max_side,
   guint8 *head = NULL;
   gsize got, prefix, head_len;
   guint64 file_size;
-  guint32 header_len = 0;
+  NpyPreamble preamble;
   Source s = { 0, };
   Plan p;
   gchar *name;
@@ -1488,20 +1519,14 @@ npy_image_new_from_file_full (const gchar * filename, guint max_side,
   got = fread (pre, 1, sizeof pre, f);
   if (ferror (f))
     goto io_error;
-  if (got < NPY_MAGIC_LEN + 2 || memcmp (pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0
-      || pre[6] < 1 || pre[6] > 3 || pre[7] != 0) {
-    /* not a .npy we read: the parser says what is wrong with these bytes */
+  if (npy_preamble_read (pre, got, &preamble, &local))
+    prefix = preamble.header_offset + preamble.header_len;
+  else if (g_error_matches (local, NPY_ERROR, NPY_ERROR_TRUNCATED_HEADER)) {
+    /* a file shorter than a preamble: the parser says where it ends */
+    g_clear_error (&local);
     prefix = got;
-  } else {
-    if (got >= 10 && pre[6] == 1)
-      header_len = pre[8] | (pre[9] << 8);
-    else if (got >= 12)
-      header_len = pre[8] | (pre[9] << 8) | ((guint32) pre[10] << 16) |
-          ((guint32) pre[11] << 24);
-    prefix = (pre[6] == 1 ? 10 : 12) + (gsize) header_len;
-  }
-  if (header_len > NPY_MAX_HEADER_LEN && prefix <= file_size)
-    goto huge_header;
+  } else
+    goto parse_error;
   head_len = MAX ((gsize) MIN (prefix, file_size), got);
   head = g_malloc (head_len);   /* NULL for an empty file */
   if (got > 0)
@@ -1543,13 +1568,6 @@ not_regular:
   {
     g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED,
         "%s: not a regular file", name);
-    goto done;
-  }
-huge_header:
-  {
-    g_set_error (error, NPY_ERROR, NPY_ERROR_BAD_HEADER,
-        "%s: the header claims to be %u bytes long; .npy headers are at "
-        "most a few kilobytes", name, header_len);
     goto done;
   }
 parse_error:

@@ -109,6 +109,27 @@ gboolean npy_image_check_header (const guint8 * data, gsize size,
     guint max_side, guint64 max_bytes, NpyReadFlags flags,
     guint64 * file_size, GError ** error);
 
+/* The longest .npy header read, in bytes, by every path (the file and
+ * data readers, npydec, the typefinder): NumPy writes a few hundred, and
+ * np.load refuses more than 10000 unless told otherwise. */
+#define NPY_MAX_HEADER_LEN (64 * 1024)
+
+/* The fixed start of a .npy file. */
+typedef struct
+{
+  guint major;                  /* 1, 2 or 3 (minor is 0) */
+  gsize header_offset;          /* where the header starts: 10 or 12 */
+  gsize header_len;             /* its length, at most NPY_MAX_HEADER_LEN */
+} NpyPreamble;
+
+/* Reads the magic, the version and the header length at the start of
+ * @data.  NPY_ERROR_TRUNCATED_HEADER when @data ends inside the
+ * preamble (more bytes may help); NPY_ERROR_BAD_MAGIC, _BAD_VERSION
+ * ("unsupported .npy version 9.0 ..."), or _BAD_HEADER for a length over
+ * NPY_MAX_HEADER_LEN.  The header itself need not be in @data. */
+gboolean npy_preamble_read (const guint8 * data, gsize size,
+    NpyPreamble * pre, GError ** error);
+
 /* NumPy 2's limit on the number of dimensions. */
 #define NPY_MAX_DIMS 64
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "overlay.h"
+#include "colour.h"
 #include "geometry.h"
 #include "blend.h"
 
@@ -65,6 +66,10 @@ typedef struct
   /* the same per byte value, in fixed point with LUT_SHIFT bits of
    * fraction, the offset and the rounding half folded into R's table */
   gint32 lut[3][3][256];
+  /* 8-bit Y'CbCr and gray frames of converted colours (colour.h): the
+   * image's R'G'B' at 16 bits, 4 values a pixel as image->rgba, so that
+   * they are rounded once, at 8 bits, after the matrix */
+  const guint16 *conv16;
 } NpwColour;
 
 typedef struct
@@ -95,6 +100,11 @@ struct _NpwOverlay
   NpwPlane planes[GST_VIDEO_MAX_PLANES];
   /* the image (borrowed) and its colour, while phases remain to build */
   NpwColour colour;
+  /* the image's colours moved to the frame's primaries and transfer, at
+   * 16 bits, and for 8-bit frames rounded to 8 (colour.image then points
+   * to the one of the frame's depth), while phases remain to build */
+  NpyImage *converted;
+  NpyImage *converted8;
 };
 
 gboolean
@@ -224,21 +234,34 @@ colour_init (NpwColour * colour, const NpyImage * image,
   }
 }
 
+static inline guint8
+round_u8 (gdouble v)
+{
+  return v <= 0.0 ? 0 : v >= 255.0 ? 255 : (guint8) (v + 0.5);
+}
+
+/* The same from the 16-bit converted colours of the pixel at @px. */
+static guint8
+conv_value (const NpwColour * colour, gint comp, const guint8 * px)
+{
+  const guint16 *q = colour->conv16 + (px - colour->image->rgba);
+  const gdouble *k = colour->k[comp];
+
+  return round_u8 (k[0] + (k[1] * q[0] + k[2] * q[1] + k[3] * q[2]) / 257.0);
+}
+
 /* Component @comp of R, G, B through the tables: within 2^-19 of the
  * exact value before rounding. */
 static inline guint8
 lut_value (const NpwColour * colour, gint comp, const guint8 * px)
 {
   const gint32 (*t)[256] = colour->lut[comp];
-  gint32 v = t[0][px[0]] + t[1][px[1]] + t[2][px[2]];
+  gint32 v;
 
+  if (G_UNLIKELY (colour->conv16))
+    return conv_value (colour, comp, px);
+  v = t[0][px[0]] + t[1][px[1]] + t[2][px[2]];
   return v <= 0 ? 0 : v >= (255 << LUT_SHIFT) ? 255 : (guint8) (v >> LUT_SHIFT);
-}
-
-static inline guint8
-round_u8 (gdouble v)
-{
-  return v <= 0.0 ? 0 : v >= 255.0 ? 255 : (guint8) (v + 0.5);
 }
 
 /* Component @comp (-1: an alpha or padding slot) of one image pixel. */
@@ -340,6 +363,36 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
       guint sa = 0, sr = 0, sg = 0, sb = 0;
       gint x, y;
 
+      if (colour->conv16) {
+        /* converted colours: their 16 bits, rounded once below */
+        guint64 sr16 = 0, sg16 = 0, sb16 = 0;
+        const gdouble *ku = colour->k[1], *kv = colour->k[2];
+
+        for (y = y0; y < y1; y++) {
+          gsize i = ((gsize) y * w + x0) * 4;
+
+          for (x = x0; x < x1; x++, i += 4) {
+            guint a = image->rgba[i + 3];
+
+            sa += a;
+            sr16 += colour->conv16[i] * (guint64) a;
+            sg16 += colour->conv16[i + 1] * (guint64) a;
+            sb16 += colour->conv16[i + 2] * (guint64) a;
+          }
+        }
+        ga[sx] = (sa * 2 + n_px) / (2 * n_px);
+        if (sa == 0) {
+          gu[sx] = gv[sx] = 0;
+        } else {
+          gdouble inv = 1.0 / (257.0 * sa);
+
+          gu[sx] = round_u8 (ku[0] + (ku[1] * sr16 + ku[2] * sg16 +
+                  ku[3] * sb16) * inv);
+          gv[sx] = round_u8 (kv[0] + (kv[1] * sr16 + kv[2] * sg16 +
+                  kv[3] * sb16) * inv);
+        }
+        continue;
+      }
       if (cw == 2 && ch == 2 && rows_in && sx >= in0 && sx < in1) {
         /* 4:2:0, the common case, unrolled */
         const guint8 *p = image->rgba + ((gsize) y0 * w + x0) * 4;
@@ -672,6 +725,112 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
   return TRUE;
 }
 
+/* Direct-mapped memo of converted colours: a logo has few, and a tiled
+ * canvas repeats its copy's. */
+#define MEMO_BITS 12
+
+typedef struct
+{
+  guint64 key;                  /* R G B (16 bits each) + 1, 0: empty */
+  guint16 out[3];
+} NpwMemo;
+
+/* @image's colours (straight alpha, its depth) converted by @conv into
+ * the frame's R'G'B' at 16 bits, an 8-bit image's too: no colour is
+ * rounded to 8 bits on its way to the frame.  Transparent pixels, whose
+ * colour is never seen, are left black.  NULL when memory cannot be
+ * had. */
+static NpyImage *
+convert_image (const NpyImage * image, const NpwColourConversion * conv)
+{
+  gsize n = (gsize) image->width * image->height, i;
+  /* (an image built by hand sets rgba only: depth is read nowhere) */
+  gboolean in16 = image->rgba == NULL;
+  gdouble lin8[256];
+  NpwColourTable *table;
+  NpwMemo *memo;
+  NpyImage *out;
+  gint c;
+
+  out = g_new0 (NpyImage, 1);
+  out->width = image->width;
+  out->height = image->height;
+  out->depth = 16;
+  out->n_frames = 1;
+  out->channels = 4;
+  out->rgba16 = g_try_new0 (guint16, n * 4);
+  memo = g_try_new0 (NpwMemo, 1 << MEMO_BITS);
+  table = npw_colour_table_new (conv);
+  if (out->rgba16 == NULL || memo == NULL || table == NULL) {
+    g_free (memo);
+    npw_colour_table_free (table);
+    npy_image_free (out);
+    return NULL;
+  }
+  for (c = 0; c < 256 && !in16; c++)
+    lin8[c] = npw_colour_srgb_eotf (c / 255.0);
+
+  for (i = 0; i < 4 * n; i += 4) {
+    guint32 rgb[3], a = in16 ? image->rgba16[i + 3] : image->rgba[i + 3];
+    guint64 key;
+    NpwMemo *m;
+
+    if (a == 0)
+      continue;
+    for (c = 0; c < 3; c++)
+      rgb[c] = in16 ? image->rgba16[i + c] : image->rgba[i + c];
+    key = ((guint64) rgb[0] << 32 | (guint64) rgb[1] << 16 | rgb[2]) + 1;
+    m = &memo[(key * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)) >>
+        (64 - MEMO_BITS)];
+    if (m->key != key) {
+      gdouble lin[3], res[3];
+
+      if (conv->transfer == NPW_COLOUR_TRANSFER_SDR && rgb[0] == rgb[1]
+          && rgb[1] == rgb[2]) {
+        /* greys stay greys, and in SDR the same signal: exactly */
+        for (c = 0; c < 3; c++)
+          m->out[c] = in16 ? rgb[c] : rgb[c] * 257;
+      } else {
+        for (c = 0; c < 3; c++)
+          lin[c] = in16 ? npw_colour_srgb_eotf16 (rgb[c]) : lin8[rgb[c]];
+        npw_colour_convert_linear (conv, table, lin, res);
+        for (c = 0; c < 3; c++)
+          m->out[c] = (guint16) floor (CLAMP (res[c], 0.0, 1.0) * 65535 + 0.5);
+      }
+      m->key = key;
+    }
+    for (c = 0; c < 3; c++)
+      out->rgba16[i + c] = m->out[c];
+    out->rgba16[i + 3] = in16 ? a : a * 257u;
+  }
+  g_free (memo);
+  npw_colour_table_free (table);
+  return out;
+}
+
+/* For 8-bit frames: @conv16 (convert_image ()) rounded to 8 bits, with
+ * @image's own alpha.  NULL when memory cannot be had. */
+static NpyImage *
+reduce_image (const NpyImage * conv16, const NpyImage * image)
+{
+  gsize n = (gsize) image->width * image->height * 4, i;
+  NpyImage *out = g_new0 (NpyImage, 1);
+
+  *out = *conv16;
+  out->depth = 8;
+  out->rgba16 = NULL;
+  out->rgba = g_try_malloc (n);
+  if (out->rgba == NULL) {
+    g_free (out);
+    return NULL;
+  }
+  for (i = 0; i < n; i++)
+    out->rgba[i] = (i & 3) != 3 ? (conv16->rgba16[i] + 128u) / 257 :
+        image->rgba == NULL ? (image->rgba16[i] * 255u + 32767) / 65535 :
+        (guint) image->rgba[i];
+  return out;
+}
+
 /* The byte offset of component @c in its unit.  GStreamer 1.22's table
  * puts V of P010, P012 and P016 at byte 1 (NV12's offsets, reused); their
  * pack and unpack functions, and every producer, at byte 2, the second
@@ -687,9 +846,11 @@ npw_comp_offset (const GstVideoFormatInfo * finfo, guint c)
 }
 
 NpwOverlay *
-npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
+npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info,
+    gdouble reference_white)
 {
   const GstVideoFormatInfo *finfo = info->finfo;
+  NpwColourConversion conv;
   NpwOverlay *overlay;
   guint p, c;
 
@@ -709,7 +870,24 @@ npw_overlay_new_lazy (const NpyImage * image, const GstVideoInfo * info)
   overlay->n_planes = GST_VIDEO_FORMAT_INFO_N_PLANES (finfo);
   overlay->deep = GST_VIDEO_FORMAT_INFO_DEPTH (finfo, 0) > 8;
 
+  npw_colour_conversion_init (&conv, info->colorimetry.primaries,
+      info->colorimetry.transfer, reference_white);
+  if (conv.active) {
+    overlay->converted = convert_image (image, &conv);
+    if (overlay->converted && !overlay->deep)
+      overlay->converted8 = reduce_image (overlay->converted, image);
+    if (overlay->converted == NULL || (!overlay->deep
+            && overlay->converted8 == NULL)) {
+      npw_overlay_free (overlay);
+      return NULL;
+    }
+    image = overlay->deep ? overlay->converted : overlay->converted8;
+  }
   colour_init (&overlay->colour, image, info);
+  /* 8-bit Y'CbCr and gray from the 16 bits: rounded once (RGB formats
+   * take the 8-bit values, rounded once too) */
+  if (overlay->converted8 && !overlay->colour.rgb)
+    overlay->colour.conv16 = overlay->converted->rgba16;
 
   for (p = 0; p < overlay->n_planes; p++) {
     NpwPlane *plane = &overlay->planes[p];
@@ -811,9 +989,10 @@ overlay_build (NpwOverlay * overlay, gint px, gint py)
 }
 
 NpwOverlay *
-npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
+npw_overlay_new (const NpyImage * image, const GstVideoInfo * info,
+    gdouble reference_white)
 {
-  NpwOverlay *overlay = npw_overlay_new_lazy (image, info);
+  NpwOverlay *overlay = npw_overlay_new_lazy (image, info, reference_white);
   gint i;
 
   if (overlay == NULL)
@@ -827,6 +1006,9 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info)
   }
   /* every phase is there: the image is no longer needed */
   overlay->colour.image = NULL;
+  overlay->colour.conv16 = NULL;
+  g_clear_pointer (&overlay->converted, npy_image_free);
+  g_clear_pointer (&overlay->converted8, npy_image_free);
   return overlay;
 }
 
@@ -857,6 +1039,8 @@ npw_overlay_free (NpwOverlay * overlay)
       g_free (phase->spans);
     }
   }
+  npy_image_free (overlay->converted);
+  npy_image_free (overlay->converted8);
   g_free (overlay);
 }
 

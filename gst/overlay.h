@@ -52,15 +52,19 @@ typedef struct _NpwOverlay NpwOverlay;
 gboolean npw_overlay_supports_format (GstVideoFormat format);
 
 /* Converts @image for frames described by @info (format, size and
- * colorimetry).  Returns NULL for an unsupported format, or when memory
- * for it cannot be had (it is never aborted for). */
-NpwOverlay *npw_overlay_new (const NpyImage * image, const GstVideoInfo * info);
+ * colorimetry).  On BT.2020, PQ and HLG frames the colours first go
+ * through colour.h's conversion, the watermark's white at
+ * @reference_white cd/m² on PQ and HLG.  Returns NULL for an unsupported
+ * format, or when memory for it cannot be had (it is never aborted
+ * for). */
+NpwOverlay *npw_overlay_new (const NpyImage * image, const GstVideoInfo * info,
+    gdouble reference_white);
 
 /* The same, building only what is needed where it is first placed: the
  * luma plane and, of subsampled chroma, the phase npw_overlay_ensure ()
  * asks for.  @image must then outlive the overlay. */
 NpwOverlay *npw_overlay_new_lazy (const NpyImage * image,
-    const GstVideoInfo * info);
+    const GstVideoInfo * info, gdouble reference_white);
 
 /* Builds what placing the overlay's top-left corner at (@x, @y) needs
  * (the chroma phase of that position).  FALSE when memory for it cannot

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "prepare.h"
+#include "colour.h"
 #include "scale.h"
 
 /* A canvas reaches this far past the frame's edges, so that the chroma
@@ -206,18 +207,30 @@ typedef struct
   guint klass;                  /* runs showing the same stretch share one */
 } NpwRun;
 
+/* NULL when the runs do not fit in memory (a frame 2^28 pixels wide
+ * tiled with a 1-pixel copy): GArray would abort the process. */
 static GArray *
 window_runs (const NpwWindow * win)
 {
-  GArray *runs = g_array_new (FALSE, FALSE, sizeof (NpwRun));
+  GArray *runs;
   gint64 end = win->u0 + win->len, k, k0 = 0, k1 = 0;
+  gpointer room;
 
   if (win->len <= 0)
-    return runs;
+    return g_array_new (FALSE, FALSE, sizeof (NpwRun));
   if (win->tile_period > 0) {
     k0 = npw_floor_div (win->u0, win->tile_period);
     k1 = npw_floor_div (end - 1, win->tile_period);
   }
+  /* every run allocated up front, and only if there is room: the
+   * appends below then never grow the array */
+  if ((guint64) (k1 - k0 + 1) > G_MAXUINT / sizeof (NpwRun))
+    return NULL;
+  room = g_try_malloc ((k1 - k0 + 1) * sizeof (NpwRun));
+  if (room == NULL)
+    return NULL;
+  g_free (room);
+  runs = g_array_sized_new (FALSE, FALSE, sizeof (NpwRun), k1 - k0 + 1);
   for (k = k0; k <= k1; k++) {
     gint64 start = k * win->tile_period;
     gint64 a = MAX (win->u0, start), b = MIN (end, start + win->copy);
@@ -365,8 +378,9 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
       prep->wx.u0 == 0 && prep->wx.len == prep->w &&
       prep->wy.u0 == 0 && prep->wy.len == prep->h) {
     /* the image as it is: nothing to scale, crop or repeat */
-    prep->overlay = all_phases ? npw_overlay_new (image, info) :
-        npw_overlay_new_lazy (image, info);
+    prep->overlay = all_phases ?
+        npw_overlay_new (image, info, geom->reference_white) :
+        npw_overlay_new_lazy (image, info, geom->reference_white);
   } else {
     guint8 *pixels;
 
@@ -384,15 +398,19 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
       prep->canvas.rgba = pixels;
     xruns = window_runs (&prep->wx);
     yruns = window_runs (&prep->wy);
+    if (xruns == NULL || yruns == NULL)
+      goto no_memory;
     if (!fill_canvas (image, prep->w, prep->h, xruns, yruns, pixels,
             prep->canvas.width, prep->canvas.depth))
       goto no_memory;
     if (all_phases) {
-      prep->overlay = npw_overlay_new (&prep->canvas, info);
+      prep->overlay = npw_overlay_new (&prep->canvas, info,
+          geom->reference_white);
       g_clear_pointer (&prep->canvas.rgba, g_free);
       g_clear_pointer (&prep->canvas.rgba16, g_free);
     } else {
-      prep->overlay = npw_overlay_new_lazy (&prep->canvas, info);
+      prep->overlay = npw_overlay_new_lazy (&prep->canvas, info,
+          geom->reference_white);
     }
   }
   if (prep->overlay == NULL || !npw_prepared_ensure (prep, offset_x, offset_y))
@@ -425,7 +443,10 @@ npw_prepared_matches (const NpwPrepared * prep, const NpwSource * source,
       || prep->frame_h != GST_VIDEO_INFO_HEIGHT (info)
       || !npw_geometry_equal (&prep->geom, geom))
     return FALSE;
-  /* RGB values are the image's own; YUV ones depend on matrix and range */
+  /* RGB values are the image's own, YUV ones depend on matrix and range;
+   * both on primaries and transfer (colour.h) */
+  if (!npw_colour_same_conversion (&info->colorimetry, &prep->colorimetry))
+    return FALSE;
   return GST_VIDEO_FORMAT_INFO_IS_RGB (info->finfo) ||
       (info->colorimetry.matrix == prep->colorimetry.matrix &&
       info->colorimetry.range == prep->colorimetry.range);

@@ -12,7 +12,9 @@
 # when there is no picture 0.  One gst-launch-1.0 per picture, so that a
 # bad picture fails alone: it is named on stderr, has no output (each
 # output appears only when complete), the others keep their numbers, and
-# the exit status is 1.
+# the exit status is 1.  Pictures the batch command refuses are refused
+# with its words, before anything is launched.  NPW_TIMEOUT (seconds,
+# default 300; 0: none) bounds each picture's run.
 set -eu
 . "$(dirname "$0")/lib.sh"
 if [ $# -lt 3 ] || [ $# -gt 4 ]; then
@@ -33,6 +35,7 @@ case $start in
   *[!0-9]*) npw_fail "START must be a whole number, got \"$start\"" ;;
 esac
 npw_readable "$watermark" "watermark"
+npw_timeout=300
 
 # shellcheck disable=SC2059
 name () { printf "$1" "$2"; }
@@ -59,8 +62,8 @@ while src=$(name "$in" "$n") && [ -e "$src" ]; do
   npw_begin "$dst" "$src"
   if ! [ -f "$src" ] || ! [ -r "$src" ]; then
     echo "$prog: $src: cannot read the picture" >&2
-  elif ! npw_decoder "$src"; then
-    : # npw_decoder said why
+  elif ! npw_probe "$src" || ! npw_decoder "$src"; then
+    : # npw_probe or npw_decoder said why
   elif ! npw_launch -q \
       filesrc location="$src" ! $npw_decode ! videoconvert ! \
       npywatermark location="$watermark" ! videoconvert ! $encoder ! \

@@ -7,9 +7,12 @@
 #
 #   pipelines/still.sh IN OUT.jpg WATERMARK.npy [HEIGHT [QUALITY [OPACITY]]]
 #
-# HEIGHT defaults to 720, QUALITY to 30, OPACITY (a percentage, 0..100,
-# as config.yaml's) to 100.  OUT appears only when complete; on an error
-# the exit status is 1 and nothing is written.
+# HEIGHT (1..32768) defaults to 720, QUALITY (1..100) to 30, OPACITY (a
+# percentage, 0..100, as config.yaml's) to 100: the batch command's ranges.
+# OUT appears only when complete.  A bad argument exits with status 2, a
+# picture that cannot be watermarked with 1, naming the reason (in the
+# batch command's words for what it refuses too); nothing is written
+# then.  NPW_TIMEOUT (seconds, default 300; 0: none) bounds the run.
 set -eu
 . "$(dirname "$0")/lib.sh"
 if [ $# -lt 3 ] || [ $# -gt 6 ]; then
@@ -17,10 +20,15 @@ if [ $# -lt 3 ] || [ $# -gt 6 ]; then
   exit 2
 fi
 in=$1 out=$2 watermark=$3
-height=${4:-720} quality=${5:-30}
-opacity=$(npw_opacity "${6:-100}") || exit 1
+npw_whole HEIGHT "${4:-720}" 1 32768
+height=$npw_n
+npw_whole QUALITY "${5:-30}" 1 100
+quality=$npw_n
+opacity=$(npw_opacity "${6:-100}") || exit 2
 npw_readable "$in" "picture"
 npw_readable "$watermark" "watermark"
+npw_probe "$in" || exit 1
+npw_timeout=300
 
 npw_begin "$out" "$in"
 npw_decoder "$in" || exit 1

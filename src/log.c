@@ -53,6 +53,18 @@ write_all (gint fd, const gchar * buf, gsize len)
   }
 }
 
+/* Characters that change how the rest of a line reads without showing
+ * themselves: the bidirectional controls (U+202E makes "gpj.exe" read
+ * "exe.jpg"), and the line and paragraph separators that some consoles
+ * and editors break lines at. */
+static gboolean
+is_invisible_control (gunichar c)
+{
+  return c == 0x061c || c == 0x200e || c == 0x200f
+      || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
+      || c == 0x2028 || c == 0x2029;
+}
+
 gchar *
 npw_log_escape (const gchar * text)
 {
@@ -78,6 +90,8 @@ npw_log_escape (const gchar * text)
       g_string_append (out, "\\\\");
     else if (c < 0x20 || (c >= 0x7f && c < 0xa0))
       g_string_append_printf (out, "\\x%02x", c);
+    else if (is_invisible_control (c))
+      g_string_append_printf (out, "\\u%04x", c);
     else
       g_string_append_len (out, p, g_utf8_next_char (p) - p);
     p = g_utf8_next_char (p);

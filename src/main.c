@@ -31,20 +31,16 @@
 
 #include "gstnpywatermark.h"
 #include "npy.h"
+#include "probe.h"
 #include "files.h"
 #include "log.h"
 #include "settings.h"
+#include "video.h"
 #include "worker.h"
 
 #define GST_CAT_DEFAULT npw_debug
 
 #define LOG_FILE "watermark.log"
-
-/* A temporary output file not modified for this long is a killed run's
- * leftover: a live worker renames or removes its own within the picture
- * timeout (two minutes, worker.c).  The margin covers clocks of other
- * machines writing to a shared folder. */
-#define STALE_TEMP_AGE (10 * 60)
 
 /* More workers than this only add memory (a decoded photo each): the
  * work is CPU-bound but for reading files, which a few spare threads
@@ -82,6 +78,12 @@ typedef struct
   GCond cond;
   guint done;                   /* with lock */
   guint workers_left;           /* with lock */
+
+  /* Videos go one at a time (their encoders use every processor, and a
+   * 4K video's frames in flight are the memory a run may take). */
+  GMutex video_lock;
+  NpwVideoProgress video_progress;      /* atomic */
+  gchar **written;              /* a video's output, where not its own */
 } Run;
 
 static volatile sig_atomic_t interrupted;
@@ -136,7 +138,8 @@ result_status (Result result)
 /* One JSON line per picture as it finishes, flushed at once so that a
  * killed run keeps what it did.  With run->lock. */
 static void
-report_picture (Run * run, guint i, const NpwWorkerResult * res, gint64 ms)
+report_picture (Run * run, guint i, const NpwWorkerResult * res,
+    const NpwVideoResult * video, gint64 ms)
 {
   const NpwPicture *p = run->pictures->pdata[i];
   g_autoptr (GString) line = NULL;
@@ -146,12 +149,15 @@ report_picture (Run * run, guint i, const NpwWorkerResult * res, gint64 ms)
   line = g_string_new ("{\"input\": ");
   json_string (line, p->input_path);
   g_string_append (line, ", \"output\": ");
-  if (p->output_path && run->results[i] != RESULT_FAILED)
+  if (p->output_path && run->results[i] == RESULT_PROCESSED)
+    json_string (line, run->written[i] ? run->written[i] : p->output_path);
+  else if (p->output_path && run->results[i] == RESULT_SKIPPED)
     json_string (line, p->output_path);
   else
     g_string_append (line, "null");
   g_string_append (line, ", \"status\": ");
-  json_string (line, result_status (run->results[i]));
+  json_string (line, run->results[i] == RESULT_PENDING && interrupted ?
+      "interrupted" : result_status (run->results[i]));
   if (run->reasons[i]) {
     g_string_append (line, ", \"reason\": ");
     json_string (line, run->reasons[i]);
@@ -162,6 +168,33 @@ report_picture (Run * run, guint i, const NpwWorkerResult * res, gint64 ms)
   if (res && res->out_width)
     g_string_append_printf (line, ", \"output_width\": %u, "
         "\"output_height\": %u", res->out_width, res->out_height);
+  if (p->video) {
+    g_string_append (line, ", \"video\": true");
+    if (video && video->in_width)
+      g_string_append_printf (line, ", \"input_width\": %u, "
+          "\"input_height\": %u", video->in_width, video->in_height);
+    if (video && video->out_width && run->results[i] == RESULT_PROCESSED)
+      g_string_append_printf (line, ", \"output_width\": %u, "
+          "\"output_height\": %u", video->out_width, video->out_height);
+    if (video && video->codec_in) {
+      g_string_append (line, ", \"codec_in\": ");
+      json_string (line, video->codec_in);
+      g_string_append (line, ", \"codec_out\": ");
+      json_string (line, video->codec_out);
+      g_string_append (line, ", \"container\": ");
+      json_string (line, video->container);
+      g_string_append_printf (line, ", \"audio_streams\": %u, "
+          "\"subtitle_streams\": %u", video->audio_streams,
+          video->subtitle_streams);
+    }
+    if (video)
+      g_string_append_printf (line, ", \"frames\": %" G_GUINT64_FORMAT,
+          video->frames);
+    if (video && GST_CLOCK_TIME_IS_VALID (video->duration)
+        && video->duration)
+      g_string_append_printf (line, ", \"duration\": %.3f",
+          video->duration / (gdouble) GST_SECOND);
+  }
   g_string_append_printf (line, ", \"ms\": %" G_GINT64_FORMAT "}\n", ms);
   fputs (line->str, run->report);
   fflush (run->report);
@@ -183,6 +216,7 @@ worker_thread (gpointer data)
     const NpwPicture *picture;
     g_autoptr (GError) error = NULL;
     NpwWorkerResult res = { 0, };
+    NpwVideoResult video = { 0, };
     Result result;
 
     gint64 start = g_get_monotonic_time ();
@@ -199,6 +233,28 @@ worker_thread (gpointer data)
       GST_INFO ("Skipped (output exists): %s", picture->relative);
       run->reasons[i] = g_strdup ("the output exists (--skip-existing)");
       result = RESULT_SKIPPED;
+    } else if (picture->video) {
+      gboolean ok;
+
+      g_mutex_lock (&run->video_lock);
+      ok = !interrupted && npw_video_process (run->settings, picture, &video,
+          &run->video_progress, &interrupted, &error);
+      g_mutex_unlock (&run->video_lock);
+      if (ok) {
+        GST_INFO ("Processed: %s (%" G_GUINT64_FORMAT " frames)",
+            picture->relative, video.frames);
+        result = RESULT_PROCESSED;
+        run->written[i] = g_steal_pointer (&video.output_path);
+      } else if (interrupted) {
+        /* not done: left for a rerun, nothing written */
+        GST_WARNING ("Interrupted: %s", picture->relative);
+        result = RESULT_PENDING;
+      } else {
+        GST_ERROR ("Error processing %s: %s", picture->input_path,
+            error->message);
+        run->reasons[i] = g_strdup (error->message);
+        result = RESULT_FAILED;
+      }
     } else if (npw_worker_process (worker, picture, &res, &error)) {
       GST_INFO ("Processed: %s", picture->relative);
       result = RESULT_PROCESSED;
@@ -211,10 +267,13 @@ worker_thread (gpointer data)
 
     g_mutex_lock (&run->lock);
     run->results[i] = result;
-    run->done++;
-    report_picture (run, i, &res, (g_get_monotonic_time () - start) / 1000);
+    if (result != RESULT_PENDING)
+      run->done++;
+    report_picture (run, i, &res, &video,
+        (g_get_monotonic_time () - start) / 1000);
     g_cond_signal (&run->cond);
     g_mutex_unlock (&run->lock);
+    npw_video_result_clear (&video);
   }
 
   npw_worker_free (worker);
@@ -237,8 +296,11 @@ format_duration (gdouble seconds)
 }
 
 static void
-draw_progress (guint done, guint total, gdouble elapsed)
+draw_progress (Run * run, guint done, guint total, gdouble elapsed)
 {
+  gint frames = g_atomic_int_get (&run->video_progress.frames_done);
+  gint frames_total = g_atomic_int_get (&run->video_progress.frames_total);
+
   const guint width = 30;
   guint filled = total ? done * width / total : width;
   gdouble rate = elapsed > 0 ? done / elapsed : 0;
@@ -249,6 +311,19 @@ draw_progress (guint done, guint total, gdouble elapsed)
   g_autofree gchar *text = g_strdup_printf ("[%s%s] %u/%u  %.1f images/s  "
       "ETA %s", bar, rest, done, total, rate, done ? eta : "?");
 
+  /* Videos: frames of the videos begun (each one's total from its
+   * container), their rate and the time left for them. */
+  if (frames_total > 0) {
+    gdouble fps = elapsed > 0 ? frames / elapsed : 0;
+    g_autofree gchar *frames_eta = format_duration (fps > 0 ?
+        MAX (frames_total - frames, 0) / fps : 0);
+    gchar *with_frames = g_strdup_printf ("%s  |  video %d/%d frames  "
+        "%.1f fps  ETA %s", text, frames, MAX (frames, frames_total), fps,
+        frames ? frames_eta : "?");
+
+    g_free (text);
+    text = with_frames;
+  }
   npw_log_set_progress (text);
 }
 
@@ -267,7 +342,7 @@ run_workers (Run * run, guint jobs, gboolean progress)
   g_mutex_lock (&run->lock);
   while (run->workers_left > 0) {
     if (progress)
-      draw_progress (run->done, run->pictures->len,
+      draw_progress (run, run->done, run->pictures->len,
           (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC);
     g_cond_wait_until (&run->cond, &run->lock,
         g_get_monotonic_time () + G_USEC_PER_SEC / 5);
@@ -338,7 +413,8 @@ check_outputs (Run * run)
       continue;
     if ((run->results[i] != RESULT_PROCESSED
             && run->results[i] != RESULT_SKIPPED)
-        || g_file_test (p->output_path, G_FILE_TEST_EXISTS))
+        || g_file_test (run->written[i] ? run->written[i] : p->output_path,
+            G_FILE_TEST_EXISTS))
       continue;
     run->reasons[i] = g_strdup_printf ("%s was removed during the run, "
         "after it was %s", p->output_path,
@@ -434,7 +510,14 @@ decide_before_run (Run * run, gboolean log)
       if (log)
         GST_WARNING ("Skipped (not supported): %s", p->relative);
       run->done++;
-      report_picture (run, i, NULL, 0);
+      report_picture (run, i, NULL, NULL, 0);
+    } else if (p->failure) {
+      run->results[i] = RESULT_FAILED;
+      run->reasons[i] = g_strdup (p->failure);
+      if (log)
+        GST_ERROR ("Error processing %s: %s", p->input_path, p->failure);
+      run->done++;
+      report_picture (run, i, NULL, NULL, 0);
     }
   }
 
@@ -443,7 +526,7 @@ decide_before_run (Run * run, gboolean log)
       const NpwPicture *p = run->pictures->pdata[i];
       const NpwPicture *first;
 
-      if (p->unsupported || keeps_its_name (p) != (pass == 0))
+      if (p->unsupported || p->failure || keeps_its_name (p) != (pass == 0))
         continue;
       first = g_hash_table_lookup (outputs, p->output_path);
       if (first == NULL) {
@@ -456,7 +539,7 @@ decide_before_run (Run * run, gboolean log)
       if (log)
         GST_ERROR ("Error processing %s: %s", p->input_path, run->reasons[i]);
       run->done++;
-      report_picture (run, i, NULL, 0);
+      report_picture (run, i, NULL, NULL, 0);
     }
   }
 }
@@ -485,9 +568,13 @@ free_run (Run * run)
 
   if (run->report)
     fclose (run->report);
-  for (i = 0; i < run->pictures->len; i++)
+  for (i = 0; i < run->pictures->len; i++) {
     g_free (run->reasons[i]);
+    g_free (run->written[i]);
+  }
   g_free (run->reasons);
+  g_free (run->written);
+  g_mutex_clear (&run->video_lock);
   g_free (run->results);
   g_mutex_clear (&run->lock);
   g_cond_clear (&run->cond);
@@ -517,6 +604,30 @@ dry_run (Run * run)
     } else if (run->skip_existing && g_file_test (p->output_path,
             G_FILE_TEST_EXISTS)) {
       g_print ("would skip %s: %s exists (--skip-existing)\n", in, out);
+    } else if (p->video) {
+      NpwVideoResult video = { 0, };
+
+      if (!npw_video_check (run->settings, p, &video, &error)) {
+        reason = npw_log_escape (error->message);
+        would_fail++;
+        g_print ("would fail %s: %s\n", in, reason);
+      } else {
+        g_autofree gchar *written = video.output_path ?
+            npw_log_escape (video.output_path) : NULL;
+        g_autofree gchar *audio = video.audio_streams ?
+            g_strdup_printf ("%u audio stream%s copied", video.audio_streams,
+            video.audio_streams == 1 ? "" : "s") : g_strdup ("no audio");
+
+        g_print ("would write %s (%s %s, crf %d, %s, %ux%u, %s) from %s "
+            "(%s %ux%u, %.2f s, about %" G_GUINT64_FORMAT " frames)\n",
+            written ? written : out, video.codec_out, video.encoder,
+            run->settings->video_crf, run->settings->video_preset,
+            video.out_width, video.out_height, audio, in, video.codec_in,
+            video.in_width, video.in_height,
+            GST_CLOCK_TIME_IS_VALID (video.duration) ?
+            video.duration / (gdouble) GST_SECOND : 0.0, video.expected_frames);
+      }
+      npw_video_result_clear (&video);
     } else if (!npw_worker_check (run->settings, p, &res, &error)) {
       reason = npw_log_escape (error->message);
       would_fail++;
@@ -539,10 +650,9 @@ main (int argc, char **argv)
   g_autoptr (GPtrArray) stale = NULL;
   g_autoptr (NpyImage) watermark = NULL;
   g_autoptr (GBytes) npy_data = NULL;
-  gchar *npy_contents = NULL;
-  gsize npy_length = 0;
   g_autofree gchar *npy_path = NULL;
   g_autofree gchar *output_folder = NULL;
+  g_autofree gchar *link = NULL;
   g_autofree gchar *config_file = NULL;
   g_autofree gchar *input_folder = NULL;
   g_autofree gchar *output_option = NULL;
@@ -558,8 +668,13 @@ main (int argc, char **argv)
   gint tile_spacing = NPW_UNSET_INT;
   gboolean tile = FALSE;
   gint output_quality = NPW_UNSET_INT, jobs = NPW_UNSET_INT;
+  gint64 max_pixels = NPW_PROBE_MAX_PIXELS;
   gboolean recursive = FALSE, skip_existing = FALSE, quiet = FALSE;
   gboolean version = FALSE, dry = FALSE, strip_metadata = FALSE;
+  gboolean videos = FALSE;
+  gint video_crf = NPW_UNSET_INT;
+  g_autofree gchar *video_preset = NULL;
+  gboolean no_auto_orient = FALSE;
   guint shard_k = 1, shard_n = 1, failed = 0, supported = 0, i;
   guint max_jobs = MAX_JOBS_PER_PROCESSOR * g_get_num_processors ();
   gint64 start;
@@ -578,7 +693,7 @@ main (int argc, char **argv)
         "Watermark opacity in percent, 0..100 (opacity)", "PERCENT"},
     {"quality", 'q', 0, G_OPTION_ARG_INT, &quality,
         "JPEG quality of the round trip before watermarking, 1..100 "
-          "(quality)", "Q"},
+          "(quality); -q is this, not quiet", "Q"},
     {"height", 'H', 0, G_OPTION_ARG_INT, &height,
         "Height of the outputs in pixels, 1..32768 (output_height)", "PX"},
     {"output-quality", 0, 0, G_OPTION_ARG_INT, &output_quality,
@@ -593,14 +708,31 @@ main (int argc, char **argv)
           "picture's shorter side such as 2.5% (margin)", "PX|P%"},
     {"size", 0, 0, G_OPTION_ARG_DOUBLE, &size,
         "Watermark size in percent of the picture, aspect kept; 0: its own "
-          "size (size)", "PERCENT"},
+          "size; 0.1 is refused: did you mean 10? (size)", "PERCENT"},
     {"tile", 0, 0, G_OPTION_ARG_NONE, &tile,
         "Repeat the watermark over the whole picture (tile)", NULL},
     {"tile-spacing", 0, 0, G_OPTION_ARG_INT, &tile_spacing,
         "Pixels between tiled copies (tile_spacing)", "PX"},
+    {"videos", 0, 0, G_OPTION_ARG_NONE, &videos,
+        "Also watermark the video files (.mp4 .mov .m4v .mkv .webm .avi): "
+          "same container, audio copied, video re-encoded (videos)", NULL},
+    {"video-crf", 0, 0, G_OPTION_ARG_INT, &video_crf,
+        "Video quality, 0..51 on x264's CRF scale, lower is better "
+          "(video_crf, default 20)", "N"},
+    {"video-preset", 0, 0, G_OPTION_ARG_STRING, &video_preset,
+          "Encoder speed: ultrafast, superfast, veryfast, faster, fast, "
+          "medium, slow, slower, veryslow (video_preset, default medium)",
+        "NAME"},
+    {"max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels,
+        "Refuse pictures of more than N pixels (default 178956970, PIL's "
+          "decompression-bomb limit; a 30000x8000 panorama needs "
+          "240000000 and about 1 GB per worker)", "N"},
     {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
         "Worker threads (default: number of processors; at most 4 per "
           "processor)", "N"},
+    {"no-auto-orient", 0, 0, G_OPTION_ARG_NONE, &no_auto_orient,
+        "Keep pictures as stored, ignoring their EXIF orientation, as the "
+          "script did (auto_orient: false)", NULL},
     {"strip-metadata", 0, 0, G_OPTION_ARG_NONE, &strip_metadata,
         "Write no EXIF, ICC profile or text into the outputs (metadata: "
           "strip)", NULL},
@@ -644,15 +776,25 @@ main (int argc, char **argv)
       "    output_height: 1080\n"
       "    # output_quality: 100   # JPEG outputs\n"
       "    # auto_orient: true     # apply EXIF orientation\n"
-      "    # metadata: keep        # EXIF, ICC profile, PNG text; or strip\n\n"
+      "    # metadata: keep        # EXIF, ICC profile, PNG text; or strip\n"
+      "    # videos: false         # also .mp4 .mov .m4v .mkv .webm .avi\n"
+      "    # video_crf: 20\n"
+      "    # video_preset: medium\n\n"
+      "With --videos, each video file is written in the same container, "
+      "its audio and\nsubtitles copied packet for packet, its video "
+      "turned upright, scaled to the\noutput height, watermarked and "
+      "encoded again in its own codec family\n(H.264, HEVC, VP8, VP9, AV1; "
+      "others as H.264) at --video-crf quality,\n10-bit HDR kept.\n\n"
       "Options override the file and, all given, make it optional.  Log "
-      "lines go to the\nconsole and are appended to ./watermark.log.");
+      "lines go to the\nconsole and are appended to ./watermark.log.  "
+      "Note: -q is --quality, not quiet\n(that is --quiet).");
   g_option_context_set_description (context,
       "Exit status:\n"
       "  0  every picture done (also when none matched: a warning)\n"
       "  1  some pictures failed; the others are done\n"
       "  2  nothing could start: bad config, unreadable watermark, missing "
-      "input folder\n" "  130  interrupted (pictures in hand were finished)\n");
+      "input folder\n" "  130  interrupted (pictures in hand were finished, "
+      "a video in hand\n       stopped and removed)\n");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, gst_init_get_option_group ());
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
@@ -684,14 +826,23 @@ main (int argc, char **argv)
   overrides.output_height = height;
   overrides.output_quality = output_quality;
   overrides.strip_metadata = strip_metadata;
+  overrides.no_auto_orient = no_auto_orient;
   overrides.position = position;
   overrides.margin = margin;
   overrides.size = size;
   overrides.tile = tile;
   overrides.tile_spacing = tile_spacing;
+  overrides.videos = videos;
+  overrides.video_crf = video_crf;
+  overrides.video_preset = video_preset;
   settings = npw_settings_load (&overrides, &error);
   if (settings == NULL) {
     g_printerr ("npy-watermark: %s\n", error->message);
+    goto cannot_start;
+  }
+  if (max_pixels < 1) {
+    g_printerr ("npy-watermark: --max-pixels must be 1 or more, got %"
+        G_GINT64_FORMAT "\n", max_pixels);
     goto cannot_start;
   }
   if (jobs != NPW_UNSET_INT && jobs < 1) {
@@ -723,15 +874,22 @@ main (int argc, char **argv)
     g_printerr ("npy-watermark: %s: no such file (npy_path)\n", npy_path);
     goto cannot_start;
   }
-  if (!g_file_get_contents (npy_path, &npy_contents, &npy_length, &error)) {
-    g_printerr ("npy-watermark: %s\n", error->message);
-    goto cannot_start;
-  }
-  npy_data = g_bytes_new_take (npy_contents, npy_length);
-  watermark = npy_image_new_from_data (g_bytes_get_data (npy_data, NULL),
-      npy_length, 0, &error);
+  /* As the element reads it: a regular file, its header first, then
+   * only the bytes the header promises. */
+  npy_data = npw_files_read_npy (npy_path, NPY_READ_STACK, &error);
+  if (npy_data != NULL)
+    watermark = npy_image_new_from_data_full (g_bytes_get_data (npy_data,
+            NULL), g_bytes_get_size (npy_data), 0, 0, NPY_READ_STACK, &error);
   if (watermark == NULL) {
     g_printerr ("npy-watermark: %s: %s\n", npy_path, error->message);
+    goto cannot_start;
+  }
+  /* (1, H, W, C) is one picture, as the element takes it; a stack of
+   * more has no single picture to stamp on a photo. */
+  if (watermark->n_frames > 1) {
+    g_printerr ("npy-watermark: %s: an (N, H, W, C) stack of %u frames is "
+        "an animation; a picture takes one frame: save one, e.g. "
+        "numpy.save (path, stack[0])\n", npy_path, watermark->n_frames);
     goto cannot_start;
   }
 
@@ -757,6 +915,17 @@ main (int argc, char **argv)
         "inputs\n", output_folder, settings->input_folder);
     goto cannot_start;
   }
+  /* A link planted as the output folder (ln -s /elsewhere
+   * pictures/output) would have the run replace files elsewhere. */
+  link = npw_files_find_link (output_folder, output_folder);
+  if (link) {
+    g_autofree gchar *target = g_file_read_link (link, NULL);
+
+    g_printerr ("npy-watermark: %s: the output folder is a symbolic link "
+        "(to %s); outputs are not written through links: give the real "
+        "folder with --output\n", link, target ? target : "?");
+    goto cannot_start;
+  }
   /* Made before the list, so that another shard's mkdir cannot change
    * what this one walks. */
   if (!dry && g_mkdir_with_parents (output_folder, 0777) != 0) {
@@ -771,13 +940,17 @@ main (int argc, char **argv)
     g_printerr ("npy-watermark: %s\n", error->message);
     goto cannot_start;
   }
+  if (settings->videos)
+    npw_video_claim (pictures, output_folder);
   npw_files_shard (pictures, shard_k, shard_n);
   for (i = 0; i < pictures->len; i++)
     supported += ((NpwPicture *) pictures->pdata[i])->unsupported == NULL;
   if (supported == 0)
     GST_WARNING ("No .jpg, .jpeg, .png, .webp, .tif, .tiff, .bmp or .gif "
-        "pictures in %s%s", settings->input_folder, shard_n > 1 ?
-        " for this shard" : "");
+        "pictures in %s%s%s", settings->input_folder, shard_n > 1 ?
+        " for this shard" : "", recursive ? "" :
+        npw_files_any_below (settings->input_folder, output_folder) ?
+        " (its subfolders have some: add --recursive)" : "");
   if (pictures->len == 0) {
     npw_log_shutdown ();
     return EXIT_ALL_DONE;
@@ -791,6 +964,15 @@ main (int argc, char **argv)
     if (p->output_path == NULL)
       continue;
     dir = g_path_get_dirname (p->output_path);
+    /* --recursive: a link planted among the mirrored folders, checked
+     * before mkdir would make folders through it */
+    g_free (link);
+    link = npw_files_find_link (dir, output_folder);
+    if (link) {
+      g_printerr ("npy-watermark: %s: this output folder is a symbolic "
+          "link; outputs are not written through links\n", link);
+      goto cannot_start;
+    }
     if (g_mkdir_with_parents (dir, 0777) != 0) {
       g_printerr ("npy-watermark: %s: cannot create the output folder: %s\n",
           dir, g_strerror (errno));
@@ -798,10 +980,10 @@ main (int argc, char **argv)
     }
   }
 
-  /* Only this run's (this shard's) pictures: a younger temporary file,
-   * or one of another picture, may be another run's work in progress. */
+  /* Only this run's (this shard's) pictures, and only temporary files
+   * no live run holds: another run's work in progress is left alone. */
   if (!dry) {
-    stale = npw_files_remove_stale_temps (pictures, STALE_TEMP_AGE);
+    stale = npw_files_remove_stale_temps (pictures);
     if (stale->len > 0)
       GST_INFO ("Removed %u stale temporary files left by a killed run, "
           "e.g. %s", stale->len, (const gchar *) stale->pdata[0]);
@@ -820,10 +1002,15 @@ main (int argc, char **argv)
   worker_settings.tile = settings->tile;
   worker_settings.tile_spacing = settings->tile_spacing;
   worker_settings.file_mode = 0666 & ~current_umask ();
+  worker_settings.video_crf = settings->video_crf;
+  worker_settings.video_preset = settings->video_preset;
+  worker_settings.max_pixels = max_pixels;
 
   run.pictures = pictures;
   run.results = g_new0 (Result, pictures->len);
   run.reasons = g_new0 (gchar *, pictures->len);
+  run.written = g_new0 (gchar *, pictures->len);
+  g_mutex_init (&run.video_lock);
   run.settings = &worker_settings;
   run.skip_existing = skip_existing;
   g_mutex_init (&run.lock);
@@ -852,15 +1039,16 @@ main (int argc, char **argv)
 
   /* No more workers than pictures. */
   jobs = MIN ((guint) jobs, MAX (supported, 1));
-  GST_INFO ("Watermarking %u pictures of %s with %s, %d worker%s",
-      supported, settings->input_folder, npy_path, jobs, jobs == 1 ? "" : "s");
+  GST_INFO ("Watermarking %u picture%s of %s with %s, %d worker%s",
+      supported, supported == 1 ? "" : "s", settings->input_folder, npy_path,
+      jobs, jobs == 1 ? "" : "s");
   start = g_get_monotonic_time ();
   run_workers (&run, jobs, !quiet && npw_log_console_is_terminal ());
   elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
 
   if (interrupted)
-    GST_WARNING ("Interrupted: the pictures in hand were finished, %u not "
-        "started", pictures->len - run.done);
+    GST_WARNING ("Interrupted: the pictures in hand were finished (a video "
+        "in hand stopped), %u not started", pictures->len - run.done);
   check_outputs (&run);
   for (i = 0; i < pictures->len; i++)
     failed += run.results[i] == RESULT_FAILED;

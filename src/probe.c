@@ -121,8 +121,10 @@ probe_jpeg (const guint8 * data, gsize size, NpwPictureInfo * info,
         goto truncated;
     } while (marker == 0xff);
 
-    if (marker == 0xd9)         /* EOI */
+    if (marker == 0xd9) {       /* EOI */
+      info->end = gst_byte_reader_get_pos (&r);
       break;
+    }
     if (marker == 0x01 || marker == 0xd8 || (marker >= 0xd0 && marker <= 0xd7))
       continue;                 /* no length */
 
@@ -236,6 +238,7 @@ probe_png (const guint8 * data, gsize size, NpwPictureInfo * info,
     } else if (type == GST_MAKE_FOURCC ('e', 'X', 'I', 'f')) {
       info->orientation = npw_probe_exif_orientation (chunk, length);
     } else if (type == GST_MAKE_FOURCC ('I', 'E', 'N', 'D')) {
+      info->end = gst_byte_reader_get_pos (&r);
       break;
     }
   }
@@ -293,6 +296,7 @@ probe_webp (const guint8 * data, gsize size, NpwPictureInfo * info,
     goto truncated;
   if ((guint64) riff_size + 8 > size)
     goto truncated;
+  info->end = (gsize) riff_size + 8;
   gst_byte_reader_skip_unchecked (&r, 4);       /* "WEBP" */
 
   while (gst_byte_reader_get_remaining (&r) >= 8) {
@@ -485,6 +489,13 @@ gboolean
 npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
     GError ** error)
 {
+  return npw_probe_full (data, size, NPW_PROBE_MAX_PIXELS, info, error);
+}
+
+gboolean
+npw_probe_full (const guint8 * data, gsize size, guint64 max_pixels,
+    NpwPictureInfo * info, GError ** error)
+{
   gboolean ok;
 
   memset (info, 0, sizeof (*info));
@@ -515,10 +526,10 @@ npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
 
   /* PIL's decompression bomb limit: a small file claiming a huge picture
    * is refused before anything is allocated for it. */
-  if (ok && (guint64) info->width * info->height > NPW_PROBE_MAX_PIXELS) {
+  if (ok && (guint64) info->width * info->height > max_pixels) {
     g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNSUPPORTED,
-        "%ux%u is too large (more than %u pixels)", info->width,
-        info->height, NPW_PROBE_MAX_PIXELS);
+        "%ux%u is too large (more than %" G_GUINT64_FORMAT " pixels; "
+        "--max-pixels sets the limit)", info->width, info->height, max_pixels);
     return FALSE;
   }
   return ok;

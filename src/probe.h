@@ -65,14 +65,22 @@ typedef struct
   guint orientation;            /* EXIF 1..8; 1 when absent */
   guint png_depth;              /* PNG's IHDR bit depth and colour type, */
   guint png_colour_type;        /* 0 for the other formats */
+  gsize end;                    /* bytes up to the picture's end (JPEG's
+                                 * EOI, PNG's IEND, WebP's RIFF size); 0
+                                 * when the format does not say */
 } NpwPictureInfo;
 
-/* Pictures larger than this are refused, as PIL did (twice its
- * MAX_IMAGE_PIXELS, where it raises DecompressionBombError). */
+/* Pictures larger than this are refused by default, as PIL did (twice
+ * its MAX_IMAGE_PIXELS, where it raises DecompressionBombError);
+ * npy-watermark's --max-pixels sets another limit. */
 #define NPW_PROBE_MAX_PIXELS 178956970u
 
 gboolean npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
     GError ** error);
+
+/* As npw_probe (), refusing pictures of more than @max_pixels pixels. */
+gboolean npw_probe_full (const guint8 * data, gsize size, guint64 max_pixels,
+    NpwPictureInfo * info, GError ** error);
 
 /* Reads the orientation tag (0x0112) of a TIFF-structured EXIF block;
  * 1 when absent or malformed. */

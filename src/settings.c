@@ -22,7 +22,9 @@
 #include <errno.h>
 #include <yaml.h>
 
+#include "files.h"
 #include "settings.h"
+#include "video.h"
 
 G_DEFINE_QUARK (npw - settings - error - quark, npw_settings_error);
 
@@ -45,13 +47,16 @@ typedef enum
   KEY_SIZE,
   KEY_TILE,
   KEY_TILE_SPACING,
+  KEY_VIDEOS,
+  KEY_VIDEO_CRF,
+  KEY_VIDEO_PRESET,
   N_KEYS
 } Key;
 
 static const gchar *const key_names[N_KEYS] = {
   "input_folder", "npy_path", "opacity", "quality", "output_height",
   "output_quality", "auto_orient", "metadata", "position", "margin", "size",
-  "tile", "tile_spacing",
+  "tile", "tile_spacing", "videos", "video_crf", "video_preset",
 };
 
 /* The element's position nicks, in the order of its enum. */
@@ -99,6 +104,9 @@ parse_margin (const gchar * text, NpwMargin * out)
   return TRUE;
 }
 
+#define VIDEO_PRESET_CHOICES "ultrafast, superfast, veryfast, faster, " \
+  "fast, medium, slow, slower or veryslow"
+
 #define MARGIN_CHOICES "pixels (a whole number) or a percentage of the " \
   "shorter side from 0% to 50%"
 
@@ -127,6 +135,7 @@ npw_settings_free (NpwSettings * settings)
   g_free (settings->input_folder);
   g_free (settings->npy_path);
   g_free (settings->output_folder);
+  g_free (settings->video_preset);
   g_free (settings);
 }
 
@@ -154,15 +163,39 @@ scalar_is_null (const yaml_node_t * node)
       g_ascii_strcasecmp (text, "null") == 0;
 }
 
+/* A value as messages quote it: whole up to QUOTE_MAX characters, else
+ * its start, an ellipsis and its size (a 10 MB value is not echoed). */
+#define QUOTE_MAX 60
+
+static gchar *
+quote_value (const gchar * text)
+{
+  gsize len = strlen (text);
+  const gchar *end;
+
+  if (!g_utf8_validate (text, -1, NULL) || g_utf8_strlen (text, -1) <=
+      QUOTE_MAX) {
+    if (len <= 4 * QUOTE_MAX)
+      return g_strdup (text);
+    end = text + QUOTE_MAX;     /* not UTF-8: bytes */
+  } else {
+    end = g_utf8_offset_to_pointer (text, QUOTE_MAX);
+  }
+  return g_strdup_printf ("%.*s... (%" G_GSIZE_FORMAT " bytes)",
+      (gint) (end - text), text, len);
+}
+
 static gboolean
 invalid (const FileValues * fv, Key key, GError ** error,
     const gchar * expected)
 {
   const yaml_node_t *node = fv->value[key];
+  g_autofree gchar *quoted = NULL;
   const gchar *got;
 
   if (node->type == YAML_SCALAR_NODE)
-    got = scalar_is_null (node) ? "nothing" : scalar_text (node);
+    got = scalar_is_null (node) ? "nothing" :
+        (quoted = quote_value (scalar_text (node)));
   else if (node->type == YAML_MAPPING_NODE)
     got = "a mapping";
   else
@@ -240,10 +273,11 @@ file_opacity (const FileValues * fv, Key key, gdouble * out, GError ** error)
     return invalid (fv, key, error, "a percentage from 0 to 100");
   problem = opacity_problem (v, &hint);
   if (problem) {
+    g_autofree gchar *quoted = quote_value (scalar_text (node));
+
     g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
         "%s:%lu: %s must be a percentage from 0 to 100, got \"%s\"%s",
-        fv->file, node_line (node), key_names[key], scalar_text (node),
-        problem);
+        fv->file, node_line (node), key_names[key], quoted, problem);
     return FALSE;
   }
   *out = v;
@@ -330,9 +364,11 @@ collect_keys (FileValues * fv, GError ** error)
       section = v;
       fv->section_line = node_line (k);
     } else {
+      g_autofree gchar *quoted = k->type == YAML_SCALAR_NODE ?
+          quote_value (scalar_text (k)) : g_strdup ("?");
+
       g_printerr ("npy-watermark: %s:%lu: warning: unknown key \"%s\", "
-          "ignored\n", fv->file, node_line (k),
-          k->type == YAML_SCALAR_NODE ? scalar_text (k) : "?");
+          "ignored\n", fv->file, node_line (k), quoted);
     }
   }
 
@@ -361,9 +397,11 @@ collect_keys (FileValues * fv, GError ** error)
           key = i;
     }
     if (key < 0) {
+      g_autofree gchar *quoted = k->type == YAML_SCALAR_NODE ?
+          quote_value (scalar_text (k)) : g_strdup ("?");
+
       g_printerr ("npy-watermark: %s:%lu: warning: unknown key \"%s\" "
-          "under \"%s\", ignored\n", fv->file, node_line (k),
-          k->type == YAML_SCALAR_NODE ? scalar_text (k) : "?", SECTION);
+          "under \"%s\", ignored\n", fv->file, node_line (k), quoted, SECTION);
       continue;
     }
     /* As yaml.safe_load: the last one wins. */
@@ -372,12 +410,61 @@ collect_keys (FileValues * fv, GError ** error)
   return TRUE;
 }
 
+/* A settings file is a few lines: anything larger, or nested deeper,
+ * is not one, and libyaml's time grows with the square of the nesting
+ * (100,000 levels of "[": 20 s). */
+#define MAX_FILE_SIZE (1 << 20)
+#define MAX_DEPTH 32
+
+/* Walks the events of @parser's input, stopping at the first level past
+ * MAX_DEPTH, before anything deep is built or scanned further. */
+static gboolean
+check_depth (const gchar * file, yaml_parser_t * parser, GError ** error)
+{
+  guint depth = 0;
+
+  for (;;) {
+    yaml_event_t event;
+    yaml_event_type_t type;
+
+    if (!yaml_parser_parse (parser, &event))
+      return TRUE;              /* the load says what is wrong */
+    type = event.type;
+    if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT)
+      depth++;
+    else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT)
+      depth--;
+    if (depth > MAX_DEPTH) {
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_SYNTAX,
+          "%s:%lu:%lu: nested more than %d levels deep: not a settings "
+          "file", file, (gulong) event.start_mark.line + 1,
+          (gulong) event.start_mark.column + 1, MAX_DEPTH);
+      yaml_event_delete (&event);
+      return FALSE;
+    }
+    yaml_event_delete (&event);
+    if (type == YAML_STREAM_END_EVENT)
+      return TRUE;
+  }
+}
+
 static gboolean
 load_document (const gchar * file, const gchar * contents, gsize length,
     yaml_document_t * doc, GError ** error)
 {
   yaml_parser_t parser;
   gboolean ok;
+
+  if (!yaml_parser_initialize (&parser)) {
+    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
+        "%s: out of memory", file);
+    return FALSE;
+  }
+  yaml_parser_set_input_string (&parser, (const guchar *) contents, length);
+  ok = check_depth (file, &parser, error);
+  yaml_parser_delete (&parser);
+  if (!ok)
+    return FALSE;
 
   if (!yaml_parser_initialize (&parser)) {
     g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
@@ -417,13 +504,16 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
   gsize length;
   gboolean ok = FALSE;
 
-  if (!g_file_get_contents (file, &contents, &length, &read_error)) {
+  /* A regular file of at most MAX_FILE_SIZE: a FIFO would block, a link
+   * to /dev/zero would be read until memory runs out. */
+  if (!npw_files_read_small (file, MAX_FILE_SIZE, "a settings file",
+          &contents, &length, &read_error)) {
     if (g_error_matches (read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
       g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
           "%s: no such file", file);
     else
       g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
-          "%s", read_error->message);
+          "%s: %s", file, read_error->message);
     return FALSE;
   }
   if (!load_document (file, contents, length, &doc, error))
@@ -484,15 +574,42 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
         ok = fv.value[key]->type == YAML_SCALAR_NODE &&
             parse_number (scalar_text (fv.value[key]), &s->size) &&
             s->size >= 0 && s->size <= NPW_SIZE_MAX;
-        if (!ok)
+        if (!ok) {
           invalid (&fv, key, error, "a percentage of the picture from 0 "
               "(the watermark's own size) to 10000");
+        } else if (s->size > 0 && s->size < 1) {
+          /* as opacity: 0.1 is the element's unit, a tenth */
+          g_autofree gchar *quoted = quote_value (scalar_text (fv.value[key]));
+
+          g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+              "%s:%lu: size must be a percentage of the picture from 0 to "
+              "10000, got \"%s\" (did you mean %g?)", fv.file,
+              node_line (fv.value[key]), quoted, s->size * 100.0);
+          ok = FALSE;
+        }
         break;
       case KEY_TILE:
         ok = file_bool (&fv, key, &s->tile, error);
         break;
       case KEY_TILE_SPACING:
         ok = file_int (&fv, key, 0, NPW_SPACING_MAX, &s->tile_spacing, error);
+        break;
+      case KEY_VIDEOS:
+        ok = file_bool (&fv, key, &s->videos, error);
+        break;
+      case KEY_VIDEO_CRF:
+        ok = file_int (&fv, key, NPW_VIDEO_CRF_MIN, NPW_VIDEO_CRF_MAX,
+            &s->video_crf, error);
+        break;
+      case KEY_VIDEO_PRESET:
+        ok = fv.value[key]->type == YAML_SCALAR_NODE &&
+            npw_video_preset_valid (scalar_text (fv.value[key]));
+        if (ok) {
+          g_free (s->video_preset);
+          s->video_preset = g_strdup (scalar_text (fv.value[key]));
+        } else {
+          invalid (&fv, key, error, VIDEO_PRESET_CHOICES);
+        }
         break;
       default:
         g_assert_not_reached ();
@@ -541,6 +658,8 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
   s->output_height = NPW_UNSET_INT;
   s->output_quality = NPW_DEFAULT_OUTPUT_QUALITY;
   s->auto_orient = TRUE;
+  s->video_crf = NPW_VIDEO_CRF_DEFAULT;
+  s->video_preset = g_strdup (NPW_VIDEO_PRESET_DEFAULT);
 
   if (file == NULL && g_file_test (DEFAULT_CONFIG_FILE, G_FILE_TEST_EXISTS))
     file = DEFAULT_CONFIG_FILE;
@@ -576,21 +695,31 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
     s->output_quality = o->output_quality;
   if (o->strip_metadata)
     s->strip_metadata = TRUE;
+  if (o->no_auto_orient)
+    s->auto_orient = FALSE;
   if (o->position && !parse_position (o->position, &s->position)) {
+    g_autofree gchar *quoted = quote_value (o->position);
+
     g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
-        "--position must be " POSITION_CHOICES ", got \"%s\"", o->position);
+        "--position must be " POSITION_CHOICES ", got \"%s\"", quoted);
     return NULL;
   }
   if (o->margin && !parse_margin (o->margin, &s->margin)) {
+    g_autofree gchar *quoted = quote_value (o->margin);
+
     g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
-        "--margin must be %s, got \"%s\"", MARGIN_CHOICES, o->margin);
+        "--margin must be %s, got \"%s\"", MARGIN_CHOICES, quoted);
     return NULL;
   }
   if (o->size != NPW_UNSET_DOUBLE) {
-    if (!(o->size >= 0 && o->size <= NPW_SIZE_MAX)) {
+    if (!(o->size >= 0 && o->size <= NPW_SIZE_MAX) || (o->size > 0
+            && o->size < 1)) {
+      g_autofree gchar *hint = o->size > 0 && o->size < 1 ?
+          g_strdup_printf (" (did you mean %g?)", o->size * 100.0) : NULL;
+
       g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
           "--size must be a percentage of the picture from 0 to 10000, "
-          "got %g", o->size);
+          "got %g%s", o->size, hint ? hint : "");
       return NULL;
     }
     s->size = o->size;
@@ -605,6 +734,28 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
       return NULL;
     }
     s->tile_spacing = o->tile_spacing;
+  }
+
+  if (o->videos)
+    s->videos = TRUE;
+  if (o->video_crf != NPW_UNSET_INT) {
+    if (o->video_crf < NPW_VIDEO_CRF_MIN || o->video_crf > NPW_VIDEO_CRF_MAX) {
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+          "--video-crf must be a whole number from %d to %d, got %d",
+          NPW_VIDEO_CRF_MIN, NPW_VIDEO_CRF_MAX, o->video_crf);
+      return NULL;
+    }
+    s->video_crf = o->video_crf;
+  }
+  if (o->video_preset) {
+    if (!npw_video_preset_valid (o->video_preset)) {
+      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+          "--video-preset must be " VIDEO_PRESET_CHOICES ", got \"%s\"",
+          o->video_preset);
+      return NULL;
+    }
+    g_free (s->video_preset);
+    s->video_preset = g_strdup (o->video_preset);
   }
 
   if (!check_given (s, section_line, s->input_folder != NULL,

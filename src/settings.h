@@ -79,6 +79,10 @@ typedef struct
   gdouble size;                 /* percent of the picture, 0: own size */
   gboolean tile;
   gint tile_spacing;            /* pixels */
+  /* video files (--videos, video.c) */
+  gboolean videos;
+  gint video_crf;               /* 0..51 */
+  gchar *video_preset;          /* x264's preset names */
 } NpwSettings;
 
 /* Values the command line left unset. */
@@ -97,11 +101,15 @@ typedef struct
   gint output_height;
   gint output_quality;
   gboolean strip_metadata;      /* FALSE: as the file says */
+  gboolean no_auto_orient;      /* FALSE: as the file says */
   const gchar *position;        /* a nick */
   const gchar *margin;          /* "12" or "2.5%" */
   gdouble size;                 /* percent */
   gboolean tile;                /* FALSE: as the file says */
   gint tile_spacing;
+  gboolean videos;              /* FALSE: as the file says */
+  gint video_crf;
+  const gchar *video_preset;
 } NpwSettingsOverrides;
 
 /* Reads the config file, applies @overrides and checks every value.

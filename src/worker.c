@@ -641,23 +641,27 @@ static gboolean
 plan_picture (const NpwWorkerSettings * s, const NpwPicture * picture,
     Plan * plan, NpwWorkerResult * result, GError ** error)
 {
-  g_autoptr (GError) local_error = NULL;
   NpwPictureInfo *info = &plan->info;
-  gchar *contents;
+  const guint8 *contents;
   gsize length;
+  guint64 file_size;
   guint width, height, kind;
   gint out_width;
 
   /* Read, not mapped: a file truncated or on a failing network mount
-   * while mapped would kill the whole run with SIGBUS. */
-  if (!g_file_get_contents (picture->input_path, &contents, &length,
-          &local_error)) {
-    g_propagate_error (error, g_steal_pointer (&local_error));
+   * while mapped would kill the whole run with SIGBUS.  Up to the
+   * picture's end: memory follows the picture, not the file's size. */
+  plan->file = npw_files_read_picture (picture->input_path, s->max_pixels,
+      &file_size, error);
+  if (plan->file == NULL)
     return FALSE;
-  }
-  plan->file = g_bytes_new_take (contents, length);
-  if (!npw_probe ((const guint8 *) contents, length, info, error))
+  contents = g_bytes_get_data (plan->file, &length);
+  if (!npw_probe_full (contents, length, s->max_pixels, info, error))
     return FALSE;
+  if (file_size > length)
+    GST_WARNING ("%s: the file is %" G_GUINT64_FORMAT " bytes, more than "
+        "its picture: only the first %" G_GSIZE_FORMAT " were read",
+        picture->relative, file_size, length);
   result->in_width = info->width;
   result->in_height = info->height;
 
@@ -830,15 +834,15 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   /* Written under a hidden temporary name in the same folder, renamed
    * when complete: a killed run leaves no half-written picture. */
   folder = g_path_get_dirname (picture->output_path);
-  temp = npw_files_temp_template (picture->output_path);
-  fd = g_mkstemp_full (temp, O_WRONLY, 0600);
+  /* fd, open until the end, holds the lock that tells another run's
+   * cleanup the file is ours (files.c). */
+  fd = npw_files_make_temp (picture->output_path, &temp);
   if (fd < 0) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
         "cannot write in %s: %s", folder, g_strerror (errno));
     gst_buffer_unref (input);
     goto no_temp;
   }
-  g_close (fd, NULL);
   if (!(kind & CHAIN_LIBPNG))
     g_object_set (chain->sink, "location", temp, NULL);
 
@@ -873,10 +877,12 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
         "its temporary file was removed during the run" : g_strerror (saved));
     goto failed;
   }
+  g_close (fd, NULL);
   return TRUE;
 
 failed:
   g_unlink (temp);
+  g_close (fd, NULL);
 no_temp:
   /* The run made the output folders before starting: one missing now was
    * removed while the run went.  Say so, rather than a bare "No such file

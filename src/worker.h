@@ -44,6 +44,9 @@ typedef struct
   gboolean tile;
   gint tile_spacing;
   guint file_mode;              /* permissions of new outputs */
+  gint video_crf;               /* videos: x264/x265 CRF, 0..51 */
+  const gchar *video_preset;    /* videos: x264 preset name */
+  guint64 max_pixels;           /* larger pictures are refused */
 } NpwWorkerSettings;
 
 /* What a picture was and became, for the report; 0 where not known. */

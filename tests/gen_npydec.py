@@ -156,6 +156,8 @@ def main():
     w.other("magic-5", b"\x93NUMPX\x01\x00" + b" " * 64)
     w.other("version-4", b"\x93NUMPY\x04\x00" + b"\x10\x00" + b" " * 64)
     w.other("minor-1", b"\x93NUMPY\x01\x01" + b"\x10\x00" + b" " * 64)
+    w.other("version-9", b"\x93NUMPY\x09\x00" + b"\x10\x00" + b" " * 64)
+    w.other("magic-only", b"\x93NUMPY")
     w.manifest.close()
     return 0
 

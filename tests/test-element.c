@@ -433,6 +433,50 @@ black_frame (gsize size)
   return buf;
 }
 
+/* size is a fraction: a value above 1 (a percentage typed into it)
+ * starts with a warning on the bus naming the value; 1 and below start
+ * quietly. */
+static void
+test_size_above_one_warns (void)
+{
+  const gdouble sizes[] = { 10.0, 1.0, 0.2 };
+  RefImage image = { 4, 2, (guint8 *) "\xff\0\0\xff\xff\0\0\xff"
+        "\xff\0\0\xff\xff\0\0\xff\xff\0\0\xff\xff\0\0\xff"
+        "\xff\0\0\xff\xff\0\0\xff"
+  };
+  g_autofree gchar *path = write_npy (&image, "size-warns.npy");
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+    GstBus *bus = gst_bus_new ();
+    GstMessage *msg;
+
+    gst_element_set_bus (element, bus);
+    g_object_set (element, "location", path, "size", sizes[i], NULL);
+    g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), !=,
+        GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+    if (sizes[i] > 1.0) {
+      GError *error = NULL;
+
+      g_assert_nonnull (msg);
+      gst_message_parse_warning (msg, &error, NULL);
+      g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS);
+      g_assert_nonnull (strstr (error->message, "size=10 "));
+      g_assert_nonnull (strstr (error->message, "fraction"));
+      g_error_free (error);
+      gst_message_unref (msg);
+    } else {
+      g_assert_null (msg);
+    }
+    gst_element_set_state (element, GST_STATE_NULL);
+    gst_element_set_bus (element, NULL);
+    gst_object_unref (bus);
+    gst_object_unref (element);
+  }
+}
+
 /* Runs a harness whose element fails to start and returns the error. */
 static GError *
 start_error (const gchar * location, gchar ** debug)
@@ -612,7 +656,9 @@ static const struct
 } colorimetries[] = {
   {"bt601", 0.299, 0.114, FALSE},
   {"bt709", 0.2126, 0.0722, FALSE},
-  {"bt2020", 0.2627, 0.0593, FALSE},
+  /* BT.2020's matrix on BT.709 primaries: "bt2020" itself also moves
+   * the colours to BT.2020 primaries (test-hdr.c) */
+  {"2:6:5:1", 0.2627, 0.0593, FALSE},
   {"1:4:0:0", 0.299, 0.114, TRUE},      /* full-range BT.601, as JPEG */
   {"1:3:5:1", 0.2126, 0.0722, TRUE},    /* full-range BT.709 */
 };
@@ -1521,6 +1567,8 @@ main (int argc, char **argv)
   g_test_add_func ("/element/geometry/positions", test_positions);
   g_test_add_func ("/element/geometry/tiles", test_tiles);
   g_test_add_func ("/element/geometry/size-hand-values", test_size_hand_values);
+  g_test_add_func ("/element/geometry/size-above-one-warns",
+      test_size_above_one_warns);
   g_test_add_func ("/element/geometry/scaling", test_scaling);
   g_test_add_func ("/element/numpy-logo", test_numpy_logo);
   g_test_add_func ("/element/negotiation", test_negotiation);

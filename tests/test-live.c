@@ -1040,15 +1040,13 @@ test_geometry_stress (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   int ret;
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   GST_ELEMENT_REGISTER (npywatermark, NULL);
 
-  tmpdir = g_dir_make_tmp ("test-live-XXXXXX", &error);
-  g_assert_no_error (error);
+  tmpdir = test_util_make_tmp_dir ("test-live-XXXXXX");
   {
     g_autofree gchar *a = mark_path (&mark_a);
     g_autofree gchar *b = mark_path (&mark_b);
@@ -1073,18 +1071,7 @@ main (int argc, char **argv)
   g_test_add_func ("/live/geometry/stress", test_geometry_stress);
 
   ret = g_test_run ();
-
-  {
-    const gchar *names[] = { mark_a.name, mark_b.name, "garbage.npy" };
-    guint i;
-
-    for (i = 0; i < G_N_ELEMENTS (names); i++) {
-      g_autofree gchar *p = g_build_filename (tmpdir, names[i], NULL);
-      g_remove (p);
-    }
-    g_rmdir (tmpdir);
-    g_free (tmpdir);
-  }
+  test_util_remove_tmp_dir (tmpdir);
   gst_deinit ();
   return ret;
 }

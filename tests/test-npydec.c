@@ -261,7 +261,11 @@ test_type_find (gconstpointer data)
     g_assert_nonnull (caps);
     g_assert_cmpint (prob, ==, GST_TYPE_FIND_MAXIMUM);
     s = gst_caps_get_structure (caps, 0);
-    g_assert_cmpstr (gst_structure_get_name (s), ==, "application/x-npy");
+    /* stills are images, as PNGs are, for gst-discoverer and GES */
+    dims = g_strsplit (c->shape, ",", -1);
+    g_assert_cmpstr (gst_structure_get_name (s), ==,
+        g_strv_length (dims) == 4 ? "video/x-npy" : "image/x-npy");
+    g_strfreev (dims);
     g_assert_true (gst_structure_get_int (s, "version", &version));
     g_assert_cmpint (version, ==, c->version);
     g_assert_cmpstr (gst_structure_get_string (s, "descr"), ==, c->descr);
@@ -276,10 +280,25 @@ test_type_find (gconstpointer data)
       g_assert_cmpint (g_value_get_int (gst_value_array_get_value (shape, i)),
           ==, atoi (dims[i]));
     g_strfreev (dims);
-  } else if (caps) {
-    g_test_message ("%s: %" GST_PTR_FORMAT, c->name, caps);
-    g_assert_false (gst_structure_has_name (gst_caps_get_structure (caps, 0),
-            "application/x-npy"));
+  } else {
+    gchar *contents;
+    gsize len;
+    gboolean magic;
+
+    g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+    magic = len >= 6 && memcmp (contents, "\x93NUMPY", 6) == 0;
+    g_free (contents);
+    if (magic) {
+      /* claimed, whatever its version, for npydec to say what is wrong */
+      g_assert_nonnull (caps);
+      g_assert_cmpint (prob, ==, GST_TYPE_FIND_MAXIMUM);
+      g_assert_true (gst_structure_has_name (gst_caps_get_structure (caps,
+                  0), "video/x-npy"));
+    } else if (caps) {
+      g_test_message ("%s: %" GST_PTR_FORMAT, c->name, caps);
+      g_assert_false (g_str_has_suffix (gst_structure_get_name
+              (gst_caps_get_structure (caps, 0)), "/x-npy"));
+    }
   }
   if (caps)
     gst_caps_unref (caps);
@@ -316,11 +335,11 @@ test_type_find_tool (void)
   lines = g_strsplit (out, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), >=, 2);
   g_assert_true (g_str_has_prefix (lines[0], npy));
-  g_assert_nonnull (strstr (lines[0], " - application/x-npy, version=(int)1,"
+  g_assert_nonnull (strstr (lines[0], " - image/x-npy, version=(int)1,"
           " descr=(string)\"\\|u1\", fortran-order=(boolean)false, "
           "shape=(int)< 5, 7, 4 >"));
   g_assert_true (g_str_has_prefix (lines[1], text));
-  g_assert_null (strstr (lines[1], "application/x-npy"));
+  g_assert_null (strstr (lines[1], "x-npy"));
   g_strfreev (lines);
 }
 
@@ -457,6 +476,177 @@ test_stack_seek (gconstpointer data)
   gst_object_unref (pipeline);
 }
 
+/* Seeks as GstBaseSrc does them: the seek's seqnum on the SEGMENT and on
+ * the EOS or SEGMENT_DONE; impossible seeks refused before anything is
+ * flushed (a CRITICAL aborts the test), the pipeline working after. */
+typedef struct
+{
+  GMutex lock;
+  guint32 segment, end;         /* seqnums seen last */
+  GstEventType end_type;
+} Seen;
+
+static GstPadProbeReturn
+seen_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Seen *seen = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  g_mutex_lock (&seen->lock);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT)
+    seen->segment = gst_event_get_seqnum (event);
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS ||
+      GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT_DONE) {
+    seen->end = gst_event_get_seqnum (event);
+    seen->end_type = GST_EVENT_TYPE (event);
+  }
+  g_mutex_unlock (&seen->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Sends a seek; its seqnum in *@seqnum. */
+static gboolean
+send_seek (GstElement * pipeline, GstSeekFlags flags, gdouble rate,
+    GstSeekType start_type, gint64 start, GstSeekType stop_type, gint64 stop,
+    guint32 * seqnum)
+{
+  GstEvent *seek = gst_event_new_seek (rate, GST_FORMAT_TIME, flags,
+      start_type, start, stop_type, stop);
+
+  if (seqnum)
+    *seqnum = gst_event_get_seqnum (seek);
+  return gst_element_send_event (pipeline, seek);
+}
+
+/* Waits for @type on the bus; checks its seqnum and the sink's. */
+static void
+expect_end (GstElement * pipeline, Seen * seen, GstMessageType type,
+    guint32 seqnum)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      type | GST_MESSAGE_ERROR);
+  gint i;
+
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, type);
+  g_assert_cmpuint (gst_message_get_seqnum (msg), ==, seqnum);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  /* the message may come before the event reaches the sink */
+  for (i = 0; i < 1000; i++) {
+    gboolean done;
+
+    g_mutex_lock (&seen->lock);
+    done = seen->end == seqnum;
+    g_mutex_unlock (&seen->lock);
+    if (done)
+      break;
+    g_usleep (1000);
+  }
+  g_mutex_lock (&seen->lock);
+  g_assert_cmpuint (seen->segment, ==, seqnum);
+  g_assert_cmpuint (seen->end, ==, seqnum);
+  g_assert_cmpint (seen->end_type, ==, type == GST_MESSAGE_EOS ?
+      GST_EVENT_EOS : GST_EVENT_SEGMENT_DONE);
+  g_mutex_unlock (&seen->lock);
+}
+
+static void
+test_stack_seek_seqnum (void)
+{
+  g_autofree gchar *path = case_path (stack_case, "npy");
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "npydec framerate=10/1 ! fakesink name=sink sync=false", path);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  const GstSeekFlags flush = GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE;
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  Seen seen = { 0, };
+  guint32 seqnum;
+
+  g_mutex_init (&seen.lock);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, seen_probe,
+      &seen, NULL);
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (gst_element_get_state (pipeline, NULL, NULL,
+          GST_CLOCK_TIME_NONE), ==, GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS);
+  g_assert_nonnull (msg);
+  gst_message_unref (msg);
+
+  /* flushing, with a stop */
+  g_assert_true (send_seek (pipeline, flush, 1.0, GST_SEEK_TYPE_SET,
+          100 * GST_MSECOND, GST_SEEK_TYPE_SET, 300 * GST_MSECOND, &seqnum));
+  expect_end (pipeline, &seen, GST_MESSAGE_EOS, seqnum);
+  /* a segment seek ends in SEGMENT_DONE */
+  g_assert_true (send_seek (pipeline, flush | GST_SEEK_FLAG_SEGMENT, 1.0,
+          GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_SET, 200 * GST_MSECOND, &seqnum));
+  expect_end (pipeline, &seen, GST_MESSAGE_SEGMENT_DONE, seqnum);
+  /* start after stop, given or kept: refused */
+  g_assert_false (send_seek (pipeline, flush, 1.0, GST_SEEK_TYPE_SET,
+          300 * GST_MSECOND, GST_SEEK_TYPE_SET, 100 * GST_MSECOND, NULL));
+  g_assert_true (send_seek (pipeline, flush, 1.0, GST_SEEK_TYPE_SET, 0,
+          GST_SEEK_TYPE_SET, 100 * GST_MSECOND, &seqnum));
+  expect_end (pipeline, &seen, GST_MESSAGE_EOS, seqnum);
+  g_assert_false (send_seek (pipeline, flush, 1.0, GST_SEEK_TYPE_SET,
+          300 * GST_MSECOND, GST_SEEK_TYPE_NONE, -1, NULL));
+  /* reverse: refused */
+  g_assert_false (send_seek (pipeline, flush, -1.0, GST_SEEK_TYPE_SET, 0,
+          GST_SEEK_TYPE_SET, 300 * GST_MSECOND, NULL));
+  /* and after all that, it plays */
+  g_assert_true (send_seek (pipeline, flush, 1.0, GST_SEEK_TYPE_SET,
+          200 * GST_MSECOND, GST_SEEK_TYPE_SET, -1, &seqnum));
+  expect_end (pipeline, &seen, GST_MESSAGE_EOS, seqnum);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_mutex_clear (&seen.lock);
+}
+
+/* After an error (a stack cut short) every seek is refused, as pngdec
+ * does; a non-flushing one used to wait forever for the stream lock. */
+static void
+test_stack_seek_after_error (void)
+{
+  g_autofree gchar *good = case_path (stack_case, "npy");
+  g_autofree gchar *cut = g_build_filename (tmp_dir, "cut-seek.npy", NULL);
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "npydec ! fakesink", cut);
+  GstElement *pipeline;
+  GstMessage *msg;
+  GstBus *bus;
+  gchar *contents;
+  gsize len;
+  guint i;
+
+  g_assert_true (g_file_get_contents (good, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (cut, contents, len - 1, NULL));
+  g_free (contents);
+  for (i = 0; i < 2; i++) {
+    pipeline = gst_parse_launch (desc, NULL);
+    bus = gst_element_get_bus (pipeline);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ERROR);
+    g_assert_nonnull (msg);
+    gst_message_unref (msg);
+    g_assert_false (send_seek (pipeline, i ? GST_SEEK_FLAG_FLUSH :
+            GST_SEEK_FLAG_NONE, 1.0, GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE,
+            -1, NULL));
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (pipeline);
+  }
+  g_unlink (cut);
+}
+
 /* decodebin finds the typefinder and npydec by themselves. */
 static void
 test_decodebin (void)
@@ -527,6 +717,21 @@ expect_error (const gchar * path, const gchar * props, const gchar * reason)
   }
 }
 
+/* The same through decodebin: the typefinder hands the file to npydec. */
+static void
+expect_error_decodebin (const gchar * path, const gchar * reason)
+{
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "decodebin ! appsink name=sink sync=false wait-on-eos=false", path);
+  Run run = { 0, };
+
+  run_launch (desc, &run);
+  g_assert_nonnull (run.error);
+  g_test_message ("%s", run.error->message);
+  g_assert_nonnull (strstr (run.error->message, reason));
+  run_clear (&run);
+}
+
 static void
 test_errors (void)
 {
@@ -534,11 +739,16 @@ test_errors (void)
   g_autofree gchar *cut = g_build_filename (tmp_dir, "cut.npy", NULL);
   g_autofree gchar *empty = g_build_filename (tmp_dir, "empty.npy", NULL);
   g_autofree gchar *text = g_build_filename (tmp_dir, "text.npy", NULL);
+  g_autofree gchar *v9 = g_build_filename (tmp_dir, "v9.npy", NULL);
   gchar *contents;
   gsize len;
 
   g_assert_true (g_file_get_contents (good, &contents, &len, NULL));
   g_assert_true (g_file_set_contents (cut, contents, len - 1, NULL));
+  /* a good file but for its version byte: typefound as a .npy (not MPEG
+   * audio), refused by npydec with the reason */
+  contents[6] = 9;
+  g_assert_true (g_file_set_contents (v9, contents, len, NULL));
   g_free (contents);
   g_assert_true (g_file_set_contents (empty, "", 0, NULL));
   g_assert_true (g_file_set_contents (text, "{'descr': '<f4'}", -1, NULL));
@@ -547,12 +757,15 @@ test_errors (void)
       "of data, only 559 present");
   expect_error (empty, "", "the file is empty");
   expect_error (text, "", "not a .npy file");
+  expect_error (v9, "", "unsupported .npy version 9.0");
+  expect_error_decodebin (v9, "unsupported .npy version 9.0");
   /* 4 frames of 7x5 RGBA: 560 bytes */
   expect_error (good, "max-bytes=559", "the limit is 559 bytes");
   expect_error (good, "max-size=6", "the limit is 6 on each side");
   g_unlink (cut);
   g_unlink (empty);
   g_unlink (text);
+  g_unlink (v9);
 }
 
 /* ------------------------------------------------------------------ */
@@ -677,6 +890,9 @@ main (int argc, char **argv)
         test_stack_seek);
     g_test_add_data_func ("/npydec/stack/seek/queue", GINT_TO_POINTER (1),
         test_stack_seek);
+    g_test_add_func ("/npydec/stack/seek/seqnum", test_stack_seek_seqnum);
+    g_test_add_func ("/npydec/stack/seek/after-error",
+        test_stack_seek_after_error);
     g_test_add_func ("/npydec/autoplug/decodebin", test_decodebin);
     g_test_add_func ("/npydec/autoplug/playbin", test_playbin);
     g_test_add_func ("/npydec/errors", test_errors);

@@ -75,6 +75,37 @@ test_util_cap_address_space (guint headroom_mb)
 }
 #endif
 
+/* The test program's temporary folder, "@tmpl" as g_dir_make_tmp ()
+ * takes it.  g_test_trap_subprocess () runs main () again in a child: the
+ * child gets its parent's folder (NPW_TEST_TMP_DIR) instead of making one
+ * that no one would remove. */
+static inline gchar *
+test_util_make_tmp_dir (const gchar * tmpl)
+{
+  GError *error = NULL;
+  gchar *dir;
+
+  if (g_test_subprocess () && g_getenv ("NPW_TEST_TMP_DIR"))
+    return g_strdup (g_getenv ("NPW_TEST_TMP_DIR"));
+  dir = g_dir_make_tmp (tmpl, &error);
+  g_assert_no_error (error);
+  g_setenv ("NPW_TEST_TMP_DIR", dir, TRUE);
+  return dir;
+}
+
+static inline void test_util_remove_tree (const gchar * path);
+
+/* Removes the folder of test_util_make_tmp_dir () and all it holds, in
+ * the test program only (a child's files are its parent's to remove);
+ * frees @dir. */
+static inline void
+test_util_remove_tmp_dir (gchar * dir)
+{
+  if (!g_test_subprocess ())
+    test_util_remove_tree (dir);
+  g_free (dir);
+}
+
 /* Removes @path and, if it is a directory, what it holds. */
 static inline void
 test_util_remove_tree (const gchar * path)

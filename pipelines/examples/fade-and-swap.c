@@ -21,8 +21,12 @@
  * fades FIRST in over the first second; after one second the application
  * swaps to SECOND from its own thread.  The element reads the new file in the
  * background and posts "npywatermark-loaded" naming the first frame that
- * carries it; this program prints it.  With OUT.mkv the frames are kept
- * (VP8 in Matroska), else they are discarded.
+ * carries it; this program prints it, with that frame's number (counted,
+ * not worked out from the timestamp: a live source's first frame is
+ * seldom at 0).  With OUT.mkv the frames are kept (VP8 in Matroska), else
+ * they are discarded.  NPW_SOURCE replaces the test source with a
+ * gst-launch-1.0 description, as in pipelines/live.sh; give it
+ * num-buffers=60 (e.g. "v4l2src device=/dev/video0 num-buffers=60").
  *
  * Exit status: 0 when the swap took effect, 1 otherwise.
  *
@@ -50,8 +54,39 @@ typedef struct
   gboolean asked;               /* the application set the new location */
   gboolean swapped;             /* the element says it is in use */
   GstClockTime swap_time;       /* from the first frame carrying it */
+  guint swap_frame;             /* its number, from 0 */
   gboolean failed;
+  GMutex lock;
+  GArray *stamps;               /* with lock: each frame's PTS, in order */
 } App;
+
+/* Streaming thread: notes each frame's timestamp as it reaches the
+ * element, so that a timestamp it reports can be given its frame number. */
+static GstPadProbeReturn
+note_frame (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  App *app = data;
+  GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  g_mutex_lock (&app->lock);
+  g_array_append_val (app->stamps, pts);
+  g_mutex_unlock (&app->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The number (from 0) of the frame stamped @pts, or G_MAXUINT. */
+static guint
+frame_number (App * app, GstClockTime pts)
+{
+  guint i, n = G_MAXUINT;
+
+  g_mutex_lock (&app->lock);
+  for (i = 0; i < app->stamps->len && n == G_MAXUINT; i++)
+    if (g_array_index (app->stamps, GstClockTime, i) == pts)
+      n = i;
+  g_mutex_unlock (&app->lock);
+  return n;
+}
 
 /* The application's side of a live change: just set the property.  The
  * element reads the file off the streaming thread. */
@@ -84,11 +119,10 @@ on_message (GstBus * bus, GstMessage * msg, gpointer data)
         break;
       app->swapped = TRUE;
       app->swap_time = timestamp;
-      g_print ("%s in use from %" GST_TIME_FORMAT " (frame %"
-          G_GUINT64_FORMAT ")\n",
+      app->swap_frame = frame_number (app, timestamp);
+      g_print ("%s in use from %" GST_TIME_FORMAT " (frame %u)\n",
           gst_structure_get_string (s, "location"),
-          GST_TIME_ARGS (timestamp),
-          gst_util_uint64_scale_round (timestamp, FPS, GST_SECOND));
+          GST_TIME_ARGS (timestamp), app->swap_frame);
       break;
     }
     case GST_MESSAGE_WARNING:{
@@ -124,7 +158,10 @@ static GstElement *
 build_pipeline (const gchar * first, const gchar * out, GstElement ** wm)
 {
   GstElement *pipeline = gst_pipeline_new ("fade-and-swap");
-  GstElement *src = gst_element_factory_make ("videotestsrc", NULL);
+  const gchar *source = g_getenv ("NPW_SOURCE");
+  GstElement *src = source ?
+      gst_parse_bin_from_description (source, TRUE, NULL) :
+      gst_element_factory_make ("videotestsrc", NULL);
   GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
   GstElement *watermark = gst_element_factory_make ("npywatermark", NULL);
   g_autoptr (GstCaps) caps = NULL;
@@ -134,11 +171,18 @@ build_pipeline (const gchar * first, const gchar * out, GstElement ** wm)
         "plugin or set GST_PLUGIN_PATH\n");
     exit (1);
   }
+  if (src == NULL) {
+    g_printerr ("fade-and-swap: NPW_SOURCE \"%s\" is not a pipeline "
+        "description\n", source);
+    exit (1);
+  }
 
-  /* A flat slate blue, on which the fade is easy to follow. */
-  g_object_set (src, "is-live", TRUE, "num-buffers", FRAMES,
-      "foreground-color", 0xff406080, NULL);
-  gst_util_set_object_arg (G_OBJECT (src), "pattern", "solid-color");
+  if (source == NULL) {
+    /* A flat slate blue, on which the fade is easy to follow. */
+    g_object_set (src, "is-live", TRUE, "num-buffers", FRAMES,
+        "foreground-color", 0xff406080, NULL);
+    gst_util_set_object_arg (G_OBJECT (src), "pattern", "solid-color");
+  }
   caps = gst_caps_new_simple ("video/x-raw", "width", G_TYPE_INT, 320,
       "height", G_TYPE_INT, 240, "framerate", GST_TYPE_FRACTION, FPS, 1, NULL);
   g_object_set (filter, "caps", caps, NULL);
@@ -204,6 +248,14 @@ main (int argc, char **argv)
       &app.watermark);
   app.pipeline = pipeline;
   add_fade (app.watermark);
+  g_mutex_init (&app.lock);
+  app.stamps = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  {
+    GstPad *pad = gst_element_get_static_pad (app.watermark, "sink");
+
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, note_frame, &app, NULL);
+    gst_object_unref (pad);
+  }
 
   app.loop = g_main_loop_new (NULL, FALSE);
   bus = gst_element_get_bus (pipeline);
@@ -231,6 +283,8 @@ main (int argc, char **argv)
   gst_object_unref (bus);
   gst_object_unref (pipeline);
   g_main_loop_unref (app.loop);
+  g_array_unref (app.stamps);
+  g_mutex_clear (&app.lock);
 
   if (app.failed)
     return 1;
@@ -239,8 +293,7 @@ main (int argc, char **argv)
         app.asked ? "" : " (the stream ended first)");
     return 1;
   }
-  g_print ("done: %d frames, %s from frame %" G_GUINT64_FORMAT "\n",
-      FRAMES, app.second,
-      gst_util_uint64_scale_round (app.swap_time, FPS, GST_SECOND));
+  g_print ("done: %d frames, %s from frame %u\n", FRAMES, app.second,
+      app.swap_frame);
   return 0;
 }

@@ -10,7 +10,8 @@ Decodes IN (any file GStreamer reads), stamps WATERMARK.npy at the top-left
 of every frame with npywatermark, encodes VP8 (H.264 when x264enc is
 installed), 4:2:0, and Opus into Matroska.  Unlike a gst-launch line it
 links the audio branch only when the file has audio, and it reports errors
-from the bus as "watermark-video: IN: <reason>" with exit status 1.
+from the bus as "watermark-video: IN: <reason>" with exit status 1.  A
+still picture is refused, as video.sh refuses it (still.sh is for those).
 
 --opacity is a percentage (0..100), as everywhere outside the element; the
 element's own property is 0..1.  OUT appears only when complete: it is
@@ -29,7 +30,8 @@ import tempfile
 import gi
 
 gi.require_version("Gst", "1.0")
-from gi.repository import GLib, Gst  # noqa: E402
+gi.require_version("GstPbutils", "1.0")
+from gi.repository import GLib, Gst, GstPbutils  # noqa: E402
 
 
 def make(factory, **props):
@@ -68,6 +70,19 @@ def percentage(text):
             f"opacity {text} is out of range: give a percentage from 0 to "
             "100")
     return value / 100
+
+
+def is_still(path):
+    """True when GStreamer sees @path as a picture (its only video stream
+    an image), which decodebin would turn into a one-frame video: refused
+    as video.sh refuses it (gst-discoverer-1.0's "video(image)")."""
+    try:
+        info = GstPbutils.Discoverer.new(60 * Gst.SECOND).discover_uri(
+            Gst.filename_to_uri(os.path.abspath(path)))
+    except GLib.Error:
+        return False        # the pipeline says why
+    streams = info.get_video_streams()
+    return bool(streams) and all(s.is_image() for s in streams)
 
 
 class Watermarker:
@@ -177,6 +192,10 @@ def main():
     args = parser.parse_args()
 
     Gst.init(None)
+    if is_still(args.input):
+        print(f"watermark-video: {args.input}: no video stream (a still "
+              "picture: see still.sh)", file=sys.stderr)
+        return 1
     folder, name = os.path.split(os.path.abspath(args.output))
     try:
         fd, partial = tempfile.mkstemp(dir=folder, prefix=f".{name[:200]}.",

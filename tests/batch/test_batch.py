@@ -134,6 +134,9 @@ def escaped(name):
             out.append("\\\\")
         elif ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0:
             out.append("\\x%02x" % ord(ch))
+        elif (ord(ch) in (0x061c, 0x200e, 0x200f, 0x2028, 0x2029)
+              or 0x202a <= ord(ch) <= 0x202e or 0x2066 <= ord(ch) <= 0x2069):
+            out.append("\\u%04x" % ord(ch))
         else:
             out.append(ch)
     return "".join(out)
@@ -485,6 +488,13 @@ def group_orientation(tmp):
     run(tmp, "--output", "raw")
     tap.eq(Image.open(os.path.join(tmp, "raw", "o6.jpg")).size, (90, 60),
            "auto_orient: false leaves a rotated photo as stored")
+    # ... and so does --no-auto-orient, over the file's default
+    write_config(tmp, npy_path="mark.npy", opacity=0, quality=95,
+                 output_height=60)
+    r = run(tmp, "--no-auto-orient", "--output", "raw2")
+    tap.check(r.returncode == 0 and Image.open(os.path.join(
+        tmp, "raw2", "o6.jpg")).size == (90, 60),
+        "--no-auto-orient leaves a rotated photo as stored", r.stderr)
 
 
 def group_config(tmp):
@@ -1511,6 +1521,9 @@ def group_geometry(tmp):
             ("margin", "60%", "margin must be pixels"),
             ("margin", "3.5", "margin must be pixels"),
             ("size", "-1", "size must be a percentage"),
+            # the element's unit (a fraction) in the batch's (percent)
+            ("size", "0.1", 'size must be a percentage of the picture from '
+             '0 to 10000, got "0.1" (did you mean 10?)'),
             ("tile", "maybe", "tile must be true or false"),
             ("tile_spacing", "-3", "tile_spacing must be a whole number")):
         write_config(tmp, npy_path="mark.npy", opacity=90, output_height=61,
@@ -1524,10 +1537,246 @@ def group_geometry(tmp):
     for args, words in ((["--position", "up"], "--position must be"),
                         (["--margin", "x"], "--margin must be"),
                         (["--size", "-3"], "--size must be"),
+                        (["--size", "0.1"], "got 0.1 (did you mean 10?)"),
                         (["--tile-spacing", "-1"], "--tile-spacing must be")):
         r = run(tmp, *args)
         tap.check(r.returncode == 2 and words in r.stderr,
                   "%s refused" % " ".join(args), r.stderr)
+
+
+def run_measured(cwd, *args, timeout=60):
+    """run (), plus the largest peak RSS of any command run so far, in
+    bytes (ru_maxrss of the children is a maximum over them all): a run
+    expected to be small is measured after runs that were small too."""
+    import resource
+    r = run(cwd, *args, timeout=timeout)
+    return r, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+
+
+def sparse_copy(src, dst, size):
+    """@src's bytes, then zeros (a hole, nothing on disk) up to @size."""
+    with open(src, "rb") as f:
+        data = f.read()
+    with open(dst, "wb") as f:
+        f.write(data)
+        f.truncate(size)
+
+
+def group_hostile(tmp):
+    """Inputs an attacker (or an accident) makes: files whose size is not
+    their picture's, special files, deep or huge configs, names that
+    read as other names."""
+    pics = os.path.join(tmp, "pictures")
+    os.makedirs(pics)
+    save_npy(os.path.join(tmp, "mark.npy"), test_watermark())
+    Image.fromarray(photo(120, 80)).save(os.path.join(pics, "a.jpg"))
+    write_config(tmp, npy_path="mark.npy", output_height=60)
+
+    # 16: memory follows the picture, not the file's apparent size.
+    png = os.path.join(tmp, "small.png")
+    Image.fromarray(photo(90, 60)).save(png)
+    sparse_copy(png, os.path.join(pics, "sparse.png"), 3 << 30)
+    r, rss = run_measured(tmp, "--jobs", "1")
+    tap.check(r.returncode == 0 and os.path.exists(
+        os.path.join(pics, "output", "sparse.png")),
+        "a 3 GiB sparse PNG of 90x60 is watermarked", r.stderr)
+    tap.check(0 < rss < 1 << 30, "... without reading its 3 GiB "
+              "(peak RSS %d MB)" % (rss >> 20))
+    tap.check(re.search(r"sparse\.png: the file is 3221225472 bytes, more "
+                        r"than its picture", r.stderr),
+              "... and says the file is larger than its picture", r.stderr)
+    os.unlink(os.path.join(pics, "sparse.png"))
+
+    # 18: npy_path and config.yaml only as regular files, the .npy read as
+    # its header promises.
+    os.mkfifo(os.path.join(tmp, "fifo.npy"))
+    os.symlink("/dev/zero", os.path.join(tmp, "zero.npy"))
+    for name in ("fifo.npy", "zero.npy"):
+        r = run(tmp, "--npy", name, timeout=30)
+        tap.check(r.returncode == 2 and "%s: not a regular file" % name
+                  in r.stderr, "npy_path %s refused at once" % name, r.stderr)
+    sparse_copy(os.path.join(tmp, "mark.npy"),
+                os.path.join(tmp, "sparse.npy"), 3 << 30)
+    r, rss = run_measured(tmp, "--npy", "sparse.npy")
+    tap.check(r.returncode == 0 and 0 < rss < 1 << 30,
+              "a 3 GiB sparse .npy holding 96x48 is read as its header "
+              "says (peak RSS %d MB)" % (rss >> 20), r.stderr)
+    os.mkfifo(os.path.join(tmp, "fifo.yaml"))
+    os.symlink("/dev/zero", os.path.join(tmp, "zero.yaml"))
+    for name in ("fifo.yaml", "zero.yaml"):
+        r = run(tmp, "--config", name, timeout=30)
+        tap.check(r.returncode == 2 and "%s: not a regular file" % name
+                  in r.stderr, "config %s refused at once" % name, r.stderr)
+
+    # 19: deep nesting refused before it is parsed (200,000 levels took
+    # libyaml more than 60 s).
+    with open(os.path.join(tmp, "deep.yaml"), "w") as f:
+        f.write("watermark: " + "[" * 200000 + "]" * 200000 + "\n")
+    r = run(tmp, "--config", "deep.yaml", timeout=30)
+    tap.check(r.returncode == 2 and "deep.yaml:1:" in r.stderr and
+              "nested more than 32 levels" in r.stderr,
+              "a config nested 200,000 deep is refused", r.stderr)
+    with open(os.path.join(tmp, "huge.yaml"), "w") as f:
+        f.write("watermark:\n  opacity: 50\n")
+        f.truncate(3 << 30)
+    r = run(tmp, "--config", "huge.yaml", timeout=30)
+    tap.check(r.returncode == 2 and "too large for a settings file"
+              in r.stderr, "a 3 GiB config is refused unread", r.stderr)
+
+    # 22: a long value is quoted cut, not echoed whole.
+    with open(os.path.join(tmp, "long.yaml"), "w") as f:
+        f.write("watermark:\n  input_folder: pictures\n  npy_path: mark\n"
+                "  quality: 30\n  output_height: 60\n  opacity: %s\n"
+                % ("9" * 900000))
+    r = run(tmp, "--config", "long.yaml")
+    tap.check(r.returncode == 2 and len(r.stderr) < 1000 and
+              "long.yaml:6: opacity must be a percentage" in r.stderr and
+              "... (900000 bytes)" in r.stderr,
+              "a 900 KB opacity is cut in the message (%d bytes)"
+              % len(r.stderr), r.stderr[:300])
+    r = run(tmp, "--position", "p" * 100000)
+    tap.check(r.returncode == 2 and len(r.stderr) < 1000,
+              "a 100 KB --position is cut in the message", r.stderr[:300])
+
+    # 17: an output folder planted as a link is refused, not written
+    # through; so is a link among --recursive's mirrored folders.
+    elsewhere = os.path.join(tmp, "elsewhere")
+    os.makedirs(elsewhere)
+    with open(os.path.join(elsewhere, "a.jpg"), "wb") as f:
+        f.write(b"precious")
+    shutil.rmtree(os.path.join(pics, "output"))
+    os.symlink(elsewhere, os.path.join(pics, "output"))
+    r = run(tmp)
+    with open(os.path.join(elsewhere, "a.jpg"), "rb") as f:
+        kept = f.read() == b"precious"
+    tap.check(r.returncode == 2 and "output: the output folder is a "
+              "symbolic link" in r.stderr and kept and
+              os.listdir(elsewhere) == ["a.jpg"],
+              "a symlinked output/ is refused, its target untouched",
+              r.stderr)
+    os.unlink(os.path.join(pics, "output"))
+    os.makedirs(os.path.join(pics, "sub"))
+    shutil.copy(os.path.join(pics, "a.jpg"), os.path.join(pics, "sub"))
+    os.makedirs(os.path.join(pics, "output"))
+    os.symlink(elsewhere, os.path.join(pics, "output", "sub"))
+    r = run(tmp, "--recursive")
+    with open(os.path.join(elsewhere, "a.jpg"), "rb") as f:
+        kept = f.read() == b"precious"
+    tap.check(r.returncode == 2 and "output/sub: this output folder is a "
+              "symbolic link" in r.stderr and kept,
+              "a symlinked mirrored folder is refused too", r.stderr)
+    os.unlink(os.path.join(pics, "output", "sub"))
+    shutil.rmtree(os.path.join(pics, "sub"))
+
+    # 8: a broken link and a FIFO named .jpg are counted and reported,
+    # the FIFO never opened (it would block the run).
+    os.symlink("nowhere.jpg", os.path.join(pics, "broken.jpg"))
+    os.mkfifo(os.path.join(pics, "pipe.jpg"))
+    reasons = {"broken.jpg": "a broken symbolic link",
+               "pipe.jpg": "not a regular file (a FIFO)"}
+    r = run(tmp, "--dry-run", timeout=30)
+    tap.check(r.returncode == 1 and all(
+        "would fail pictures/%s: %s" % (n, why) in r.stdout
+        for n, why in reasons.items()),
+        "--dry-run: the broken link and the FIFO would fail, saying why",
+        r.stdout)
+    r = run(tmp, "--report", "report.json", timeout=30)
+    with open(os.path.join(tmp, "report.json")) as f:
+        report = [json.loads(line) for line in f]
+    failed = {os.path.basename(e["input"]): e.get("reason", "")
+              for e in report if e.get("status") == "failed"}
+    tap.check(r.returncode == 1 and all(
+        "  pictures/%s: %s" % (n, why) in r.stdout
+        for n, why in reasons.items()) and sorted(failed) ==
+        sorted(reasons) and report[-1]["failed"] == 2,
+        "a run: both failed, in the summary and the report, exit 1",
+        r.stdout + r.stderr)
+    os.unlink(os.path.join(pics, "broken.jpg"))
+    os.unlink(os.path.join(pics, "pipe.jpg"))
+    os.unlink(os.path.join(tmp, "report.json"))
+
+    # 10: the pixel limit is said, and --max-pixels sets it.
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data)))
+    with open(os.path.join(pics, "panorama.png"), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(
+            ">IIBBBBB", 30000, 8000, 8, 2, 0, 0, 0)) + chunk(b"IEND", b""))
+    r = run(tmp, "--dry-run")
+    tap.check(r.returncode == 1 and "panorama.png: 30000x8000 is too large "
+              "(more than 178956970 pixels; --max-pixels sets the limit)"
+              in r.stdout, "a 30000x8000 panorama: the limit and the option "
+              "that sets it are named", r.stdout)
+    os.unlink(os.path.join(pics, "panorama.png"))
+    r = run(tmp, "--max-pixels", "9599", "--output", "capped")
+    tap.check(r.returncode == 1 and "a.jpg: 120x80 is too large (more than "
+              "9599 pixels" in r.stdout, "--max-pixels 9599 refuses 120x80",
+              r.stdout)
+    r = run(tmp, "--max-pixels", "9600", "--output", "capped")
+    tap.check(r.returncode == 0, "--max-pixels 9600 takes 120x80", r.stderr)
+    r = run(tmp, "--max-pixels", "0")
+    tap.check(r.returncode == 2 and "--max-pixels must be 1 or more"
+              in r.stderr, "--max-pixels 0 refused", r.stderr)
+    r = run(tmp, "--help")
+    tap.check("--max-pixels" in r.stdout and "178956970" in r.stdout,
+              "--help names the limit and the option", r.stdout)
+
+    # 11: small things.  One picture is one picture; pictures only in
+    # subfolders suggest --recursive; -q is said to be --quality.
+    r = run(tmp, "--output", "words")
+    tap.check("Watermarking 1 picture of pictures" in r.stderr,
+              "the log says 'Watermarking 1 picture'", r.stderr)
+    os.makedirs(os.path.join(tmp, "nested", "2024"))
+    shutil.copy(os.path.join(pics, "a.jpg"),
+                os.path.join(tmp, "nested", "2024"))
+    r = run(tmp, "--input", "nested")
+    tap.check(r.returncode == 0 and "No .jpg" in r.stderr and
+              "its subfolders have some: add --recursive" in r.stderr,
+              "pictures only in subfolders: --recursive suggested", r.stderr)
+    shutil.rmtree(os.path.join(tmp, "nested", "2024"))
+    r = run(tmp, "--input", "nested")
+    tap.check("add --recursive" not in r.stderr,
+              "an empty folder: no --recursive suggested", r.stderr)
+    r = run(tmp, "--help")
+    tap.check("-q is --quality, not quiet" in r.stdout,
+              "--help says -q is --quality", r.stdout)
+
+    # 9: a (1, H, W, 4) array is one picture, as the element takes it;
+    # an (N, H, W, 4) stack is refused for pictures, saying why.
+    save_npy(os.path.join(tmp, "one.npy"), test_watermark()[None])
+    stack = np.stack([test_watermark()] * 3)
+    save_npy(os.path.join(tmp, "stack.npy"), stack)
+    r = run(tmp, "--output", "flat")
+    r1 = run(tmp, "--npy", "one.npy", "--output", "one")
+    tap.check(r.returncode == 0 and r1.returncode == 0 and np.array_equal(
+        np.asarray(Image.open(os.path.join(tmp, "flat", "a.jpg"))),
+        np.asarray(Image.open(os.path.join(tmp, "one", "a.jpg")))),
+        "a (1, 48, 96, 4) watermark draws as its (48, 96, 4) slice",
+        r1.stderr)
+    r = run(tmp, "--npy", "stack.npy", "--output", "stack")
+    tap.check(r.returncode == 2 and "stack.npy: an (N, H, W, C) stack of 3 "
+              "frames" in r.stderr and "stack[0]" in r.stderr,
+              "a stack of 3 is refused for pictures, saying what to do",
+              r.stderr)
+
+    # 20: names that would read as other names are escaped.
+    sneaky = ["invoice\u202egpj.exe.jpg", "a\u2066b\u2069.jpg",
+              "line\u2028break.jpg"]
+    for name in sneaky:
+        shutil.copy(os.path.join(pics, "a.jpg"), os.path.join(pics, name))
+    log = os.path.join(tmp, "watermark.log")
+    if os.path.exists(log):
+        os.unlink(log)
+    r = run(tmp)
+    with open(log, encoding="utf-8") as f:
+        text = f.read()
+    for name in sneaky:
+        tap.check(("Processed: %s" % escaped(name)) in text and name not in
+                  text and name not in r.stderr + r.stdout,
+                  "%s is escaped on the console and in the log"
+                  % escaped(name), r.stderr)
+    tap.check(not any(ch in text for ch in "\u202e\u2066\u2069\u2028"),
+              "no direction control or line separator reaches the log raw")
 
 
 GROUPS = {
@@ -1541,6 +1790,7 @@ GROUPS = {
     "formats": group_formats,
     "report": group_report,
     "geometry": group_geometry,
+    "hostile": group_hostile,
 }
 
 

@@ -11,6 +11,7 @@
 # NPW_FAULT_SEED=N replays the kill moments of an earlier run (each run
 # prints its seed).
 
+import fcntl
 import os
 import random
 import re
@@ -162,21 +163,21 @@ def group_kill(tmp):
               "%d done, %d temporary files left)" % (len(done), len(names),
                                                      len(parts)))
 
-    # Leftover temporary files: those older than any live run's could be
-    # are removed by the next run, younger ones may belong to a run still
-    # going (another shard) and stay, as does anything not ours.
-    hour_ago = time.time() - 3600
+    # Leftover temporary files: those no live process holds are the
+    # killed runs' and are removed by the next run at once (they are
+    # seconds old: the age rule of old left them); one a live run holds
+    # (another shard, here this test with its flock) stays, as does
+    # anything not ours.
     if not parts:
         open(os.path.join(out, ".p000.jpg.Zz0000.part"), "wb").close()
         parts = [".p000.jpg.Zz0000.part"]
-    for name in parts:
-        os.utime(os.path.join(out, name), (hour_ago, hour_ago))
-    fresh = ".%s.Yy1111.part" % names[-1]
+    held = ".%s.Yy1111.part" % names[-1]
     foreign = ".someone-else.part"
-    for name in (fresh, foreign):
+    for name in (held, foreign):
         with open(os.path.join(out, name), "wb") as f:
             f.write(b"half")
-    os.utime(os.path.join(out, foreign), (hour_ago, hour_ago))
+    holder = open(os.path.join(out, held), "rb")
+    fcntl.flock(holder, fcntl.LOCK_EX)
 
     log_before = len(log_lines(tmp))
     processed_before = processed_lines(log_lines(tmp))
@@ -188,10 +189,11 @@ def group_kill(tmp):
     tap.eq(final, names, "after the rerun every picture is there")
 
     left = outputs(out)[1] + outputs(out)[2]
+    holder.close()
     tap.eq(sorted(set(parts) & set(left)), [], "the rerun removed the "
-           "stale temporary files (an hour old) of its pictures")
-    tap.check(fresh in left, "the rerun left a fresh temporary file alone "
-              "(a concurrent run may be writing it)", left)
+           "killed runs' temporary files of its pictures (seconds old)")
+    tap.check(held in left, "the rerun left a temporary file a live "
+              "process holds alone (a concurrent run is writing it)", left)
     tap.check(foreign in left, "the rerun left a hidden file not of its "
               "pictures alone", left)
 

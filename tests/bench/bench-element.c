@@ -29,6 +29,7 @@
  * stay cached, as it would in a real pipeline).
  *
  *   tests/bench/bench-element [--frames N] [--full-only] [--npy-only] [--deep]
+ *                             [--hdr]
  *
  * --deep measures the 10-bit formats instead (P010_10LE, I420_10LE),
  * with the watermark as a uint16 .npy (kept at 16 bits) for npywatermark
@@ -36,6 +37,12 @@
  * no 16-bit pixels; it blends through GStreamer's 16-bit unpack and
  * pack), and FFmpeg's overlay filter in yuv420p10le when `ffmpeg` is on
  * the PATH.
+ *
+ * --hdr (also part of --deep) measures P010_10LE frames with bt2100-pq
+ * colorimetry beside the same frames as SDR (bt709): the HDR watermark's
+ * colours are converted once per prepare, so the per-frame figures
+ * should match; the first frame's time (negotiation and prepare) shows
+ * what the conversion costs once.
  *
  * --full-only keeps the full-frame overlay, --npy-only leaves out
  * gdkpixbufoverlay: what tests/bench/bench-compilers runs in a GCC and a
@@ -65,6 +72,7 @@ static gint n_frames = 120;
 static gboolean full_only = FALSE;
 static gboolean npy_only = FALSE;
 static gboolean deep = FALSE;
+static gboolean hdr = FALSE;
 
 static gdouble
 cpu_seconds (void)
@@ -231,9 +239,13 @@ count_visible (Logo * logo)
     logo->nontransparent += logo->rgba[4 * i + 3] != 0;
 }
 
-/* CPU seconds per frame for @element pushing the same frame n times. */
+/* CPU seconds per frame for @element pushing the same frame n times, on
+ * frames of @colorimetry (NULL: the format's default); the first frame's
+ * CPU seconds (negotiation, the overlay's preparation) in @first, when
+ * not NULL. */
 static gdouble
-run (const gchar * factory, const gchar * location, GstVideoFormat format)
+run_full (const gchar * factory, const gchar * location,
+    GstVideoFormat format, const gchar * colorimetry, gdouble * first)
 {
   GstElement *element = gst_element_factory_make (factory, NULL);
   GstVideoInfo info;
@@ -253,7 +265,8 @@ run (const gchar * factory, const gchar * location, GstVideoFormat format)
   gst_video_info_set_format (&info, format, W, H);
   caps = gst_video_info_to_caps (&info);
   gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
-  gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+  if (colorimetry)
+    gst_caps_set_simple (caps, "colorimetry", G_TYPE_STRING, colorimetry, NULL);
 
   /* Frames cycle through more memory than any cache holds, as a
    * decoder's output would; each is handed on writable, so nobody
@@ -263,8 +276,13 @@ run (const gchar * factory, const gchar * location, GstVideoFormat format)
     gst_buffer_memset (bufs[i], 0, 0x60 + i, info.size);
   }
   /* warm up: negotiation, overlay preparation, first-touch page faults */
-  for (i = 0; i < N_BUFS; i++)
+  t0 = cpu_seconds ();
+  gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+  for (i = 0; i < N_BUFS; i++) {
     bufs[i] = gst_harness_push_and_pull (h, bufs[i]);
+    if (i == 0 && first)
+      *first = cpu_seconds () - t0;
+  }
 
   t0 = cpu_seconds ();
   for (i = 0; i < n_frames; i++) {
@@ -278,6 +296,50 @@ run (const gchar * factory, const gchar * location, GstVideoFormat format)
     gst_buffer_unref (bufs[i]);
   gst_harness_teardown (h);
   return t;
+}
+
+static gdouble
+run (const gchar * factory, const gchar * location, GstVideoFormat format)
+{
+  return run_full (factory, location, format, NULL, NULL);
+}
+
+/* npywatermark on P010_10LE as SDR (bt709) and as HDR10 (bt2100-pq),
+ * best of 3 each: per frame, and the first frame. */
+static void
+run_hdr (const Logo * logos, guint l0)
+{
+  const gchar *spaces[] = { "bt709", "bt2100-pq" };
+  guint l, s, k;
+
+  g_print ("\nP010_10LE, SDR beside HDR10: CPU ms per frame, net of "
+      "identity (best of 3), and the first frame (prepare)\n\n");
+  g_print ("%-15s %-10s %13s %9s %14s\n", "overlay", "caps", "npywatermark",
+      "HDR/SDR", "first frame");
+  for (l = l0; l < 2; l++) {
+    gdouble per[2] = { 0, 0 };
+
+    for (s = 0; s < 2; s++) {
+      gdouble best = G_MAXDOUBLE, first_best = G_MAXDOUBLE;
+
+      for (k = 0; k < 3; k++) {
+        gdouble base = run_full ("identity", NULL,
+            GST_VIDEO_FORMAT_P010_10LE, spaces[s], NULL);
+        gdouble first = 0, t = run_full ("npywatermark", logos[l].npy,
+            GST_VIDEO_FORMAT_P010_10LE, spaces[s], &first) - base;
+
+        best = MIN (best, t);
+        first_best = MIN (first_best, first);
+      }
+      per[s] = best;
+      if (s == 0)
+        g_print ("%-15s %-10s %13.3f %9s %14.3f\n", logos[l].name,
+            spaces[s], best * 1e3, "-", first_best * 1e3);
+      else
+        g_print ("%-15s %-10s %13.3f %8.2fx %14.3f\n", logos[l].name,
+            spaces[s], best * 1e3, per[1] / per[0], first_best * 1e3);
+    }
+  }
 }
 
 /* FFmpeg's overlay filter in yuv420p10le: CPU seconds (user + system of
@@ -381,6 +443,8 @@ main (int argc, char **argv)
         "Leave out gdkpixbufoverlay", NULL},
     {"deep", 0, 0, G_OPTION_ARG_NONE, &deep,
         "10-bit formats, a 16-bit watermark, FFmpeg where installed", NULL},
+    {"hdr", 0, 0, G_OPTION_ARG_NONE, &hdr,
+        "Only P010_10LE as HDR10 (bt2100-pq) beside SDR (bt709)", NULL},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("- npywatermark benchmark");
@@ -407,6 +471,10 @@ main (int argc, char **argv)
   }
   g_option_context_free (ctx);
   GST_ELEMENT_REGISTER (npywatermark, NULL);
+  if (hdr) {
+    deep = TRUE;
+    npy_only = TRUE;
+  }
 
   if (!npy_only && !gst_element_factory_find ("gdkpixbufoverlay")) {
     g_printerr ("bench-element: gdkpixbufoverlay is missing "
@@ -443,7 +511,7 @@ main (int argc, char **argv)
       "overlay", "identity", "npywatermark", "bound", "gdkpixbufoverlay",
       "gdk/npy", "npy/bound", ffmpeg ? "       ffmpeg  ffmpeg/npy" : "");
 
-  for (f = 0; f < n_formats; f++) {
+  for (f = 0; f < n_formats && !hdr; f++) {
     for (l = full_only ? 1 : 0; l < 2; l++) {
       gdouble base = run ("identity", NULL, formats[f]);
       gdouble npy = run ("npywatermark", logos[l].npy, formats[f]) - base;
@@ -470,6 +538,8 @@ main (int argc, char **argv)
   }
   if (deep && !npy_only && !ffmpeg)
     g_print ("\nffmpeg is not installed: no FFmpeg column\n");
+  if (deep)
+    run_hdr (logos, full_only ? 1 : 0);
   g_free (ffmpeg);
 
   for (l = 0; l < 2; l++) {

@@ -45,6 +45,7 @@ typedef struct
   const gchar *format;
   gdouble size;
   gboolean tile;
+  const gchar *colorimetry;     /* NULL: the format's default */
 } Case;
 
 static const Case cases[] = {
@@ -63,6 +64,10 @@ static const Case cases[] = {
   {"full-frame", 1920, 1080, "I420_10LE", 0, FALSE},
   {"logo tiled", 400, 100, "P010_10LE", 0, TRUE},
   {"8000x6000 size=0.25", 8000, 6000, "P010_10LE", 0.25, FALSE},
+  /* HDR10: the colours converted once per prepare (gst/colour.c) */
+  {"logo bt2100-pq", 400, 100, "P010_10LE", 0, FALSE, "bt2100-pq"},
+  {"full-frame bt2100-pq", 1920, 1080, "P010_10LE", 0, FALSE, "bt2100-pq"},
+  {"tiled bt2100-pq", 400, 100, "P010_10LE", 0, TRUE, "bt2100-pq"},
 };
 
 static gint n_frames = 60;
@@ -122,11 +127,15 @@ write_watermark (const gchar * dir, gint w, gint h)
 }
 
 static GstCaps *
-caps_for (const gchar * format, gint w, gint h)
+caps_for (const gchar * format, const gchar * colorimetry, gint w, gint h)
 {
-  return gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, format,
-      "width", G_TYPE_INT, w, "height", G_TYPE_INT, h, "framerate",
+  GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+      format, "width", G_TYPE_INT, w, "height", G_TYPE_INT, h, "framerate",
       GST_TYPE_FRACTION, 30, 1, NULL);
+
+  if (colorimetry)
+    gst_caps_set_simple (caps, "colorimetry", G_TYPE_STRING, colorimetry, NULL);
+  return caps;
 }
 
 static GstBuffer *
@@ -167,8 +176,8 @@ static void
 run_case (const Case * c, const gchar * path)
 {
   GstElement *element = gst_element_factory_make ("npywatermark", NULL);
-  GstCaps *caps = caps_for (c->format, 1920, 1080);
-  GstCaps *small = caps_for (c->format, 1280, 720);
+  GstCaps *caps = caps_for (c->format, c->colorimetry, 1920, 1080);
+  GstCaps *small = caps_for (c->format, c->colorimetry, 1280, 720);
   GstBuffer *buf = frame_for (caps), *buf_small = frame_for (small);
   gdouble t0, first, resize, *times = g_new (gdouble, n_frames);
   gsize before;

@@ -18,6 +18,7 @@
 
 #include <string.h>
 
+#include "colour.h"
 #include "frame-check.h"
 
 const GstVideoFormat frame_check_formats[] = {
@@ -108,6 +109,7 @@ frame_check_blend_overlay (const GstVideoInfo * info, const NpyImage * image,
     const NpwOverlay * overlay, gint x, gint y, guint op, guint32 seed)
 {
   GstVideoFrame frame = { 0, };
+  NpwColourConversion conv;
   guint8 *data, *before, *may_change;
   gsize i, size = info->size;
   guint p;
@@ -150,7 +152,12 @@ frame_check_blend_overlay (const GstVideoInfo * info, const NpyImage * image,
     }
   }
 
-  if (GST_VIDEO_INFO_IS_RGB (info) && ABS ((gint64) x) < REF_MAX_OFFSET
+  /* (converted colours, HDR and BT.2020, are checked by test-hdr.c
+   * against their formulas) */
+  npw_colour_conversion_init (&conv, info->colorimetry.primaries,
+      info->colorimetry.transfer, NPW_COLOUR_REFERENCE_WHITE);
+  if (GST_VIDEO_INFO_IS_RGB (info) && !conv.active
+      && ABS ((gint64) x) < REF_MAX_OFFSET
       && ABS ((gint64) y) < REF_MAX_OFFSET) {
     RefImage ref = { image->width, image->height, image->rgba };
 
@@ -176,7 +183,8 @@ void
 frame_check_blend (const GstVideoInfo * info, const NpyImage * image,
     gint x, gint y, guint op, guint32 seed)
 {
-  NpwOverlay *overlay = npw_overlay_new (image, info);
+  NpwOverlay *overlay =
+      npw_overlay_new (image, info, NPW_COLOUR_REFERENCE_WHITE);
 
   FUZZ_CHECK (overlay != NULL);
   frame_check_blend_overlay (info, image, overlay, x, y, op, seed);

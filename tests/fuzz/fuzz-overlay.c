@@ -24,7 +24,11 @@
  *          (G_MININT / G_MAXINT side) offset
  *   8..12  y, the same way
  *   13     opacity 0..255
- *   14     colorimetry: matrix (% 6) and range (/ 6 % 3) for YUV
+ *   14     colorimetry: matrix (% 6) and range (/ 6 % 3) for YUV; then
+ *          (/ 18 % 4) the transfer and primaries of any format: as
+ *          gst_video_info_set_format () gives them, or BT.2020 primaries
+ *          with PQ, HLG or BT.2020's SDR transfer (the watermark's
+ *          colours converted, gst/colour.c)
  *   15     padding: gst_video_info_align () with some right, left and top
  *          padding, the layout decoders with aligned pools hand out
  *   16     the image: even -> synthetic, bytes 17 and 18 are its width - 1
@@ -62,6 +66,11 @@ static const GstVideoColorMatrix matrices[] = {
 static const GstVideoColorRange ranges[] = {
   GST_VIDEO_COLOR_RANGE_16_235, GST_VIDEO_COLOR_RANGE_0_255,
   GST_VIDEO_COLOR_RANGE_UNKNOWN,
+};
+
+static const GstVideoTransferFunction transfers[] = {
+  GST_VIDEO_TRANSFER_UNKNOWN, GST_VIDEO_TRANSFER_SMPTE2084,
+  GST_VIDEO_TRANSFER_ARIB_STD_B67, GST_VIDEO_TRANSFER_BT2020_12,
 };
 
 typedef struct
@@ -154,6 +163,10 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
   if (GST_VIDEO_INFO_IS_YUV (&info)) {
     info.colorimetry.matrix = matrices[colour % G_N_ELEMENTS (matrices)];
     info.colorimetry.range = ranges[colour / 6 % G_N_ELEMENTS (ranges)];
+  }
+  if (colour / 18 % 4 != 0) {
+    info.colorimetry.primaries = GST_VIDEO_COLOR_PRIMARIES_BT2020;
+    info.colorimetry.transfer = transfers[colour / 18 % 4];
   }
   if (padding != 0) {
     gst_video_alignment_reset (&align);

@@ -111,6 +111,21 @@ def main():
         with open(os.path.join(ov_dir, "fmt%02d-npy" % fmt), "wb") as f:
             f.write(head + bytes([1]) + npy_bytes(arr, versions[fmt % 3]))
 
+    # HDR and BT.2020 frames (colorimetry byte / 18: PQ, HLG, BT.2020
+    # SDR; matrix BT.2020, limited or full range): RGBA, I420, NV12, YUY2
+    # and GRAY8, the watermark's colours converted (gst/colour.c).
+    for fmt in (0, 11, 13, 17, 19):
+        for hdr in (1, 2, 3):
+            w, h = 19 + hdr, 11 + fmt % 5
+            colour = hdr * 18 + (hdr % 2) * 6 + 2
+            head = bytes([fmt, w - 1, h - 1]) + \
+                bytes([0]) + struct.pack("<i", hdr - 2) + \
+                bytes([0]) + struct.pack("<i", 1 - hdr) + \
+                bytes([180, colour, 0])
+            with open(os.path.join(ov_dir, "hdr%d-fmt%02d-synth" % (hdr, fmt)),
+                      "wb") as f:
+                f.write(head + bytes([0, 8, 5]) + logo.tobytes())
+
 
 if __name__ == "__main__":
     main()

@@ -37,6 +37,7 @@
 
 #include "npy.h"
 #include "gstnpywatermark.h"
+#include "colour.h"
 #include "frame-check.h"
 #include "test-util.h"
 
@@ -152,8 +153,7 @@ test_huge_shape (void)
 static void
 test_huge_file_not_read (void)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("limits-XXXXXX", NULL);
-  g_autofree gchar *path = g_build_filename (dir, "sparse.npy", NULL);
+  g_autofree gchar *path = g_build_filename (tmp_dir, "sparse.npy", NULL);
   g_autoptr (GBytes) head = make_npy ("|u1", "(40000, 40000, 4)", 0);
   gsize size;
   const guint8 *data = g_bytes_get_data (head, &size);
@@ -176,7 +176,6 @@ test_huge_file_not_read (void)
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
   g_unlink (path);
-  g_rmdir (dir);
 }
 
 /* Only regular files: a folder (or a FIFO, /dev/zero) is refused before
@@ -184,16 +183,14 @@ test_huge_file_not_read (void)
 static void
 test_not_regular (void)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("limits-XXXXXX", NULL);
   g_autoptr (GError) error = NULL;
 
-  g_assert_null (npy_image_new_from_file (dir, 0, &error));
+  g_assert_null (npy_image_new_from_file (tmp_dir, 0, &error));
   g_assert_error (error, NPY_ERROR, NPY_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "not a regular file"));
   g_clear_error (&error);
   g_assert_null (npy_image_new_from_file ("/dev/zero", 0, &error));
   g_assert_error (error, NPY_ERROR, NPY_ERROR_FAILED);
-  g_rmdir (dir);
 }
 
 /* The cap itself works: the same subprocess asking for the memory a
@@ -444,6 +441,64 @@ test_element_overlay_no_memory (void)
   g_test_trap_assert_passed ();
 }
 
+/* A 1x1 watermark tiled over a GRAY8 frame 2^28 pixels wide: its canvas
+ * (10 GiB of address space, calloc'ed, never touched) is made, the list of
+ * its 2^28 placements (4 GiB) cannot be.  That list grew by
+ * g_array_append_val (), and GArray aborted the process (GLib-ERROR) past
+ * 4 GiB; now the element says "Not enough memory", as for other sizes.
+ * No memory cap here: the canvas must be allocated for the list to be
+ * reached (where the system refuses 10 GiB of address space the canvas
+ * fails first, cleanly, and this proves less).  Not under ASan (its cap
+ * here aborts on the canvas) nor valgrind. */
+static void
+test_element_tile_runs_no_memory (void)
+{
+#ifdef UNDER_ASAN
+  g_test_skip ("a 10 GiB canvas is past this program's ASan cap");
+  return;
+#else
+  if (RUNNING_ON_VALGRIND) {
+    g_test_skip ("a 10 GiB canvas under valgrind");
+    return;
+  }
+#endif
+  if (g_test_subprocess ()) {
+    g_autoptr (GBytes) bytes = make_npy ("|u1", "(1, 1, 4)", 4);
+    g_autofree gchar *path = g_build_filename (tmp_dir, "dot.npy", NULL);
+    GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+    GstBus *bus = gst_bus_new ();
+    GstPad *sink = gst_element_get_static_pad (element, "sink");
+    GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format",
+        G_TYPE_STRING, "GRAY8", "width", G_TYPE_INT, 1 << 28, "height",
+        G_TYPE_INT, 1, "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
+    GError *error = NULL;
+    GstMessage *msg;
+
+    g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes,
+                NULL), g_bytes_get_size (bytes), NULL));
+    gst_element_set_bus (element, bus);
+    g_object_set (element, "location", path, "tile", TRUE, NULL);
+    g_assert_cmpint (gst_element_set_state (element, GST_STATE_PAUSED), !=,
+        GST_STATE_CHANGE_FAILURE);
+    gst_pad_send_event (sink, gst_event_new_stream_start ("limits"));
+    g_assert_false (gst_pad_send_event (sink, gst_event_new_caps (caps)));
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    g_assert_nonnull (msg);
+    gst_message_parse_error (msg, &error, NULL);
+    g_assert_error (error, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+    g_error_free (error);
+    gst_message_unref (msg);
+    gst_caps_unref (caps);
+    gst_object_unref (sink);
+    element_caps_done (bus, element);
+    g_unlink (path);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 /* The element refuses a file claiming (32768, 32768, 4) quickly and
  * within the memory cap: the shape alone decides. */
 static void
@@ -503,7 +558,8 @@ test_frame_sizes (gconstpointer data)
       g_assert_true (gst_video_info_set_format (&info, format, w, h));
       for (i = 0; i < 2; i++) {
         const NpyImage *image = &images[i];
-        NpwOverlay *overlay = npw_overlay_new (image, &info);
+        NpwOverlay *overlay = npw_overlay_new (image, &info,
+            NPW_COLOUR_REFERENCE_WHITE);
         guint k;
 
         g_assert_nonnull (overlay);
@@ -539,8 +595,7 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   GST_ELEMENT_REGISTER (npywatermark, NULL);
 
-  tmp_dir = g_dir_make_tmp ("npw-limits-XXXXXX", NULL);
-  g_assert_nonnull (tmp_dir);
+  tmp_dir = test_util_make_tmp_dir ("npw-limits-XXXXXX");
 
   g_test_add_func ("/limits/huge-shape/reader", test_huge_shape);
   g_test_add_func ("/limits/huge-shape/cap-works", test_huge_shape_cap_works);
@@ -553,6 +608,8 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/overlay-no-memory/element",
       test_element_overlay_no_memory);
   g_test_add_func ("/limits/huge-shape/element", test_element_huge_shape);
+  g_test_add_func ("/limits/tile-runs-no-memory/element",
+      test_element_tile_runs_no_memory);
   g_test_add_func ("/limits/max-size/element", test_element_max_size);
   for (i = 0; i < frame_check_n_formats; i++) {
     g_autofree gchar *name = g_strdup_printf ("/limits/frame-sizes/%s",
@@ -562,7 +619,6 @@ main (int argc, char **argv)
   }
 
   ret = g_test_run ();
-  g_rmdir (tmp_dir);
-  g_free (tmp_dir);
+  test_util_remove_tmp_dir (tmp_dir);
   return ret;
 }

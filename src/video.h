@@ -1,0 +1,106 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+/* Video files (--videos): .mp4 .mov .m4v .mkv .webm .avi in, the same
+ * container out.  The file is demuxed and parsed (parsebin); audio and
+ * subtitle streams go to the muxer packet for packet, never decoded; the
+ * video is decoded, turned upright (videoflip, the container's rotation),
+ * scaled to the output height, watermarked like a still and encoded again
+ * in its own codec family at a constant quality:
+ *
+ *   filesrc ! parsebin ! queue ! DECODER ! videoconvert ! videoflip !
+ *     videoscale ! capsfilter ! npywatermark ! videoconvert ! capsfilter !
+ *     ENCODER ! PARSER ! queue ! MUXER ! filesink (temporary name)
+ *   parsebin ! queue ! MUXER       (each audio and subtitle stream)
+ *
+ * Every queue is limited in time only, so that a muxer waiting for one
+ * stream while the encoder holds its look-ahead never starves. */
+
+#ifndef __NPW_VIDEO_H__
+#define __NPW_VIDEO_H__
+
+#include <signal.h>
+#include <gst/gst.h>
+
+#include "files.h"
+#include "worker.h"
+
+G_BEGIN_DECLS
+
+/* --video-crf's range and default (x264/x265's CRF scale) and
+ * --video-preset's default. */
+#define NPW_VIDEO_CRF_MIN 0
+#define NPW_VIDEO_CRF_MAX 51
+#define NPW_VIDEO_CRF_DEFAULT 20
+#define NPW_VIDEO_PRESET_DEFAULT "medium"
+
+/* TRUE for x264's preset names, ultrafast .. veryslow. */
+gboolean npw_video_preset_valid (const gchar * name);
+
+/* TRUE when @name ends in one of the video extensions, any case. */
+gboolean npw_video_has_video_name (const gchar * name);
+
+/* Takes the video files of @pictures, which files.c lists as not
+ * supported: each gets its output path (same name under @output_folder)
+ * and is marked as a video.  Returns how many. */
+guint npw_video_claim (GPtrArray * pictures, const gchar * output_folder);
+
+/* What a video was and became, for the report and the dry run. */
+typedef struct
+{
+  gchar *codec_in;              /* "H.264", NULL if not known */
+  gchar *codec_out;
+  gchar *encoder;               /* the element: "x264enc" */
+  gchar *container;             /* the muxer: "mp4mux" */
+  gchar *output_path;           /* the video's own when not NULL: a WebM
+                                 * whose video had to become H.264 is
+                                 * written as MP4 */
+  guint in_width, in_height;    /* as stored */
+  guint out_width, out_height;
+  guint audio_streams, subtitle_streams;
+  guint64 frames;               /* written */
+  guint64 expected_frames;      /* from the container: duration x rate */
+  GstClockTime duration;        /* the container's, or NONE */
+  guint bit_depth;              /* of the output */
+} NpwVideoResult;
+
+void npw_video_result_clear (NpwVideoResult * result);
+
+/* Progress shared with the run: frames written and frames expected by
+ * the videos in hand, added to atomically. */
+typedef struct
+{
+  gint frames_done;
+  gint frames_total;
+} NpwVideoProgress;
+
+/* Writes @video's output through a temporary file in the same folder,
+ * renamed when complete.  Stops when *@cancel becomes non-zero (a
+ * signal): then nothing is left behind and @error is
+ * G_IO_ERROR_CANCELLED.  On failure nothing is left either and @error
+ * says why, for people. */
+gboolean npw_video_process (const NpwWorkerSettings * settings,
+    const NpwPicture * video, NpwVideoResult * result,
+    NpwVideoProgress * progress, const volatile sig_atomic_t * cancel,
+    GError ** error);
+
+/* What npw_video_process () would do: demuxes the headers only, fills
+ * @result (codecs, sizes, duration, streams); FALSE with @error for what
+ * would fail before encoding.  Writes nothing. */
+gboolean npw_video_check (const NpwWorkerSettings * settings,
+    const NpwPicture * video, NpwVideoResult * result, GError ** error);
+
+G_END_DECLS
+
+#endif /* __NPW_VIDEO_H__ */
