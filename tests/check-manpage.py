@@ -21,9 +21,7 @@ import sys
 # spelling that differs from the command's then fails), and its entry
 # here can go.
 AHEAD = {
-    '--videos': 'issue 18 (video files)',
-    '--video-crf': 'issue 18 (video files)',
-    '--video-preset': 'issue 18 (video files)',
+    # '--option': 'issue N (what it is)',
 }
 
 # "  -c, --config=FILE      Settings file ..." in --help's option sections
