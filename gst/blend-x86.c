@@ -120,6 +120,8 @@ npw_blend_x86_avx2_bytes (guint8 * dst, const guint8 * val,
   for (i = 0; i + 32 <= n; i += 32)
     blend32 (dst + i, val + i, load16 (alpha + i), load16 (alpha + i + 16),
         op16, op != 255);
+  if (i == n)
+    return;
   if (op == 255)
     npw_orc_blend_bytes (dst + i, val + i, alpha + i, n - i);
   else
@@ -141,6 +143,8 @@ npw_blend_x86_avx2_unit2 (guint8 * dst, const guint8 * val,
         _mm256_cvtepu8_epi16 (_mm_unpacklo_epi8 (a, a)),
         _mm256_cvtepu8_epi16 (_mm_unpackhi_epi8 (a, a)), op16, op != 255);
   }
+  if (i == n)
+    return;
   if (op == 255)
     npw_orc_blend_unit2 (dst + 2 * i, val + 2 * i, alpha + i, n - i);
   else
@@ -163,6 +167,8 @@ npw_blend_x86_avx2_unit4 (guint8 * dst, const guint8 * val,
         _mm256_cvtepu8_epi16 (_mm_unpacklo_epi16 (a2, a2)),
         _mm256_cvtepu8_epi16 (_mm_unpackhi_epi16 (a2, a2)), op16, op != 255);
   }
+  if (i == n)
+    return;
   if (op == 255)
     npw_orc_blend_unit4 (dst + 4 * i, val + 4 * i, alpha + i, n - i);
   else

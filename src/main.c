@@ -26,6 +26,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 
@@ -200,6 +203,25 @@ report_picture (Run * run, guint i, const NpwWorkerResult * res,
   fflush (run->report);
 }
 
+/* Memory freed by a picture stays with the C library for the next one
+ * (its frames are reused without the kernel zeroing fresh pages), but
+ * pictures of changing sizes leave holes in it, and the total kept grew
+ * with the number of pictures (glibc: 160 MiB peak for 10 photos, 210-285
+ * for 49, 2 workers).  Past TRIM_SLACK of free memory kept, it goes back
+ * to the system; below, it is kept, which costs no time. */
+#define TRIM_SLACK (64 << 20)
+
+static void
+trim_memory (void)
+{
+#ifdef __GLIBC__
+  struct mallinfo2 info = mallinfo2 ();
+
+  if (info.fordblks > TRIM_SLACK)
+    malloc_trim (0);
+#endif
+}
+
 static gpointer
 worker_thread (gpointer data)
 {
@@ -274,6 +296,7 @@ worker_thread (gpointer data)
     g_cond_signal (&run->cond);
     g_mutex_unlock (&run->lock);
     npw_video_result_clear (&video);
+    trim_memory ();
   }
 
   npw_worker_free (worker);

@@ -653,6 +653,93 @@ test_in_template (void)
   gst_object_unref (element);
 }
 
+/* A watermark cut into the stretches the blend treats apart (see
+ * overlay.c's runs): long transparent gaps it skips, long opaque
+ * stretches it copies at full opacity, short gaps and short opaque bits
+ * it blends through, partial alpha; shifted on every row so that the
+ * frame's edges and the chroma blocks cut each kind somewhere. */
+static Mark *
+mark_new_runs (GRand * rand, gint w, gint h, gboolean deep)
+{
+  Mark *m = mark_new (rand, w, h, deep);
+  guint max = deep ? 65535 : 255;
+  guint16 *v16 = g_new (guint16, (gsize) w * h * 4);
+  guint8 *v8 = g_new (guint8, (gsize) w * h * 4);
+  gint x, y, k;
+
+  for (y = 0; y < h; y++) {
+    for (x = 0; x < w; x++) {
+      gsize i = ((gsize) y * w + x) * 4;
+      gint phase = (x + 7 * y) % 200;
+      guint a;
+
+      if (phase < 90 || (phase >= 150 && phase < 153))
+        a = 0;                  /* a long gap; a short one */
+      else if (phase < 140 || (phase >= 170 && phase < 172))
+        a = max;                /* a long opaque stretch; a short one */
+      else
+        a = g_rand_int_range (rand, 0, max + 1);
+      m->rgba[i + 3] = a / (gdouble) max;
+      for (k = 0; k < 4; k++) {
+        guint v = k == 3 ? a : (guint) (m->rgba[i + k] * max + 0.5);
+
+        v16[i + k] = GUINT16_TO_LE (v);
+        v8[i + k] = v;
+      }
+    }
+  }
+  g_bytes_unref (m->npy);
+  m->npy = deep ? npy_bytes ("<u2", w, h, v16, (gsize) w * h * 8) :
+      npy_bytes ("|u1", w, h, v8, (gsize) w * h * 4);
+  g_free (v16);
+  g_free (v8);
+  return m;
+}
+
+/* Every layout (packed RGB of 3 and 4 bytes, gray, packed 4:2:2, planar
+ * and semi-planar YUV, deep) with the watermark above: inside the frame,
+ * clipped on the left and top, clipped on the right and bottom; at full
+ * opacity (the copies) and below. */
+static void
+test_runs (void)
+{
+  const GstVideoFormat run_formats[] = {
+    GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB,
+    GST_VIDEO_FORMAT_ABGR, GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGR,
+    GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_UYVY,
+    GST_VIDEO_FORMAT_AYUV, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12,
+    GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_Y444, GST_VIDEO_FORMAT_Y41B,
+    GST_VIDEO_FORMAT_NV16, GST_VIDEO_FORMAT_A420,
+    GST_VIDEO_FORMAT_P010_10LE, GST_VIDEO_FORMAT_I422_10BE,
+    GST_VIDEO_FORMAT_GRAY16_BE, GST_VIDEO_FORMAT_RGBA64_LE,
+  };
+  const gint places[][2] = { {5, 3}, {-13, -5}, {37, 29} };
+  const gdouble opacities[] = { 1.0, 0.6 };
+  GRand *rand = g_rand_new_with_seed (24);
+  guint f, p, o;
+
+  for (f = 0; f < G_N_ELEMENTS (run_formats); f++) {
+    const GstVideoFormatInfo *finfo =
+        gst_video_format_get_info (run_formats[f]);
+    gboolean deep = GST_VIDEO_FORMAT_INFO_DEPTH (finfo, 0) > 8;
+    Mark *mark = mark_new_runs (rand, 410, 40, deep);
+
+    for (p = 0; p < G_N_ELEMENTS (places); p++) {
+      for (o = 0; o < G_N_ELEMENTS (opacities); o++) {
+        gdouble diff = run_case (rand, run_formats[f], 446, 62, NULL, mark,
+            places[p][0], places[p][1], opacities[o]);
+
+        g_test_message ("%s at (%d, %d), opacity %.1f: %.3f levels",
+            gst_video_format_to_string (run_formats[f]), places[p][0],
+            places[p][1], opacities[o], diff);
+        g_assert_cmpfloat (diff, <=, tolerance (run_formats[f]));
+      }
+    }
+    mark_free (mark);
+  }
+  g_rand_free (rand);
+}
+
 static const GstVideoFormat formats[] = {
   /* 8 bits */
   GST_VIDEO_FORMAT_NV16, GST_VIDEO_FORMAT_NV24, GST_VIDEO_FORMAT_Y41B,
@@ -699,6 +786,7 @@ main (int argc, char **argv)
   g_test_add_func ("/formats/expand-8-to-16", test_expand8);
   g_test_add_func ("/formats/in-template", test_in_template);
   g_test_add_func ("/formats/p010-layout", test_p010_layout);
+  g_test_add_func ("/formats/runs", test_runs);
 
   ret = g_test_run ();
   /* TAP comments: the measured precision, for the README */

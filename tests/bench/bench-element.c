@@ -16,14 +16,16 @@
 /* bench-element: npywatermark against gdkpixbufoverlay (the stock element
  * that stamps an image file on video), in one process and one run.
  *
- * For each format and overlay size it pushes the same 1920x1080 frame
+ * For each format and overlay (the 400x100 logo; a full-frame one that
+ * is partly opaque everywhere; a full-frame one 90% transparent, as a
+ * tiled watermark is) it pushes the same 1920x1080 frame
  * through GstHarness instances of identity (the baseline: buffer
  * handling only), npywatermark and gdkpixbufoverlay with the same logo
  * as a PNG, and prints the net CPU time per frame (element minus
  * identity), the ratio gdkpixbufoverlay / npywatermark, and the
- * bandwidth bound of the work: bytes read and written for the touched
- * region (frame bytes in and out plus the prepared overlay's bytes
- * read) divided by the memcpy rate measured in the same run.  Frames
+ * bandwidth bound of the work: bytes read and written for the pixels the
+ * overlay covers (frame bytes in and out plus the prepared overlay's
+ * bytes read) divided by the memcpy rate measured in the same run.  Frames
  * rotate through 24 buffers so that, as behind a decoder, they come from
  * memory rather than cache (the prepared overlay, read every frame, may
  * stay cached, as it would in a real pipeline).
@@ -44,7 +46,7 @@
  * should match; the first frame's time (negotiation and prepare) shows
  * what the conversion costs once.
  *
- * --full-only keeps the full-frame overlay, --npy-only leaves out
+ * --full-only keeps the two full-frame overlays, --npy-only leaves out
  * gdkpixbufoverlay: what tests/bench/bench-compilers runs in a GCC and a
  * clang build to compare the kernels.
  *
@@ -229,6 +231,37 @@ make_full (Logo * logo)
   }
 }
 
+/* A full-frame overlay 90% transparent: a grid of 64x32 marks (a
+ * translucent plate with opaque bars) in 192x108 cells, each column of
+ * marks a little lower than the one before, so that every row of the
+ * frame crosses some, as with a tiled diagonal watermark.  What a frame
+ * costs should follow the 10% drawn. */
+static void
+make_sparse (Logo * logo)
+{
+  gint x, y;
+
+  logo->name = "sparse-1920x1080";
+  logo->w = W;
+  logo->h = H;
+  logo->rgba = g_malloc0 ((gsize) logo->w * logo->h * 4);
+  for (y = 0; y < logo->h; y++) {
+    for (x = 0; x < logo->w; x++) {
+      guint8 *p = logo->rgba + 4 * ((gsize) y * logo->w + x);
+      gint col = x / 192, cx = x % 192;
+      gint cy = (y + 1080 - col * 23) % 108;
+      gboolean bar = (cx / 8) % 2 == 0;
+
+      if (cy < 38 || cy >= 70 || cx < 64 || cx >= 128)
+        continue;
+      p[0] = bar ? 255 : 20;
+      p[1] = bar ? 255 : 60;
+      p[2] = bar ? 255 : 140;
+      p[3] = bar ? 255 : 96;
+    }
+  }
+}
+
 static void
 count_visible (Logo * logo)
 {
@@ -405,11 +438,12 @@ run_ffmpeg (const gchar * ffmpeg, const Logo * logo)
 }
 
 /* Bytes the blend must move for @logo at (0,0): the frame's bytes under
- * it, read and written, plus the prepared overlay read once. */
+ * its pixels that are not transparent, read and written, plus the
+ * prepared overlay read once for them. */
 static gdouble
 touched_bytes (const Logo * logo, GstVideoFormat format)
 {
-  gdouble px = (gdouble) logo->w * logo->h;
+  gdouble px = (gdouble) logo->nontransparent;
 
   switch (format) {
     case GST_VIDEO_FORMAT_P010_10LE:
@@ -457,7 +491,7 @@ main (int argc, char **argv)
   const GstVideoFormat *formats;
   guint n_formats;
   gchar *ffmpeg;
-  Logo logos[2] = { {0} };
+  Logo logos[3] = { {0} };
   GError *error = NULL;
   gchar *dir;
   gdouble rate;
@@ -489,7 +523,8 @@ main (int argc, char **argv)
   dir = g_dir_make_tmp ("bench-element-XXXXXX", NULL);
   make_logo (&logos[0]);
   make_full (&logos[1]);
-  for (l = 0; l < 2; l++) {
+  make_sparse (&logos[2]);
+  for (l = 0; l < G_N_ELEMENTS (logos); l++) {
     count_visible (&logos[l]);
     write_npy (&logos[l], dir);
     if (!npy_only)
@@ -512,7 +547,7 @@ main (int argc, char **argv)
       "gdk/npy", "npy/bound", ffmpeg ? "       ffmpeg  ffmpeg/npy" : "");
 
   for (f = 0; f < n_formats && !hdr; f++) {
-    for (l = full_only ? 1 : 0; l < 2; l++) {
+    for (l = full_only ? 1 : 0; l < G_N_ELEMENTS (logos); l++) {
       gdouble base = run ("identity", NULL, formats[f]);
       gdouble npy = run ("npywatermark", logos[l].npy, formats[f]) - base;
       gdouble gdk = npy_only ? 0 :
@@ -542,7 +577,7 @@ main (int argc, char **argv)
     run_hdr (logos, full_only ? 1 : 0);
   g_free (ffmpeg);
 
-  for (l = 0; l < 2; l++) {
+  for (l = 0; l < G_N_ELEMENTS (logos); l++) {
     g_unlink (logos[l].npy);
     if (logos[l].png)
       g_unlink (logos[l].png);
