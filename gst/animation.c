@@ -45,7 +45,14 @@ struct _NpwSlices
   NpwSource *stack;
   guint n;
   NpwSource **source;           /* each views one slice of stack */
-  NpwPrepared **prep;
+  NpwPrepared **prep;           /* NULL: not prepared yet (lazy ones) */
+  guint first;                  /* the one prepared first */
+
+  /* what the others are prepared for */
+  GstVideoInfo info;
+  NpwGeometry geom;
+  gint max_side, offset_x, offset_y;
+  gboolean all_phases;
 };
 
 void
@@ -65,10 +72,21 @@ npw_slices_free (NpwSlices * slices)
   g_free (slices);
 }
 
-NpwSlices *
-npw_slices_new (NpwSource * stack, const GstVideoInfo * info,
+/* Prepares slice @i; FALSE when memory cannot be had. */
+static gboolean
+slices_prepare (NpwSlices * slices, guint i)
+{
+  slices->prep[i] = npw_prepared_new (slices->source[i], &slices->info,
+      &slices->geom, slices->max_side, slices->offset_x, slices->offset_y,
+      slices->all_phases);
+  return slices->prep[i] != NULL;
+}
+
+/* Slice @first now, and the others now too unless @lazy. */
+static NpwSlices *
+slices_new (NpwSource * stack, const GstVideoInfo * info,
     const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
-    gboolean all_phases, GError ** error)
+    gboolean all_phases, guint first, gboolean lazy, GError ** error)
 {
   const NpyImage *image = npw_source_get_image (stack);
   NpwSlices *slices = g_new0 (NpwSlices, 1);
@@ -77,24 +95,27 @@ npw_slices_new (NpwSource * stack, const GstVideoInfo * info,
 
   slices->stack = npw_source_ref (stack);
   slices->n = image->n_frames;
+  slices->first = MIN (first, slices->n - 1);
+  slices->info = *info;
+  slices->geom = *geom;
+  slices->max_side = max_side;
+  slices->offset_x = offset_x;
+  slices->offset_y = offset_y;
+  slices->all_phases = all_phases;
   slices->source = g_new0 (NpwSource *, slices->n);
   slices->prep = g_new0 (NpwPrepared *, slices->n);
   for (i = 0; i < slices->n; i++)
     slices->source[i] = npw_source_new_slice (stack, i);
 
-  for (i = 0; i < slices->n; i++) {
-    slices->prep[i] = npw_prepared_new (slices->source[i], info, geom,
-        max_side, offset_x, offset_y, all_phases);
-    if (slices->prep[i] == NULL)
+  /* every slice has the first one's size: refuse before the rest */
+  if (!slices_prepare (slices, slices->first))
+    goto no_memory;
+  pixels = npw_prepared_get_pixels (slices->prep[slices->first]);
+  if (pixels * slices->n > NPW_ANIMATION_MAX_PIXELS)
+    goto too_large;
+  for (i = 0; i < slices->n && !lazy; i++)
+    if (slices->prep[i] == NULL && !slices_prepare (slices, i))
       goto no_memory;
-    /* every slice has the first one's size: refuse before the rest */
-    if (i == 0)
-      pixels = npw_prepared_get_pixels (slices->prep[0]);
-    if (pixels * slices->n > NPW_ANIMATION_MAX_PIXELS)
-      goto too_large;
-  }
-  GST_DEBUG ("prepared %u slices of %" G_GUINT64_FORMAT " pixels for %s",
-      slices->n, pixels, GST_VIDEO_INFO_NAME (info));
   return slices;
 
   /* ERRORS */
@@ -120,12 +141,22 @@ too_large:
   }
 }
 
+NpwSlices *
+npw_slices_new (NpwSource * stack, const GstVideoInfo * info,
+    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
+    gboolean all_phases, GError ** error)
+{
+  return slices_new (stack, info, geom, max_side, offset_x, offset_y,
+      all_phases, 0, FALSE, error);
+}
+
 static gboolean
 slices_matches (const NpwSlices * slices, const NpwSource * stack,
     const GstVideoInfo * info, const NpwGeometry * geom)
 {
   return slices->stack == stack &&
-      npw_prepared_matches (slices->prep[0], slices->source[0], info, geom);
+      npw_prepared_matches (slices->prep[slices->first],
+      slices->source[slices->first], info, geom);
 }
 
 /* The still cache: the entry for @source, @info and @geom at these
@@ -139,7 +170,8 @@ show_still (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
 
   found = npw_cache_find (&show->cache, source, info, geom, offset_x, offset_y);
   if (found > 0)
-    GST_DEBUG ("overlay kept for %s %dx%d", GST_VIDEO_INFO_NAME (info),
+    GST_DEBUG_OBJECT (show->owner, "overlay kept for %s %dx%d",
+        GST_VIDEO_INFO_NAME (info),
         GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
   if (found < 0) {
     /* on the streaming thread: only the chroma phase needed now */
@@ -147,7 +179,8 @@ show_still (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
         offset_y, FALSE);
     if (prep == NULL)
       return NULL;
-    GST_DEBUG ("prepared for %s %dx%d", GST_VIDEO_INFO_NAME (info),
+    GST_DEBUG_OBJECT (show->owner, "prepared for %s %dx%d",
+        GST_VIDEO_INFO_NAME (info),
         GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
     npw_cache_push (&show->cache, prep);
   }
@@ -171,15 +204,25 @@ npw_show_prepare (NpwShow * show, NpwSource * source,
   } else {
     /* all slices share one window: cut for other offsets, all go */
     if (slices && (!slices_matches (slices, source, info, geom) ||
-            !npw_prepared_covers (slices->prep[0], offset_x, offset_y)))
+            !npw_prepared_covers (slices->prep[slices->first], offset_x,
+                offset_y)))
       g_clear_pointer (&show->slices, npw_slices_free);
+    slice = MIN (slice, npw_source_get_image (source)->n_frames - 1);
     if (show->slices == NULL) {
-      show->slices = npw_slices_new (source, info, geom, max_side, offset_x,
-          offset_y, FALSE, error);
+      /* on the streaming thread: only the slice this frame shows; the
+       * others as frames need them, until the loader's whole set (asked
+       * for at every caps and geometry change) is swapped in */
+      show->slices = slices_new (source, info, geom, max_side, offset_x,
+          offset_y, FALSE, slice, TRUE, error);
       if (show->slices == NULL)
         return FALSE;
+      GST_DEBUG_OBJECT (show->owner, "prepared slice %u of %u for %s", slice,
+          npw_source_get_image (source)->n_frames, GST_VIDEO_INFO_NAME (info));
+    } else if (show->slices->prep[slice] == NULL) {
+      GST_DEBUG_OBJECT (show->owner, "preparing slice %u now", slice);
+      slices_prepare (show->slices, slice);
     }
-    *prep = show->slices->prep[MIN (slice, show->slices->n - 1)];
+    *prep = show->slices->prep[slice];
   }
   /* offsets of another chroma phase than prepared so far */
   if (*prep == NULL || !npw_prepared_ensure (*prep, offset_x, offset_y)) {
@@ -219,8 +262,10 @@ npw_show_post_error (GstElement * element, const NpwSource * source,
   const NpyImage *image = npw_source_get_image (source);
   g_autofree gchar *text = NULL;
 
-  if (g_error_matches (error, NPW_ANIMATION_ERROR,
-          NPW_ANIMATION_ERROR_TOO_LARGE))
+  gboolean too_large = g_error_matches (error, NPW_ANIMATION_ERROR,
+      NPW_ANIMATION_ERROR_TOO_LARGE);
+
+  if (too_large)
     text = g_strdup_printf ("Animated watermark \"%s\" is too large: %u "
         "slices of %ux%u, prepared, would pass the limit of %"
         G_GUINT64_FORMAT " Mi pixels", name, image->n_frames, image->width,
@@ -228,10 +273,18 @@ npw_show_post_error (GstElement * element, const NpwSource * source,
   else
     text = g_strdup_printf ("Not enough memory to prepare the %ux%u "
         "watermark", image->width, image->height);
-  if (fatal)
-    GST_ELEMENT_ERROR (element, RESOURCE, NO_SPACE_LEFT, ("%s.", text),
+  /* a stack past the limit is an input the element cannot use, like a
+   * bad array; memory is not a resource the user points at */
+  if (fatal && too_large)
+    GST_ELEMENT_ERROR (element, STREAM, FORMAT, ("%s.", text),
         ("%s, for %s frames", error->message, GST_VIDEO_INFO_NAME (info)));
+  else if (fatal)
+    GST_ELEMENT_ERROR (element, CORE, FAILED, ("%s.", text),
+        ("%s, for %s frames", error->message, GST_VIDEO_INFO_NAME (info)));
+  else if (too_large)
+    GST_ELEMENT_WARNING (element, STREAM, FORMAT,
+        ("%s; drawing none.", text), ("%s", error->message));
   else
-    GST_ELEMENT_WARNING (element, RESOURCE, NO_SPACE_LEFT,
+    GST_ELEMENT_WARNING (element, CORE, FAILED,
         ("%s; drawing none.", text), ("%s", error->message));
 }

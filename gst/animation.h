@@ -65,6 +65,7 @@ void npw_slices_free (NpwSlices * slices);
 /* What the streaming thread shows. */
 typedef struct
 {
+  GstObject *owner;             /* for the log */
   NpwCache cache;               /* stills */
   NpwSlices *slices;            /* an animation's, for the active caps */
 } NpwShow;

@@ -47,10 +47,14 @@ typedef struct
 
 struct _NpwComposition
 {
+  GstObject *owner;             /* for the log */
+
   /* negotiation */
   gboolean decided;
   gboolean attach;
   gboolean only;                /* the caps leave nothing else */
+  gboolean warned;              /* that downstream did not announce the meta */
+  gint reconfigure;             /* atomic: ask downstream again */
   guint window_w, window_h;     /* downstream's, 0 when not given */
 
   /* what the cells were built for */
@@ -90,10 +94,11 @@ cells_free (gpointer data)
 }
 
 NpwComposition *
-npw_composition_new (void)
+npw_composition_new (GstObject * owner)
 {
   NpwComposition *comp = g_new0 (NpwComposition, 1);
 
+  comp->owner = owner;
   comp->slice_cells = g_ptr_array_new_with_free_func (cells_free);
   return comp;
 }
@@ -106,6 +111,13 @@ composition_clear (NpwComposition * comp)
   comp->cached_pixels = 0;
   g_clear_pointer (&comp->comp, gst_video_overlay_composition_unref);
   g_clear_pointer (&comp->source, npw_source_unref);
+}
+
+void
+npw_composition_reset (NpwComposition * comp)
+{
+  composition_clear (comp);
+  comp->decided = FALSE;
 }
 
 void
@@ -142,17 +154,22 @@ npw_composition_transform_caps (GstBaseTransform * trans,
       }
       gst_caps_append (res, one);
     } else {
-      /* Upstream's caps: with the meta first (preferred when downstream
-       * takes it).  Both ways, as they are where the CPU blend takes
-       * them. */
-      if (direction == GST_PAD_SINK) {
-        GstCaps *with = gst_caps_copy (one);
+      /* Upstream's caps: as they are where the CPU blend takes them
+       * (first: a downstream that takes anything, an appsink, gets caps
+       * without the meta, which the next pipeline can use, as
+       * textoverlay does when it blends itself), then with the meta
+       * (memory the CPU cannot blend, or a sink that only takes the
+       * meta).  Both ways. */
+      GstCaps *with = gst_caps_copy (one);
 
-        gst_caps_features_add (gst_caps_get_features (with, 0), META_FEATURE);
-        gst_caps_append (res, with);
-      }
       gst_caps_append (res, gst_caps_intersect_full (one, sw,
               GST_CAPS_INTERSECT_FIRST));
+      if (direction == GST_PAD_SINK) {
+        gst_caps_features_add (gst_caps_get_features (with, 0), META_FEATURE);
+        gst_caps_append (res, with);
+      } else {
+        gst_caps_unref (with);
+      }
       gst_caps_unref (one);
     }
   }
@@ -201,34 +218,24 @@ npw_composition_set_caps (NpwComposition * comp, GstCaps * outcaps)
   gboolean meta = caps_have_meta (outcaps), cpu = cpu_can_blend (outcaps);
 
   comp->decided = FALSE;
+  comp->warned = FALSE;
   comp->only = meta && !cpu;
   return meta || cpu;
 }
 
 void
-npw_composition_decide (NpwComposition * comp, GstPad * srcpad)
+npw_composition_decide_query (NpwComposition * comp, GstPad * srcpad,
+    GstCaps * caps, GstQuery * query)
 {
-  GstCaps *caps;
-  GstQuery *query;
   const GstStructure *params = NULL;
   guint index;
 
-  if (comp->decided)
-    return;
-  caps = gst_pad_get_current_caps (srcpad);
-  if (caps == NULL)
-    return;
   comp->decided = TRUE;
   comp->attach = FALSE;
   comp->window_w = comp->window_h = 0;
-  if (!caps_have_meta (caps)) {
-    gst_caps_unref (caps);
+  if (!caps_have_meta (caps))
     return;
-  }
 
-  query = gst_query_new_allocation (caps, FALSE);
-  if (!gst_pad_peer_query (srcpad, query))
-    GST_DEBUG_OBJECT (srcpad, "allocation query failed");
   if (gst_query_find_allocation_meta (query,
           GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, &index)) {
     comp->attach = TRUE;
@@ -238,15 +245,53 @@ npw_composition_decide (NpwComposition * comp, GstPad * srcpad)
       GST_DEBUG_OBJECT (srcpad, "window %ux%u", comp->window_w, comp->window_h);
     else
       comp->window_w = comp->window_h = 0;
-  } else {
-    /* caps that allow the meta but no support announced: blend when the
-     * frame can be mapped, as textoverlay does */
-    comp->attach = comp->only;
+  } else if (comp->only) {
+    /* caps that leave nothing else, but no support announced: the
+     * rectangles go out, and may be dropped downstream */
+    GstElement *element = gst_pad_get_parent_element (srcpad);
+
+    comp->attach = TRUE;
+    if (element && !comp->warned) {
+      GST_ELEMENT_WARNING (element, STREAM, NOT_IMPLEMENTED,
+          ("Downstream does not say it draws overlay compositions; the "
+              "watermark may not be shown."),
+          ("caps %" GST_PTR_FORMAT " without "
+              "GstVideoOverlayCompositionMeta in the allocation query", caps));
+      comp->warned = TRUE;
+    }
+    gst_clear_object (&element);
   }
+  /* else the caps allow the meta but no support is announced: blend
+   * when the frame can be mapped, as textoverlay does */
   GST_DEBUG_OBJECT (srcpad, "%s for %" GST_PTR_FORMAT,
       comp->attach ? "attaching the composition" : "blending", caps);
+}
+
+void
+npw_composition_decide (NpwComposition * comp, GstPad * srcpad)
+{
+  GstCaps *caps;
+  GstQuery *query;
+
+  if (g_atomic_int_compare_and_exchange (&comp->reconfigure, 1, 0))
+    comp->decided = FALSE;
+  if (comp->decided)
+    return;
+  caps = gst_pad_get_current_caps (srcpad);
+  if (caps == NULL)
+    return;
+  query = gst_query_new_allocation (caps, FALSE);
+  if (caps_have_meta (caps) && !gst_pad_peer_query (srcpad, query))
+    GST_DEBUG_OBJECT (srcpad, "allocation query failed");
+  npw_composition_decide_query (comp, srcpad, caps, query);
   gst_query_unref (query);
   gst_caps_unref (caps);
+}
+
+void
+npw_composition_reconfigure (NpwComposition * comp)
+{
+  g_atomic_int_set (&comp->reconfigure, 1);
 }
 
 gboolean
@@ -337,32 +382,17 @@ cell_pixels (const NpyImage * image, gint pw, gint ph, gint x0, gint x1,
   return buf;
 }
 
-/* Copies at @origin (+ k * @period when @period > 0) of length @len that
- * meet [0, @frame): the first one's position, and their number. */
-static gint64
-first_copy (gint64 origin, gint len, gint64 period, gint frame, gint64 * n)
-{
-  gint64 first = origin;
-
-  if (period == 0) {
-    *n = origin < frame && origin + len > 0;
-    return origin;
-  }
-  first += (npw_floor_div (-origin - len, period) + 1) * period;
-  *n = first < frame ? (frame - 1 - first) / period + 1 : 0;
-  return first;
-}
-
 /* The part [*c0, *c0 + *n) of a copy at @pos of length @len that a cut
  * cell shows: all of it when @whole, else what lies on the frame. */
 static void
 shown (gint64 pos, gint len, gint frame, gboolean whole, gint * c0, gint * n)
 {
-  gint64 lo = whole ? 0 : MAX (0, -pos);
-  gint64 hi = whole ? len : MIN ((gint64) len, frame - pos);
+  gint64 lo = 0, hi = len;
 
+  if (!whole)
+    npw_geometry_clip (pos, len, frame, &lo, &hi);
   *c0 = (gint) lo;
-  *n = (gint) MAX (0, hi - lo);
+  *n = (gint) (hi - lo);
 }
 
 static NpwCell *
@@ -416,8 +446,8 @@ build_cells (NpwComposition * comp, const NpyImage * image, gint64 x, gint64 y)
   }
 
   memset (&cell, 0, sizeof (cell));
-  fx = first_copy (x, comp->w, px, comp->frame_w, &nx);
-  fy = first_copy (y, comp->h, py, comp->frame_h, &ny);
+  fx = npw_geometry_copies (x, comp->w, px, comp->frame_w, &nx);
+  fy = npw_geometry_copies (y, comp->h, py, comp->frame_h, &ny);
   for (j = 0; j < ny; j++) {
     for (i = 0; i < nx; i++) {
       shown (fx + i * px, comp->w, comp->frame_w, comp->w <= comp->frame_w,
@@ -484,11 +514,11 @@ build_rectangles (NpwComposition * comp, gint64 x, gint64 y, guint op)
   comp->comp_x = x;
   comp->comp_y = y;
   comp->comp_op = op;
-  fx = first_copy (x, comp->w, px, comp->frame_w, &nx);
-  fy = first_copy (y, comp->h, py, comp->frame_h, &ny);
+  fx = npw_geometry_copies (x, comp->w, px, comp->frame_w, &nx);
+  fy = npw_geometry_copies (y, comp->h, py, comp->frame_h, &ny);
   if (nx * ny > MAX_RECTANGLES) {
-    GST_WARNING ("%" G_GINT64_FORMAT " tiles: drawing the first %d",
-        nx * ny, MAX_RECTANGLES);
+    GST_WARNING_OBJECT (comp->owner, "%" G_GINT64_FORMAT " tiles: drawing "
+        "the first %d", nx * ny, MAX_RECTANGLES);
     ny = MAX (1, MAX_RECTANGLES / nx);
     nx = MIN (nx, MAX_RECTANGLES);
   }
@@ -578,7 +608,8 @@ select_cells (NpwComposition * comp, NpwSource * source, guint slice,
     g_ptr_array_set_size (comp->slice_cells, slice + 1);
   g_ptr_array_index (comp->slice_cells, slice) = cells;
   comp->cached_pixels += n;
-  GST_DEBUG ("%u cells for slice %u of a %dx%d copy on %dx%d", cells->len,
+  GST_DEBUG_OBJECT (comp->owner, "%u cells for slice %u of a %dx%d copy on "
+      "%dx%d", cells->len,
       slice, comp->w, comp->h, comp->frame_w, comp->frame_h);
   return TRUE;
 }

@@ -42,8 +42,12 @@ G_BEGIN_DECLS
 
 typedef struct _NpwComposition NpwComposition;
 
-NpwComposition *npw_composition_new (void);
+/* @owner (not reffed) names the log lines. */
+NpwComposition *npw_composition_new (GstObject * owner);
 void npw_composition_free (NpwComposition * comp);
+
+/* Drops every rectangle and what they were built from (stop ()). */
+void npw_composition_reset (NpwComposition * comp);
 
 /* GstBaseTransform's transform_caps (textoverlay's caps logic):
  * downstream's caps with the meta feature go upstream with and without
@@ -62,6 +66,20 @@ gboolean npw_composition_set_caps (NpwComposition * comp, GstCaps * outcaps);
  * size, if given, sets the pixels' resolution), or when the caps allow
  * nothing else.  Streaming thread. */
 void npw_composition_decide (NpwComposition * comp, GstPad * srcpad);
+
+/* The same from @query (downstream's answer to an allocation query for
+ * @caps): decide_allocation () runs it on every reconfigure, equal caps
+ * included, so a resized window is picked up.  Warns (once per caps)
+ * when the caps leave only the meta and downstream did not announce
+ * it.  Streaming thread. */
+void npw_composition_decide_query (NpwComposition * comp, GstPad * srcpad,
+    GstCaps * caps, GstQuery * query);
+
+/* A reconfigure event came from downstream: the next buffer asks again,
+ * even when the caps stay the same (GstBaseTransform then skips the
+ * allocation query; a GL window's new size comes only this way).  Any
+ * thread. */
+void npw_composition_reconfigure (NpwComposition * comp);
 
 /* TRUE: frames get the composition and are never mapped. */
 gboolean npw_composition_attaching (const NpwComposition * comp);

@@ -71,6 +71,32 @@ npw_geometry_origin (const NpwGeometry * geom, gint frame_w, gint frame_h,
   *y = axis_origin (row, frame_h, h, offset_y);
 }
 
+gint64
+npw_geometry_copies (gint64 origin, gint len, gint64 period, gint64 extent,
+    gint64 * n)
+{
+  gint64 first = origin;
+
+  if (period <= 0) {
+    *n = origin < extent && origin + len > 0;
+    return origin;
+  }
+  /* the first copy that ends after 0 */
+  first += (npw_floor_div (-origin - len, period) + 1) * period;
+  *n = first < extent ? (extent - 1 - first) / period + 1 : 0;
+  return first;
+}
+
+void
+npw_geometry_clip (gint64 pos, gint len, gint64 extent, gint64 * lo,
+    gint64 * hi)
+{
+  *lo = MAX (0, -pos);
+  *hi = MIN ((gint64) len, extent - pos);
+  if (*hi < *lo)
+    *hi = *lo;
+}
+
 GType
 npw_position_get_type (void)
 {

@@ -91,6 +91,19 @@ void npw_geometry_origin (const NpwGeometry * geom, gint frame_w,
     gint frame_h, gint w, gint h, gint offset_x, gint offset_y,
     gint64 * x, gint64 * y);
 
+/* The tile walk, along one axis, shared by every path that draws (the
+ * prepare stage's canvas, the composition's rectangles): copies @len long
+ * at @origin + k * @period for every k (@period 0: the one at @origin)
+ * that overlap [0, @extent).  Returns the first one's position; *@n is
+ * their number (0: none).  @period >= @len. */
+gint64 npw_geometry_copies (gint64 origin, gint len, gint64 period,
+    gint64 extent, gint64 * n);
+
+/* The part [*@lo, *@hi) of a copy @len long at @pos, in the copy's own
+ * pixels, that lies within [0, @extent) (*@lo == *@hi: none). */
+void npw_geometry_clip (gint64 pos, gint len, gint64 extent, gint64 * lo,
+    gint64 * hi);
+
 G_END_DECLS
 
 #endif /* __NPW_GEOMETRY_H__ */

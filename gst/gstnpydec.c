@@ -616,6 +616,25 @@ gst_npy_dec_loop (GstPad * pad)
     gst_npy_dec_pause (self, ret);
 }
 
+/* Where a seek's start or stop lands, as gst_segment_do_seek () puts it:
+ * @unset where a SET position is -1, @current where the type is NONE (or
+ * END with no known duration). */
+static guint64
+seek_position (GstSeekType type, gint64 position, guint64 unset,
+    guint64 current, guint64 duration)
+{
+  switch (type) {
+    case GST_SEEK_TYPE_SET:
+      return position == -1 ? unset : (guint64) MAX (position, 0);
+    case GST_SEEK_TYPE_END:
+      if (duration == GST_CLOCK_TIME_NONE)
+        return current;
+      return (guint64) MAX ((gint64) duration + position, 0);
+    default:
+      return current;
+  }
+}
+
 /* What gst_segment_do_seek () would make of the seek: FALSE where it
  * would fail (on an assertion when start is after stop), so that such a
  * seek is refused before anything is flushed. */
@@ -623,40 +642,14 @@ static gboolean
 seek_is_valid (const GstSegment * segment, GstSeekType start_type,
     gint64 start, GstSeekType stop_type, gint64 stop)
 {
-  guint64 new_start, new_stop;
   guint64 duration = segment->duration;
+  guint64 new_start, new_stop;
 
-  switch (start_type) {
-    case GST_SEEK_TYPE_SET:
-      new_start = start == -1 ? 0 : (guint64) MAX (start, 0);
-      break;
-    case GST_SEEK_TYPE_END:
-      if (duration == GST_CLOCK_TIME_NONE)
-        new_start = segment->start;
-      else
-        new_start = (guint64) MAX ((gint64) duration + start, 0);
-      break;
-    default:
-      new_start = segment->start;
-      break;
-  }
+  new_start = seek_position (start_type, start, 0, segment->start, duration);
   if (duration != GST_CLOCK_TIME_NONE)
     new_start = MIN (new_start, duration);
-
-  switch (stop_type) {
-    case GST_SEEK_TYPE_SET:
-      new_stop = stop == -1 ? GST_CLOCK_TIME_NONE : (guint64) MAX (stop, 0);
-      break;
-    case GST_SEEK_TYPE_END:
-      if (duration == GST_CLOCK_TIME_NONE)
-        new_stop = segment->stop;
-      else
-        new_stop = (guint64) MAX ((gint64) duration + stop, 0);
-      break;
-    default:
-      new_stop = segment->stop;
-      break;
-  }
+  new_stop = seek_position (stop_type, stop, GST_CLOCK_TIME_NONE,
+      segment->stop, duration);
   if (new_stop != GST_CLOCK_TIME_NONE && duration != GST_CLOCK_TIME_NONE)
     new_stop = MIN (new_stop, duration);
 

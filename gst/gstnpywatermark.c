@@ -42,8 +42,10 @@
  * background
  * thread and used from the next frame boundary after that, every frame
  * whole.  A new watermark posts an element message "npywatermark-loaded"
- * (fields "location" and "timestamp", the first buffer carrying it); one
- * that cannot be read posts a warning and the previous watermark stays.
+ * (fields "location", "data" and "timestamp", the first buffer carrying
+ * it); one that cannot be read posts a warning and the previous watermark
+ * stays.  Nothing of the element runs, and no watermark is held, in
+ * READY and NULL: start () reads the file again.
  * Opacity and offsets are controllable and apply to the very frame their
  * value is for.
  *
@@ -102,6 +104,7 @@ struct _GstNpyWatermark
 
   /* background preparation, with LOCK */
   gboolean started;             /* between a successful start () and stop () */
+  guint requests;               /* numbers the loader's requests */
   GstVideoInfo info;            /* negotiated caps */
   gboolean have_info;
   NpwLoader *loader;            /* has a lock of its own */
@@ -172,6 +175,10 @@ static GstFlowReturn gst_npy_watermark_transform_frame_ip (GstVideoFilter *
     filter, GstVideoFrame * frame);
 static gboolean gst_npy_watermark_propose_allocation (GstBaseTransform *
     trans, GstQuery * decide_query, GstQuery * query);
+static gboolean gst_npy_watermark_decide_allocation (GstBaseTransform *
+    trans, GstQuery * query);
+static gboolean gst_npy_watermark_src_event (GstBaseTransform * trans,
+    GstEvent * event);
 static GstFlowReturn gst_npy_watermark_transform_ip (GstBaseTransform * trans,
     GstBuffer * buf);
 
@@ -189,6 +196,10 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_npy_watermark_debug, "npywatermark", 0,
       "NumPy .npy watermark");
+  /* G_DEFINE_QUARK's static is set on first use without a barrier: set
+   * it here, before the loader and streaming threads both raise these */
+  npy_error_quark ();
+  npw_animation_error_quark ();
 
   gobject_class->set_property = gst_npy_watermark_set_property;
   gobject_class->get_property = gst_npy_watermark_get_property;
@@ -200,9 +211,10 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
    * Path of the .npy watermark.  A missing or bad file is an error at
    * start.  While PLAYING a new location (or the same one, to reread a
    * file rewritten in place) is read in the background and used from the
-   * next frame boundary on; a bad file then only posts a warning and the
-   * previous watermark stays.  NULL or "" removes the watermark.  Ignored
-   * while #GstNpyWatermark:data is set.
+   * next frame boundary on; a bad file then only posts a warning (once)
+   * and the previous watermark stays, while the property reads back the
+   * path asked for.  NULL or "" removes the watermark.  Ignored while
+   * #GstNpyWatermark:data is set.
    *
    * Since: 0.1
    */
@@ -342,9 +354,11 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
    * Slices per second of an (N, H, W, C) watermark: the frame at stream
    * time t shows slice floor (t * rate) mod N (see
    * #GstNpyWatermark:animation-loop), so seeks and segments show the
-   * slice of their time.  All N slices are prepared at once; N times the
-   * pixels one prepared slice covers may not pass 64 Mi (32 whole 1080p
-   * frames), and the stack as read may not take more memory than a
+   * slice of their time.  All N slices are prepared in the background (a
+   * caps change prepares the slice shown at once, the rest follow); N
+   * times the pixels one prepared slice covers may not pass 64 Mi (32
+   * whole 1080p frames), and the stack as read may not take more memory
+   * than a
    * #GstNpyWatermark:max-size square still read
    * at 16 bits (max-size² x 8 bytes).  0 shows slice 0.
    *
@@ -405,6 +419,9 @@ gst_npy_watermark_class_init (GstNpyWatermarkClass * klass)
       GST_DEBUG_FUNCPTR (npw_composition_transform_caps);
   trans_class->propose_allocation =
       GST_DEBUG_FUNCPTR (gst_npy_watermark_propose_allocation);
+  trans_class->decide_allocation =
+      GST_DEBUG_FUNCPTR (gst_npy_watermark_decide_allocation);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_npy_watermark_src_event);
   trans_class->transform_ip =
       GST_DEBUG_FUNCPTR (gst_npy_watermark_transform_ip);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_npy_watermark_set_info);
@@ -423,7 +440,7 @@ gst_npy_watermark_init (GstNpyWatermark * self)
   self->offset_y = DEFAULT_OFFSET_Y;
   self->max_size = DEFAULT_MAX_SIZE;
   self->geom = geom;
-  npw_stage_init (&self->stage, &geom);
+  npw_stage_init (&self->stage, GST_ELEMENT (self), &geom);
   self->rate_n = DEFAULT_ANIMATION_RATE_N;
   self->rate_d = DEFAULT_ANIMATION_RATE_D;
   self->loop = DEFAULT_ANIMATION_LOOP;
@@ -431,7 +448,7 @@ gst_npy_watermark_init (GstNpyWatermark * self)
    * would save little, and a swap's message must name a frame that is
    * output.  The "qos" property can still turn it on. */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
-  self->loader = npw_loader_new ();
+  self->loader = npw_loader_new (GST_ELEMENT (self));
 }
 
 static void
@@ -447,24 +464,39 @@ gst_npy_watermark_finalize (GObject * object)
   G_OBJECT_CLASS (gst_npy_watermark_parent_class)->finalize (object);
 }
 
-/* Something to prepare changed while started (with LOCK, so that
- * requests reach the loader in the order of the changes). */
-static void
-gst_npy_watermark_request_prepare (GstNpyWatermark * self, gboolean reread)
+/* Something to prepare changed while started: records what to ask the
+ * loader for in *@req (with LOCK; its strings and bytes are copies, its
+ * number orders it among all requests).  Hand it to
+ * gst_npy_watermark_send_request () once the lock is released.  TRUE when
+ * there is something to send. */
+static gboolean
+gst_npy_watermark_make_request (GstNpyWatermark * self, NpwRequest * req,
+    gboolean reread, gboolean * any_reread)
 {
-  NpwRequest req;
-
   if (!self->started)
-    return;
-  req.location = self->location;
-  req.data = self->data;
-  req.max_size = self->max_size;
-  req.geom = self->geom;
-  req.info = self->info;
-  req.have_info = self->have_info;
-  req.offset_x = self->offset_x;
-  req.offset_y = self->offset_y;
-  npw_loader_request (self->loader, &req, reread);
+    return FALSE;
+  req->location = g_strdup (self->location);
+  req->data = self->data ? g_bytes_ref (self->data) : NULL;
+  req->max_size = self->max_size;
+  req->geom = self->geom;
+  req->info = self->info;
+  req->have_info = self->have_info;
+  req->offset_x = self->offset_x;
+  req->offset_y = self->offset_y;
+  req->number = ++self->requests;
+  *any_reread = reread;
+  return TRUE;
+}
+
+/* Outside the lock: the loader copies @req (cleared here) and starts its
+ * thread if none runs. */
+static void
+gst_npy_watermark_send_request (GstNpyWatermark * self, NpwRequest * req,
+    gboolean reread)
+{
+  npw_loader_request (self->loader, req, reread);
+  g_clear_pointer (&req->location, g_free);
+  g_clear_pointer (&req->data, g_bytes_unref);
 }
 
 /* `data` as GStreamer 1.22 can write into a GES project and read back:
@@ -519,6 +551,8 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (object);
   GBytes *old_data = NULL;
+  NpwRequest req = { 0, };
+  gboolean send = FALSE, reread = FALSE;
   NpwGeometry geom;
 
   GST_OBJECT_LOCK (self);
@@ -529,7 +563,7 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       self->location = g_value_dup_string (value);
       /* even the same path: the file may have been rewritten */
       if (self->data == NULL)
-        gst_npy_watermark_request_prepare (self, TRUE);
+        send = gst_npy_watermark_make_request (self, &req, TRUE, &reread);
       break;
     case PROP_DATA:
       old_data = self->data;
@@ -539,7 +573,7 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       else if (self->data)
         self->data = pad_data (self->data);
       if (self->data != old_data)
-        gst_npy_watermark_request_prepare (self, TRUE);
+        send = gst_npy_watermark_make_request (self, &req, TRUE, &reread);
       break;
     case PROP_OPACITY:
       self->opacity = g_value_get_double (value);
@@ -580,8 +614,10 @@ gst_npy_watermark_set_property (GObject * object, guint prop_id,
       break;
   }
   if (!npw_geometry_equal (&geom, &self->geom))
-    gst_npy_watermark_request_prepare (self, FALSE);
+    send = gst_npy_watermark_make_request (self, &req, FALSE, &reread);
   GST_OBJECT_UNLOCK (self);
+  if (send)
+    gst_npy_watermark_send_request (self, &req, reread);
   if (old_data)
     g_bytes_unref (old_data);
 }
@@ -644,24 +680,26 @@ gst_npy_watermark_get_property (GObject * object, guint prop_id,
 }
 
 
-/* start () reads the watermark (an error there is fatal).  A pipeline
- * reused for many pictures (READY between them) reads the file once, not
- * once per picture, unless it changed on disk; its prepared overlays
- * stay too. */
+/* start () reads the watermark (an error there is fatal), on the
+ * application thread, before any buffer.  A property changed while it
+ * reads is acted on once it is done, as it would be while PLAYING. */
 static gboolean
 gst_npy_watermark_start (GstBaseTransform * trans)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
   g_autofree gchar *location = NULL;
   g_autoptr (GBytes) data = NULL;
+  NpwGeometry geom;
   guint max_size;
+  gboolean reread, send = FALSE;
+  NpwRequest req = { 0, };
 
-  npw_loader_reset (self->loader, NULL);
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
   data = self->data ? g_bytes_ref (self->data) : NULL;
   max_size = self->max_size;
-  self->stage.geom = self->geom;
+  geom = self->geom;
+  self->stage.geom = geom;
   GST_OBJECT_UNLOCK (self);
 
   /* size is a fraction: size=10 (a percentage typed into it) draws the
@@ -676,13 +714,25 @@ gst_npy_watermark_start (GstBaseTransform * trans)
   if (!npw_stage_load (&self->stage, GST_ELEMENT (self), data, location,
           max_size))
     return FALSE;
-  npw_loader_reset (self->loader, self->stage.kept.source);
+  npw_loader_start (self->loader, self->stage.source);
+
   GST_OBJECT_LOCK (self);
   self->started = TRUE;
+  /* what was set during the read: in the background, as when PLAYING */
+  reread = self->data != data || (self->data == NULL &&
+      g_strcmp0 (self->location, location) != 0);
+  if (reread || !npw_geometry_equal (&geom, &self->geom)) {
+    GST_DEBUG_OBJECT (self, "properties changed during start");
+    send = gst_npy_watermark_make_request (self, &req, reread, &reread);
+  }
   GST_OBJECT_UNLOCK (self);
+  if (send)
+    gst_npy_watermark_send_request (self, &req, reread);
   return TRUE;
 }
 
+/* Nothing of ours runs, and no watermark pixels are held, once it
+ * returns: the loader's thread is cancelled and joined. */
 static gboolean
 gst_npy_watermark_stop (GstBaseTransform * trans)
 {
@@ -692,12 +742,8 @@ gst_npy_watermark_stop (GstBaseTransform * trans)
   self->started = FALSE;
   self->have_info = FALSE;
   GST_OBJECT_UNLOCK (self);
-  npw_loader_reset (self->loader, NULL);
-
-  /* the source and the prepared overlays stay for the next start () */
-  self->stage.have_info = FALSE;
-  self->stage.draw = FALSE;
-
+  npw_loader_stop (self->loader);
+  npw_stage_reset (&self->stage);
   return TRUE;
 }
 
@@ -710,7 +756,7 @@ gst_npy_watermark_post_prepare_error (GstNpyWatermark * self,
   GST_OBJECT_LOCK (self);
   name = g_strdup (self->data ? "(data)" : self->location);
   GST_OBJECT_UNLOCK (self);
-  npw_show_post_error (GST_ELEMENT (self), self->stage.kept.source, name,
+  npw_show_post_error (GST_ELEMENT (self), self->stage.source, name,
       &self->stage.info, error, fatal);
 }
 
@@ -721,15 +767,26 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GstNpyWatermark *self = GST_NPY_WATERMARK (filter);
   g_autoptr (GError) error = NULL;
   gint offset_x, offset_y;
+  guint max_size;
+  NpwRequest req = { 0, };
+  gboolean send = FALSE, reread = FALSE;
 
   GST_OBJECT_LOCK (self);
   self->info = *in_info;
   self->have_info = TRUE;
   offset_x = self->offset_x;
   offset_y = self->offset_y;
+  max_size = self->max_size;
+  /* an animation's slices for these caps: here only the one shown first
+   * (npw_show_prepare ()), all of them in the background */
+  if (self->stage.source &&
+      npw_source_get_image (self->stage.source)->n_frames > 1)
+    send = gst_npy_watermark_make_request (self, &req, FALSE, &reread);
   GST_OBJECT_UNLOCK (self);
+  if (send)
+    gst_npy_watermark_send_request (self, &req, reread);
 
-  if (npw_stage_set_caps (&self->stage, outcaps, in_info, self->max_size,
+  if (npw_stage_set_caps (&self->stage, outcaps, in_info, max_size,
           offset_x, offset_y, &error))
     return TRUE;
   if (error)
@@ -752,6 +809,7 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   gint rate_n, rate_d, x, y;
   gboolean loop;
   gdouble opacity;
+  guint max_size;
 
   /* Controlled properties take the value for this buffer's time. */
   stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME,
@@ -770,11 +828,12 @@ gst_npy_watermark_before_transform (GstBaseTransform * trans, GstBuffer * buf)
   rate_n = self->rate_n;
   rate_d = self->rate_d;
   loop = self->loop;
+  max_size = self->max_size;
   GST_OBJECT_UNLOCK (self);
 
   if (!npw_stage_frame (&self->stage, trans->srcpad, stream_time,
           npw_opacity_encode (opacity), x, y, rate_n, rate_d, loop,
-          self->max_size, &error)) {
+          max_size, &error)) {
     gst_npy_watermark_post_prepare_error (self, error, FALSE);
     npw_stage_set_source (&self->stage, NULL);
   }
@@ -806,6 +865,35 @@ gst_npy_watermark_propose_allocation (GstBaseTransform * trans,
   return TRUE;
 }
 
+/* Downstream's answer, on every reconfigure (textoverlay renegotiates
+ * on each): whether it takes the composition meta, and its window size. */
+static gboolean
+gst_npy_watermark_decide_allocation (GstBaseTransform * trans, GstQuery * query)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+  GstCaps *caps;
+
+  gst_query_parse_allocation (query, &caps, NULL);
+  if (caps)
+    npw_composition_decide_query (self->stage.compo, trans->srcpad, caps,
+        query);
+  return GST_BASE_TRANSFORM_CLASS
+      (gst_npy_watermark_parent_class)->decide_allocation (trans, query);
+}
+
+/* textoverlay renegotiates on every reconfigure; GstBaseTransform does
+ * not ask downstream again when the caps stay the same. */
+static gboolean
+gst_npy_watermark_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_RECONFIGURE)
+    npw_composition_reconfigure (self->stage.compo);
+  return GST_BASE_TRANSFORM_CLASS (gst_npy_watermark_parent_class)->src_event
+      (trans, event);
+}
+
 /* Attaches the composition or, through GstVideoFilter, blends. */
 static GstFlowReturn
 gst_npy_watermark_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
@@ -813,6 +901,7 @@ gst_npy_watermark_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstNpyWatermark *self = GST_NPY_WATERMARK (trans);
   NpwStage *stage = &self->stage;
   g_autoptr (GError) error = NULL;
+  guint max_size;
 
   /* new caps may have come since before_transform () */
   npw_composition_decide (stage->compo, trans->srcpad);
@@ -820,8 +909,11 @@ gst_npy_watermark_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     return stage->prep == NULL ? GST_FLOW_OK :
         GST_BASE_TRANSFORM_CLASS (gst_npy_watermark_parent_class)->transform_ip
         (trans, buf);
-  if (!npw_composition_attach (stage->compo, buf, stage->kept.source,
-          stage->slice, &stage->info, &stage->geom, self->max_size, stage->x,
+  GST_OBJECT_LOCK (self);
+  max_size = self->max_size;
+  GST_OBJECT_UNLOCK (self);
+  if (!npw_composition_attach (stage->compo, buf, stage->source,
+          stage->slice, &stage->info, &stage->geom, max_size, stage->x,
           stage->y, NPW_OPACITY_8 (stage->op), &error))
     gst_npy_watermark_post_prepare_error (self, error, FALSE);
   return GST_FLOW_OK;

@@ -25,20 +25,37 @@
 GST_DEBUG_CATEGORY_EXTERN (gst_npy_watermark_debug);
 #define GST_CAT_DEFAULT gst_npy_watermark_debug
 
+/* What a read found out, until a result tells it. */
+typedef struct
+{
+  gboolean pending;
+  gboolean changed;
+  GError *error;
+  gboolean from_data;
+  gchar *location;
+} News;
+
 struct _NpwLoader
 {
+  GstElement *element;          /* for the log */
+
   GMutex lock;
   /* with lock */
-  guint serial;                 /* bumped by every request and reset */
-  guint source_serial;          /* bumped by every request that rereads */
+  gboolean started;             /* between npw_loader_start () and _stop () */
+  guint serial;                 /* bumped by every request and stop */
+  guint source_serial;          /* bumped by every reread request and stop */
   gboolean dirty;               /* location or data must be read again */
-  NpwRequest request;           /* the newest */
+  NpwRequest request;           /* the newest (by number) */
+  gboolean have_request;
+  gboolean pending;             /* request not taken by the thread yet */
   NpwSource *latest;            /* what the streaming thread will show */
+  News news;                    /* from a read whose result went stale */
   NpwLoaded result;
   gboolean done;                /* result holds a finished request */
-  gboolean carry_changed;       /* a new watermark was in a dropped result */
-
-  GThreadPool *pool;            /* one thread: newer requests win */
+  GThread *thread;              /* runs while there are requests, */
+  gboolean running;             /* until it sees none left */
+  GCancellable *cancellable;    /* cancelled by stop () */
+  gint cancelled;               /* atomic: the same, for npy.c's reads */
 };
 
 static void
@@ -54,6 +71,40 @@ request_copy (NpwRequest * dst, const NpwRequest * src)
   *dst = *src;
   dst->location = g_strdup (src->location);
   dst->data = src->data ? g_bytes_ref (src->data) : NULL;
+}
+
+static void
+news_clear (News * news)
+{
+  g_clear_error (&news->error);
+  g_clear_pointer (&news->location, g_free);
+  memset (news, 0, sizeof (*news));
+}
+
+/* Moves @loaded's news to @news (empty). */
+static void
+news_from_loaded (News * news, NpwLoaded * loaded)
+{
+  news->pending = loaded->changed || loaded->error;
+  news->changed = loaded->changed;
+  news->error = g_steal_pointer (&loaded->error);
+  news->from_data = loaded->from_data;
+  news->location = g_steal_pointer (&loaded->location);
+  loaded->changed = FALSE;
+  loaded->from_data = FALSE;
+}
+
+/* Moves @news (emptied) to @loaded, which has none. */
+static void
+news_to_loaded (News * news, NpwLoaded * loaded)
+{
+  if (!news->pending)
+    return;
+  loaded->changed = news->changed;
+  loaded->error = g_steal_pointer (&news->error);
+  loaded->from_data = news->from_data;
+  loaded->location = g_steal_pointer (&news->location);
+  news_clear (news);
 }
 
 void
@@ -90,10 +141,8 @@ npw_read_image (GBytes * data, const gchar * location, guint max_size,
       READ_FLAGS, error);
 }
 
-/* npw_read_image () made a source; NULL with @error set when either
- * fails (a 16-bit array also needs memory for its 8-bit copy). */
-static NpwSource *
-read_source (GBytes * data, const gchar * location, guint max_size,
+NpwSource *
+npw_read_source (GBytes * data, const gchar * location, guint max_size,
     GError ** error)
 {
   NpyImage *image = npw_read_image (data, location, max_size, error);
@@ -106,161 +155,240 @@ read_source (GBytes * data, const gchar * location, guint max_size,
   h = image->height;
   source = npw_source_new (image);
   if (source == NULL)
-    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED,
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
         "%s: not enough memory to hold the %ux%u watermark",
         data ? "data" : location, w, h);
   return source;
 }
 
+/* One request, on the loader's thread: read when @reread, then prepare
+ * for the request's caps.  @result holds the latest source on entry. */
 static void
-loader_job (gpointer data, gpointer user_data)
+run_request (NpwLoader * loader, const NpwRequest * req, gboolean reread,
+    NpwLoaded * result)
 {
-  NpwLoader *loader = user_data;
-  guint serial = GPOINTER_TO_UINT (data), source_serial;
-  NpwLoaded result = { 0, }, stale = { 0, };
   NpwSource *old = NULL;
-  NpwRequest req;
-  gboolean reread;
 
-  g_mutex_lock (&loader->lock);
-  if (serial != loader->serial) {
-    g_mutex_unlock (&loader->lock);
-    return;
-  }
-  reread = loader->dirty;
-  source_serial = loader->source_serial;
-  request_copy (&req, &loader->request);
-  result.source = loader->latest ? npw_source_ref (loader->latest) : NULL;
-  g_mutex_unlock (&loader->lock);
-
-  /* what the loaded message names: NULL for data, or for no watermark */
-  if (req.data == NULL && req.location && req.location[0])
-    result.location = g_strdup (req.location);
   if (reread) {
     NpwSource *source = NULL;
 
-    if (req.data || result.location) {
-      GST_DEBUG ("reading %s", req.data ? "data" : result.location);
-      source = read_source (req.data, result.location, req.max_size,
-          &result.error);
+    result->from_data = req->data != NULL;
+    if (req->data == NULL && req->location && req->location[0])
+      result->location = g_strdup (req->location);
+    if (req->data || result->location) {
+      GST_DEBUG_OBJECT (loader->element, "reading %s",
+          req->data ? "data" : result->location);
+      source = npw_read_source (req->data, result->location, req->max_size,
+          &result->error);
     }
-    if (result.error == NULL) {
-      old = g_steal_pointer (&result.source);
-      result.source = source;
-      result.changed = TRUE;
+    if (result->error == NULL) {
+      old = g_steal_pointer (&result->source);
+      result->source = source;
+      result->changed = TRUE;
     }
   }
+  if (g_cancellable_is_cancelled (loader->cancellable))
+    goto done;
+
   /* every chroma phase, so that the streaming thread only swaps
    * pointers, whatever the offsets (unless the caps change meanwhile) */
-  if (result.source && req.have_info &&
-      npw_source_get_image (result.source)->n_frames > 1) {
+  if (result->source && req->have_info &&
+      npw_source_get_image (result->source)->n_frames > 1) {
     GError *error = NULL;
 
-    result.slices = npw_slices_new (result.source, &req.info, &req.geom,
-        req.max_size, req.offset_x, req.offset_y, TRUE, &error);
+    result->slices = npw_slices_new (result->source, &req->info, &req->geom,
+        req->max_size, req->offset_x, req->offset_y, TRUE, &error);
+    GST_DEBUG_OBJECT (loader->element, "prepared %u slices for %s: %s",
+        npw_source_get_image (result->source)->n_frames,
+        GST_VIDEO_INFO_NAME (&req->info), error ? error->message : "done");
     /* a new animation past the limit is refused as a bad file is */
-    if (result.slices == NULL && result.changed &&
+    if (result->slices == NULL && result->changed &&
         g_error_matches (error, NPW_ANIMATION_ERROR,
             NPW_ANIMATION_ERROR_TOO_LARGE)) {
-      g_clear_pointer (&result.source, npw_source_unref);
-      result.source = g_steal_pointer (&old);
-      result.changed = FALSE;
-      result.error = g_steal_pointer (&error);
+      g_clear_pointer (&result->source, npw_source_unref);
+      result->source = g_steal_pointer (&old);
+      result->changed = FALSE;
+      result->error = g_steal_pointer (&error);
     }
     g_clear_error (&error);
-  } else if (result.source && req.have_info) {
-    result.prep = npw_prepared_new (result.source, &req.info, &req.geom,
-        req.max_size, req.offset_x, req.offset_y, TRUE);
+  } else if (result->source && req->have_info) {
+    result->prep = npw_prepared_new (result->source, &req->info, &req->geom,
+        req->max_size, req->offset_x, req->offset_y, TRUE);
   }
+done:
   if (old)
     npw_source_unref (old);
-  result.geom = req.geom;
-  request_clear (&req);
+  result->geom = req->geom;
+}
 
+/* The loader's thread: takes the newest request until none is left (or
+ * stop () cancels), then ends; npw_loader_request () starts another. */
+static gpointer
+loader_thread (gpointer data)
+{
+  NpwLoader *loader = data;
+
+  /* a read in progress gives up between chunks when stop () comes */
+  npy_set_thread_cancel_flag (&loader->cancelled);
   g_mutex_lock (&loader->lock);
-  if (reread && result.error == NULL && source_serial == loader->source_serial) {
-    /* later requests prepare this one, not read it again */
-    g_clear_pointer (&loader->latest, npw_source_unref);
-    loader->latest = result.source ? npw_source_ref (result.source) : NULL;
-    loader->dirty = FALSE;
+  while (loader->pending && !g_cancellable_is_cancelled (loader->cancellable)) {
+    guint serial = loader->serial, source_serial = loader->source_serial;
+    gboolean reread = loader->dirty;
+    NpwLoaded result = { 0, }, stale = { 0, };
+    NpwRequest req;
+
+    loader->pending = FALSE;
+    request_copy (&req, &loader->request);
+    result.source = loader->latest ? npw_source_ref (loader->latest) : NULL;
+    g_mutex_unlock (&loader->lock);
+
+    run_request (loader, &req, reread, &result);
+    request_clear (&req);
+
+    g_mutex_lock (&loader->lock);
+    if (reread && source_serial == loader->source_serial) {
+      /* read once: later requests prepare this, not read it again (a
+       * file that could not be read is not retried, nor warned about
+       * again, until the location is set again) */
+      if (result.error == NULL) {
+        g_clear_pointer (&loader->latest, npw_source_unref);
+        loader->latest = result.source ? npw_source_ref (result.source) : NULL;
+      }
+      loader->dirty = FALSE;
+      /* told by this result, or by the next one when this is stale */
+      news_clear (&loader->news);
+      news_from_loaded (&loader->news, &result);
+    }
+    if (serial == loader->serial) {
+      news_to_loaded (&loader->news, &result);
+      stale = loader->result;
+      loader->result = result;
+      loader->done = TRUE;
+      memset (&result, 0, sizeof (result));
+    }
+    g_mutex_unlock (&loader->lock);
+    npw_loaded_clear (&stale);
+    npw_loaded_clear (&result);
+    g_mutex_lock (&loader->lock);
   }
-  if (serial == loader->serial) {
-    result.changed |= loader->carry_changed;
-    loader->carry_changed = FALSE;
-    stale = loader->result;
-    loader->result = result;
-    loader->done = TRUE;
-    memset (&result, 0, sizeof (result));
-  }
+  loader->running = FALSE;
   g_mutex_unlock (&loader->lock);
-  npw_loaded_clear (&stale);
-  npw_loaded_clear (&result);
+  return NULL;
 }
 
 NpwLoader *
-npw_loader_new (void)
+npw_loader_new (GstElement * element)
 {
   NpwLoader *loader = g_new0 (NpwLoader, 1);
 
+  loader->element = element;
   g_mutex_init (&loader->lock);
-  loader->pool = g_thread_pool_new (loader_job, loader, 1, FALSE, NULL);
+  loader->cancellable = g_cancellable_new ();
   return loader;
 }
 
 void
 npw_loader_free (NpwLoader * loader)
 {
-  /* every queued job is stale now: each runs, sees so and returns */
-  g_mutex_lock (&loader->lock);
-  loader->serial++;
-  g_mutex_unlock (&loader->lock);
-  g_thread_pool_free (loader->pool, FALSE, TRUE);
-  npw_loaded_clear (&loader->result);
-  request_clear (&loader->request);
-  g_clear_pointer (&loader->latest, npw_source_unref);
+  npw_loader_stop (loader);
+  g_object_unref (loader->cancellable);
   g_mutex_clear (&loader->lock);
   g_free (loader);
 }
 
 void
-npw_loader_reset (NpwLoader * loader, NpwSource * source)
+npw_loader_start (NpwLoader * loader, NpwSource * source)
 {
-  NpwLoaded stale = { 0, };
-
   g_mutex_lock (&loader->lock);
-  loader->serial++;             /* a job in progress is now stale */
-  loader->dirty = FALSE;
-  loader->done = FALSE;
-  loader->carry_changed = FALSE;
-  stale = loader->result;
-  memset (&loader->result, 0, sizeof (loader->result));
+  loader->started = TRUE;
   g_clear_pointer (&loader->latest, npw_source_unref);
   loader->latest = source ? npw_source_ref (source) : NULL;
   g_mutex_unlock (&loader->lock);
+}
+
+void
+npw_loader_stop (NpwLoader * loader)
+{
+  NpwLoaded stale = { 0, };
+  NpwRequest request;
+  NpwSource *latest;
+  GThread *thread;
+
+  g_mutex_lock (&loader->lock);
+  loader->started = FALSE;
+  loader->serial++;             /* what runs now is stale */
+  loader->source_serial++;
+  loader->dirty = FALSE;
+  loader->pending = FALSE;
+  g_cancellable_cancel (loader->cancellable);
+  g_atomic_int_set (&loader->cancelled, 1);
+  thread = g_steal_pointer (&loader->thread);
+  stale = loader->result;
+  memset (&loader->result, 0, sizeof (loader->result));
+  loader->done = FALSE;
+  request = loader->request;
+  memset (&loader->request, 0, sizeof (loader->request));
+  loader->have_request = FALSE;
+  latest = g_steal_pointer (&loader->latest);
+  news_clear (&loader->news);
+  g_mutex_unlock (&loader->lock);
+
+  if (thread) {
+    GST_DEBUG_OBJECT (loader->element, "waiting for the loader thread");
+    g_thread_join (thread);
+  }
+  g_cancellable_reset (loader->cancellable);
+  g_atomic_int_set (&loader->cancelled, 0);
   npw_loaded_clear (&stale);
+  request_clear (&request);
+  if (latest)
+    npw_source_unref (latest);
 }
 
 void
 npw_loader_request (NpwLoader * loader, const NpwRequest * req, gboolean reread)
 {
   NpwLoaded stale = { 0, };
-  NpwRequest old;
+  NpwRequest old = { 0, };
+  GThread *ended = NULL;
 
   g_mutex_lock (&loader->lock);
-  old = loader->request;
-  request_copy (&loader->request, req);
+  if (!loader->started || (!reread && loader->have_request &&
+          (gint) (req->number - loader->request.number) <= 0)) {
+    /* not started, or a newer request holds everything this one does */
+    g_mutex_unlock (&loader->lock);
+    return;
+  }
+  if (!loader->have_request ||
+      (gint) (req->number - loader->request.number) > 0) {
+    old = loader->request;
+    request_copy (&loader->request, req);
+    loader->have_request = TRUE;
+  }
   loader->serial++;
+  stale = loader->result;
+  memset (&loader->result, 0, sizeof (loader->result));
   if (reread) {
+    /* what an older read found out never takes effect */
     loader->source_serial++;
     loader->dirty = TRUE;
+    news_clear (&loader->news);
+  } else if (loader->done) {
+    /* a result nobody took yet is stale, but not the news it carried */
+    news_clear (&loader->news);
+    news_from_loaded (&loader->news, &stale);
   }
-  /* a result nobody took yet is stale, but not the news it carried */
-  stale = loader->result;
-  loader->carry_changed |= loader->done && stale.changed;
-  memset (&loader->result, 0, sizeof (loader->result));
   loader->done = FALSE;
-  g_thread_pool_push (loader->pool, GUINT_TO_POINTER (loader->serial), NULL);
+  loader->pending = TRUE;
+  if (!loader->running) {
+    ended = g_steal_pointer (&loader->thread);
+    loader->running = TRUE;
+    loader->thread = g_thread_new ("npw-loader", loader_thread, loader);
+  }
   g_mutex_unlock (&loader->lock);
+  /* it said it ends, and does no more after that */
+  if (ended)
+    g_thread_join (ended);
   request_clear (&old);
   npw_loaded_clear (&stale);
 }
@@ -281,72 +409,41 @@ npw_loader_take (NpwLoader * loader, NpwLoaded * out)
   return done;
 }
 
-/* What identifies the file's contents without reading them: device,
- * inode, size, modification and change times (the unix attributes are
- * absent elsewhere, the rest is portable).  NULL when it cannot be
- * looked at. */
-static gchar *
-file_stamp (const gchar * location)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (location);
-  g_autoptr (GFileInfo) info = NULL;
-
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_UNIX_DEVICE ","
-      G_FILE_ATTRIBUTE_UNIX_INODE "," G_FILE_ATTRIBUTE_STANDARD_SIZE ","
-      G_FILE_ATTRIBUTE_TIME_MODIFIED "," G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC
-      "," G_FILE_ATTRIBUTE_TIME_CHANGED "," G_FILE_ATTRIBUTE_TIME_CHANGED_USEC,
-      G_FILE_QUERY_INFO_NONE, NULL, NULL);
-  if (info == NULL)
-    return NULL;
-  return g_strdup_printf ("%u:%" G_GUINT64_FORMAT ":%" G_GOFFSET_FORMAT
-      ":%" G_GUINT64_FORMAT ".%06u:%" G_GUINT64_FORMAT ".%06u",
-      g_file_info_get_attribute_uint32 (info, G_FILE_ATTRIBUTE_UNIX_DEVICE),
-      g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_UNIX_INODE),
-      g_file_info_get_size (info),
-      g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED),
-      g_file_info_get_attribute_uint32 (info,
-          G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC),
-      g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_CHANGED),
-      g_file_info_get_attribute_uint32 (info,
-          G_FILE_ATTRIBUTE_TIME_CHANGED_USEC));
-}
-
 void
-npw_kept_set (NpwKept * kept, NpwSource * source)
+npw_loader_post_error (GstElement * element, const gchar * name,
+    const GError * error, gboolean fatal)
 {
-  g_clear_pointer (&kept->source, npw_source_unref);
-  g_clear_pointer (&kept->data, g_bytes_unref);
-  g_clear_pointer (&kept->location, g_free);
-  g_clear_pointer (&kept->stamp, g_free);
-  kept->source = source;
-}
+  GQuark domain = GST_RESOURCE_ERROR;
+  gint code = GST_RESOURCE_ERROR_READ;
+  g_autofree gchar *text = NULL;
+  const gchar *why = "";
 
-gboolean
-npw_kept_load (NpwKept * kept, GBytes * data, const gchar * location,
-    guint max_size, GError ** error)
-{
-  g_autofree gchar *stamp = NULL;
-  NpwSource *source;
-
-  if (data == NULL)
-    stamp = file_stamp (location);
-  if (kept->source && kept->max_size == max_size && (data ?
-          kept->data == data : stamp && !g_strcmp0 (kept->location, location)
-          && !g_strcmp0 (kept->stamp, stamp))) {
-    GST_DEBUG ("%s unchanged, not read again", data ? "data" : location);
-    return TRUE;
+  if (error->domain == G_FILE_ERROR) {
+    if (error->code == G_FILE_ERROR_NOENT) {
+      code = GST_RESOURCE_ERROR_NOT_FOUND;
+      why = ": no such file";
+    } else if (error->code == G_FILE_ERROR_NOMEM) {
+      domain = GST_CORE_ERROR;
+      code = GST_CORE_ERROR_FAILED;
+      why = ": not enough memory";
+    } else if (error->code != G_FILE_ERROR_IO) {
+      code = GST_RESOURCE_ERROR_OPEN_READ;
+    }
+  } else if (g_error_matches (error, NPY_ERROR, NPY_ERROR_FAILED)) {
+    code = GST_RESOURCE_ERROR_OPEN_READ;        /* not a regular file */
   }
-  source = read_source (data, location, max_size, error);
-  npw_kept_set (kept, source);
-  if (source == NULL)
-    return FALSE;
-  kept->data = data ? g_bytes_ref (data) : NULL;
-  kept->location = data ? NULL : g_strdup (location);
-  kept->stamp = g_steal_pointer (&stamp);
-  kept->max_size = max_size;
-  GST_INFO ("loaded %s: %ux%u, %u frames", data ? "data" : location,
-      npw_source_get_image (source)->width,
-      npw_source_get_image (source)->height,
-      npw_source_get_image (source)->n_frames);
-  return TRUE;
+  if (name)
+    text = g_strdup_printf ("Could not load watermark \"%s\"%s", name, why);
+  else
+    text = g_strdup_printf ("Could not load the watermark given as data%s",
+        why);
+
+  if (fatal)
+    gst_element_message_full (element, GST_MESSAGE_ERROR, domain, code,
+        g_strdup_printf ("%s.", text), g_strdup (error->message), __FILE__,
+        GST_FUNCTION, __LINE__);
+  else
+    gst_element_message_full (element, GST_MESSAGE_WARNING, domain, code,
+        g_strdup_printf ("%s; keeping the previous one.", text),
+        g_strdup (error->message), __FILE__, GST_FUNCTION, __LINE__);
 }

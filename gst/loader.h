@@ -13,11 +13,14 @@
  */
 
 
-/* Background preparation: a changed location, data or geometry is read
- * and prepared on a thread of its own, and the streaming thread takes
- * the result at a frame boundary.  A newer request makes older ones
- * stale; a read that is still needed is not lost to a newer request that
- * only changes the geometry. */
+/* The background piece: a location or `data` turned into a source, and
+ * prepared for the caps and geometry of the request, on one thread of
+ * its own that exists only while there is work (none in READY/NULL).
+ * The application thread makes requests (property changes), the
+ * streaming thread takes the results at a frame boundary, and stop ()
+ * cancels and joins whatever still runs.  A newer request makes older
+ * ones stale; what a stale read found out (a new watermark, or why it
+ * could not be read) is still told once, with the next result. */
 
 #ifndef __NPW_LOADER_H__
 #define __NPW_LOADER_H__
@@ -42,37 +45,53 @@ typedef struct
   GstVideoInfo info;
   gboolean have_info;
   gint offset_x, offset_y;
+  guint number;                 /* a later change has a higher number */
 } NpwRequest;
 
 /* What a finished request produced. */
 typedef struct
 {
-  gboolean changed;             /* a new watermark (or none) */
   NpwSource *source;            /* what to show (NULL: nothing) */
   NpwPrepared *prep;            /* prepared for the request's caps, or NULL */
   NpwSlices *slices;            /* the same for an animation */
   NpwGeometry geom;
-  GError *error;                /* a read that failed; source is the old one */
-  gchar *location;              /* what it read (NULL: data, or nothing) */
+
+  /* news from a read, told once (by this result or a later one when the
+   * read's own result went stale): */
+  gboolean changed;             /* source is a new watermark (or none) */
+  GError *error;                /* the read failed; source is the old one */
+  gboolean from_data;           /* what was read: the data property, */
+  gchar *location;              /* or this file (NULL: none) */
 } NpwLoaded;
 
 typedef struct _NpwLoader NpwLoader;
 
-NpwLoader *npw_loader_new (void);
+/* @element names the log lines (not reffed: the element owns the
+ * loader). */
+NpwLoader *npw_loader_new (GstElement * element);
 
-/* Waits for a job in progress, then frees everything. */
+/* Stops, then frees. */
 void npw_loader_free (NpwLoader * loader);
 
-/* Drops pending work; later requests that do not reread prepare from
- * @source (what start () read; NULL: nothing). */
-void npw_loader_reset (NpwLoader * loader, NpwSource * source);
+/* start (): later requests that do not reread prepare from @source (what
+ * start () read; NULL: nothing). */
+void npw_loader_start (NpwLoader * loader, NpwSource * source);
+
+/* stop (): cancels the request in progress, waits for the thread to end
+ * and drops every source, result and request: nothing of the loader
+ * runs or holds pixels afterwards.  Application thread (state change). */
+void npw_loader_stop (NpwLoader * loader);
 
 /* Queues @req (its strings and bytes are copied); @reread: the location
- * or data changed and must be read. */
+ * or data changed and must be read.  Ignored when not started.  Any
+ * thread, without the element's lock: requests from two threads may come
+ * in either order, and one numbered before the newest only adds its
+ * reread. */
 void npw_loader_request (NpwLoader * loader, const NpwRequest * req,
     gboolean reread);
 
-/* Moves a finished result to @out; FALSE when there is none. */
+/* Moves a finished result to @out; FALSE when there is none.  Streaming
+ * thread. */
 gboolean npw_loader_take (NpwLoader * loader, NpwLoaded * out);
 
 void npw_loaded_clear (NpwLoaded * loaded);
@@ -83,27 +102,19 @@ void npw_loaded_clear (NpwLoaded * loaded);
 NpyImage *npw_read_image (GBytes * data, const gchar * location,
     guint max_size, GError ** error);
 
-/* What start () read last, and from what: a pipeline reused for many
- * pictures (READY between them) reads the file once, and again only when
- * it changes on disk (its device, inode, size, modification or change
- * time). */
-typedef struct
-{
-  NpwSource *source;
-  GBytes *data;                 /* the bytes it was parsed from, or */
-  gchar *location;              /* the file, with */
-  gchar *stamp;                 /* the file's identity, size and times */
-  guint max_size;               /* the limit it passed */
-} NpwKept;
-
-/* Makes kept->source the watermark of @data, else of @location, reading
- * only when what it holds came from elsewhere.  FALSE, with @error and
- * no source, when it cannot be read. */
-gboolean npw_kept_load (NpwKept * kept, GBytes * data, const gchar * location,
+/* npw_read_image () made a source; NULL with @error when either fails
+ * (a 16-bit array also needs memory for its 8-bit copy).  Any thread. */
+NpwSource *npw_read_source (GBytes * data, const gchar * location,
     guint max_size, GError ** error);
 
-/* Takes @source (a swap, or NULL): read again at the next load. */
-void npw_kept_set (NpwKept * kept, NpwSource * source);
+/* Posts why the watermark @name could not be read (@error from
+ * npw_read_source ()): an error when @fatal, else a warning saying the
+ * previous one stays.  The code follows the reader's errno:
+ * RESOURCE/NOT_FOUND for a missing file, OPEN_READ for one that cannot
+ * be opened (or is not a regular file), READ for an I/O error or a file
+ * that is not a usable .npy, CORE/FAILED for memory. */
+void npw_loader_post_error (GstElement * element, const gchar * name,
+    const GError * error, gboolean fatal);
 
 G_END_DECLS
 

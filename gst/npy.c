@@ -1114,8 +1114,8 @@ read_exact (FILE * f, guint8 * dest, gsize n, GError ** error)
     return TRUE;
   if (ferror (f)) {
     int saved = errno;
-    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED, "read error: %s",
-        g_strerror (saved));
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+        "read error: %s", g_strerror (saved));
   } else {
     g_set_error_literal (error, NPY_ERROR, NPY_ERROR_TRUNCATED_DATA,
         "file seems truncated: it ended while its data was read "
@@ -1136,8 +1136,8 @@ source_read (Source * s, gsize offset, gsize n, const guint8 ** out,
   if (offset != s->pos) {
     if (fseeko (s->file, (off_t) (s->start + (gint64) offset), SEEK_SET) != 0) {
       int saved = errno;
-      g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED, "read error: %s",
-          g_strerror (saved));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+          "read error: %s", g_strerror (saved));
       return FALSE;
     }
     s->pos = offset;
@@ -1338,6 +1338,26 @@ place_values (const Plan * p, const guint16 * v, gsize first, gsize n,
 /* uint8 RGBA in C order is the result byte for byte: read in place. */
 #define DIRECT_READ_STEP (16 * 1024 * 1024)
 
+/* npy_set_thread_cancel_flag ()'s, per thread */
+static GPrivate cancel_flag;
+
+void
+npy_set_thread_cancel_flag (const gint * cancelled)
+{
+  g_private_set (&cancel_flag, (gpointer) cancelled);
+}
+
+static gboolean
+check_cancelled (GError ** error)
+{
+  const gint *cancelled = g_private_get (&cancel_flag);
+
+  if (cancelled == NULL || g_atomic_int_get (cancelled) == 0)
+    return TRUE;
+  g_set_error_literal (error, NPY_ERROR, NPY_ERROR_FAILED, "cancelled");
+  return FALSE;
+}
+
 static gboolean
 decode_data (const Plan * p, Source * s, NpyImage * image, GError ** error)
 {
@@ -1353,7 +1373,8 @@ decode_data (const Plan * p, Source * s, NpyImage * image, GError ** error)
     }
     for (first = 0; first < p->nbytes; first += n) {
       n = MIN (DIRECT_READ_STEP, p->nbytes - first);
-      if (!read_exact (s->file, image->rgba + first, n, error))
+      if (!check_cancelled (error) ||
+          !read_exact (s->file, image->rgba + first, n, error))
         return FALSE;
     }
     return TRUE;
@@ -1367,7 +1388,8 @@ again:
     const guint8 *src;
 
     n = MIN (chunk, p->count - first);
-    if (!source_read (s, first * p->dt.size, n * p->dt.size, &src, error))
+    if (!check_cancelled (error) ||
+        !source_read (s, first * p->dt.size, n * p->dt.size, &src, error))
       goto done;
     switch (convert_values (p, src, first, n, unit, values, error)) {
       case CONVERT_FAILED:
@@ -1431,7 +1453,8 @@ truncated_data:
   }
 no_memory:
   {
-    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED,
+    /* as g_file_get_contents () says it */
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
         "not enough memory for a %" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT
         " image (%" G_GSIZE_FORMAT " bytes)", p->l.width, p->l.height,
         p->out_size);
@@ -1560,8 +1583,8 @@ io_error:
   {
     int saved = errno;
 
-    g_set_error (error, NPY_ERROR, NPY_ERROR_FAILED, "%s: %s", name,
-        g_strerror (saved));
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+        "%s: %s", name, g_strerror (saved));
     goto done;
   }
 not_regular:

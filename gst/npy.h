@@ -36,7 +36,9 @@ typedef enum
   NPY_ERROR_UNSUPPORTED_DTYPE,  /* object, strings, structured, complex, ... */
   NPY_ERROR_BAD_VALUE,          /* an integer outside 0..255, a NaN */
   NPY_ERROR_TRUNCATED_DATA,     /* fewer data bytes than the shape needs */
-  NPY_ERROR_FAILED              /* anything else (I/O) */
+  NPY_ERROR_FAILED              /* anything else (not a regular file); I/O
+                                 * errors are G_FILE_ERROR from errno, and
+                                 * memory G_FILE_ERROR_NOMEM */
 } NpyError;
 
 /* Default limit for each side of the array, in pixels. */
@@ -86,7 +88,8 @@ typedef struct
 NpyImage *npy_image_new_from_data (const guint8 * data, gsize size,
     guint max_side, GError ** error);
 
-/* Reads and parses @filename.  Errors name the file. */
+/* Reads and parses @filename.  Errors name the file; one the system
+ * gave (open, read) is G_FILE_ERROR, from its errno. */
 NpyImage *npy_image_new_from_file (const gchar * filename, guint max_side,
     GError ** error);
 
@@ -99,6 +102,12 @@ NpyImage *npy_image_new_from_data_full (const guint8 * data, gsize size,
     guint max_side, guint64 max_bytes, NpyReadFlags flags, GError ** error);
 NpyImage *npy_image_new_from_file_full (const gchar * filename,
     guint max_side, guint64 max_bytes, NpyReadFlags flags, GError ** error);
+
+/* Reads on this thread stop between chunks, with NPY_ERROR_FAILED
+ * ("cancelled"), once *@cancelled (read atomically) is not 0; NULL: never.
+ * For a thread that may have to give up a long read (npywatermark's
+ * loader, at stop ()). */
+void npy_set_thread_cancel_flag (const gint * cancelled);
 
 /* Checks the first @size bytes of a .npy file (preamble and header) as
  * npy_image_new_from_data_full () would, without its data: shape, dtype

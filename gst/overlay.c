@@ -118,71 +118,22 @@ struct _NpwOverlay
   NpyImage *converted8;
 };
 
+/* The one list of formats is NPW_OVERLAY_FORMATS (the pad templates'),
+ * looked up where it is asked (once per caps): no GstCaps, so that it
+ * works before gst_init () too (the regression replays), and no state
+ * shared between the threads that ask. */
 gboolean
 npw_overlay_supports_format (GstVideoFormat format)
 {
-  switch (format) {
-    case GST_VIDEO_FORMAT_RGBA:
-    case GST_VIDEO_FORMAT_BGRA:
-    case GST_VIDEO_FORMAT_ARGB:
-    case GST_VIDEO_FORMAT_ABGR:
-    case GST_VIDEO_FORMAT_RGBx:
-    case GST_VIDEO_FORMAT_BGRx:
-    case GST_VIDEO_FORMAT_xRGB:
-    case GST_VIDEO_FORMAT_xBGR:
-    case GST_VIDEO_FORMAT_RGB:
-    case GST_VIDEO_FORMAT_BGR:
-    case GST_VIDEO_FORMAT_AYUV:
-    case GST_VIDEO_FORMAT_I420:
-    case GST_VIDEO_FORMAT_YV12:
-    case GST_VIDEO_FORMAT_NV12:
-    case GST_VIDEO_FORMAT_NV21:
-    case GST_VIDEO_FORMAT_Y42B:
-    case GST_VIDEO_FORMAT_Y444:
-    case GST_VIDEO_FORMAT_YUY2:
-    case GST_VIDEO_FORMAT_UYVY:
-    case GST_VIDEO_FORMAT_GRAY8:
-    case GST_VIDEO_FORMAT_VUYA:
-    case GST_VIDEO_FORMAT_A420:
-    case GST_VIDEO_FORMAT_NV16:
-    case GST_VIDEO_FORMAT_NV24:
-    case GST_VIDEO_FORMAT_Y41B:
-    case GST_VIDEO_FORMAT_P010_10LE:
-    case GST_VIDEO_FORMAT_P010_10BE:
-    case GST_VIDEO_FORMAT_P012_LE:
-    case GST_VIDEO_FORMAT_P012_BE:
-    case GST_VIDEO_FORMAT_P016_LE:
-    case GST_VIDEO_FORMAT_P016_BE:
-    case GST_VIDEO_FORMAT_I420_10LE:
-    case GST_VIDEO_FORMAT_I420_10BE:
-    case GST_VIDEO_FORMAT_I420_12LE:
-    case GST_VIDEO_FORMAT_I420_12BE:
-    case GST_VIDEO_FORMAT_I422_10LE:
-    case GST_VIDEO_FORMAT_I422_10BE:
-    case GST_VIDEO_FORMAT_I422_12LE:
-    case GST_VIDEO_FORMAT_I422_12BE:
-    case GST_VIDEO_FORMAT_Y444_10LE:
-    case GST_VIDEO_FORMAT_Y444_10BE:
-    case GST_VIDEO_FORMAT_Y444_12LE:
-    case GST_VIDEO_FORMAT_Y444_12BE:
-    case GST_VIDEO_FORMAT_Y444_16LE:
-    case GST_VIDEO_FORMAT_Y444_16BE:
-    case GST_VIDEO_FORMAT_GRAY16_LE:
-    case GST_VIDEO_FORMAT_GRAY16_BE:
-    case GST_VIDEO_FORMAT_RGBA64_LE:
-    case GST_VIDEO_FORMAT_RGBA64_BE:
-    case GST_VIDEO_FORMAT_ARGB64:
-    case GST_VIDEO_FORMAT_ARGB64_LE:
-    case GST_VIDEO_FORMAT_ARGB64_BE:
-    case GST_VIDEO_FORMAT_BGRA64_LE:
-    case GST_VIDEO_FORMAT_BGRA64_BE:
-    case GST_VIDEO_FORMAT_ABGR64_LE:
-    case GST_VIDEO_FORMAT_ABGR64_BE:
-    case GST_VIDEO_FORMAT_AYUV64:
-      return TRUE;
-    default:
-      return FALSE;
-  }
+  gchar **names = g_strsplit_set (NPW_OVERLAY_FORMATS, "{}, ", -1);
+  gboolean found = FALSE;
+  guint i;
+
+  for (i = 0; names[i] && !found; i++)
+    found = names[i][0] != '\0' &&
+        gst_video_format_from_string (names[i]) == format;
+  g_strfreev (names);
+  return found && format != GST_VIDEO_FORMAT_UNKNOWN;
 }
 
 

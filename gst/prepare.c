@@ -131,10 +131,7 @@ typedef struct
 static void
 visible_range (const NpwWindow * win, gint64 origin, gint64 * lo, gint64 * hi)
 {
-  *lo = MAX (0, -origin);
-  *hi = MIN ((gint64) win->copy, (gint64) win->frame - origin);
-  if (*hi < *lo)
-    *hi = *lo;
+  npw_geometry_clip (origin, win->copy, win->frame, lo, hi);
 }
 
 static void
@@ -213,32 +210,30 @@ static GArray *
 window_runs (const NpwWindow * win)
 {
   GArray *runs;
-  gint64 end = win->u0 + win->len, k, k0 = 0, k1 = 0;
+  gint64 first, n, k;
   gpointer room;
 
   if (win->len <= 0)
     return g_array_new (FALSE, FALSE, sizeof (NpwRun));
-  if (win->tile_period > 0) {
-    k0 = npw_floor_div (win->u0, win->tile_period);
-    k1 = npw_floor_div (end - 1, win->tile_period);
-  }
+  /* the copies of the pattern (copy 0 at pattern position 0) that meet
+   * the canvas [u0, u0 + len), in canvas positions */
+  first = npw_geometry_copies (-win->u0, win->copy, win->tile_period,
+      win->len, &n);
   /* every run allocated up front, and only if there is room: the
    * appends below then never grow the array */
-  if ((guint64) (k1 - k0 + 1) > G_MAXUINT / sizeof (NpwRun))
+  if ((guint64) MAX (n, 1) > G_MAXUINT / sizeof (NpwRun))
     return NULL;
-  room = g_try_malloc ((k1 - k0 + 1) * sizeof (NpwRun));
+  room = g_try_malloc (MAX (n, 1) * sizeof (NpwRun));
   if (room == NULL)
     return NULL;
   g_free (room);
-  runs = g_array_sized_new (FALSE, FALSE, sizeof (NpwRun), k1 - k0 + 1);
-  for (k = k0; k <= k1; k++) {
-    gint64 start = k * win->tile_period;
-    gint64 a = MAX (win->u0, start), b = MIN (end, start + win->copy);
+  runs = g_array_sized_new (FALSE, FALSE, sizeof (NpwRun), MAX (n, 1));
+  for (k = 0; k < n; k++) {
+    gint64 start = first + k * win->tile_period, lo, hi;
 
-    if (a < b) {
-      NpwRun run = { (gint) (a - win->u0), (gint) (a - start), (gint) (b - a),
-        0
-      };
+    npw_geometry_clip (start, win->copy, win->len, &lo, &hi);
+    if (lo < hi) {
+      NpwRun run = { (gint) (start + lo), (gint) lo, (gint) (hi - lo), 0 };
 
       g_array_append_val (runs, run);
     }

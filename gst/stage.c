@@ -23,32 +23,43 @@ GST_DEBUG_CATEGORY_EXTERN (gst_npy_watermark_debug);
 #define GST_CAT_DEFAULT gst_npy_watermark_debug
 
 void
-npw_stage_init (NpwStage * stage, const NpwGeometry * geom)
+npw_stage_init (NpwStage * stage, GstElement * element,
+    const NpwGeometry * geom)
 {
   memset (stage, 0, sizeof (*stage));
+  stage->element = element;
   stage->geom = *geom;
-  stage->compo = npw_composition_new ();
+  stage->show.owner = GST_OBJECT (element);
+  stage->compo = npw_composition_new (GST_OBJECT (element));
 }
 
 void
 npw_stage_clear (NpwStage * stage)
 {
-  npw_kept_set (&stage->kept, NULL);
-  npw_show_clear (&stage->show);
+  npw_stage_reset (stage);
   g_clear_pointer (&stage->compo, npw_composition_free);
-  stage->prep = NULL;
+}
+
+void
+npw_stage_reset (NpwStage * stage)
+{
+  npw_stage_set_source (stage, NULL);
+  npw_composition_reset (stage->compo);
+  stage->have_info = FALSE;
+  stage->draw = FALSE;
 }
 
 void
 npw_stage_set_source (NpwStage * stage, NpwSource * source)
 {
-  if (source && source == stage->kept.source) {
+  if (source && source == stage->source) {
     npw_source_unref (source);
     return;
   }
   npw_show_clear (&stage->show);
   stage->prep = NULL;
-  npw_kept_set (&stage->kept, source);
+  g_clear_pointer (&stage->source, npw_source_unref);
+  stage->source = source;
 }
 
 gboolean
@@ -56,41 +67,24 @@ npw_stage_load (NpwStage * stage, GstElement * element, GBytes * data,
     const gchar * location, guint max_size)
 {
   g_autoptr (GError) error = NULL;
-  NpwSource *old = stage->kept.source;
-  gboolean ok;
+  NpwSource *source;
 
   if (data == NULL && (location == NULL || location[0] == '\0')) {
     GST_WARNING_OBJECT (element, "no location set, passing buffers through");
     npw_stage_set_source (stage, NULL);
     return TRUE;
   }
-  if (data == NULL && !g_file_test (location, G_FILE_TEST_EXISTS)) {
-    npw_stage_set_source (stage, NULL);
-    GST_ELEMENT_ERROR (element, RESOURCE, NOT_FOUND,
-        ("Could not load watermark \"%s\": no such file.", location),
-        ("%s does not exist", location));
+  source = npw_read_source (data, location, max_size, &error);
+  npw_stage_set_source (stage, source);
+  if (source == NULL) {
+    npw_loader_post_error (element, data ? NULL : location, error, TRUE);
     return FALSE;
   }
-
-  ok = npw_kept_load (&stage->kept, data, location, max_size, &error);
-  if (stage->kept.source != old) {
-    npw_show_clear (&stage->show);
-    stage->prep = NULL;
-  }
-  if (ok)
-    return TRUE;
-
-  if (data)
-    GST_ELEMENT_ERROR (element, RESOURCE, READ,
-        ("Could not load the watermark given as data."),
-        ("%s", error->message));
-  else if (error->domain == NPY_ERROR && error->code != NPY_ERROR_FAILED)
-    GST_ELEMENT_ERROR (element, RESOURCE, READ,
-        ("Could not load watermark \"%s\".", location), ("%s", error->message));
-  else
-    GST_ELEMENT_ERROR (element, RESOURCE, OPEN_READ,
-        ("Could not load watermark \"%s\".", location), ("%s", error->message));
-  return FALSE;
+  GST_INFO_OBJECT (element, "loaded %s: %ux%u, %u frames",
+      data ? "data" : location, npw_source_get_image (source)->width,
+      npw_source_get_image (source)->height,
+      npw_source_get_image (source)->n_frames);
+  return TRUE;
 }
 
 gboolean
@@ -106,7 +100,7 @@ npw_stage_set_caps (NpwStage * stage, GstCaps * outcaps,
   /* a size seen before, or a pipeline reused for another picture of the
    * same format, finds its overlay in the cache */
   return npw_composition_attach_only (stage->compo) ||
-      npw_show_prepare (&stage->show, stage->kept.source, info, &stage->geom,
+      npw_show_prepare (&stage->show, stage->source, info, &stage->geom,
       max_size, offset_x, offset_y, 0, &stage->prep, error);
 }
 
@@ -114,34 +108,25 @@ void
 npw_stage_take (NpwStage * stage, GstElement * element, NpwLoaded * result,
     GstClockTime timestamp)
 {
-  if (result->error) {
-    if (result->location && !g_file_test (result->location, G_FILE_TEST_EXISTS))
-      GST_ELEMENT_WARNING (element, RESOURCE, NOT_FOUND,
-          ("Could not load watermark \"%s\": no such file; keeping the "
-              "previous one.", result->location), ("%s",
-              result->error->message));
-    else
-      GST_ELEMENT_WARNING (element, RESOURCE, READ,
-          ("Could not load watermark \"%s\"; keeping the previous one.",
-              result->location ? result->location : "(data)"), ("%s",
-              result->error->message));
-  }
+  if (result->error)
+    npw_loader_post_error (element, result->from_data ? NULL :
+        result->location, result->error, FALSE);
 
-  /* not what start () read: read again at the next start () */
   npw_stage_set_source (stage, g_steal_pointer (&result->source));
   stage->geom = result->geom;
   if (stage->have_info)
     npw_show_keep (&stage->show, &result->prep, &result->slices,
-        stage->kept.source, &stage->info, &stage->geom);
+        stage->source, &stage->info, &stage->geom);
 
   if (result->changed) {
     GST_INFO_OBJECT (element, "switched to %s at %" GST_TIME_FORMAT,
-        result->location ? result->location : "(none)",
-        GST_TIME_ARGS (timestamp));
+        result->from_data ? "data" : result->location ? result->location :
+        "(none)", GST_TIME_ARGS (timestamp));
     gst_element_post_message (element,
         gst_message_new_element (GST_OBJECT (element),
             gst_structure_new ("npywatermark-loaded",
                 "location", G_TYPE_STRING, result->location,
+                "data", G_TYPE_BOOLEAN, result->from_data,
                 "timestamp", G_TYPE_UINT64, (guint64) timestamp, NULL)));
   }
   npw_loaded_clear (result);
@@ -156,19 +141,19 @@ npw_stage_frame (NpwStage * stage, GstPad * srcpad, GstClockTime stream_time,
   stage->x = x;
   stage->y = y;
   stage->draw = FALSE;
-  if (stage->kept.source == NULL || op == 0)
+  if (stage->source == NULL || op == 0)
     return TRUE;
 
   npw_composition_decide (stage->compo, srcpad);
   stage->slice = npw_animation_slice (stream_time, rate_n, rate_d,
-      npw_source_get_image (stage->kept.source)->n_frames, loop);
+      npw_source_get_image (stage->source)->n_frames, loop);
   if (npw_composition_attach_only (stage->compo)) {
     stage->draw = TRUE;
     return TRUE;
   }
   /* the cached overlay serves unless the geometry or, for a watermark
    * larger than the frame, the offsets moved past what was cut */
-  if (!npw_show_prepare (&stage->show, stage->kept.source,
+  if (!npw_show_prepare (&stage->show, stage->source,
           stage->have_info ? &stage->info : NULL, &stage->geom, max_size,
           x, y, stage->slice, &stage->prep, error))
     return FALSE;
@@ -227,7 +212,8 @@ npw_stage_blend (NpwStage * stage, GstVideoFrame * frame)
     return;
   if (GST_VIDEO_FRAME_WIDTH (&view) != GST_VIDEO_INFO_WIDTH (&stage->info)
       || GST_VIDEO_FRAME_HEIGHT (&view) != GST_VIDEO_INFO_HEIGHT (&stage->info)) {
-    GST_DEBUG ("a %dx%d frame for %dx%d caps: not drawn",
+    GST_DEBUG_OBJECT (stage->element, "a %dx%d frame for %dx%d caps: "
+        "not drawn",
         GST_VIDEO_FRAME_WIDTH (&view), GST_VIDEO_FRAME_HEIGHT (&view),
         GST_VIDEO_INFO_WIDTH (&stage->info),
         GST_VIDEO_INFO_HEIGHT (&stage->info));

@@ -33,7 +33,8 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  NpwKept kept;                 /* what is drawn, kept across stop/start */
+  GstElement *element;          /* for the log */
+  NpwSource *source;            /* what is drawn (NULL: nothing) */
   NpwGeometry geom;
   GstVideoInfo info;
   gboolean have_info;
@@ -48,16 +49,20 @@ typedef struct
   gint x, y;
 } NpwStage;
 
-void npw_stage_init (NpwStage * stage, const NpwGeometry * geom);
+/* @element (not reffed: it owns the stage) names the log lines. */
+void npw_stage_init (NpwStage * stage, GstElement * element,
+    const NpwGeometry * geom);
 void npw_stage_clear (NpwStage * stage);
+
+/* stop (): drops the watermark and everything prepared from it. */
+void npw_stage_reset (NpwStage * stage);
 
 /* Makes @source (taken; NULL: none) the one drawn; overlays prepared
  * from others go. */
 void npw_stage_set_source (NpwStage * stage, NpwSource * source);
 
-/* start ()'s read of @data, else @location (NULL or "": no watermark):
- * read again only when it changed (npw_kept_load ()).  FALSE with an
- * error posted on @element when it cannot be read. */
+/* start ()'s read of @data, else @location (NULL or "": no watermark).
+ * FALSE with an error posted on @element when it cannot be read. */
 gboolean npw_stage_load (NpwStage * stage, GstElement * element,
     GBytes * data, const gchar * location, guint max_size);
 

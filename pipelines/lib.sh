@@ -10,7 +10,10 @@ prog=${0##*/}
 npw_tmp=""
 npw_signal=""
 
+# After Ctrl-C or SIGTERM (the traps below) a failure that followed is
+# the interruption's doing: exit with its status (130, 143), not 1.
 npw_fail () {
+  [ -z "$npw_signal" ] || exit "$npw_signal"
   printf '%s: %s\n' "$prog" "$*" >&2
   exit 1
 }
@@ -118,6 +121,7 @@ npw_launch () {
 # npw_commit OUT: moves the temporary file into place, with the
 # permissions a new file gets (mktemp makes it private).
 npw_commit () {
+  [ -z "$npw_signal" ] || exit "$npw_signal"
   chmod "$(printf '%o' $((0666 & ~$(umask))))" "$npw_tmp"
   mv -f -- "$npw_tmp" "$1"
   npw_tmp=""

@@ -45,7 +45,10 @@ gst-launch-1.0 -q -e \
   video/x-raw,format=I420 ! queue ! $venc ! \
   matroskamux ! filesink location="$npw_tmp" || status=$?
 case $status/$npw_signal in
-  0/|0/130) npw_commit "$out" ;;
+  0/) npw_commit "$out" ;;
+  # Ctrl-C is how a recording ends: npw_commit would take it for an
+  # interruption and keep nothing
+  0/130) npw_signal=""; npw_commit "$out" ;;
   */) npw_fail "$out: not recorded (the reason is above)" ;;
   *) exit "$npw_signal" ;;
 esac

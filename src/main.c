@@ -519,7 +519,7 @@ keeps_its_name (const NpwPicture * p)
  * photo.bmp both give photo.png): the picture whose name it is wins,
  * then the first in sorted order. */
 static void
-decide_before_run (Run * run, gboolean log)
+decide_before_run (Run * run, const gchar * stills_refused, gboolean log)
 {
   g_autoptr (GHashTable) outputs = g_hash_table_new (g_str_hash, g_str_equal);
   guint i, pass;
@@ -534,11 +534,13 @@ decide_before_run (Run * run, gboolean log)
         GST_WARNING ("Skipped (not supported): %s", p->relative);
       run->done++;
       report_picture (run, i, NULL, NULL, 0);
-    } else if (p->failure) {
+    } else if (p->failure || (stills_refused && !p->video)) {
+      const gchar *why = p->failure ? p->failure : stills_refused;
+
       run->results[i] = RESULT_FAILED;
-      run->reasons[i] = g_strdup (p->failure);
+      run->reasons[i] = g_strdup (why);
       if (log)
-        GST_ERROR ("Error processing %s: %s", p->input_path, p->failure);
+        GST_ERROR ("Error processing %s: %s", p->input_path, why);
       run->done++;
       report_picture (run, i, NULL, NULL, 0);
     }
@@ -549,7 +551,8 @@ decide_before_run (Run * run, gboolean log)
       const NpwPicture *p = run->pictures->pdata[i];
       const NpwPicture *first;
 
-      if (p->unsupported || p->failure || keeps_its_name (p) != (pass == 0))
+      if (p->unsupported || run->results[i] != RESULT_PENDING ||
+          keeps_its_name (p) != (pass == 0))
         continue;
       first = g_hash_table_lookup (outputs, p->output_path);
       if (first == NULL) {
@@ -697,6 +700,7 @@ main (int argc, char **argv)
   gboolean videos = FALSE;
   gint video_crf = NPW_UNSET_INT;
   g_autofree gchar *video_preset = NULL;
+  g_autofree gchar *stills_refused = NULL;
   gboolean no_auto_orient = FALSE;
   guint shard_k = 1, shard_n = 1, failed = 0, supported = 0, i;
   guint max_jobs = MAX_JOBS_PER_PROCESSOR * g_get_num_processors ();
@@ -908,13 +912,22 @@ main (int argc, char **argv)
     goto cannot_start;
   }
   /* (1, H, W, C) is one picture, as the element takes it; a stack of
-   * more has no single picture to stamp on a photo. */
-  if (watermark->n_frames > 1) {
+   * more has no single picture to stamp on a photo.  Videos play it, as
+   * the element does (slice by frame time, animation-rate's 10 a
+   * second, looped); with --videos the pictures beside them fail, each
+   * saying why. */
+  if (watermark->n_frames > 1 && !settings->videos) {
     g_printerr ("npy-watermark: %s: an (N, H, W, C) stack of %u frames is "
         "an animation; a picture takes one frame: save one, e.g. "
-        "numpy.save (path, stack[0])\n", npy_path, watermark->n_frames);
+        "numpy.save (path, stack[0]) (videos play it: --videos)\n",
+        npy_path, watermark->n_frames);
     goto cannot_start;
   }
+  if (watermark->n_frames > 1)
+    stills_refused = g_strdup_printf ("the watermark %s is an (N, H, W, C) "
+        "stack of %u frames, an animation for videos; a picture takes "
+        "one frame (save one, e.g. numpy.save (path, stack[0]))",
+        npy_path, watermark->n_frames);
 
   if (!g_file_test (settings->input_folder, G_FILE_TEST_IS_DIR)) {
     g_printerr ("npy-watermark: %s: no such folder (input_folder)\n",
@@ -1048,7 +1061,7 @@ main (int argc, char **argv)
       goto cannot_start;
     }
   }
-  decide_before_run (&run, !dry);
+  decide_before_run (&run, stills_refused, !dry);
 
   if (dry) {
     failed = dry_run (&run);

@@ -23,6 +23,7 @@
 #include "config.h"
 #endif
 
+#include <stdio.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
@@ -565,7 +566,7 @@ test_limit (void)
   g_assert_nonnull (msg);
   gst_message_parse_error (msg, &error, &debug);
   g_test_message ("error: %s (%s)", error->message, debug);
-  g_assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+  g_assert_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
   g_assert_nonnull (strstr (error->message, big));
   g_assert_nonnull (strstr (error->message, "too large"));
   g_assert_nonnull (strstr (debug, "the limit is 67108864"));
@@ -668,6 +669,53 @@ test_stack_bytes (void)
   gst_object_unref (element);
 }
 
+/* Slices prepared on the thread that pushes (the harness's streaming
+ * thread), from the element's log. */
+static GThread *streaming_thread;
+static gint streaming_slices;
+
+static void
+count_streaming_slices (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  const gchar *text = gst_debug_message_get (message);
+  guint n;
+
+  if (g_thread_self () != streaming_thread)
+    return;
+  if (g_str_has_prefix (text, "prepared slice ") ||
+      g_str_has_prefix (text, "preparing slice "))
+    g_atomic_int_add (&streaming_slices, 1);
+  else if (sscanf (text, "prepared %u slices", &n) == 1)
+    g_atomic_int_add (&streaming_slices, n);
+}
+
+/* New caps for a 30-slice animation: the streaming thread prepares the
+ * slice its frame shows, not all 30 (the rest are prepared in the
+ * background and swapped in whole); every frame still shows its slice. */
+static void
+test_caps_change_one_slice (void)
+{
+  g_autofree gchar *path = write_stack ("thirty.npy", 30);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h;
+
+  streaming_thread = g_thread_self ();
+  g_atomic_int_set (&streaming_slices, 0);
+  gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (count_streaming_slices, NULL, NULL);
+  h = new_harness (path, &bus);
+  g_assert_cmpint (push_shown (h, 0), ==, 0);
+  g_test_message ("%d slices prepared on the streaming thread",
+      g_atomic_int_get (&streaming_slices));
+  g_assert_cmpint (g_atomic_int_get (&streaming_slices), ==, 1);
+  gst_debug_remove_log_function (count_streaming_slices);
+  gst_debug_unset_threshold_for_name ("npywatermark");
+  check_frames (h, 30, 10, 1, TRUE, FRAME_DURATION, 1, 100);
+  test_util_harness_teardown (h, bus);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -690,6 +738,8 @@ main (int argc, char **argv)
   g_test_add_func ("/animation/stress", test_stress);
   g_test_add_func ("/animation/limit", test_limit);
   g_test_add_func ("/animation/stack-bytes", test_stack_bytes);
+  g_test_add_func ("/animation/caps-change-one-slice",
+      test_caps_change_one_slice);
 
   ret = g_test_run ();
 

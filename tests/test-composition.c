@@ -21,6 +21,7 @@
 #include <string.h>
 #include <gst/gst.h>
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
@@ -645,6 +646,176 @@ gl_works (void)
   return ok;
 }
 
+/* A downstream that takes anything (appsink, fakesink): the element
+ * blends, so its caps carry no meta feature, and the samples can be
+ * relayed into a pipeline that knows nothing of the meta. */
+static void
+test_any_downstream (void)
+{
+  GstHarness *h = harness_new (NULL);
+  GstCaps *caps;
+  GstBuffer *out;
+  GstMapInfo map;
+
+  gst_harness_set_src_caps_str (h, RAW);
+  out = gst_harness_push_and_pull (h, gray_buffer ());
+  caps = gst_pad_get_current_caps (h->element->srcpads->data);
+  g_test_message ("src caps %" GST_PTR_FORMAT, caps);
+  g_assert_false (gst_caps_features_contains (gst_caps_get_features (caps, 0),
+          GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION));
+  g_assert_null (gst_buffer_get_video_overlay_composition_meta (out));
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  g_assert_cmpuint (map.data[(20 * W + 30) * 4], ==, 250);      /* the core */
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+}
+
+/* The application's relay: appsink -> appsrc ! videoconvert ! pngenc. */
+static void
+test_appsink_relay (void)
+{
+  GstElement *a = gst_parse_launch ("videotestsrc num-buffers=1 ! "
+      "video/x-raw,format=RGBA,width=64,height=48 ! npywatermark name=w ! "
+      "appsink name=sink", NULL);
+  GstElement *b = gst_parse_launch ("appsrc name=src format=time ! "
+      "videoconvert ! pngenc ! fakesink", NULL);
+  GstElement *w = gst_bin_get_by_name (GST_BIN (a), "w");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (a), "sink");
+  GstElement *src = gst_bin_get_by_name (GST_BIN (b), "src");
+  GstBus *bus = gst_element_get_bus (b);
+  GstSample *sample;
+  GstMessage *msg;
+
+  g_object_set (w, "data", watermark, NULL);
+  gst_element_set_state (a, GST_STATE_PLAYING);
+  sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+  g_assert_nonnull (sample);
+  g_test_message ("sample caps %" GST_PTR_FORMAT, gst_sample_get_caps (sample));
+  gst_element_set_state (b, GST_STATE_PLAYING);
+  g_assert_cmpint (gst_app_src_push_sample (GST_APP_SRC (src), sample), ==,
+      GST_FLOW_OK);
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  g_assert_nonnull (msg);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *error = NULL;
+
+    gst_message_parse_error (msg, &error, NULL);
+    g_error ("relay failed: %s", error->message);
+  }
+  gst_message_unref (msg);
+  gst_sample_unref (sample);
+  gst_element_set_state (a, GST_STATE_NULL);
+  gst_element_set_state (b, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (w);
+  gst_object_unref (a);
+  gst_object_unref (b);
+}
+
+static guint window_scale = 2;
+
+/* Downstream's answer to the allocation query, with the window size of
+ * the moment (a GL window being resized). */
+static GstPadProbeReturn
+window_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+  guint index;
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_ALLOCATION &&
+      gst_query_find_allocation_meta (query,
+          GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, &index)) {
+    GstStructure *params =
+        gst_structure_new ("GstVideoOverlayCompositionMeta", "width",
+        G_TYPE_UINT, window_scale * W, "height", G_TYPE_UINT,
+        window_scale * H, NULL);
+
+    gst_query_remove_nth_allocation_meta (query, index);
+    gst_query_add_allocation_meta (query,
+        GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, params);
+    gst_structure_free (params);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static guint
+rectangle_width (GstBuffer * out)
+{
+  GstVideoOverlayCompositionMeta *meta =
+      gst_buffer_get_video_overlay_composition_meta (out);
+  GstVideoOverlayRectangle *rect;
+
+  g_assert_nonnull (meta);
+  rect = gst_video_overlay_composition_get_rectangle (meta->overlay, 0);
+  return gst_buffer_get_video_meta
+      (gst_video_overlay_rectangle_get_pixels_unscaled_argb (rect,
+          GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE))->width;
+}
+
+/* A reconfigure that gives the same caps still asks downstream again:
+ * the window's new size sets the rectangle's resolution. */
+static void
+test_window_resized (void)
+{
+  GstHarness *h = harness_new (NULL);
+  GstBuffer *out;
+
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_pad_add_probe (h->element->srcpads->data,
+      GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM | GST_PAD_PROBE_TYPE_PULL,
+      window_probe, NULL, NULL);
+  window_scale = 2;
+  gst_harness_set_caps_str (h, RAW, META_RAW);
+  out = gst_harness_push_and_pull (h, gray_buffer ());
+  g_assert_cmpuint (rectangle_width (out), ==, 120);
+  gst_buffer_unref (out);
+
+  window_scale = 3;
+  gst_harness_push_upstream_event (h, gst_event_new_reconfigure ());
+  out = gst_harness_push_and_pull (h, gray_buffer ());
+  g_assert_cmpuint (rectangle_width (out), ==, 180);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+/* Caps that leave only the meta (memory the CPU cannot map) towards a
+ * downstream that did not announce it: a warning, not a watermark that
+ * silently vanishes. */
+static void
+test_unannounced_meta_warns (void)
+{
+  GstHarness *h = harness_new (NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GstBuffer *out;
+
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_caps_str (h, "video/x-raw(memory:NPWTestMemory)"
+      CAPS_TAIL, "video/x-raw(memory:NPWTestMemory, "
+      "meta:GstVideoOverlayComposition)" CAPS_TAIL);
+  out = gst_harness_push_and_pull (h, gray_buffer ());
+  g_assert_nonnull (gst_buffer_get_video_overlay_composition_meta (out));
+  gst_buffer_unref (out);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  g_assert_nonnull (msg);
+  gst_message_unref (msg);
+  /* once */
+  out = gst_harness_push_and_pull (h, gray_buffer ());
+  gst_buffer_unref (out);
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING));
+  gst_element_set_bus (h->element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -685,6 +856,11 @@ main (int argc, char **argv)
   g_test_add_func ("/composition/sysmem/window-existing-reconfigure",
       test_window_and_existing);
   g_test_add_func ("/composition/sysmem/live-changes", test_live_changes);
+  g_test_add_func ("/composition/sysmem/any-downstream", test_any_downstream);
+  g_test_add_func ("/composition/sysmem/appsink-relay", test_appsink_relay);
+  g_test_add_func ("/composition/sysmem/window-resized", test_window_resized);
+  g_test_add_func ("/composition/other-memory/unannounced-meta-warns",
+      test_unannounced_meta_warns);
   g_test_add_func ("/composition/sysmem/animation", test_animation);
   g_test_add_data_func ("/composition/allocation/blend",
       GINT_TO_POINTER (FALSE), test_proposed_metas);

@@ -31,6 +31,7 @@
 #include <gst/video/video.h>
 
 #include "gstnpywatermark.h"
+#include "overlay.h"
 #include "test-util.h"
 
 /* worst difference seen, in levels, per depth */
@@ -762,6 +763,38 @@ static const GstVideoFormat formats[] = {
   GST_VIDEO_FORMAT_AYUV64,
 };
 
+/* The pad templates' list and what the overlay prepares are one list:
+ * every format, in or out of it, gets the same answer from both. */
+static void
+test_one_list (void)
+{
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstPad *pad = gst_element_get_static_pad (element, "sink");
+  GstCaps *caps = gst_pad_get_pad_template_caps (pad);
+  GstCaps *sw = gst_caps_copy_nth (caps, 0);
+  guint f, n = 0;
+
+  for (f = GST_VIDEO_FORMAT_I420; f < 200; f++) {
+    const gchar *name = gst_video_format_to_string (f);
+    GstCaps *one;
+
+    if (name == NULL || g_str_equal (name, "UNKNOWN"))
+      continue;
+    one = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, name,
+        NULL);
+    g_assert_true (npw_overlay_supports_format (f) ==
+        gst_caps_can_intersect (sw, one));
+    n += npw_overlay_supports_format (f);
+    gst_caps_unref (one);
+  }
+  g_test_message ("%u formats", n);
+  g_assert_cmpuint (n, >, 50);
+  gst_caps_unref (sw);
+  gst_caps_unref (caps);
+  gst_object_unref (pad);
+  gst_object_unref (element);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -785,6 +818,7 @@ main (int argc, char **argv)
   g_test_add_func ("/formats/scaled-tiled", test_scaled_tiled);
   g_test_add_func ("/formats/expand-8-to-16", test_expand8);
   g_test_add_func ("/formats/in-template", test_in_template);
+  g_test_add_func ("/formats/one-list", test_one_list);
   g_test_add_func ("/formats/p010-layout", test_p010_layout);
   g_test_add_func ("/formats/runs", test_runs);
 

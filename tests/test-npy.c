@@ -1238,7 +1238,7 @@ test_file_missing (void)
   NpyImage *image = npy_image_new_from_file (path, 0, &error);
 
   g_assert_null (image);
-  g_assert_error (error, NPY_ERROR, NPY_ERROR_FAILED);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
   g_assert_true (g_str_has_prefix (error->message, prefix));
   g_test_message ("%s", error->message);
   g_clear_error (&error);
@@ -1251,6 +1251,50 @@ test_file_missing (void)
   g_clear_error (&error);
 
   g_free (prefix);
+  g_free (path);
+}
+
+/* A read on a thread whose cancel flag is set stops with "cancelled";
+ * with the flag clear (or none) it reads, uint8 RGBA (read in place) and
+ * float (read in chunks) alike. */
+static void
+test_file_cancelled (void)
+{
+  static const gchar *const descrs[] = { "|u1", "<f4" };
+  gchar *path = g_build_filename (tmp_dir, "cancel.npy", NULL);
+  GError *error = NULL;
+  gint cancelled = 1;
+  guint d;
+
+  for (d = 0; d < G_N_ELEMENTS (descrs); d++) {
+    gsize values = 8 * 8 * 4, size = !d ? 1 : 4;
+    GString *s = test_util_npy_header (descrs[d], "(8, 8, 4)");
+    NpyImage *image;
+
+    g_string_set_size (s, s->len + values * size);
+    memset (s->str + s->len - values * size, 0, values * size);
+    g_assert_true (g_file_set_contents (path, s->str, s->len, NULL));
+
+    npy_set_thread_cancel_flag (&cancelled);
+    image = npy_image_new_from_file (path, 0, &error);
+    g_assert_null (image);
+    g_assert_error (error, NPY_ERROR, NPY_ERROR_FAILED);
+    assert_contains (error->message, "cancelled");
+    g_clear_error (&error);
+
+    cancelled = 0;
+    image = npy_image_new_from_file (path, 0, &error);
+    g_assert_no_error (error);
+    npy_image_free (image);
+    npy_set_thread_cancel_flag (NULL);
+    cancelled = 1;
+    image = npy_image_new_from_file (path, 0, &error);
+    g_assert_no_error (error);
+    npy_image_free (image);
+
+    g_string_free (s, TRUE);
+  }
+  g_unlink (path);
   g_free (path);
 }
 
@@ -1624,6 +1668,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/npy/file/missing", test_file_missing);
   g_test_add_func ("/npy/file/name-in-errors", test_file_name_in_errors);
+  g_test_add_func ("/npy/file/cancelled", test_file_cancelled);
 
   add_numpy_tests ();
 

@@ -67,6 +67,37 @@ def run(cwd, *args, timeout=90, env=None):
                           text=True, timeout=timeout, env=env)
 
 
+def run_on_terminal(cwd, *args, stdout=True, timeout=90):
+    """Runs the command with a terminal as its stdin and stderr, and its
+    stdout too unless @stdout is False (then it goes nowhere); returns its
+    exit status and what it drew on the terminal.  Killed if it still
+    runs after @timeout seconds."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([EXE, *args], cwd=cwd, stdin=slave,
+                         stdout=slave if stdout else subprocess.DEVNULL,
+                         stderr=slave)
+    os.close(slave)
+    data = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        elif p.poll() is not None:
+            break
+    if p.poll() is None:
+        p.kill()
+    p.wait()
+    os.close(master)
+    return p.returncode, data.decode("utf-8", "replace")
+
+
 def photo(w, h, seed=1):
     """Smooth colour content with some grain, like a photo."""
     rng = np.random.default_rng(seed)
@@ -741,27 +772,8 @@ def group_runs(tmp):
     # Off a terminal: no progress bar.  On one: a bar with rate and ETA.
     tap.check("ETA" not in r.stderr and "\r" not in r.stderr,
               "no progress bar off a terminal")
-    master, slave = pty.openpty()
-    p = subprocess.Popen([EXE, "--output", "tty"], cwd=tmp, stdin=slave,
-                         stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    data = b""
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        elif p.poll() is not None:
-            break
-    p.wait()
-    os.close(master)
-    text = data.decode("utf-8", "replace")
+    _, text = run_on_terminal(tmp, "--output", "tty", stdout=False,
+                              timeout=60)
     tap.check("images/s" in text and "ETA" in text and "/11" in text,
               "on a terminal: a progress bar with done/total, rate, ETA",
               text[-500:])

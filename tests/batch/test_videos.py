@@ -14,9 +14,7 @@
 import json
 import math
 import os
-import pty
 import re
-import select
 import shlex
 import signal
 import struct
@@ -26,8 +24,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_batch import (EXE, GROUP, blend_drawn, drawn_reference,  # noqa
-                        log_lines, main, pillow_scaled, psnr, run, save_npy,
-                        tap, tree, write_config)
+                        log_lines, main, pillow_scaled, psnr, run,
+                        run_on_terminal, save_npy, tap, tree, write_config)
 
 import numpy as np
 import gi
@@ -208,34 +206,6 @@ def make_watermark(tmp, w=24, h=16):
 def run_videos(tmp, *args, timeout=RUN_TIMEOUT):
     return run(tmp, "--input", "in", "--npy", "logo.npy", "--videos",
                "--video-preset", "ultrafast", *args, timeout=timeout)
-
-
-def run_on_terminal(cwd, *args):
-    """Runs the command with a terminal as its console; returns its exit
-    status and what it drew there."""
-    master, slave = pty.openpty()
-    p = subprocess.Popen([EXE, *args], cwd=cwd, stdin=slave,
-                         stdout=slave, stderr=slave)
-    os.close(slave)
-    data = b""
-    deadline = time.time() + RUN_TIMEOUT
-    while time.time() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        elif p.poll() is not None:
-            break
-    if p.poll() is None:
-        p.kill()
-    p.wait()
-    os.close(master)
-    return p.returncode, data.decode("utf-8", "replace")
 
 
 def read_report(path):
@@ -667,6 +637,43 @@ def group_hdr(tmp):
               "colorimetry=(string)bt2100-pq" in caps,
               "hdr.mkv output: 10-bit, bt2100-pq", caps)
 
+    # The watermark HDR-correct (the element's conversion, README "HDR and
+    # wide-gamut frames"): an opaque sRGB white on a PQ frame is the
+    # reference white, 203 cd/m2: PQ 0.5807, limited-range 10-bit luma
+    # 64 + 876 x 0.5807 = 573; not the format's peak (940, 10000 cd/m2).
+    white = os.path.join(tmp, "white")
+    os.makedirs(white)
+    gst('%s ! capssetter join=true caps="video/x-raw,colorimetry=bt2100-pq"'
+        ' ! x265enc speed-preset=ultrafast ! h265parse ! mp4mux ! '
+        'filesink location=w.mp4' % video_src(96, 64, 3, fmt="I420_10LE",
+                                              pattern="black"), white)
+    save_npy(os.path.join(tmp, "white.npy"), np.full((16, 32, 4), 255,
+                                                     np.uint8))
+    r = run(tmp, "--input", "white", "--npy", "white.npy", "--videos",
+            "--video-preset", "ultrafast", "--video-crf", "0", "--height",
+            "64", "--position", "top-left", "--margin", "0",
+            timeout=RUN_TIMEOUT)
+    pipeline = Gst.parse_launch(
+        "filesrc name=src ! decodebin ! video/x-raw,format=I420_10LE ! "
+        "appsink name=sink sync=false")
+    pipeline.get_by_name("src").set_property(
+        "location", os.path.join(white, "output", "w.mp4"))
+    pipeline.set_state(Gst.State.PLAYING)
+    sample = pipeline.get_by_name("sink").emit("try-pull-sample",
+                                               30 * Gst.SECOND)
+    luma = None
+    if sample is not None:
+        buf = sample.get_buffer()
+        y = np.frombuffer(buf.extract_dup(0, 96 * 64 * 2), "<u2")
+        y = y.reshape(64, 96)
+        luma = (int(y[4:12, 4:28].mean()), int(y[30:60, 50:90].mean()))
+    pipeline.set_state(Gst.State.NULL)
+    tap.check(r.returncode == 0 and luma is not None and
+              abs(luma[0] - 573) <= 8 and luma[1] < 80,
+              "HDR10: an opaque white watermark at the reference white "
+              "(10-bit luma 573, got %s; background black)" % (luma,),
+              r.stderr[-800:])
+
 
 def group_bad(tmp):
     """Truncated, audio-only and unreadable files fail with their reason;
@@ -743,7 +750,8 @@ def group_interrupt(tmp):
     # the rerun on a terminal: the bar counts the video's frames
     code, text = run_on_terminal(tmp, "--input", "in", "--npy", "logo.npy",
                                  "--videos", "--video-preset", "ultrafast",
-                                 "--height", "360", "--skip-existing")
+                                 "--height", "360", "--skip-existing",
+                                 timeout=RUN_TIMEOUT)
     tap.check(code == 0 and tree(out) == ["long.mp4"],
               "--skip-existing redoes it", text[-500:])
     # (the total is the container's duration, 16.02 s with the audio's
@@ -871,6 +879,47 @@ def group_report(tmp):
         r.stderr)
 
 
+def group_stack(tmp):
+    """An (N, H, W, 4) stack: videos play it as the element does (slice
+    floor(t x 10) mod N); the pictures beside them fail, saying why."""
+    stack = np.zeros((2, 16, 24, 4), np.uint8)
+    stack[0, ..., 0] = 255          # slice 0 red, slice 1 blue, opaque
+    stack[1, ..., 2] = 255
+    stack[..., 3] = 255
+    save_npy(os.path.join(tmp, "logo.npy"), stack)
+    folder = os.path.join(tmp, "in")
+    os.makedirs(folder)
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! '
+        'filesink location=a.mp4' % video_src(96, 64, 12, pattern="black"),
+        folder)
+    gst('videotestsrc num-buffers=1 ! video/x-raw,width=96,height=64 ! '
+        'jpegenc ! filesink location=b.jpg', folder)
+    r = run_videos(tmp, "--height", "64", "--position", "top-left",
+                   "--margin", "0", "--video-crf", "0")
+    tap.eq(r.returncode, 1, "a stack with a picture beside the video: "
+           "exit 1", r.stderr)
+    tap.check("b.jpg" in r.stderr and "an animation for videos" in
+              r.stderr, "the picture fails, saying the watermark is an "
+              "animation", r.stderr[-1000:])
+    tap.check(not os.path.exists(os.path.join(folder, "output", "b.jpg")),
+              "no output for the picture")
+    got = decode(os.path.join(folder, "output", "a.mp4")) \
+        if os.path.exists(os.path.join(folder, "output", "a.mp4")) else []
+    tap.eq(len(got), 12, "the video is done, every frame")
+    for pts, frame in got:
+        want = int(pts * 10 // Gst.SECOND) % 2       # 25 fps, 10 slices/s
+        r_, g_, b_ = (int(v) for v in frame[8, 12])
+        seen = 0 if r_ > 150 and b_ < 100 else 1 if b_ > 150 and r_ < 100 \
+            else -1
+        tap.eq(seen, want, "frame at %.2f s shows slice %d (RGB %d %d %d)" %
+               (pts / Gst.SECOND, want, r_, g_, b_))
+    # without --videos a stack is refused before anything is done
+    r = run(tmp, "--input", "in", "--npy", "logo.npy", "--height", "64",
+            "--output", "o2")
+    tap.check(r.returncode == 2 and "--videos" in r.stderr,
+              "without --videos: exit 2, pointing at --videos", r.stderr)
+
+
 GROUPS = {
     "containers": group_containers,
     "tags": group_tags,
@@ -880,6 +929,7 @@ GROUPS = {
     "bad": group_bad,
     "interrupt": group_interrupt,
     "report": group_report,
+    "stack": group_stack,
 }
 
 if __name__ == "__main__":

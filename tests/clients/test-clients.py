@@ -71,6 +71,16 @@ def write_stack(path, n=50, h=36, w=48):
     np.save(path, a)
 
 
+def write_still_and_stack(tmp):
+    """Writes still.npy and stack.npy (the defaults above) in @tmp;
+    returns their paths."""
+    still = os.path.join(tmp, "still.npy")
+    stack = os.path.join(tmp, "stack.npy")
+    write_still(still)
+    write_stack(stack)
+    return still, stack
+
+
 def frame_ns(k):
     return k * Gst.SECOND // FPS
 
@@ -361,10 +371,7 @@ def discover(path):
 
 def case_discoverer():
     with tempfile.TemporaryDirectory() as tmp:
-        still = os.path.join(tmp, "still.npy")
-        stack = os.path.join(tmp, "stack.npy")
-        write_still(still)
-        write_stack(stack)
+        still, stack = write_still_and_stack(tmp)
         info = discover(still)
         streams = info.get_stream_list()
         check(len(streams) == 1, f"still: {len(streams)} streams")
@@ -435,10 +442,7 @@ def video_timeline(GES):
 def case_ges_clips():
     GES = need_ges()
     with tempfile.TemporaryDirectory() as tmp:
-        still = os.path.join(tmp, "still.npy")
-        stack = os.path.join(tmp, "stack.npy")
-        write_still(still)
-        write_stack(stack)
+        still, stack = write_still_and_stack(tmp)
         a_still = GES.UriClipAsset.request_sync(Gst.filename_to_uri(still))
         check(a_still.is_image(), "still: not an image clip")
         a_stack = GES.UriClipAsset.request_sync(Gst.filename_to_uri(stack))
@@ -468,10 +472,7 @@ def case_ges_seeks():
     playing to the end."""
     GES = need_ges()
     with tempfile.TemporaryDirectory() as tmp:
-        still = os.path.join(tmp, "still.npy")
-        stack = os.path.join(tmp, "stack.npy")
-        write_still(still)
-        write_stack(stack)
+        still, stack = write_still_and_stack(tmp)
         timeline, layer = video_timeline(GES)
         a_still = GES.UriClipAsset.request_sync(Gst.filename_to_uri(still))
         a_stack = GES.UriClipAsset.request_sync(Gst.filename_to_uri(stack))

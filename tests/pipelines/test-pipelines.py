@@ -102,6 +102,18 @@ def blend(v, a, d, opacity=1.0):
                     + 0.5)
 
 
+def play_to_end(pipeline, what):
+    """Plays @pipeline until its end of stream; fails, saying @what and
+    the error, if it errs or has not ended within 60 s."""
+    pipeline.set_state(Gst.State.PLAYING)
+    msg = pipeline.get_bus().timed_pop_filtered(
+        60 * Gst.SECOND, Gst.MessageType.ERROR | Gst.MessageType.EOS)
+    pipeline.set_state(Gst.State.NULL)
+    if msg is None or msg.type != Gst.MessageType.EOS:
+        fail(f"{what}: "
+             f"{msg.parse_error()[0].message if msg else 'timeout'}")
+
+
 def decode(path):
     """Decodes every video frame of @path to RGB (numpy HxWx3 each) and
     counts the audio; returns (frames, timestamps, audio seconds)."""
@@ -146,13 +158,7 @@ def decode(path):
         pad.link(bin_.get_static_pad("sink"))
 
     src.connect("pad-added", on_pad)
-    pipeline.set_state(Gst.State.PLAYING)
-    msg = pipeline.get_bus().timed_pop_filtered(
-        60 * Gst.SECOND, Gst.MessageType.ERROR | Gst.MessageType.EOS)
-    pipeline.set_state(Gst.State.NULL)
-    if msg is None or msg.type != Gst.MessageType.EOS:
-        fail(f"{path} does not decode: "
-             f"{msg.parse_error()[0].message if msg else 'timeout'}")
+    play_to_end(pipeline, f"{path} does not decode")
     return frames, stamps, audio[0]
 
 
@@ -804,13 +810,7 @@ def demux_audio(path):
         pad.link(sink.get_static_pad("sink"))
 
     parse.connect("pad-added", on_pad)
-    pipeline.set_state(Gst.State.PLAYING)
-    msg = pipeline.get_bus().timed_pop_filtered(
-        60 * Gst.SECOND, Gst.MessageType.ERROR | Gst.MessageType.EOS)
-    pipeline.set_state(Gst.State.NULL)
-    if msg is None or msg.type != Gst.MessageType.EOS:
-        fail(f"{path} does not demux: "
-             f"{msg.parse_error()[0].message if msg else 'timeout'}")
+    play_to_end(pipeline, f"{path} does not demux")
     return streams
 
 

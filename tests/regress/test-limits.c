@@ -290,8 +290,9 @@ test_element_full_size_huge (void)
     return;
 #endif
     error = element_start (path, 32768, &debug);
-    g_assert_nonnull (error);
-    g_assert_true (error->domain == GST_RESOURCE_ERROR);
+    /* out of memory is not a resource the user can fix */
+    g_assert_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "not enough memory"));
     g_assert_nonnull (strstr (error->message, path));
     g_test_message ("max-size 32768: %s (%s)", error->message, debug);
     g_clear_error (&error);
@@ -410,7 +411,7 @@ test_element_overlay_bounded (void)
 }
 
 /* An image that loads but whose prepared overlay does not fit in what
- * memory is left: the element posts RESOURCE/NO_SPACE_LEFT naming the
+ * memory is left: the element posts CORE/FAILED naming the
  * size instead of aborting the process. */
 static void
 test_element_overlay_no_memory (void)
@@ -429,8 +430,7 @@ test_element_overlay_no_memory (void)
     msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     g_assert_nonnull (msg);
     gst_message_parse_error (msg, &error, NULL);
-    g_assert_error (error, GST_RESOURCE_ERROR,
-        GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+    g_assert_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED);
     g_assert_nonnull (strstr (error->message, "4000x4000"));
     g_error_free (error);
     gst_message_unref (msg);
@@ -485,8 +485,8 @@ test_element_tile_runs_no_memory (void)
     msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     g_assert_nonnull (msg);
     gst_message_parse_error (msg, &error, NULL);
-    g_assert_error (error, GST_RESOURCE_ERROR,
-        GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+    /* out of memory: CORE/FAILED, as the element's other allocations */
+    g_assert_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED);
     g_error_free (error);
     gst_message_unref (msg);
     gst_caps_unref (caps);

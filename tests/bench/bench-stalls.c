@@ -1,0 +1,288 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+
+/* bench-stalls: how long npywatermark holds the streaming thread, from
+ * pad probes: the time from a buffer entering its sink pad to its leaving
+ * the source pad (caps events and set_info included, as the element runs
+ * them on the same thread before the buffer).
+ *
+ * - caps change: a 30-slice 1920x1080 animation, frames 1280x720 then
+ *   1920x1080 (a capsfilter changed while playing): the worst buffer
+ *   after the change, and the first buffer of the stream;
+ * - size change: an 8000x6000 watermark on 1080p I420, size 0.25 -> 0.3
+ *   while playing: the worst buffer after it;
+ * - offsets: a 2600x1300 watermark on 1080p RGBA, static and with
+ *   offset-x moving by 7 pixels every frame: the median buffer.
+ *
+ *   bench-stalls [-n FRAMES] */
+
+#include <stdio.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include "test-util.h"
+
+static gint n_frames = 60;
+static gchar *tmpdir;
+
+typedef struct
+{
+  gint64 in;                    /* when the buffer entered, µs */
+  GArray *ms;                   /* per buffer, ms */
+  GstElement *element;
+  gint move;                    /* offset-x step per frame, 0: none */
+  gint x;
+  gboolean caps;                /* a caps event came before the buffer */
+  void (*change) (GstElement * pipe);   /* called at buffer n_frames / 2 */
+  GstElement *pipe;
+} Probe;
+
+static GstPadProbeReturn
+in_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Probe *p = data;
+
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS) {
+      p->in = g_get_monotonic_time ();
+      p->caps = TRUE;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  if (p->caps) {
+    /* set_info () ran at the caps event, on this thread */
+    p->caps = FALSE;
+    return GST_PAD_PROBE_OK;
+  }
+  if (p->change && p->ms->len == (guint) n_frames / 2) {
+    gdouble mark = -1;
+
+    /* on the streaming thread, so that it lands between two buffers */
+    g_array_append_val (p->ms, mark);
+    p->change (p->pipe);
+    p->change = NULL;
+  }
+  if (p->move) {
+    p->x += p->move;
+    g_object_set (p->element, "offset-x", p->x % 600, NULL);
+  }
+  p->in = g_get_monotonic_time ();
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+out_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Probe *p = data;
+  gdouble ms = (g_get_monotonic_time () - p->in) / 1000.0;
+
+  g_array_append_val (p->ms, ms);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A .npy of @n slices (0: a still) of @w x @h RGBA, a gradient. */
+static gchar *
+write_npy (const gchar * name, gint n, gint w, gint h)
+{
+  g_autofree gchar *shape = n ? g_strdup_printf ("(%d, %d, %d, 4)", n, h, w)
+      : g_strdup_printf ("(%d, %d, 4)", h, w);
+  gchar *path = g_build_filename (tmpdir, name, NULL);
+  GString *s = test_util_npy_header ("|u1", shape);
+  gsize head = s->len, i, total = (gsize) MAX (n, 1) * w * h * 4;
+  FILE *f;
+
+  g_string_set_size (s, head + total);
+  for (i = 0; i < total; i++)
+    s->str[head + i] = (gchar) ((i * 7) & 0xff);
+  f = g_fopen (path, "wb");
+  g_assert (f && fwrite (s->str, 1, s->len, f) == s->len);
+  fclose (f);
+  g_string_free (s, TRUE);
+  return path;
+}
+
+static int
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static gdouble
+max_from (GArray * ms, guint from)
+{
+  gdouble m = 0;
+  guint i;
+
+  for (i = from; i < ms->len; i++)
+    m = MAX (m, g_array_index (ms, gdouble, i));
+  return m;
+}
+
+static gdouble
+median_from (GArray * ms, guint from)
+{
+  GArray *c = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  gdouble m;
+
+  g_array_append_vals (c, &g_array_index (ms, gdouble, from), ms->len - from);
+  g_array_sort (c, cmp_double);
+  m = g_array_index (c, gdouble, c->len / 2);
+  g_array_unref (c);
+  return m;
+}
+
+/* Runs @desc (with elements "w" and "cf") for n_frames, calling @change
+ * at frame n_frames / 2; returns the per-buffer times. */
+static GArray *
+run (const gchar * desc, gint move, void (*change) (GstElement * pipe))
+{
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstElement *w = gst_bin_get_by_name (GST_BIN (pipe), "w");
+  GstPad *sink = gst_element_get_static_pad (w, "sink");
+  GstPad *src = gst_element_get_static_pad (w, "src");
+  Probe p = { 0, g_array_new (FALSE, FALSE, sizeof (gdouble)), w, move, 0,
+    FALSE, change, pipe
+  };
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, in_probe, &p, NULL);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, out_probe, &p, NULL);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  for (;;) {
+    msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+        GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    {
+      if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+        GError *e = NULL;
+
+        gst_message_parse_error (msg, &e, NULL);
+        g_printerr ("error: %s\n", e->message);
+        g_error_free (e);
+      }
+      gst_message_unref (msg);
+      break;
+    }
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+  gst_object_unref (src);
+  gst_object_unref (w);
+  gst_object_unref (pipe);
+  return p.ms;
+}
+
+static guint
+mark_index (GArray * ms)
+{
+  guint i;
+
+  for (i = 0; i < ms->len; i++)
+    if (g_array_index (ms, gdouble, i) < 0)
+      return i + 1;
+  return ms->len;
+}
+
+static void
+to_1080p (GstElement * pipe)
+{
+  GstElement *cf = gst_bin_get_by_name (GST_BIN (pipe), "cf");
+  GstCaps *caps = gst_caps_from_string ("video/x-raw,format=I420,"
+      "width=1920,height=1080,framerate=30/1");
+
+  g_object_set (cf, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  gst_object_unref (cf);
+}
+
+static void
+size_03 (GstElement * pipe)
+{
+  GstElement *w = gst_bin_get_by_name (GST_BIN (pipe), "w");
+
+  g_object_set (w, "size", 0.3, NULL);
+  gst_object_unref (w);
+}
+
+int
+main (int argc, char **argv)
+{
+  GOptionEntry entries[] = {
+    {"frames", 'n', 0, G_OPTION_ARG_INT, &n_frames, "frames per run", "N"},
+    {NULL}
+  };
+  GOptionContext *ctx = g_option_context_new ("- npywatermark's stalls");
+  g_autofree gchar *anim = NULL, *big = NULL, *wide = NULL, *desc = NULL;
+  GArray *ms;
+  guint at;
+  gdouble still, moving;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, NULL))
+    return 2;
+  g_option_context_free (ctx);
+  tmpdir = g_dir_make_tmp ("bench-stalls-XXXXXX", NULL);
+
+  anim = write_npy ("anim.npy", 30, 1920, 1080);
+  desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
+      "capsfilter name=cf caps=video/x-raw,format=I420,width=1280,height=720,"
+      "framerate=30/1 ! npywatermark name=w location=%s ! fakesink",
+      n_frames, anim);
+  ms = run (desc, 0, to_1080p);
+  at = mark_index (ms);
+  printf ("caps change, 30-slice 1920x1080 animation: first buffer %.1f ms, "
+      "worst after the change %.1f ms, median before %.2f ms\n",
+      g_array_index (ms, gdouble, 0), max_from (ms, at), median_from (ms, 1));
+  g_array_unref (ms);
+  g_unlink (anim);
+
+  big = write_npy ("big.npy", 0, 8000, 6000);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
+      "video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! "
+      "npywatermark name=w location=%s size=0.25 ! fakesink", n_frames, big);
+  ms = run (desc, 0, size_03);
+  at = mark_index (ms);
+  printf ("size change, 8000x6000 on 1080p I420: first buffer %.1f ms, "
+      "worst after the change %.1f ms\n", g_array_index (ms, gdouble, 0),
+      max_from (ms, at));
+  g_array_unref (ms);
+  g_unlink (big);
+
+  wide = write_npy ("wide.npy", 0, 2600, 1300);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
+      "video/x-raw,format=RGBA,width=1920,height=1080,framerate=30/1 ! "
+      "npywatermark name=w location=%s ! fakesink", n_frames, wide);
+  ms = run (desc, 0, NULL);
+  still = median_from (ms, 5);
+  g_array_unref (ms);
+  ms = run (desc, 7, NULL);
+  moving = median_from (ms, 5);
+  printf ("offsets, 2600x1300 on 1080p RGBA: static %.2f ms, moving %.2f ms "
+      "(median), %.1fx\n", still, moving, moving / still);
+  g_array_unref (ms);
+  g_unlink (wide);
+  g_rmdir (tmpdir);
+  g_free (tmpdir);
+  return 0;
+}
