@@ -45,7 +45,7 @@ typedef struct
 } Walk;
 
 void
-npw_picture_free (NpwPicture * picture)
+batch_picture_free (BatchPicture * picture)
 {
   g_free (picture->relative);
   g_free (picture->input_path);
@@ -54,7 +54,7 @@ npw_picture_free (NpwPicture * picture)
 }
 
 gboolean
-npw_files_same_dir (const gchar * a, const gchar * b)
+batch_files_same_dir (const gchar * a, const gchar * b)
 {
   GStatBuf sa, sb;
 
@@ -63,7 +63,7 @@ npw_files_same_dir (const gchar * a, const gchar * b)
 }
 
 gboolean
-npw_files_is_within (const gchar * dir, const gchar * folder)
+batch_files_is_within (const gchar * dir, const gchar * folder)
 {
   g_autofree gchar *path = g_canonicalize_filename (dir, NULL);
 
@@ -71,7 +71,7 @@ npw_files_is_within (const gchar * dir, const gchar * folder)
   for (;;) {
     g_autofree gchar *parent = NULL;
 
-    if (npw_files_same_dir (path, folder))
+    if (batch_files_same_dir (path, folder))
       return TRUE;
     parent = g_path_get_dirname (path);
     if (g_strcmp0 (parent, path) == 0)
@@ -82,7 +82,7 @@ npw_files_is_within (const gchar * dir, const gchar * folder)
 }
 
 gchar *
-npw_files_find_link (const gchar * dir, const gchar * top)
+batch_files_find_link (const gchar * dir, const gchar * top)
 {
   g_autofree gchar *path = g_strdup (dir);
   g_autofree gchar *link = NULL;
@@ -163,7 +163,7 @@ static void
 add_unreadable (Walk * w, gchar ** rel, gchar ** path, const gchar * name,
     const gchar * why)
 {
-  NpwPicture *p = g_new0 (NpwPicture, 1);
+  BatchPicture *p = g_new0 (BatchPicture, 1);
 
   p->relative = g_steal_pointer (rel);
   p->input_path = g_steal_pointer (path);
@@ -244,7 +244,7 @@ walk_folder (Walk * w, const gchar * relative, GError ** error)
         g_printerr ("npy-watermark: %s: cannot read this folder, skipped\n",
             path);
     } else if (S_ISREG (st.st_mode)) {
-      NpwPicture *p = g_new0 (NpwPicture, 1);
+      BatchPicture *p = g_new0 (BatchPicture, 1);
       NameKind kind = name_kind (name);
 
       p->relative = g_steal_pointer (&rel);
@@ -275,14 +275,14 @@ walk_folder (Walk * w, const gchar * relative, GError ** error)
 static gint
 compare_pictures (gconstpointer a, gconstpointer b)
 {
-  const NpwPicture *pa = *(NpwPicture * const *) a;
-  const NpwPicture *pb = *(NpwPicture * const *) b;
+  const BatchPicture *pa = *(BatchPicture * const *) a;
+  const BatchPicture *pb = *(BatchPicture * const *) b;
 
   return strcmp (pa->relative, pb->relative);
 }
 
 GPtrArray *
-npw_files_list (const gchar * input_folder, const gchar * output_folder,
+batch_files_list (const gchar * input_folder, const gchar * output_folder,
     gboolean recursive, GError ** error)
 {
   Walk w = { 0, };
@@ -293,7 +293,7 @@ npw_files_list (const gchar * input_folder, const gchar * output_folder,
   w.recursive = recursive;
   w.have_output = g_stat (output_folder, &w.output_stat) == 0;
   w.pictures = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      npw_picture_free);
+      batch_picture_free);
   w.visited = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   ok = walk_folder (&w, NULL, error);
@@ -307,14 +307,14 @@ npw_files_list (const gchar * input_folder, const gchar * output_folder,
 }
 
 gboolean
-npw_files_any_below (const gchar * input_folder, const gchar * output_folder)
+batch_files_any_below (const gchar * input_folder, const gchar * output_folder)
 {
-  g_autoptr (GPtrArray) all = npw_files_list (input_folder, output_folder,
+  g_autoptr (GPtrArray) all = batch_files_list (input_folder, output_folder,
       TRUE, NULL);
   guint i;
 
   for (i = 0; all && i < all->len; i++) {
-    const NpwPicture *p = all->pdata[i];
+    const BatchPicture *p = all->pdata[i];
 
     if (p->unsupported == NULL && strchr (p->relative, G_DIR_SEPARATOR))
       return TRUE;
@@ -323,7 +323,7 @@ npw_files_any_below (const gchar * input_folder, const gchar * output_folder)
 }
 
 void
-npw_files_shard (GPtrArray * pictures, guint k, guint n)
+batch_files_shard (GPtrArray * pictures, guint k, guint n)
 {
   guint i, kept = 0;
 
@@ -331,7 +331,7 @@ npw_files_shard (GPtrArray * pictures, guint k, guint n)
 
   for (i = 0; i < pictures->len; i++) {
     if (i % n == k - 1) {
-      NpwPicture *tmp = pictures->pdata[kept];
+      BatchPicture *tmp = pictures->pdata[kept];
 
       pictures->pdata[kept++] = pictures->pdata[i];
       pictures->pdata[i] = tmp;
@@ -341,7 +341,7 @@ npw_files_shard (GPtrArray * pictures, guint k, guint n)
 }
 
 gchar *
-npw_files_temp_template (const gchar * output_path)
+batch_files_temp_template (const gchar * output_path)
 {
   g_autofree gchar *folder = g_path_get_dirname (output_path);
   g_autofree gchar *base = g_path_get_basename (output_path);
@@ -376,12 +376,12 @@ temp_output_path (const gchar * folder, const gchar * name)
 }
 
 gint
-npw_files_make_temp (const gchar * output_path, gchar ** path)
+batch_files_make_temp (const gchar * output_path, gchar ** path)
 {
   guint tries;
 
   for (tries = 0; tries < 100; tries++) {
-    g_autofree gchar *temp = npw_files_temp_template (output_path);
+    g_autofree gchar *temp = batch_files_temp_template (output_path);
     GStatBuf st_fd, st_path;
     gint fd = g_mkstemp_full (temp, O_WRONLY | O_CLOEXEC, 0600);
 
@@ -402,7 +402,7 @@ npw_files_make_temp (const gchar * output_path, gchar ** path)
   return -1;
 }
 
-/* Removes @path if no process holds its lock (npw_files_make_temp ()). */
+/* Removes @path if no process holds its lock (batch_files_make_temp ()). */
 static gboolean
 remove_if_unowned (const gchar * path)
 {
@@ -420,7 +420,7 @@ remove_if_unowned (const gchar * path)
 }
 
 GPtrArray *
-npw_files_remove_stale_temps (GPtrArray * pictures)
+batch_files_remove_stale_temps (GPtrArray * pictures)
 {
   GPtrArray *removed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GHashTable) outputs = g_hash_table_new (g_str_hash, g_str_equal);
@@ -431,7 +431,7 @@ npw_files_remove_stale_temps (GPtrArray * pictures)
   guint i;
 
   for (i = 0; i < pictures->len; i++) {
-    const NpwPicture *p = pictures->pdata[i];
+    const BatchPicture *p = pictures->pdata[i];
 
     if (p->output_path == NULL)
       continue;
@@ -462,7 +462,7 @@ npw_files_remove_stale_temps (GPtrArray * pictures)
 }
 
 gint
-npw_files_open_regular (const gchar * path, GStatBuf * st, GError ** error)
+batch_files_open_regular (const gchar * path, GStatBuf * st, GError ** error)
 {
   gint fd;
 
@@ -556,13 +556,13 @@ buf_free_to_bytes (Buf * buf)
 }
 
 gboolean
-npw_files_read_small (const gchar * path, gsize max, const gchar * what,
+batch_files_read_small (const gchar * path, gsize max, const gchar * what,
     gchar ** contents, gsize * length, GError ** error)
 {
   Buf buf = { NULL, 0 };
   gboolean eof = FALSE;
   GStatBuf st;
-  gint fd = npw_files_open_regular (path, &st, error);
+  gint fd = batch_files_open_regular (path, &st, error);
 
   if (fd < 0)
     return FALSE;
@@ -590,14 +590,14 @@ npw_files_read_small (const gchar * path, gsize max, const gchar * what,
 #define NPY_HEADER_MAX (1 << 20)
 
 GBytes *
-npw_files_read_npy (const gchar * path, guint flags, GError ** error)
+batch_files_read_npy (const gchar * path, guint flags, GError ** error)
 {
   Buf buf = { NULL, 0 };
   gboolean eof = FALSE;
   guint64 file_size = 0;
   gsize want = 4096;
   GStatBuf st;
-  gint fd = npw_files_open_regular (path, &st, error);
+  gint fd = batch_files_open_regular (path, &st, error);
 
   if (fd < 0)
     return NULL;
@@ -649,7 +649,7 @@ failed:
 #define READ_CHUNK_MAX (64u << 20)
 
 GBytes *
-npw_files_read_picture (const gchar * path, guint64 max_pixels,
+batch_files_read_picture (const gchar * path, guint64 max_pixels,
     guint64 * file_size, GError ** error)
 {
   Buf buf = { NULL, 0 };
@@ -657,7 +657,7 @@ npw_files_read_picture (const gchar * path, guint64 max_pixels,
   guint64 limit = G_MAXUINT64;
   gsize chunk = READ_CHUNK_MIN;
   GStatBuf st;
-  gint fd = npw_files_open_regular (path, &st, error);
+  gint fd = batch_files_open_regular (path, &st, error);
 
   if (fd < 0)
     return NULL;
@@ -665,7 +665,7 @@ npw_files_read_picture (const gchar * path, guint64 max_pixels,
   /* Each chunk twice the last (up to 64 MiB): the probe runs a few times
    * for a big file, and a picture that ends early is found early. */
   while (!eof) {
-    NpwPictureInfo info;
+    BatchPictureInfo info;
 
     if (!read_more (fd, &buf, MIN (chunk, limit - MIN (limit, buf.len)),
             &eof, error)) {
@@ -676,7 +676,7 @@ npw_files_read_picture (const gchar * path, guint64 max_pixels,
     if (buf.len >= limit)
       break;
     chunk = MIN (chunk * 2, READ_CHUNK_MAX);
-    if (eof || !npw_probe_full (buf.data, buf.len, max_pixels, &info, NULL))
+    if (eof || !batch_probe_full (buf.data, buf.len, max_pixels, &info, NULL))
       continue;
     /* What the file has past its picture is not read (the decoders
      * never used it); what was read is kept, as a whole file would be. */

@@ -25,7 +25,7 @@
 
 #include "log.h"
 
-GST_DEBUG_CATEGORY (npw_debug);
+GST_DEBUG_CATEGORY (batch_debug);
 
 static GMutex lock;
 static gint log_fd = -1;        /* with lock */
@@ -66,7 +66,7 @@ is_invisible_control (gunichar c)
 }
 
 gchar *
-npw_log_escape (const gchar * text)
+batch_log_escape (const gchar * text)
 {
   GString *out = g_string_sized_new (strlen (text) + 8);
   const gchar *p = text;
@@ -134,7 +134,7 @@ level_name (GstDebugLevel level)
 }
 
 static void
-npw_log_function (GstDebugCategory * category, GstDebugLevel level,
+batch_log_function (GstDebugCategory * category, GstDebugLevel level,
     const gchar * file, const gchar * function, gint line, GObject * object,
     GstDebugMessage * message, gpointer user_data)
 {
@@ -145,7 +145,7 @@ npw_log_function (GstDebugCategory * category, GstDebugLevel level,
   const gchar *who;
   gboolean to_console;
 
-  if (category != npw_debug) {
+  if (category != batch_debug) {
     gst_debug_log_default (category, level, file, function, line, object,
         message, debug_file);
     return;
@@ -156,7 +156,7 @@ npw_log_function (GstDebugCategory * category, GstDebugLevel level,
   who = g_private_get (&thread_name);
   /* One line per message, whatever a file name holds: a newline in a
    * name must not split the line or forge another one. */
-  escaped = npw_log_escape (gst_debug_message_get (message));
+  escaped = batch_log_escape (gst_debug_message_get (message));
   text = g_strdup_printf ("%s,%03d - %s - [%s] - %s\n", stamp,
       g_date_time_get_microsecond (now) / 1000, who ? who : "gst",
       level_name (level), escaped);
@@ -179,18 +179,18 @@ npw_log_function (GstDebugCategory * category, GstDebugLevel level,
 }
 
 void
-npw_log_init (const gchar * log_file, gboolean quiet_console)
+batch_log_init (const gchar * log_file, gboolean quiet_console)
 {
-  GST_DEBUG_CATEGORY_INIT (npw_debug, NPW_LOG_CATEGORY_NAME, 0,
+  GST_DEBUG_CATEGORY_INIT (batch_debug, BATCH_LOG_CATEGORY_NAME, 0,
       "npy-watermark batch command");
   /* INFO ("Processed: ...") is the command's normal output: on unless
    * GST_DEBUG asked for more. */
-  if (gst_debug_category_get_threshold (npw_debug) < GST_LEVEL_INFO)
-    gst_debug_category_set_threshold (npw_debug, GST_LEVEL_INFO);
+  if (gst_debug_category_get_threshold (batch_debug) < GST_LEVEL_INFO)
+    gst_debug_category_set_threshold (batch_debug, GST_LEVEL_INFO);
 
   quiet = quiet_console;
   terminal = isatty (STDERR_FILENO);
-  npw_log_set_thread_name ("main");
+  batch_log_set_thread_name ("main");
 
   /* NULL (a dry run): the console only. */
   log_path = g_strdup (log_file);
@@ -205,16 +205,16 @@ npw_log_init (const gchar * log_file, gboolean quiet_console)
           g_getenv ("GST_DEBUG_FILE"), g_strerror (errno));
   }
 
-  gst_debug_add_log_function (npw_log_function, NULL, NULL);
+  gst_debug_add_log_function (batch_log_function, NULL, NULL);
   gst_debug_remove_log_function (gst_debug_log_default);
 }
 
 void
-npw_log_shutdown (void)
+batch_log_shutdown (void)
 {
-  npw_log_set_progress (NULL);
+  batch_log_set_progress (NULL);
   gst_debug_add_log_function (gst_debug_log_default, debug_file, NULL);
-  gst_debug_remove_log_function (npw_log_function);
+  gst_debug_remove_log_function (batch_log_function);
 
   g_mutex_lock (&lock);
   if (log_fd >= 0)
@@ -225,19 +225,19 @@ npw_log_shutdown (void)
 }
 
 void
-npw_log_set_thread_name (const gchar * name)
+batch_log_set_thread_name (const gchar * name)
 {
   g_private_replace (&thread_name, g_strdup (name));
 }
 
 gboolean
-npw_log_console_is_terminal (void)
+batch_log_console_is_terminal (void)
 {
   return terminal;
 }
 
 void
-npw_log_set_progress (const gchar * text)
+batch_log_set_progress (const gchar * text)
 {
   g_mutex_lock (&lock);
   if (terminal && (text || progress)) {

@@ -20,40 +20,40 @@
  * categories keep GStreamer's own output (GST_DEBUG).  The progress bar
  * lives on the console's last line under the same lock. */
 
-#ifndef __NPW_LOG_H__
-#define __NPW_LOG_H__
+#ifndef __BATCH_LOG_H__
+#define __BATCH_LOG_H__
 
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
 
-GST_DEBUG_CATEGORY_EXTERN (npw_debug);
+GST_DEBUG_CATEGORY_EXTERN (batch_debug);
 
-#define NPW_LOG_CATEGORY_NAME "npy-watermark"
+#define BATCH_LOG_CATEGORY_NAME "npy-watermark"
 
 /* Call after gst_init ().  @quiet keeps INFO lines off the console (they
  * still go to the file).  The file is created at the first line, so a run
  * that logs nothing leaves none; NULL: no file.  A file that cannot be
  * opened is a warning. */
-void npw_log_init (const gchar * log_file, gboolean quiet);
+void batch_log_init (const gchar * log_file, gboolean quiet);
 
 /* Flushes and closes the file, restores GStreamer's log function. */
-void npw_log_shutdown (void);
+void batch_log_shutdown (void);
 
 /* The name the calling thread's lines carry ("main", "worker-1", ...). */
-void npw_log_set_thread_name (const gchar * name);
+void batch_log_set_thread_name (const gchar * name);
 
 /* @text with control characters, backslashes and bytes that are not
  * UTF-8 escaped C-style (\n, \x1b, \\): one line, safe on a terminal. */
-gchar *npw_log_escape (const gchar * text);
+gchar *batch_log_escape (const gchar * text);
 
 /* TRUE when the console is a terminal (a progress bar makes sense). */
-gboolean npw_log_console_is_terminal (void);
+gboolean batch_log_console_is_terminal (void);
 
 /* Draws @text as the console's last line, redrawn below each log line;
  * NULL erases it. */
-void npw_log_set_progress (const gchar * text);
+void batch_log_set_progress (const gchar * text);
 
 G_END_DECLS
 
-#endif /* __NPW_LOG_H__ */
+#endif /* __BATCH_LOG_H__ */

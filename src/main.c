@@ -41,7 +41,7 @@
 #include "video.h"
 #include "worker.h"
 
-#define GST_CAT_DEFAULT npw_debug
+#define GST_CAT_DEFAULT batch_debug
 
 #define LOG_FILE "watermark.log"
 
@@ -69,10 +69,10 @@ typedef enum
 
 typedef struct
 {
-  GPtrArray *pictures;          /* NpwPicture, sorted */
+  GPtrArray *pictures;          /* BatchPicture, sorted */
   Result *results;
   gchar **reasons;              /* why each failed or skipped one was */
-  const NpwWorkerSettings *settings;
+  const BatchWorkerSettings *settings;
   gboolean skip_existing;
   FILE *report;                 /* --report, or NULL; with lock */
 
@@ -85,7 +85,7 @@ typedef struct
   /* Videos go one at a time (their encoders use every processor, and a
    * 4K video's frames in flight are the memory a run may take). */
   GMutex video_lock;
-  NpwVideoProgress video_progress;      /* atomic */
+  BatchVideoProgress video_progress;    /* atomic */
   gchar **written;              /* a video's output, where not its own */
 } Run;
 
@@ -141,10 +141,10 @@ result_status (Result result)
 /* One JSON line per picture as it finishes, flushed at once so that a
  * killed run keeps what it did.  With run->lock. */
 static void
-report_picture (Run * run, guint i, const NpwWorkerResult * res,
-    const NpwVideoResult * video, gint64 ms)
+report_picture (Run * run, guint i, const BatchWorkerResult * res,
+    const BatchVideoResult * video, gint64 ms)
 {
-  const NpwPicture *p = run->pictures->pdata[i];
+  const BatchPicture *p = run->pictures->pdata[i];
   g_autoptr (GString) line = NULL;
 
   if (run->report == NULL)
@@ -227,18 +227,18 @@ worker_thread (gpointer data)
 {
   Run *run = data;
   g_autofree gchar *name = NULL;
-  NpwWorker *worker = npw_worker_new (run->settings);
+  BatchWorker *worker = batch_worker_new (run->settings);
   static gint counter;
 
   name = g_strdup_printf ("worker-%d", g_atomic_int_add (&counter, 1) + 1);
-  npw_log_set_thread_name (name);
+  batch_log_set_thread_name (name);
 
   for (;;) {
     gint i = g_atomic_int_add (&run->next, 1);
-    const NpwPicture *picture;
+    const BatchPicture *picture;
     g_autoptr (GError) error = NULL;
-    NpwWorkerResult res = { 0, };
-    NpwVideoResult video = { 0, };
+    BatchWorkerResult res = { 0, };
+    BatchVideoResult video = { 0, };
     Result result;
 
     gint64 start = g_get_monotonic_time ();
@@ -259,7 +259,7 @@ worker_thread (gpointer data)
       gboolean ok;
 
       g_mutex_lock (&run->video_lock);
-      ok = !interrupted && npw_video_process (run->settings, picture, &video,
+      ok = !interrupted && batch_video_process (run->settings, picture, &video,
           &run->video_progress, &interrupted, &error);
       g_mutex_unlock (&run->video_lock);
       if (ok) {
@@ -277,7 +277,7 @@ worker_thread (gpointer data)
         run->reasons[i] = g_strdup (error->message);
         result = RESULT_FAILED;
       }
-    } else if (npw_worker_process (worker, picture, &res, &error)) {
+    } else if (batch_worker_process (worker, picture, &res, &error)) {
       GST_INFO ("Processed: %s", picture->relative);
       result = RESULT_PROCESSED;
     } else {
@@ -295,11 +295,11 @@ worker_thread (gpointer data)
         (g_get_monotonic_time () - start) / 1000);
     g_cond_signal (&run->cond);
     g_mutex_unlock (&run->lock);
-    npw_video_result_clear (&video);
+    batch_video_result_clear (&video);
     trim_memory ();
   }
 
-  npw_worker_free (worker);
+  batch_worker_free (worker);
 
   g_mutex_lock (&run->lock);
   run->workers_left--;
@@ -347,7 +347,7 @@ draw_progress (Run * run, guint done, guint total, gdouble elapsed)
     g_free (text);
     text = with_frames;
   }
-  npw_log_set_progress (text);
+  batch_log_set_progress (text);
 }
 
 /* Runs the workers and waits for them, drawing progress on a terminal. */
@@ -372,7 +372,7 @@ run_workers (Run * run, guint jobs, gboolean progress)
   }
   g_mutex_unlock (&run->lock);
   if (progress)
-    npw_log_set_progress (NULL);
+    batch_log_set_progress (NULL);
 
   for (i = 0; i < threads->len; i++)
     g_thread_join (threads->pdata[i]);
@@ -430,7 +430,7 @@ check_outputs (Run * run)
   guint i;
 
   for (i = 0; i < run->pictures->len; i++) {
-    const NpwPicture *p = run->pictures->pdata[i];
+    const BatchPicture *p = run->pictures->pdata[i];
 
     if (p->output_path == NULL)
       continue;
@@ -453,13 +453,13 @@ print_summary (const Run * run, gdouble elapsed, const gchar * output_folder,
 {
   guint processed = 0, failed = 0, skipped = 0, unsupported = 0, i;
   g_autoptr (GString) text = g_string_new (NULL);
-  g_autofree gchar *folder = npw_log_escape (output_folder);
+  g_autofree gchar *folder = batch_log_escape (output_folder);
 
   for (i = 0; i < run->pictures->len; i++) {
     processed += run->results[i] == RESULT_PROCESSED;
     failed += run->results[i] == RESULT_FAILED;
     skipped += run->results[i] == RESULT_SKIPPED;
-    unsupported += ((NpwPicture *) run->pictures->pdata[i])->unsupported !=
+    unsupported += ((BatchPicture *) run->pictures->pdata[i])->unsupported !=
         NULL;
   }
 
@@ -484,9 +484,9 @@ print_summary (const Run * run, gdouble elapsed, const gchar * output_folder,
     g_print ("Failed:\n");
     for (i = 0; i < run->pictures->len; i++)
       if (run->results[i] == RESULT_FAILED) {
-        g_autofree gchar *name = npw_log_escape (((NpwPicture *)
+        g_autofree gchar *name = batch_log_escape (((BatchPicture *)
                 run->pictures->pdata[i])->input_path);
-        g_autofree gchar *reason = npw_log_escape (run->reasons[i]);
+        g_autofree gchar *reason = batch_log_escape (run->reasons[i]);
 
         g_print ("  %s: %s\n", name, reason);
       }
@@ -494,8 +494,8 @@ print_summary (const Run * run, gdouble elapsed, const gchar * output_folder,
   if (unsupported) {
     g_print ("Not supported:\n");
     for (i = 0; i < run->pictures->len; i++)
-      if (((NpwPicture *) run->pictures->pdata[i])->unsupported) {
-        g_autofree gchar *name = npw_log_escape (((NpwPicture *)
+      if (((BatchPicture *) run->pictures->pdata[i])->unsupported) {
+        g_autofree gchar *name = batch_log_escape (((BatchPicture *)
                 run->pictures->pdata[i])->input_path);
 
         g_print ("  %s\n", name);
@@ -506,7 +506,7 @@ print_summary (const Run * run, gdouble elapsed, const gchar * output_folder,
 /* TRUE when @p's output keeps its input's name (not a TIFF, BMP or GIF
  * given ".png"). */
 static gboolean
-keeps_its_name (const NpwPicture * p)
+keeps_its_name (const BatchPicture * p)
 {
   g_autofree gchar *in = g_path_get_basename (p->input_path);
   g_autofree gchar *out = g_path_get_basename (p->output_path);
@@ -525,7 +525,7 @@ decide_before_run (Run * run, const gchar * stills_refused, gboolean log)
   guint i, pass;
 
   for (i = 0; i < run->pictures->len; i++) {
-    const NpwPicture *p = run->pictures->pdata[i];
+    const BatchPicture *p = run->pictures->pdata[i];
 
     if (p->unsupported) {
       run->results[i] = RESULT_SKIPPED;
@@ -548,8 +548,8 @@ decide_before_run (Run * run, const gchar * stills_refused, gboolean log)
 
   for (pass = 0; pass < 2; pass++) {
     for (i = 0; i < run->pictures->len; i++) {
-      const NpwPicture *p = run->pictures->pdata[i];
-      const NpwPicture *first;
+      const BatchPicture *p = run->pictures->pdata[i];
+      const BatchPicture *first;
 
       if (p->unsupported || run->results[i] != RESULT_PENDING ||
           keeps_its_name (p) != (pass == 0))
@@ -613,16 +613,16 @@ dry_run (Run * run)
   guint i, would_fail = 0;
 
   for (i = 0; i < run->pictures->len; i++) {
-    const NpwPicture *p = run->pictures->pdata[i];
+    const BatchPicture *p = run->pictures->pdata[i];
     g_autoptr (GError) error = NULL;
-    NpwWorkerResult res = { 0, };
-    g_autofree gchar *in = npw_log_escape (p->input_path);
+    BatchWorkerResult res = { 0, };
+    g_autofree gchar *in = batch_log_escape (p->input_path);
     g_autofree gchar *out = p->output_path ?
-        npw_log_escape (p->output_path) : NULL;
+        batch_log_escape (p->output_path) : NULL;
     g_autofree gchar *reason = NULL;
 
     if (run->results[i] != RESULT_PENDING) {
-      reason = npw_log_escape (run->reasons[i]);
+      reason = batch_log_escape (run->reasons[i]);
       if (run->results[i] == RESULT_FAILED)
         would_fail++;
       g_print ("%s %s: %s\n", run->results[i] == RESULT_FAILED ?
@@ -631,15 +631,15 @@ dry_run (Run * run)
             G_FILE_TEST_EXISTS)) {
       g_print ("would skip %s: %s exists (--skip-existing)\n", in, out);
     } else if (p->video) {
-      NpwVideoResult video = { 0, };
+      BatchVideoResult video = { 0, };
 
-      if (!npw_video_check (run->settings, p, &video, &error)) {
-        reason = npw_log_escape (error->message);
+      if (!batch_video_check (run->settings, p, &video, &error)) {
+        reason = batch_log_escape (error->message);
         would_fail++;
         g_print ("would fail %s: %s\n", in, reason);
       } else {
         g_autofree gchar *written = video.output_path ?
-            npw_log_escape (video.output_path) : NULL;
+            batch_log_escape (video.output_path) : NULL;
         g_autofree gchar *audio = video.audio_streams ?
             g_strdup_printf ("%u audio stream%s copied", video.audio_streams,
             video.audio_streams == 1 ? "" : "s") : g_strdup ("no audio");
@@ -653,9 +653,9 @@ dry_run (Run * run)
             GST_CLOCK_TIME_IS_VALID (video.duration) ?
             video.duration / (gdouble) GST_SECOND : 0.0, video.expected_frames);
       }
-      npw_video_result_clear (&video);
-    } else if (!npw_worker_check (run->settings, p, &res, &error)) {
-      reason = npw_log_escape (error->message);
+      batch_video_result_clear (&video);
+    } else if (!batch_worker_check (run->settings, p, &res, &error)) {
+      reason = batch_log_escape (error->message);
       would_fail++;
       g_print ("would fail %s: %s\n", in, reason);
     } else {
@@ -671,7 +671,7 @@ main (int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (NpwSettings) settings = NULL;
+  g_autoptr (BatchSettings) settings = NULL;
   g_autoptr (GPtrArray) pictures = NULL;
   g_autoptr (GPtrArray) stale = NULL;
   g_autoptr (NpyImage) watermark = NULL;
@@ -687,18 +687,18 @@ main (int argc, char **argv)
   g_autofree gchar *report_file = NULL;
   g_autofree gchar *position = NULL;
   g_autofree gchar *margin = NULL;
-  NpwSettingsOverrides overrides = { 0, };
-  NpwWorkerSettings worker_settings = { 0, };
-  gdouble opacity = NPW_UNSET_DOUBLE, size = NPW_UNSET_DOUBLE;
-  gint quality = NPW_UNSET_INT, height = NPW_UNSET_INT;
-  gint tile_spacing = NPW_UNSET_INT;
+  BatchSettingsOverrides overrides = { 0, };
+  BatchWorkerSettings worker_settings = { 0, };
+  gdouble opacity = BATCH_UNSET_DOUBLE, size = BATCH_UNSET_DOUBLE;
+  gint quality = BATCH_UNSET_INT, height = BATCH_UNSET_INT;
+  gint tile_spacing = BATCH_UNSET_INT;
   gboolean tile = FALSE;
-  gint output_quality = NPW_UNSET_INT, jobs = NPW_UNSET_INT;
-  gint64 max_pixels = NPW_PROBE_MAX_PIXELS;
+  gint output_quality = BATCH_UNSET_INT, jobs = BATCH_UNSET_INT;
+  gint64 max_pixels = BATCH_PROBE_MAX_PIXELS;
   gboolean recursive = FALSE, skip_existing = FALSE, quiet = FALSE;
   gboolean version = FALSE, dry = FALSE, strip_metadata = FALSE;
   gboolean videos = FALSE;
-  gint video_crf = NPW_UNSET_INT;
+  gint video_crf = BATCH_UNSET_INT;
   g_autofree gchar *video_preset = NULL;
   g_autofree gchar *stills_refused = NULL;
   gboolean no_auto_orient = FALSE;
@@ -842,7 +842,7 @@ main (int argc, char **argv)
 
   GST_ELEMENT_REGISTER (npywatermark, NULL);
   /* A dry run writes nothing, not even its log. */
-  npw_log_init (dry ? NULL : LOG_FILE, quiet);
+  batch_log_init (dry ? NULL : LOG_FILE, quiet);
 
   overrides.config_file = config_file;
   overrides.input_folder = input_folder;
@@ -862,7 +862,7 @@ main (int argc, char **argv)
   overrides.videos = videos;
   overrides.video_crf = video_crf;
   overrides.video_preset = video_preset;
-  settings = npw_settings_load (&overrides, &error);
+  settings = batch_settings_load (&overrides, &error);
   if (settings == NULL) {
     g_printerr ("npy-watermark: %s\n", error->message);
     goto cannot_start;
@@ -872,7 +872,7 @@ main (int argc, char **argv)
         G_GINT64_FORMAT "\n", max_pixels);
     goto cannot_start;
   }
-  if (jobs != NPW_UNSET_INT && jobs < 1) {
+  if (jobs != BATCH_UNSET_INT && jobs < 1) {
     g_printerr ("npy-watermark: --jobs must be 1 or more, got %d (leave it "
         "out for one worker per processor)\n", jobs);
     goto cannot_start;
@@ -887,7 +887,7 @@ main (int argc, char **argv)
         "--report\n");
     goto cannot_start;
   }
-  if (jobs == NPW_UNSET_INT)
+  if (jobs == BATCH_UNSET_INT)
     jobs = g_get_num_processors ();
   if ((guint) jobs > max_jobs) {
     g_printerr ("npy-watermark: warning: --jobs %d is more than %d per "
@@ -903,7 +903,7 @@ main (int argc, char **argv)
   }
   /* As the element reads it: a regular file, its header first, then
    * only the bytes the header promises. */
-  npy_data = npw_files_read_npy (npy_path, NPY_READ_STACK, &error);
+  npy_data = batch_files_read_npy (npy_path, NPY_READ_STACK, &error);
   if (npy_data != NULL)
     watermark = npy_image_new_from_data_full (g_bytes_get_data (npy_data,
             NULL), g_bytes_get_size (npy_data), 0, 0, NPY_READ_STACK, &error);
@@ -937,7 +937,7 @@ main (int argc, char **argv)
   output_folder = settings->output_folder ?
       g_strdup (settings->output_folder) :
       g_build_filename (settings->input_folder, "output", NULL);
-  if (npw_files_same_dir (output_folder, settings->input_folder)) {
+  if (batch_files_same_dir (output_folder, settings->input_folder)) {
     g_printerr ("npy-watermark: %s: the output folder is the input folder; "
         "inputs are never overwritten, choose another --output\n",
         output_folder);
@@ -945,7 +945,8 @@ main (int argc, char **argv)
   }
   /* Mirrored under a folder that holds the input folder, a subfolder's
    * output could land on an input (in/in/x.jpg -> ./in/x.jpg). */
-  if (recursive && npw_files_is_within (settings->input_folder, output_folder)) {
+  if (recursive
+      && batch_files_is_within (settings->input_folder, output_folder)) {
     g_printerr ("npy-watermark: %s: with --recursive the output folder "
         "cannot contain the input folder %s: outputs could overwrite "
         "inputs\n", output_folder, settings->input_folder);
@@ -953,7 +954,7 @@ main (int argc, char **argv)
   }
   /* A link planted as the output folder (ln -s /elsewhere
    * pictures/output) would have the run replace files elsewhere. */
-  link = npw_files_find_link (output_folder, output_folder);
+  link = batch_files_find_link (output_folder, output_folder);
   if (link) {
     g_autofree gchar *target = g_file_read_link (link, NULL);
 
@@ -970,31 +971,31 @@ main (int argc, char **argv)
     goto cannot_start;
   }
 
-  pictures = npw_files_list (settings->input_folder, output_folder,
+  pictures = batch_files_list (settings->input_folder, output_folder,
       recursive, &error);
   if (pictures == NULL) {
     g_printerr ("npy-watermark: %s\n", error->message);
     goto cannot_start;
   }
   if (settings->videos)
-    npw_video_claim (pictures, output_folder);
-  npw_files_shard (pictures, shard_k, shard_n);
+    batch_video_claim (pictures, output_folder);
+  batch_files_shard (pictures, shard_k, shard_n);
   for (i = 0; i < pictures->len; i++)
-    supported += ((NpwPicture *) pictures->pdata[i])->unsupported == NULL;
+    supported += ((BatchPicture *) pictures->pdata[i])->unsupported == NULL;
   if (supported == 0)
     GST_WARNING ("No .jpg, .jpeg, .png, .webp, .tif, .tiff, .bmp or .gif "
         "pictures in %s%s%s", settings->input_folder, shard_n > 1 ?
         " for this shard" : "", recursive ? "" :
-        npw_files_any_below (settings->input_folder, output_folder) ?
+        batch_files_any_below (settings->input_folder, output_folder) ?
         " (its subfolders have some: add --recursive)" : "");
   if (pictures->len == 0) {
-    npw_log_shutdown ();
+    batch_log_shutdown ();
     return EXIT_ALL_DONE;
   }
 
   /* Output folders, mirrored for --recursive. */
   for (i = 0; i < pictures->len && !dry; i++) {
-    NpwPicture *p = pictures->pdata[i];
+    BatchPicture *p = pictures->pdata[i];
     g_autofree gchar *dir = NULL;
 
     if (p->output_path == NULL)
@@ -1003,7 +1004,7 @@ main (int argc, char **argv)
     /* --recursive: a link planted among the mirrored folders, checked
      * before mkdir would make folders through it */
     g_free (link);
-    link = npw_files_find_link (dir, output_folder);
+    link = batch_files_find_link (dir, output_folder);
     if (link) {
       g_printerr ("npy-watermark: %s: this output folder is a symbolic "
           "link; outputs are not written through links\n", link);
@@ -1019,7 +1020,7 @@ main (int argc, char **argv)
   /* Only this run's (this shard's) pictures, and only temporary files
    * no live run holds: another run's work in progress is left alone. */
   if (!dry) {
-    stale = npw_files_remove_stale_temps (pictures);
+    stale = batch_files_remove_stale_temps (pictures);
     if (stale->len > 0)
       GST_INFO ("Removed %u stale temporary files left by a killed run, "
           "e.g. %s", stale->len, (const gchar *) stale->pdata[0]);
@@ -1066,7 +1067,7 @@ main (int argc, char **argv)
   if (dry) {
     failed = dry_run (&run);
     free_run (&run);
-    npw_log_shutdown ();
+    batch_log_shutdown ();
     return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
   }
 
@@ -1079,7 +1080,7 @@ main (int argc, char **argv)
       supported, supported == 1 ? "" : "s", settings->input_folder, npy_path,
       jobs, jobs == 1 ? "" : "s");
   start = g_get_monotonic_time ();
-  run_workers (&run, jobs, !quiet && npw_log_console_is_terminal ());
+  run_workers (&run, jobs, !quiet && batch_log_console_is_terminal ());
   elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
 
   if (interrupted)
@@ -1092,13 +1093,13 @@ main (int argc, char **argv)
   report_summary (&run, elapsed);
 
   free_run (&run);
-  npw_log_shutdown ();
+  batch_log_shutdown ();
 
   if (interrupted)
     return EXIT_INTERRUPTED;
   return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 
 cannot_start:
-  npw_log_shutdown ();
+  batch_log_shutdown ();
   return EXIT_CANNOT_START;
 }

@@ -23,7 +23,7 @@
 #include "log.h"
 #include "metadata.h"
 
-#define GST_CAT_DEFAULT npw_debug
+#define GST_CAT_DEFAULT batch_debug
 
 #define EXIF_TAG_ORIENTATION 0x0112
 #define EXIF_TAG_EXIF_IFD 0x8769
@@ -48,7 +48,7 @@
 #define XMP_PNG_KEYWORD "XML:com.adobe.xmp"
 
 void
-npw_metadata_clear (NpwMetadata * md)
+batch_metadata_clear (BatchMetadata * md)
 {
   g_clear_pointer (&md->exif, g_bytes_unref);
   g_clear_pointer (&md->icc, g_bytes_unref);
@@ -67,7 +67,7 @@ icc_valid (const guint8 * icc, gsize size)
 {
   guint32 count, i;
 
-  if (size < 132 || size > NPW_ICC_MAX || GST_READ_UINT32_BE (icc) != size
+  if (size < 132 || size > BATCH_ICC_MAX || GST_READ_UINT32_BE (icc) != size
       || memcmp (icc + 36, "acsp", 4) != 0)
     return FALSE;
   count = GST_READ_UINT32_BE (icc + 128);
@@ -85,7 +85,7 @@ icc_valid (const guint8 * icc, gsize size)
 }
 
 static void
-set_icc (NpwMetadata * md, GBytes * icc)
+set_icc (BatchMetadata * md, GBytes * icc)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (icc, &size);
@@ -139,7 +139,7 @@ zlib_convert (gboolean compress, const guint8 * data, gsize size, gsize max)
 /* --------------------------------------------------------------- read */
 
 static void
-read_jpeg (NpwMetadata * md, const guint8 * data, gsize size)
+read_jpeg (BatchMetadata * md, const guint8 * data, gsize size)
 {
   GstByteReader r = GST_BYTE_READER_INIT (data, size);
   const guint8 *chunks[256] = { NULL, };
@@ -197,7 +197,7 @@ read_jpeg (NpwMetadata * md, const guint8 * data, gsize size)
 
   if (chunk_count == 0)
     return;
-  if (icc_size > NPW_ICC_MAX)
+  if (icc_size > BATCH_ICC_MAX)
     return;
   {
     guint8 *icc = g_malloc (icc_size);
@@ -218,7 +218,7 @@ read_jpeg (NpwMetadata * md, const guint8 * data, gsize size)
 }
 
 static void
-read_png (NpwMetadata * md, const guint8 * data, gsize size)
+read_png (BatchMetadata * md, const guint8 * data, gsize size)
 {
   GstByteReader r = GST_BYTE_READER_INIT (data, size);
   gsize text_bytes = 0;
@@ -247,7 +247,7 @@ read_png (NpwMetadata * md, const guint8 * data, gsize size)
           || nul[1] != 0)
         continue;
       icc = zlib_convert (FALSE, nul + 2, length - (nul + 2 - chunk),
-          NPW_ICC_MAX);
+          BATCH_ICC_MAX);
       if (icc)
         set_icc (md, icc);
     } else if (type == GST_MAKE_FOURCC ('i', 'T', 'X', 't') && !md->xmp
@@ -272,8 +272,8 @@ read_png (NpwMetadata * md, const guint8 * data, gsize size)
       if (md->text == NULL)
         md->text = g_ptr_array_new_with_free_func ((GDestroyNotify)
             g_bytes_unref);
-      if (md->text->len >= NPW_TEXT_MAX_CHUNKS
-          || text_bytes + length > NPW_TEXT_MAX_BYTES) {
+      if (md->text->len >= BATCH_TEXT_MAX_CHUNKS
+          || text_bytes + length > BATCH_TEXT_MAX_BYTES) {
         GST_DEBUG ("more text chunks than kept, the rest dropped");
         continue;
       }
@@ -287,7 +287,7 @@ read_png (NpwMetadata * md, const guint8 * data, gsize size)
 }
 
 static void
-read_webp (NpwMetadata * md, const guint8 * data, gsize size)
+read_webp (BatchMetadata * md, const guint8 * data, gsize size)
 {
   GstByteReader r = GST_BYTE_READER_INIT (data, size);
 
@@ -317,18 +317,18 @@ read_webp (NpwMetadata * md, const guint8 * data, gsize size)
 }
 
 void
-npw_metadata_read (NpwMetadata * md, const guint8 * data, gsize size,
-    NpwPictureFormat format)
+batch_metadata_read (BatchMetadata * md, const guint8 * data, gsize size,
+    BatchPictureFormat format)
 {
   memset (md, 0, sizeof (*md));
   switch (format) {
-    case NPW_PICTURE_JPEG:
+    case BATCH_PICTURE_JPEG:
       read_jpeg (md, data, size);
       break;
-    case NPW_PICTURE_PNG:
+    case BATCH_PICTURE_PNG:
       read_png (md, data, size);
       break;
-    case NPW_PICTURE_WEBP:
+    case BATCH_PICTURE_WEBP:
       read_webp (md, data, size);
       break;
     default:
@@ -510,7 +510,7 @@ xmp_oriented (GBytes * xmp)
 }
 
 void
-npw_metadata_fit (NpwMetadata * md, gboolean oriented, guint width,
+batch_metadata_fit (BatchMetadata * md, gboolean oriented, guint width,
     guint height, const gchar * space)
 {
   md->width = width;
@@ -598,7 +598,7 @@ append_le32 (GByteArray * a, guint32 v)
 }
 
 GstBuffer *
-npw_metadata_insert_jpeg (const NpwMetadata * md, GstBuffer * encoded)
+batch_metadata_insert_jpeg (const BatchMetadata * md, GstBuffer * encoded)
 {
   GByteArray *meta;
   guint8 head[6];
@@ -693,7 +693,7 @@ append_png_chunk (GByteArray * a, const guint8 * type_and_data, gsize len)
 }
 
 GstBuffer *
-npw_metadata_insert_png (const NpwMetadata * md, GstBuffer * encoded)
+batch_metadata_insert_png (const BatchMetadata * md, GstBuffer * encoded)
 {
   static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n',
     0x1a, '\n'
@@ -777,7 +777,7 @@ append_riff_chunk (GByteArray * a, const gchar * fourcc, const guint8 * data,
  * + ALPH + VP8.  The extended layout is rebuilt around its chunks:
  * VP8X (flags, canvas), ICCP, the image chunks as they were, EXIF. */
 GstBuffer *
-npw_metadata_insert_webp (const NpwMetadata * md, GstBuffer * encoded)
+batch_metadata_insert_webp (const BatchMetadata * md, GstBuffer * encoded)
 {
   GstMapInfo map;
   GstBuffer *out;

@@ -22,8 +22,8 @@
  * copied).  Every read is bounds-checked; a part that does not parse is
  * dropped, never trusted. */
 
-#ifndef __NPW_METADATA_H__
-#define __NPW_METADATA_H__
+#ifndef __BATCH_METADATA_H__
+#define __BATCH_METADATA_H__
 
 #include <gst/gst.h>
 
@@ -33,10 +33,10 @@ G_BEGIN_DECLS
 
 /* Larger profiles are dropped (JPEG's own limit is 255 APP2 segments,
  * 16 MiB; real profiles are a few kB to a few MB). */
-#define NPW_ICC_MAX (8 * 1024 * 1024)
+#define BATCH_ICC_MAX (8 * 1024 * 1024)
 /* PNG text chunks kept, in number and in bytes. */
-#define NPW_TEXT_MAX_CHUNKS 256
-#define NPW_TEXT_MAX_BYTES (4 * 1024 * 1024)
+#define BATCH_TEXT_MAX_CHUNKS 256
+#define BATCH_TEXT_MAX_BYTES (4 * 1024 * 1024)
 
 typedef struct
 {
@@ -47,14 +47,14 @@ typedef struct
   GBytes *iptc;                 /* JPEG APP13 "Photoshop 3.0" payload */
   GPtrArray *text;              /* GBytes: PNG chunk type (4) + data */
   guint width, height;          /* the output's, set by _fit () */
-} NpwMetadata;
+} BatchMetadata;
 
 /* Reads what @data (a picture of @format) carries.  Never fails: parts
  * that do not parse are left out. */
-void npw_metadata_read (NpwMetadata * md, const guint8 * data, gsize size,
-    NpwPictureFormat format);
+void batch_metadata_read (BatchMetadata * md, const guint8 * data, gsize size,
+    BatchPictureFormat format);
 
-void npw_metadata_clear (NpwMetadata * md);
+void batch_metadata_clear (BatchMetadata * md);
 
 /* Makes @md fit an output of @width x @height: the orientation set to
  * 1 if @oriented (EXIF, and XMP wherever it is: JPEG APP1, PNG iTXt,
@@ -62,19 +62,19 @@ void npw_metadata_clear (NpwMetadata * md);
  * thumbnail (an unwatermarked copy of the photo) removed.  An ICC
  * profile whose colour space is not @space ("RGB " or "GRAY") is
  * dropped. */
-void npw_metadata_fit (NpwMetadata * md, gboolean oriented, guint width,
+void batch_metadata_fit (BatchMetadata * md, gboolean oriented, guint width,
     guint height, const gchar * space);
 
 /* @encoded with @md's parts inserted after the encoder's own header
  * segments; @encoded itself if there is nothing to add or it does not
  * look like the format's output.  Takes @encoded. */
-GstBuffer *npw_metadata_insert_jpeg (const NpwMetadata * md,
+GstBuffer *batch_metadata_insert_jpeg (const BatchMetadata * md,
     GstBuffer * encoded);
-GstBuffer *npw_metadata_insert_png (const NpwMetadata * md,
+GstBuffer *batch_metadata_insert_png (const BatchMetadata * md,
     GstBuffer * encoded);
-GstBuffer *npw_metadata_insert_webp (const NpwMetadata * md,
+GstBuffer *batch_metadata_insert_webp (const BatchMetadata * md,
     GstBuffer * encoded);
 
 G_END_DECLS
 
-#endif /* __NPW_METADATA_H__ */
+#endif /* __BATCH_METADATA_H__ */

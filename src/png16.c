@@ -22,12 +22,12 @@
 #include "log.h"
 #include "png16.h"
 
-#define GST_CAT_DEFAULT npw_debug
+#define GST_CAT_DEFAULT batch_debug
 
-G_DEFINE_QUARK (npw - png16 - error - quark, npw_png16_error);
+G_DEFINE_QUARK (batch - png16 - error - quark, batch_png16_error);
 
 gboolean
-npw_png16_handles (guint depth, guint colour_type)
+batch_png16_handles (guint depth, guint colour_type)
 {
   return depth == 16 && (colour_type == PNG_COLOR_TYPE_RGB
       || colour_type == PNG_COLOR_TYPE_GRAY_ALPHA
@@ -94,7 +94,7 @@ read_header (Png * p)
     return FALSE;
 
   png_read_info (p->png, p->info);
-  if (!npw_png16_handles (png_get_bit_depth (p->png, p->info),
+  if (!batch_png16_handles (png_get_bit_depth (p->png, p->info),
           png_get_color_type (p->png, p->info)))
     png_error (p->png, "not a 16-bit RGB, gray + alpha or RGBA PNG");
   png_set_swap (p->png);
@@ -172,7 +172,7 @@ orient (guint8 * dest, gint dest_stride, const guint8 * src, gsize src_stride,
 }
 
 GstBuffer *
-npw_png16_read (const guint8 * data, gsize size, guint orientation,
+batch_png16_read (const guint8 * data, gsize size, guint orientation,
     GstVideoInfo * info, GError ** error)
 {
   Png p = { 0, };
@@ -230,15 +230,15 @@ npw_png16_read (const guint8 * data, gsize size, guint orientation,
 
   /* ERRORS */
 corrupt:
-  g_set_error (error, NPW_PNG16_ERROR, NPW_PNG16_ERROR_CORRUPT,
+  g_set_error (error, BATCH_PNG16_ERROR, BATCH_PNG16_ERROR_CORRUPT,
       "corrupt PNG: %s", p.message);
   goto out;
 too_large:
-  g_set_error (error, NPW_PNG16_ERROR, NPW_PNG16_ERROR_TOO_LARGE,
+  g_set_error (error, BATCH_PNG16_ERROR, BATCH_PNG16_ERROR_TOO_LARGE,
       "a %ux%u 16-bit picture is too large", width, height);
   goto out;
 no_memory:
-  g_set_error (error, NPW_PNG16_ERROR, NPW_PNG16_ERROR_TOO_LARGE,
+  g_set_error (error, BATCH_PNG16_ERROR, BATCH_PNG16_ERROR_TOO_LARGE,
       "not enough memory for the picture");
   goto out;
 out:
@@ -311,7 +311,7 @@ write_image (Png * p, const GstVideoFrame * frame, guint colour_type,
 }
 
 GstBuffer *
-npw_png16_write (GstBuffer * frame, const GstVideoInfo * info,
+batch_png16_write (GstBuffer * frame, const GstVideoInfo * info,
     guint colour_type, GError ** error)
 {
   Png p = { 0, };
@@ -324,7 +324,7 @@ npw_png16_write (GstBuffer * frame, const GstVideoInfo * info,
       GST_VIDEO_FORMAT_RGBA64_LE, NULL);
 
   if (!gst_video_frame_map (&vframe, info, frame, GST_MAP_READ)) {
-    g_set_error (error, NPW_PNG16_ERROR, NPW_PNG16_ERROR_CORRUPT,
+    g_set_error (error, BATCH_PNG16_ERROR, BATCH_PNG16_ERROR_CORRUPT,
         "cannot read the watermarked frame");
     return NULL;
   }
@@ -344,7 +344,7 @@ npw_png16_write (GstBuffer * frame, const GstVideoInfo * info,
   gst_video_frame_unmap (&vframe);
 
   if (!ok) {
-    g_set_error (error, NPW_PNG16_ERROR, NPW_PNG16_ERROR_CORRUPT,
+    g_set_error (error, BATCH_PNG16_ERROR, BATCH_PNG16_ERROR_CORRUPT,
         "cannot encode the PNG: %s", p.message);
     g_byte_array_unref (p.out);
     return NULL;

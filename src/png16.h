@@ -20,39 +20,39 @@
  * format but GRAY16_BE.  16-bit gray (0) is right in both and goes
  * through them.  Frames are RGBA64_LE, what npywatermark blends. */
 
-#ifndef __NPW_PNG16_H__
-#define __NPW_PNG16_H__
+#ifndef __BATCH_PNG16_H__
+#define __BATCH_PNG16_H__
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
 G_BEGIN_DECLS
 
-#define NPW_PNG16_ERROR (npw_png16_error_quark ())
-GQuark npw_png16_error_quark (void);
+#define BATCH_PNG16_ERROR (batch_png16_error_quark ())
+GQuark batch_png16_error_quark (void);
 
 typedef enum
 {
-  NPW_PNG16_ERROR_CORRUPT,      /* libpng refused the data */
-  NPW_PNG16_ERROR_TOO_LARGE     /* the frame's size overflows */
-} NpwPng16Error;
+  BATCH_PNG16_ERROR_CORRUPT,      /* libpng refused the data */
+  BATCH_PNG16_ERROR_TOO_LARGE     /* the frame's size overflows */
+} BatchPng16Error;
 
 /* Whether a PNG of this IHDR bit depth and colour type is read and
  * written here rather than by pngdec and pngenc. */
-gboolean npw_png16_handles (guint depth, guint colour_type);
+gboolean batch_png16_handles (guint depth, guint colour_type);
 
 /* Decodes @data into a new RGBA64_LE frame described by @info (gray
  * repeated in R, G and B; RGB opaque), turned as EXIF @orientation
  * (1..8) says, as videoflip would. */
-GstBuffer *npw_png16_read (const guint8 * data, gsize size,
+GstBuffer *batch_png16_read (const guint8 * data, gsize size,
     guint orientation, GstVideoInfo * info, GError ** error);
 
 /* Encodes @frame (RGBA64_LE, @info) as a 16-bit PNG of @colour_type
  * (2, 4 or 6): RGB drops the alpha, gray + alpha takes BT.601 luma
  * (the picture's own gray, where nothing was drawn, exactly). */
-GstBuffer *npw_png16_write (GstBuffer * frame, const GstVideoInfo * info,
+GstBuffer *batch_png16_write (GstBuffer * frame, const GstVideoInfo * info,
     guint colour_type, GError ** error);
 
 G_END_DECLS
 
-#endif /* __NPW_PNG16_H__ */
+#endif /* __BATCH_PNG16_H__ */

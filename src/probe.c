@@ -21,7 +21,7 @@
 
 #include "probe.h"
 
-G_DEFINE_QUARK (npw - probe - error - quark, npw_probe_error);
+G_DEFINE_QUARK (batch - probe - error - quark, batch_probe_error);
 
 #define EXIF_TAG_ORIENTATION 0x0112
 #define TIFF_TYPE_SHORT 3
@@ -45,7 +45,7 @@ read_u32 (GstByteReader * r, gboolean le, guint32 * v)
 }
 
 guint
-npw_probe_exif_orientation (const guint8 * tiff, gsize size)
+batch_probe_exif_orientation (const guint8 * tiff, gsize size)
 {
   GstByteReader r = GST_BYTE_READER_INIT (tiff, size);
   guint16 order, magic, count, tag, type, value;
@@ -97,7 +97,7 @@ skip_entropy_data (GstByteReader * r)
 }
 
 static gboolean
-probe_jpeg (const guint8 * data, gsize size, NpwPictureInfo * info,
+probe_jpeg (const guint8 * data, gsize size, BatchPictureInfo * info,
     GError ** error)
 {
   GstByteReader r = GST_BYTE_READER_INIT (data, size);
@@ -148,7 +148,7 @@ probe_jpeg (const guint8 * data, gsize size, NpwPictureInfo * info,
       have_frame = TRUE;
     } else if (marker == 0xe1 && !have_exif && length >= 6
         && memcmp (seg, "Exif\0\0", 6) == 0) {
-      info->orientation = npw_probe_exif_orientation (seg + 6, length - 6);
+      info->orientation = batch_probe_exif_orientation (seg + 6, length - 6);
       have_exif = TRUE;
     } else if (marker == 0xda) {
       if (!have_frame)
@@ -163,49 +163,49 @@ probe_jpeg (const guint8 * data, gsize size, NpwPictureInfo * info,
   if (info->width == 0 || info->height == 0)
     goto corrupt;
   if (precision != 8) {
-    g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNSUPPORTED,
+    g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_UNSUPPORTED,
         "%u-bit JPEG is not supported", precision);
     return FALSE;
   }
   switch (components) {
     case 1:
-      info->colour = NPW_COLOUR_GRAY;
+      info->colour = BATCH_COLOUR_GRAY;
       break;
     case 3:
-      info->colour = NPW_COLOUR_RGB;
+      info->colour = BATCH_COLOUR_RGB;
       break;
     case 4:
-      g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNSUPPORTED,
+      g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_UNSUPPORTED,
           "CMYK JPEG is not supported (the decoder refuses it)");
       return FALSE;
     default:
-      g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNSUPPORTED,
+      g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_UNSUPPORTED,
           "JPEG with %u colour components is not supported", components);
       return FALSE;
   }
-  info->format = NPW_PICTURE_JPEG;
+  info->format = BATCH_PICTURE_JPEG;
   return TRUE;
 
 truncated:
   /* A file that does end with the end-of-image marker is complete: what
    * ran past its end was a corrupt length or marker inside it. */
   if (size >= 4 && data[size - 2] == 0xff && data[size - 1] == 0xd9) {
-    g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+    g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_CORRUPT,
         "corrupt JPEG data: a marker segment runs past the end of the "
         "picture");
     return FALSE;
   }
-  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_TRUNCATED,
+  g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_TRUNCATED,
       "truncated JPEG: the file ends before the end-of-image marker");
   return FALSE;
 corrupt:
-  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+  g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_CORRUPT,
       "corrupt JPEG: malformed marker segments");
   return FALSE;
 }
 
 static gboolean
-probe_png (const guint8 * data, gsize size, NpwPictureInfo * info,
+probe_png (const guint8 * data, gsize size, BatchPictureInfo * info,
     GError ** error)
 {
   GstByteReader r = GST_BYTE_READER_INIT (data, size);
@@ -236,7 +236,7 @@ probe_png (const guint8 * data, gsize size, NpwPictureInfo * info,
       colour_type = chunk[9];
       have_header = TRUE;
     } else if (type == GST_MAKE_FOURCC ('e', 'X', 'I', 'f')) {
-      info->orientation = npw_probe_exif_orientation (chunk, length);
+      info->orientation = batch_probe_exif_orientation (chunk, length);
     } else if (type == GST_MAKE_FOURCC ('I', 'E', 'N', 'D')) {
       info->end = gst_byte_reader_get_pos (&r);
       break;
@@ -249,32 +249,32 @@ probe_png (const guint8 * data, gsize size, NpwPictureInfo * info,
 
   switch (colour_type) {
     case 0:
-      info->colour = NPW_COLOUR_GRAY;
+      info->colour = BATCH_COLOUR_GRAY;
       break;
     case 2:
       /* PIL keeps tRNS of an RGB picture aside: still "RGB". */
-      info->colour = NPW_COLOUR_RGB;
+      info->colour = BATCH_COLOUR_RGB;
       break;
     case 3:
-      info->colour = NPW_COLOUR_PALETTE;
+      info->colour = BATCH_COLOUR_PALETTE;
       break;
     case 4:
     case 6:
-      info->colour = NPW_COLOUR_ALPHA;
+      info->colour = BATCH_COLOUR_ALPHA;
       break;
     default:
       goto corrupt;
   }
   info->png_colour_type = colour_type;
-  info->format = NPW_PICTURE_PNG;
+  info->format = BATCH_PICTURE_PNG;
   return TRUE;
 
 truncated:
-  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_TRUNCATED,
+  g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_TRUNCATED,
       "truncated PNG: the file ends before the IEND chunk");
   return FALSE;
 corrupt:
-  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+  g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_CORRUPT,
       "corrupt PNG: malformed header or chunks");
   return FALSE;
 }
@@ -283,7 +283,7 @@ corrupt:
  * VP8, lossless VP8L, or the extended VP8X with its flags and an EXIF
  * chunk of its own). */
 static gboolean
-probe_webp (const guint8 * data, gsize size, NpwPictureInfo * info,
+probe_webp (const guint8 * data, gsize size, BatchPictureInfo * info,
     GError ** error)
 {
   GstByteReader r = GST_BYTE_READER_INIT (data, size);
@@ -333,23 +333,24 @@ probe_webp (const guint8 * data, gsize size, NpwPictureInfo * info,
     } else if (fourcc == GST_MAKE_FOURCC ('E', 'X', 'I', 'F')) {
       /* some writers keep the "Exif\0\0" prefix of JPEG's APP1 */
       if (length >= 6 && memcmp (chunk, "Exif\0\0", 6) == 0)
-        info->orientation = npw_probe_exif_orientation (chunk + 6, length - 6);
+        info->orientation =
+            batch_probe_exif_orientation (chunk + 6, length - 6);
       else
-        info->orientation = npw_probe_exif_orientation (chunk, length);
+        info->orientation = batch_probe_exif_orientation (chunk, length);
     }
   }
   if (!have_size || info->width == 0 || info->height == 0)
     goto corrupt;
-  info->colour = alpha ? NPW_COLOUR_ALPHA : NPW_COLOUR_RGB;
-  info->format = NPW_PICTURE_WEBP;
+  info->colour = alpha ? BATCH_COLOUR_ALPHA : BATCH_COLOUR_RGB;
+  info->format = BATCH_PICTURE_WEBP;
   return TRUE;
 
 truncated:
-  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_TRUNCATED,
+  g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_TRUNCATED,
       "truncated WebP: the file ends before its last chunk does");
   return FALSE;
 corrupt:
-  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+  g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_CORRUPT,
       "corrupt WebP: no valid image header");
   return FALSE;
 }
@@ -357,7 +358,7 @@ corrupt:
 /* A TIFF's first image: size, samples and photometric interpretation
  * from IFD0, read with the same bounds-checked reader as EXIF. */
 static gboolean
-probe_tiff (const guint8 * data, gsize size, NpwPictureInfo * info,
+probe_tiff (const guint8 * data, gsize size, BatchPictureInfo * info,
     GError ** error)
 {
   GstByteReader r = GST_BYTE_READER_INIT (data, size);
@@ -406,18 +407,18 @@ probe_tiff (const guint8 * data, gsize size, NpwPictureInfo * info,
   if (info->width == 0 || info->height == 0)
     goto corrupt;
   if (photometric == 3)
-    info->colour = NPW_COLOUR_PALETTE;
+    info->colour = BATCH_COLOUR_PALETTE;
   else if (samples >= 4 || (samples == 2 && photometric <= 1))
-    info->colour = NPW_COLOUR_ALPHA;
+    info->colour = BATCH_COLOUR_ALPHA;
   else if (photometric <= 1)
-    info->colour = NPW_COLOUR_GRAY;
+    info->colour = BATCH_COLOUR_GRAY;
   else
-    info->colour = NPW_COLOUR_RGB;
-  info->format = NPW_PICTURE_TIFF;
+    info->colour = BATCH_COLOUR_RGB;
+  info->format = BATCH_PICTURE_TIFF;
   return TRUE;
 
 corrupt:
-  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+  g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_CORRUPT,
       "corrupt TIFF: malformed first directory");
   return FALSE;
 }
@@ -425,7 +426,7 @@ corrupt:
 /* BITMAPFILEHEADER (14 bytes), then the info header: its size, then the
  * width and height (negative: top-down), planes and bits per pixel. */
 static gboolean
-probe_bmp (const guint8 * data, gsize size, NpwPictureInfo * info,
+probe_bmp (const guint8 * data, gsize size, BatchPictureInfo * info,
     GError ** error)
 {
   guint32 header;
@@ -451,24 +452,24 @@ probe_bmp (const guint8 * data, gsize size, NpwPictureInfo * info,
   info->width = width;
   info->height = ABS (height);
   /* PIL: 32-bit BMPs are "RGB" unless their bit fields carry alpha */
-  info->colour = bits <= 8 ? NPW_COLOUR_PALETTE : NPW_COLOUR_RGB;
-  info->format = NPW_PICTURE_BMP;
+  info->colour = bits <= 8 ? BATCH_COLOUR_PALETTE : BATCH_COLOUR_RGB;
+  info->format = BATCH_PICTURE_BMP;
   return TRUE;
 
 corrupt:
-  g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+  g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_CORRUPT,
       "corrupt BMP: malformed header");
   return FALSE;
 }
 
 /* The logical screen: gdk-pixbuf's first frame has its size. */
 static gboolean
-probe_gif (const guint8 * data, gsize size, NpwPictureInfo * info,
+probe_gif (const guint8 * data, gsize size, BatchPictureInfo * info,
     GError ** error)
 {
   if (size < 13 || data[size - 1] != 0x3b) {
-    g_set_error (error, NPW_PROBE_ERROR, size < 13 ?
-        NPW_PROBE_ERROR_CORRUPT : NPW_PROBE_ERROR_TRUNCATED, size < 13 ?
+    g_set_error (error, BATCH_PROBE_ERROR, size < 13 ?
+        BATCH_PROBE_ERROR_CORRUPT : BATCH_PROBE_ERROR_TRUNCATED, size < 13 ?
         "corrupt GIF: malformed header" :
         "truncated GIF: the file ends before its trailer");
     return FALSE;
@@ -476,25 +477,25 @@ probe_gif (const guint8 * data, gsize size, NpwPictureInfo * info,
   info->width = GST_READ_UINT16_LE (data + 6);
   info->height = GST_READ_UINT16_LE (data + 8);
   if (info->width == 0 || info->height == 0) {
-    g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_CORRUPT,
+    g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_CORRUPT,
         "corrupt GIF: malformed header");
     return FALSE;
   }
-  info->colour = NPW_COLOUR_PALETTE;
-  info->format = NPW_PICTURE_GIF;
+  info->colour = BATCH_COLOUR_PALETTE;
+  info->format = BATCH_PICTURE_GIF;
   return TRUE;
 }
 
 gboolean
-npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
+batch_probe (const guint8 * data, gsize size, BatchPictureInfo * info,
     GError ** error)
 {
-  return npw_probe_full (data, size, NPW_PROBE_MAX_PIXELS, info, error);
+  return batch_probe_full (data, size, BATCH_PROBE_MAX_PIXELS, info, error);
 }
 
 gboolean
-npw_probe_full (const guint8 * data, gsize size, guint64 max_pixels,
-    NpwPictureInfo * info, GError ** error)
+batch_probe_full (const guint8 * data, gsize size, guint64 max_pixels,
+    BatchPictureInfo * info, GError ** error)
 {
   gboolean ok;
 
@@ -518,7 +519,7 @@ npw_probe_full (const guint8 * data, gsize size, guint64 max_pixels,
           || memcmp (data, "GIF89a", 6) == 0)) {
     ok = probe_gif (data, size, info, error);
   } else {
-    g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNKNOWN_FORMAT,
+    g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_UNKNOWN_FORMAT,
         size == 0 ? "empty file" : "not a JPEG, PNG, WebP, TIFF, BMP or GIF "
         "picture");
     return FALSE;
@@ -527,7 +528,7 @@ npw_probe_full (const guint8 * data, gsize size, guint64 max_pixels,
   /* PIL's decompression bomb limit: a small file claiming a huge picture
    * is refused before anything is allocated for it. */
   if (ok && (guint64) info->width * info->height > max_pixels) {
-    g_set_error (error, NPW_PROBE_ERROR, NPW_PROBE_ERROR_UNSUPPORTED,
+    g_set_error (error, BATCH_PROBE_ERROR, BATCH_PROBE_ERROR_UNSUPPORTED,
         "%ux%u is too large (more than %" G_GUINT64_FORMAT " pixels; "
         "--max-pixels sets the limit)", info->width, info->height, max_pixels);
     return FALSE;

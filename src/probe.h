@@ -18,48 +18,48 @@
  * refuses what the decoders would get wrong quietly: jpegdec decodes a
  * truncated JPEG without a word, PIL raised an error. */
 
-#ifndef __NPW_PROBE_H__
-#define __NPW_PROBE_H__
+#ifndef __BATCH_PROBE_H__
+#define __BATCH_PROBE_H__
 
 #include <glib.h>
 
 G_BEGIN_DECLS
 
-#define NPW_PROBE_ERROR (npw_probe_error_quark ())
-GQuark npw_probe_error_quark (void);
+#define BATCH_PROBE_ERROR (batch_probe_error_quark ())
+GQuark batch_probe_error_quark (void);
 
 typedef enum
 {
-  NPW_PROBE_ERROR_UNKNOWN_FORMAT,       /* none of NpwPictureFormat */
-  NPW_PROBE_ERROR_TRUNCATED,    /* ends before the image does */
-  NPW_PROBE_ERROR_CORRUPT,      /* malformed structure */
-  NPW_PROBE_ERROR_UNSUPPORTED   /* CMYK, 12-bit, ... */
-} NpwProbeError;
+  BATCH_PROBE_ERROR_UNKNOWN_FORMAT,       /* none of BatchPictureFormat */
+  BATCH_PROBE_ERROR_TRUNCATED,    /* ends before the image does */
+  BATCH_PROBE_ERROR_CORRUPT,      /* malformed structure */
+  BATCH_PROBE_ERROR_UNSUPPORTED   /* CMYK, 12-bit, ... */
+} BatchProbeError;
 
 typedef enum
 {
-  NPW_PICTURE_JPEG,
-  NPW_PICTURE_PNG,
-  NPW_PICTURE_WEBP,
+  BATCH_PICTURE_JPEG,
+  BATCH_PICTURE_PNG,
+  BATCH_PICTURE_WEBP,
   /* decoded by gdkpixbufdec, written as PNG */
-  NPW_PICTURE_TIFF,
-  NPW_PICTURE_BMP,
-  NPW_PICTURE_GIF
-} NpwPictureFormat;
+  BATCH_PICTURE_TIFF,
+  BATCH_PICTURE_BMP,
+  BATCH_PICTURE_GIF
+} BatchPictureFormat;
 
 /* PIL's modes, grouped by what the script did with them. */
 typedef enum
 {
-  NPW_COLOUR_RGB,               /* "RGB": the lossy JPEG round trip */
-  NPW_COLOUR_GRAY,              /* "L", "I": lossless */
-  NPW_COLOUR_ALPHA,             /* "RGBA", "LA": lossless, alpha kept */
-  NPW_COLOUR_PALETTE            /* "P": lossless */
-} NpwColourKind;
+  BATCH_COLOUR_RGB,               /* "RGB": the lossy JPEG round trip */
+  BATCH_COLOUR_GRAY,              /* "L", "I": lossless */
+  BATCH_COLOUR_ALPHA,             /* "RGBA", "LA": lossless, alpha kept */
+  BATCH_COLOUR_PALETTE            /* "P": lossless */
+} BatchColourKind;
 
 typedef struct
 {
-  NpwPictureFormat format;
-  NpwColourKind colour;
+  BatchPictureFormat format;
+  BatchColourKind colour;
   guint width;                  /* as stored, before orientation */
   guint height;
   guint orientation;            /* EXIF 1..8; 1 when absent */
@@ -68,24 +68,24 @@ typedef struct
   gsize end;                    /* bytes up to the picture's end (JPEG's
                                  * EOI, PNG's IEND, WebP's RIFF size); 0
                                  * when the format does not say */
-} NpwPictureInfo;
+} BatchPictureInfo;
 
 /* Pictures larger than this are refused by default, as PIL did (twice
  * its MAX_IMAGE_PIXELS, where it raises DecompressionBombError);
  * npy-watermark's --max-pixels sets another limit. */
-#define NPW_PROBE_MAX_PIXELS 178956970u
+#define BATCH_PROBE_MAX_PIXELS 178956970u
 
-gboolean npw_probe (const guint8 * data, gsize size, NpwPictureInfo * info,
+gboolean batch_probe (const guint8 * data, gsize size, BatchPictureInfo * info,
     GError ** error);
 
-/* As npw_probe (), refusing pictures of more than @max_pixels pixels. */
-gboolean npw_probe_full (const guint8 * data, gsize size, guint64 max_pixels,
-    NpwPictureInfo * info, GError ** error);
+/* As batch_probe (), refusing pictures of more than @max_pixels pixels. */
+gboolean batch_probe_full (const guint8 * data, gsize size, guint64 max_pixels,
+    BatchPictureInfo * info, GError ** error);
 
 /* Reads the orientation tag (0x0112) of a TIFF-structured EXIF block;
  * 1 when absent or malformed. */
-guint npw_probe_exif_orientation (const guint8 * tiff, gsize size);
+guint batch_probe_exif_orientation (const guint8 * tiff, gsize size);
 
 G_END_DECLS
 
-#endif /* __NPW_PROBE_H__ */
+#endif /* __BATCH_PROBE_H__ */

@@ -26,7 +26,7 @@
 #include "settings.h"
 #include "video.h"
 
-G_DEFINE_QUARK (npw - settings - error - quark, npw_settings_error);
+G_DEFINE_QUARK (batch - settings - error - quark, batch_settings_error);
 
 #define DEFAULT_CONFIG_FILE "config.yaml"
 #define SECTION "watermark"
@@ -86,7 +86,7 @@ static gboolean parse_number (const gchar * text, gdouble * out);
 
 /* "12" (pixels, a whole number) or "2.5%" (of the shorter side, 0..50). */
 static gboolean
-parse_margin (const gchar * text, NpwMargin * out)
+parse_margin (const gchar * text, BatchMargin * out)
 {
   g_autofree gchar *copy = g_strstrip (g_strdup (text));
   gsize len = strlen (copy);
@@ -97,8 +97,8 @@ parse_margin (const gchar * text, NpwMargin * out)
     copy[len - 1] = '\0';
   if (!parse_number (g_strchomp (copy), &v))
     return FALSE;
-  if (out->percent ? v < 0 || v > 50 : v != floor (v) || v < -NPW_HEIGHT_MAX
-      || v > NPW_HEIGHT_MAX)
+  if (out->percent ? v < 0 || v > 50 : v != floor (v) || v < -BATCH_HEIGHT_MAX
+      || v > BATCH_HEIGHT_MAX)
     return FALSE;
   out->value = v;
   return TRUE;
@@ -111,7 +111,7 @@ parse_margin (const gchar * text, NpwMargin * out)
   "shorter side from 0% to 50%"
 
 gint
-npw_margin_pixels (const NpwMargin * margin, gint width, gint height)
+batch_margin_pixels (const BatchMargin * margin, gint width, gint height)
 {
   if (!margin->percent)
     return (gint) margin->value;
@@ -127,7 +127,7 @@ typedef struct
 } FileValues;
 
 void
-npw_settings_free (NpwSettings * settings)
+batch_settings_free (BatchSettings * settings)
 {
   if (settings == NULL)
     return;
@@ -201,7 +201,7 @@ invalid (const FileValues * fv, Key key, GError ** error,
   else
     got = "a list";
 
-  g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+  g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
       "%s:%lu: %s must be %s, got %s%s%s", fv->file, node_line (node),
       key_names[key], expected,
       node->type == YAML_SCALAR_NODE && !scalar_is_null (node) ? "\"" : "",
@@ -256,7 +256,7 @@ opacity_problem (gdouble v, gchar ** hint)
     *hint = g_strdup_printf (" (did you mean %g?)", v * 100.0);
     return *hint;
   }
-  if (!(v >= 0.0 && v <= NPW_OPACITY_MAX))
+  if (!(v >= 0.0 && v <= BATCH_OPACITY_MAX))
     return "";
   return NULL;
 }
@@ -275,7 +275,7 @@ file_opacity (const FileValues * fv, Key key, gdouble * out, GError ** error)
   if (problem) {
     g_autofree gchar *quoted = quote_value (scalar_text (node));
 
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
         "%s:%lu: %s must be a percentage from 0 to 100, got \"%s\"%s",
         fv->file, node_line (node), key_names[key], quoted, problem);
     return FALSE;
@@ -349,7 +349,7 @@ collect_keys (FileValues * fv, GError ** error)
   yaml_node_pair_t *pair;
 
   if (root == NULL || root->type != YAML_MAPPING_NODE) {
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_MISSING,
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_MISSING,
         "%s:%lu: expected a mapping with a \"%s:\" key", fv->file,
         root ? node_line (root) : 1, SECTION);
     return FALSE;
@@ -373,12 +373,12 @@ collect_keys (FileValues * fv, GError ** error)
   }
 
   if (section == NULL) {
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_MISSING,
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_MISSING,
         "%s:%lu: missing key \"%s\"", fv->file, node_line (root), SECTION);
     return FALSE;
   }
   if (section->type != YAML_MAPPING_NODE) {
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
         "%s:%lu: \"%s\" must be a mapping of keys (input_folder, npy_path, "
         "opacity, quality, output_height)", fv->file, fv->section_line,
         SECTION);
@@ -435,7 +435,7 @@ check_depth (const gchar * file, yaml_parser_t * parser, GError ** error)
     else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT)
       depth--;
     if (depth > MAX_DEPTH) {
-      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_SYNTAX,
+      g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_SYNTAX,
           "%s:%lu:%lu: nested more than %d levels deep: not a settings "
           "file", file, (gulong) event.start_mark.line + 1,
           (gulong) event.start_mark.column + 1, MAX_DEPTH);
@@ -456,7 +456,7 @@ load_document (const gchar * file, const gchar * contents, gsize length,
   gboolean ok;
 
   if (!yaml_parser_initialize (&parser)) {
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_FAILED,
         "%s: out of memory", file);
     return FALSE;
   }
@@ -467,7 +467,7 @@ load_document (const gchar * file, const gchar * contents, gsize length,
     return FALSE;
 
   if (!yaml_parser_initialize (&parser)) {
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_FAILED,
         "%s: out of memory", file);
     return FALSE;
   }
@@ -478,12 +478,12 @@ load_document (const gchar * file, const gchar * contents, gsize length,
         &parser.context_mark;
 
     if (parser.context)
-      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_SYNTAX,
+      g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_SYNTAX,
           "%s:%lu:%lu: %s (%s)", file, (gulong) mark->line + 1,
           (gulong) mark->column + 1,
           parser.problem ? parser.problem : "syntax error", parser.context);
     else
-      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_SYNTAX,
+      g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_SYNTAX,
           "%s:%lu:%lu: %s", file, (gulong) mark->line + 1,
           (gulong) mark->column + 1,
           parser.problem ? parser.problem : "syntax error");
@@ -493,7 +493,7 @@ load_document (const gchar * file, const gchar * contents, gsize length,
 }
 
 static gboolean
-apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
+apply_file (BatchSettings * s, const gchar * file, gulong * section_line,
     GError ** error)
 {
   g_autofree gchar *contents = NULL;
@@ -506,13 +506,13 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
 
   /* A regular file of at most MAX_FILE_SIZE: a FIFO would block, a link
    * to /dev/zero would be read until memory runs out. */
-  if (!npw_files_read_small (file, MAX_FILE_SIZE, "a settings file",
+  if (!batch_files_read_small (file, MAX_FILE_SIZE, "a settings file",
           &contents, &length, &read_error)) {
     if (g_error_matches (read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
+      g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_FAILED,
           "%s: no such file", file);
     else
-      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_FAILED,
+      g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_FAILED,
           "%s: %s", file, read_error->message);
     return FALSE;
   }
@@ -542,14 +542,14 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
         ok = file_opacity (&fv, key, &s->opacity, error);
         break;
       case KEY_QUALITY:
-        ok = file_int (&fv, key, NPW_QUALITY_MIN, NPW_QUALITY_MAX,
+        ok = file_int (&fv, key, BATCH_QUALITY_MIN, BATCH_QUALITY_MAX,
             &s->quality, error);
         break;
       case KEY_OUTPUT_HEIGHT:
-        ok = file_int (&fv, key, 1, NPW_HEIGHT_MAX, &s->output_height, error);
+        ok = file_int (&fv, key, 1, BATCH_HEIGHT_MAX, &s->output_height, error);
         break;
       case KEY_OUTPUT_QUALITY:
-        ok = file_int (&fv, key, NPW_QUALITY_MIN, NPW_QUALITY_MAX,
+        ok = file_int (&fv, key, BATCH_QUALITY_MIN, BATCH_QUALITY_MAX,
             &s->output_quality, error);
         break;
       case KEY_AUTO_ORIENT:
@@ -573,7 +573,7 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
       case KEY_SIZE:
         ok = fv.value[key]->type == YAML_SCALAR_NODE &&
             parse_number (scalar_text (fv.value[key]), &s->size) &&
-            s->size >= 0 && s->size <= NPW_SIZE_MAX;
+            s->size >= 0 && s->size <= BATCH_SIZE_MAX;
         if (!ok) {
           invalid (&fv, key, error, "a percentage of the picture from 0 "
               "(the watermark's own size) to 10000");
@@ -581,7 +581,8 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
           /* as opacity: 0.1 is the element's unit, a tenth */
           g_autofree gchar *quoted = quote_value (scalar_text (fv.value[key]));
 
-          g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+          g_set_error (error, BATCH_SETTINGS_ERROR,
+              BATCH_SETTINGS_ERROR_INVALID,
               "%s:%lu: size must be a percentage of the picture from 0 to "
               "10000, got \"%s\" (did you mean %g?)", fv.file,
               node_line (fv.value[key]), quoted, s->size * 100.0);
@@ -592,18 +593,18 @@ apply_file (NpwSettings * s, const gchar * file, gulong * section_line,
         ok = file_bool (&fv, key, &s->tile, error);
         break;
       case KEY_TILE_SPACING:
-        ok = file_int (&fv, key, 0, NPW_SPACING_MAX, &s->tile_spacing, error);
+        ok = file_int (&fv, key, 0, BATCH_SPACING_MAX, &s->tile_spacing, error);
         break;
       case KEY_VIDEOS:
         ok = file_bool (&fv, key, &s->videos, error);
         break;
       case KEY_VIDEO_CRF:
-        ok = file_int (&fv, key, NPW_VIDEO_CRF_MIN, NPW_VIDEO_CRF_MAX,
+        ok = file_int (&fv, key, BATCH_VIDEO_CRF_MIN, BATCH_VIDEO_CRF_MAX,
             &s->video_crf, error);
         break;
       case KEY_VIDEO_PRESET:
         ok = fv.value[key]->type == YAML_SCALAR_NODE &&
-            npw_video_preset_valid (scalar_text (fv.value[key]));
+            batch_video_preset_valid (scalar_text (fv.value[key]));
         if (ok) {
           g_free (s->video_preset);
           s->video_preset = g_strdup (scalar_text (fv.value[key]));
@@ -630,36 +631,36 @@ out:
 
 /* A required value left unset by both the file and the command line. */
 static gboolean
-check_given (const NpwSettings * s, gulong section_line, gboolean given,
+check_given (const BatchSettings * s, gulong section_line, gboolean given,
     const gchar * key, const gchar * option, GError ** error)
 {
   if (given)
     return TRUE;
   if (s->config_file)
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_MISSING,
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_MISSING,
         "%s:%lu: missing key \"%s\" under \"%s\" (or give %s)",
         s->config_file, section_line, key, SECTION, option);
   else
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_MISSING,
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_MISSING,
         "no %s: give %s, or run where a config.yaml is, or use "
         "--config FILE", key, option);
   return FALSE;
 }
 
-NpwSettings *
-npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
+BatchSettings *
+batch_settings_load (const BatchSettingsOverrides * o, GError ** error)
 {
-  g_autoptr (NpwSettings) s = g_new0 (NpwSettings, 1);
+  g_autoptr (BatchSettings) s = g_new0 (BatchSettings, 1);
   const gchar *file = o->config_file;
   gulong section_line = 1;
 
-  s->opacity = NPW_UNSET_DOUBLE;
-  s->quality = NPW_UNSET_INT;
-  s->output_height = NPW_UNSET_INT;
-  s->output_quality = NPW_DEFAULT_OUTPUT_QUALITY;
+  s->opacity = BATCH_UNSET_DOUBLE;
+  s->quality = BATCH_UNSET_INT;
+  s->output_height = BATCH_UNSET_INT;
+  s->output_quality = BATCH_DEFAULT_OUTPUT_QUALITY;
   s->auto_orient = TRUE;
-  s->video_crf = NPW_VIDEO_CRF_DEFAULT;
-  s->video_preset = g_strdup (NPW_VIDEO_PRESET_DEFAULT);
+  s->video_crf = BATCH_VIDEO_CRF_DEFAULT;
+  s->video_preset = g_strdup (BATCH_VIDEO_PRESET_DEFAULT);
 
   if (file == NULL && g_file_test (DEFAULT_CONFIG_FILE, G_FILE_TEST_EXISTS))
     file = DEFAULT_CONFIG_FILE;
@@ -671,8 +672,8 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
   } else {
     /* No file at all: the command line alone, with the script's
      * defaults for what it may leave out. */
-    s->opacity = NPW_DEFAULT_OPACITY;
-    s->quality = NPW_DEFAULT_QUALITY;
+    s->opacity = BATCH_DEFAULT_OPACITY;
+    s->quality = BATCH_DEFAULT_QUALITY;
   }
 
   if (o->input_folder) {
@@ -685,13 +686,13 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
   }
   if (o->output_folder)
     s->output_folder = g_strdup (o->output_folder);
-  if (o->opacity != NPW_UNSET_DOUBLE)
+  if (o->opacity != BATCH_UNSET_DOUBLE)
     s->opacity = o->opacity;
-  if (o->quality != NPW_UNSET_INT)
+  if (o->quality != BATCH_UNSET_INT)
     s->quality = o->quality;
-  if (o->output_height != NPW_UNSET_INT)
+  if (o->output_height != BATCH_UNSET_INT)
     s->output_height = o->output_height;
-  if (o->output_quality != NPW_UNSET_INT)
+  if (o->output_quality != BATCH_UNSET_INT)
     s->output_quality = o->output_quality;
   if (o->strip_metadata)
     s->strip_metadata = TRUE;
@@ -700,24 +701,24 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
   if (o->position && !parse_position (o->position, &s->position)) {
     g_autofree gchar *quoted = quote_value (o->position);
 
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
         "--position must be " POSITION_CHOICES ", got \"%s\"", quoted);
     return NULL;
   }
   if (o->margin && !parse_margin (o->margin, &s->margin)) {
     g_autofree gchar *quoted = quote_value (o->margin);
 
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
         "--margin must be %s, got \"%s\"", MARGIN_CHOICES, quoted);
     return NULL;
   }
-  if (o->size != NPW_UNSET_DOUBLE) {
-    if (!(o->size >= 0 && o->size <= NPW_SIZE_MAX) || (o->size > 0
+  if (o->size != BATCH_UNSET_DOUBLE) {
+    if (!(o->size >= 0 && o->size <= BATCH_SIZE_MAX) || (o->size > 0
             && o->size < 1)) {
       g_autofree gchar *hint = o->size > 0 && o->size < 1 ?
           g_strdup_printf (" (did you mean %g?)", o->size * 100.0) : NULL;
 
-      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+      g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
           "--size must be a percentage of the picture from 0 to 10000, "
           "got %g%s", o->size, hint ? hint : "");
       return NULL;
@@ -726,11 +727,11 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
   }
   if (o->tile)
     s->tile = TRUE;
-  if (o->tile_spacing != NPW_UNSET_INT) {
-    if (o->tile_spacing < 0 || o->tile_spacing > NPW_SPACING_MAX) {
-      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+  if (o->tile_spacing != BATCH_UNSET_INT) {
+    if (o->tile_spacing < 0 || o->tile_spacing > BATCH_SPACING_MAX) {
+      g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
           "--tile-spacing must be a whole number of pixels from 0 to %d, "
-          "got %d", NPW_SPACING_MAX, o->tile_spacing);
+          "got %d", BATCH_SPACING_MAX, o->tile_spacing);
       return NULL;
     }
     s->tile_spacing = o->tile_spacing;
@@ -738,18 +739,19 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
 
   if (o->videos)
     s->videos = TRUE;
-  if (o->video_crf != NPW_UNSET_INT) {
-    if (o->video_crf < NPW_VIDEO_CRF_MIN || o->video_crf > NPW_VIDEO_CRF_MAX) {
-      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+  if (o->video_crf != BATCH_UNSET_INT) {
+    if (o->video_crf < BATCH_VIDEO_CRF_MIN
+        || o->video_crf > BATCH_VIDEO_CRF_MAX) {
+      g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
           "--video-crf must be a whole number from %d to %d, got %d",
-          NPW_VIDEO_CRF_MIN, NPW_VIDEO_CRF_MAX, o->video_crf);
+          BATCH_VIDEO_CRF_MIN, BATCH_VIDEO_CRF_MAX, o->video_crf);
       return NULL;
     }
     s->video_crf = o->video_crf;
   }
   if (o->video_preset) {
-    if (!npw_video_preset_valid (o->video_preset)) {
-      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+    if (!batch_video_preset_valid (o->video_preset)) {
+      g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
           "--video-preset must be " VIDEO_PRESET_CHOICES ", got \"%s\"",
           o->video_preset);
       return NULL;
@@ -762,42 +764,42 @@ npw_settings_load (const NpwSettingsOverrides * o, GError ** error)
           "input_folder", "--input DIR", error) ||
       !check_given (s, section_line, s->npy_path != NULL, "npy_path",
           "--npy FILE", error) ||
-      !check_given (s, section_line, s->opacity != NPW_UNSET_DOUBLE,
+      !check_given (s, section_line, s->opacity != BATCH_UNSET_DOUBLE,
           "opacity", "--opacity PERCENT", error) ||
-      !check_given (s, section_line, s->quality != NPW_UNSET_INT, "quality",
+      !check_given (s, section_line, s->quality != BATCH_UNSET_INT, "quality",
           "--quality Q", error) ||
-      !check_given (s, section_line, s->output_height != NPW_UNSET_INT,
+      !check_given (s, section_line, s->output_height != BATCH_UNSET_INT,
           "output_height", "--height PX", error))
     return NULL;
 
   /* The command line's values are checked here, the file's already were. */
-  if (o->opacity != NPW_UNSET_DOUBLE) {
+  if (o->opacity != BATCH_UNSET_DOUBLE) {
     g_autofree gchar *hint = NULL;
     const gchar *problem = opacity_problem (o->opacity, &hint);
 
     if (problem) {
-      g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+      g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
           "--opacity must be a percentage from 0 to 100, got %g%s",
           o->opacity, problem);
       return NULL;
     }
   }
-  if (s->quality < NPW_QUALITY_MIN || s->quality > NPW_QUALITY_MAX) {
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+  if (s->quality < BATCH_QUALITY_MIN || s->quality > BATCH_QUALITY_MAX) {
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
         "--quality must be a whole number from 1 to 100, got %d", s->quality);
     return NULL;
   }
-  if (s->output_quality < NPW_QUALITY_MIN
-      || s->output_quality > NPW_QUALITY_MAX) {
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+  if (s->output_quality < BATCH_QUALITY_MIN
+      || s->output_quality > BATCH_QUALITY_MAX) {
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
         "--output-quality must be a whole number from 1 to 100, got %d",
         s->output_quality);
     return NULL;
   }
-  if (s->output_height < 1 || s->output_height > NPW_HEIGHT_MAX) {
-    g_set_error (error, NPW_SETTINGS_ERROR, NPW_SETTINGS_ERROR_INVALID,
+  if (s->output_height < 1 || s->output_height > BATCH_HEIGHT_MAX) {
+    g_set_error (error, BATCH_SETTINGS_ERROR, BATCH_SETTINGS_ERROR_INVALID,
         "--height must be a whole number from 1 to %d, got %d",
-        NPW_HEIGHT_MAX, s->output_height);
+        BATCH_HEIGHT_MAX, s->output_height);
     return NULL;
   }
 

@@ -16,37 +16,37 @@
  * libyaml, every fault reported with its file and line), then the
  * command line on top. */
 
-#ifndef __NPW_SETTINGS_H__
-#define __NPW_SETTINGS_H__
+#ifndef __BATCH_SETTINGS_H__
+#define __BATCH_SETTINGS_H__
 
 #include <glib.h>
 
 G_BEGIN_DECLS
 
-#define NPW_SETTINGS_ERROR (npw_settings_error_quark ())
-GQuark npw_settings_error_quark (void);
+#define BATCH_SETTINGS_ERROR (batch_settings_error_quark ())
+GQuark batch_settings_error_quark (void);
 
 typedef enum
 {
-  NPW_SETTINGS_ERROR_SYNTAX,    /* libyaml could not parse the file */
-  NPW_SETTINGS_ERROR_MISSING,   /* a required key is absent */
-  NPW_SETTINGS_ERROR_INVALID,   /* wrong type or out of range */
-  NPW_SETTINGS_ERROR_FAILED     /* anything else (I/O) */
-} NpwSettingsError;
+  BATCH_SETTINGS_ERROR_SYNTAX,    /* libyaml could not parse the file */
+  BATCH_SETTINGS_ERROR_MISSING,   /* a required key is absent */
+  BATCH_SETTINGS_ERROR_INVALID,   /* wrong type or out of range */
+  BATCH_SETTINGS_ERROR_FAILED     /* anything else (I/O) */
+} BatchSettingsError;
 
 /* Limits, shared by the file and the command line. */
-#define NPW_QUALITY_MIN 1
-#define NPW_QUALITY_MAX 100
-#define NPW_OPACITY_MAX 100.0
-#define NPW_HEIGHT_MAX 32768
-#define NPW_SIZE_MAX 10000.0          /* percent: the element's 100 */
-#define NPW_SPACING_MAX 65535
+#define BATCH_QUALITY_MIN 1
+#define BATCH_QUALITY_MAX 100
+#define BATCH_OPACITY_MAX 100.0
+#define BATCH_HEIGHT_MAX 32768
+#define BATCH_SIZE_MAX 10000.0          /* percent: the element's 100 */
+#define BATCH_SPACING_MAX 65535
 
 /* Defaults for values the script had no key for, or, without a config
  * file, for the two the command line may leave out. */
-#define NPW_DEFAULT_OUTPUT_QUALITY 100
-#define NPW_DEFAULT_OPACITY 100.0
-#define NPW_DEFAULT_QUALITY 30
+#define BATCH_DEFAULT_OUTPUT_QUALITY 100
+#define BATCH_DEFAULT_OPACITY 100.0
+#define BATCH_DEFAULT_QUALITY 30
 
 /* A margin: pixels, or a percentage of the output picture's shorter
  * side ("2.5%"). */
@@ -54,10 +54,10 @@ typedef struct
 {
   gdouble value;
   gboolean percent;
-} NpwMargin;
+} BatchMargin;
 
 /* The margin in pixels for a @width x @height output picture. */
-gint npw_margin_pixels (const NpwMargin * margin, gint width, gint height);
+gint batch_margin_pixels (const BatchMargin * margin, gint width, gint height);
 
 typedef struct
 {
@@ -69,13 +69,13 @@ typedef struct
   gchar *output_folder;         /* NULL: <input_folder>/output */
   gdouble opacity;              /* percent, 0..100 */
   gint quality;                 /* JPEG round trip, 1..100 */
-  gint output_height;           /* 1..NPW_HEIGHT_MAX */
+  gint output_height;           /* 1..BATCH_HEIGHT_MAX */
   gint output_quality;          /* JPEG outputs, 1..100 */
   gboolean auto_orient;         /* apply EXIF orientation */
   gboolean strip_metadata;      /* drop EXIF, ICC and text ("metadata: strip") */
   /* where the watermark goes (defaults: the script's top-left corner) */
   gint position;                /* the element's nicks, 0..8 in their order */
-  NpwMargin margin;             /* both offsets, inward from the anchor */
+  BatchMargin margin;             /* both offsets, inward from the anchor */
   gdouble size;                 /* percent of the picture, 0: own size */
   gboolean tile;
   gint tile_spacing;            /* pixels */
@@ -83,13 +83,13 @@ typedef struct
   gboolean videos;
   gint video_crf;               /* 0..51 */
   gchar *video_preset;          /* x264's preset names */
-} NpwSettings;
+} BatchSettings;
 
 /* Values the command line left unset. */
-#define NPW_UNSET_INT G_MININT
-#define NPW_UNSET_DOUBLE (-G_MAXDOUBLE)
+#define BATCH_UNSET_INT G_MININT
+#define BATCH_UNSET_DOUBLE (-G_MAXDOUBLE)
 
-/* What the command line gave; unset values are NULL or NPW_UNSET_*. */
+/* What the command line gave; unset values are NULL or BATCH_UNSET_*. */
 typedef struct
 {
   const gchar *config_file;     /* NULL: ./config.yaml if it exists */
@@ -110,18 +110,18 @@ typedef struct
   gboolean videos;              /* FALSE: as the file says */
   gint video_crf;
   const gchar *video_preset;
-} NpwSettingsOverrides;
+} BatchSettingsOverrides;
 
 /* Reads the config file, applies @overrides and checks every value.
  * Unknown keys are warnings, printed to stderr.  Error messages start
  * with "FILE:LINE: " (or "FILE: ") when a file is at fault. */
-NpwSettings *npw_settings_load (const NpwSettingsOverrides * overrides,
+BatchSettings *batch_settings_load (const BatchSettingsOverrides * overrides,
     GError ** error);
 
-void npw_settings_free (NpwSettings * settings);
+void batch_settings_free (BatchSettings * settings);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpwSettings, npw_settings_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BatchSettings, batch_settings_free)
 
 G_END_DECLS
 
-#endif /* __NPW_SETTINGS_H__ */
+#endif /* __BATCH_SETTINGS_H__ */

@@ -28,7 +28,7 @@
 #include "log.h"
 #include "video.h"
 
-#define GST_CAT_DEFAULT npw_debug
+#define GST_CAT_DEFAULT batch_debug
 
 /* Reading a file's headers (the probe) takes milliseconds; this is a net
  * against a demuxer that never exposes its streams. */
@@ -97,7 +97,7 @@ static const struct
 };
 
 gboolean
-npw_video_preset_valid (const gchar * name)
+batch_video_preset_valid (const gchar * name)
 {
   return name && g_strv_contains (presets, name);
 }
@@ -114,7 +114,7 @@ preset_index (const gchar * name)
 }
 
 gboolean
-npw_video_has_video_name (const gchar * name)
+batch_video_has_video_name (const gchar * name)
 {
   const gchar *dot = strrchr (name, '.');
   guint i;
@@ -126,15 +126,15 @@ npw_video_has_video_name (const gchar * name)
 }
 
 guint
-npw_video_claim (GPtrArray * pictures, const gchar * output_folder)
+batch_video_claim (GPtrArray * pictures, const gchar * output_folder)
 {
   guint i, n = 0;
 
   for (i = 0; i < pictures->len; i++) {
-    NpwPicture *p = pictures->pdata[i];
+    BatchPicture *p = pictures->pdata[i];
     g_autofree gchar *path = NULL;
 
-    if (p->output_path || !npw_video_has_video_name (p->relative))
+    if (p->output_path || !batch_video_has_video_name (p->relative))
       continue;
     path = g_build_filename (output_folder, p->relative, NULL);
     p->output_path = g_strdup (path);
@@ -146,7 +146,7 @@ npw_video_claim (GPtrArray * pictures, const gchar * output_folder)
 }
 
 void
-npw_video_result_clear (NpwVideoResult * result)
+batch_video_result_clear (BatchVideoResult * result)
 {
   g_clear_pointer (&result->codec_in, g_free);
   g_clear_pointer (&result->codec_out, g_free);
@@ -491,8 +491,8 @@ plan_clear (Plan * plan)
 }
 
 static gboolean
-make_plan (const NpwPicture * video, Probe * probe, Plan * plan,
-    NpwVideoResult * result, GError ** error)
+make_plan (const BatchPicture * video, Probe * probe, Plan * plan,
+    BatchVideoResult * result, GError ** error)
 {
   GstStructure *s = gst_caps_get_structure (probe->video_caps, 0);
   gint64 duration = -1;
@@ -608,13 +608,13 @@ output_size (gint width, gint height, gint par_n, gint par_d,
 
   /* a size the caps do not say yet (the dry run's probe) stays 0 */
   *out_w = width <= 0 || height <= 0 ? 0 :
-      MAX (2, (gint) floor (MIN (w, NPW_HEIGHT_MAX * 4.0) / 2.0 + 0.5) * 2);
+      MAX (2, (gint) floor (MIN (w, BATCH_HEIGHT_MAX * 4.0) / 2.0 + 0.5) * 2);
   *out_h = h;
 }
 
 gboolean
-npw_video_check (const NpwWorkerSettings * s, const NpwPicture * video,
-    NpwVideoResult * result, GError ** error)
+batch_video_check (const BatchWorkerSettings * s, const BatchPicture * video,
+    BatchVideoResult * result, GError ** error)
 {
   Probe probe = { 0, };
   Plan plan = { 0, };
@@ -641,11 +641,11 @@ npw_video_check (const NpwWorkerSettings * s, const NpwPicture * video,
 
 typedef struct
 {
-  const NpwWorkerSettings *settings;
-  const NpwPicture *video;
+  const BatchWorkerSettings *settings;
+  const BatchPicture *video;
   Plan *plan;
-  NpwVideoResult *result;
-  NpwVideoProgress *progress;
+  BatchVideoResult *result;
+  BatchVideoProgress *progress;
   GstElement *pipeline;
   GstElement *mux;
 
@@ -870,7 +870,7 @@ on_raw_caps (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Run *run = data;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  const NpwWorkerSettings *s = run->settings;
+  const BatchWorkerSettings *s = run->settings;
   GstCaps *caps;
   GstVideoInfo vinfo;
   g_autoptr (GstCaps) size = NULL;
@@ -898,8 +898,8 @@ on_raw_caps (GstPad * pad, GstPadProbeInfo * info, gpointer data)
       deep ? "I420_10LE" : "I420", NULL);
   g_object_set (run->format, "caps", format, NULL);
 
-  g_object_set (run->mark, "offset-x", npw_margin_pixels (&s->margin, w, h),
-      "offset-y", npw_margin_pixels (&s->margin, w, h), NULL);
+  g_object_set (run->mark, "offset-x", batch_margin_pixels (&s->margin, w, h),
+      "offset-y", batch_margin_pixels (&s->margin, w, h), NULL);
 
   g_mutex_lock (&run->lock);
   run->result->out_width = w;
@@ -974,7 +974,7 @@ is_matroska (const gchar * path)
 static GstElement *
 make_encoder (const Run * run)
 {
-  const NpwWorkerSettings *s = run->settings;
+  const BatchWorkerSettings *s = run->settings;
   const Family *f = run->plan->out;
   GstElement *enc = gst_element_factory_make (f->encoder, NULL);
   guint speed = preset_index (s->video_preset);
@@ -1156,7 +1156,7 @@ static gboolean
 add_video_branch (Run * run, GstPad * pad, const GstCaps * caps,
     GError ** error)
 {
-  const NpwWorkerSettings *s = run->settings;
+  const BatchWorkerSettings *s = run->settings;
   GstElement *decoder = make_decoder (caps);
   GstElement *encoder = make_encoder (run);
   GstElement *parser = run->plan->out->parser ?
@@ -1411,8 +1411,8 @@ run_pipeline (Run * run, const volatile sig_atomic_t * cancel, GError ** error)
 }
 
 gboolean
-npw_video_process (const NpwWorkerSettings * s, const NpwPicture * video,
-    NpwVideoResult * result, NpwVideoProgress * progress,
+batch_video_process (const BatchWorkerSettings * s, const BatchPicture * video,
+    BatchVideoResult * result, BatchVideoProgress * progress,
     const volatile sig_atomic_t * cancel, GError ** error)
 {
   Probe probe = { 0, };
@@ -1436,7 +1436,7 @@ npw_video_process (const NpwWorkerSettings * s, const NpwPicture * video,
     GST_WARNING ("%s: %s", video->relative, plan.fallback);
 
   folder = g_path_get_dirname (plan.output_path);
-  temp = npw_files_temp_template (plan.output_path);
+  temp = batch_files_temp_template (plan.output_path);
   fd = g_mkstemp_full (temp, O_WRONLY, 0600);
   if (fd < 0) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),

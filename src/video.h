@@ -27,8 +27,8 @@
  * Every queue is limited in time only, so that a muxer waiting for one
  * stream while the encoder holds its look-ahead never starves. */
 
-#ifndef __NPW_VIDEO_H__
-#define __NPW_VIDEO_H__
+#ifndef __BATCH_VIDEO_H__
+#define __BATCH_VIDEO_H__
 
 #include <signal.h>
 #include <gst/gst.h>
@@ -40,21 +40,21 @@ G_BEGIN_DECLS
 
 /* --video-crf's range and default (x264/x265's CRF scale) and
  * --video-preset's default. */
-#define NPW_VIDEO_CRF_MIN 0
-#define NPW_VIDEO_CRF_MAX 51
-#define NPW_VIDEO_CRF_DEFAULT 20
-#define NPW_VIDEO_PRESET_DEFAULT "medium"
+#define BATCH_VIDEO_CRF_MIN 0
+#define BATCH_VIDEO_CRF_MAX 51
+#define BATCH_VIDEO_CRF_DEFAULT 20
+#define BATCH_VIDEO_PRESET_DEFAULT "medium"
 
 /* TRUE for x264's preset names, ultrafast .. veryslow. */
-gboolean npw_video_preset_valid (const gchar * name);
+gboolean batch_video_preset_valid (const gchar * name);
 
 /* TRUE when @name ends in one of the video extensions, any case. */
-gboolean npw_video_has_video_name (const gchar * name);
+gboolean batch_video_has_video_name (const gchar * name);
 
 /* Takes the video files of @pictures, which files.c lists as not
  * supported: each gets its output path (same name under @output_folder)
  * and is marked as a video.  Returns how many. */
-guint npw_video_claim (GPtrArray * pictures, const gchar * output_folder);
+guint batch_video_claim (GPtrArray * pictures, const gchar * output_folder);
 
 /* What a video was and became, for the report and the dry run. */
 typedef struct
@@ -73,9 +73,9 @@ typedef struct
   guint64 expected_frames;      /* from the container: duration x rate */
   GstClockTime duration;        /* the container's, or NONE */
   guint bit_depth;              /* of the output */
-} NpwVideoResult;
+} BatchVideoResult;
 
-void npw_video_result_clear (NpwVideoResult * result);
+void batch_video_result_clear (BatchVideoResult * result);
 
 /* Progress shared with the run: frames written and frames expected by
  * the videos in hand, added to atomically. */
@@ -83,24 +83,24 @@ typedef struct
 {
   gint frames_done;
   gint frames_total;
-} NpwVideoProgress;
+} BatchVideoProgress;
 
 /* Writes @video's output through a temporary file in the same folder,
  * renamed when complete.  Stops when *@cancel becomes non-zero (a
  * signal): then nothing is left behind and @error is
  * G_IO_ERROR_CANCELLED.  On failure nothing is left either and @error
  * says why, for people. */
-gboolean npw_video_process (const NpwWorkerSettings * settings,
-    const NpwPicture * video, NpwVideoResult * result,
-    NpwVideoProgress * progress, const volatile sig_atomic_t * cancel,
+gboolean batch_video_process (const BatchWorkerSettings * settings,
+    const BatchPicture * video, BatchVideoResult * result,
+    BatchVideoProgress * progress, const volatile sig_atomic_t * cancel,
     GError ** error);
 
-/* What npw_video_process () would do: demuxes the headers only, fills
+/* What batch_video_process () would do: demuxes the headers only, fills
  * @result (codecs, sizes, duration, streams); FALSE with @error for what
  * would fail before encoding.  Writes nothing. */
-gboolean npw_video_check (const NpwWorkerSettings * settings,
-    const NpwPicture * video, NpwVideoResult * result, GError ** error);
+gboolean batch_video_check (const BatchWorkerSettings * settings,
+    const BatchPicture * video, BatchVideoResult * result, GError ** error);
 
 G_END_DECLS
 
-#endif /* __NPW_VIDEO_H__ */
+#endif /* __BATCH_VIDEO_H__ */

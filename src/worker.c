@@ -31,7 +31,7 @@
 #include "probe.h"
 #include "worker.h"
 
-#define GST_CAT_DEFAULT npw_debug
+#define GST_CAT_DEFAULT batch_debug
 
 /* Safety net: a picture that neither finishes nor fails in this time is
  * reported as failed rather than holding the run forever. */
@@ -89,19 +89,19 @@ typedef struct
   gint frames;                  /* buffers the sink got for this picture */
   guint kind;
   GstSample *sample;            /* CHAIN_LIBPNG: what appsink got */
-  NpwMetadata metadata;         /* this picture's, put in by the probe */
+  BatchMetadata metadata;       /* this picture's, put in by the probe */
 } Chain;
 
-struct _NpwWorker
+struct _BatchWorker
 {
-  const NpwWorkerSettings *settings;
+  const BatchWorkerSettings *settings;
   Chain *chains[N_CHAINS];      /* built when first needed */
 };
 
-NpwWorker *
-npw_worker_new (const NpwWorkerSettings * settings)
+BatchWorker *
+batch_worker_new (const BatchWorkerSettings * settings)
 {
-  NpwWorker *worker = g_new0 (NpwWorker, 1);
+  BatchWorker *worker = g_new0 (BatchWorker, 1);
 
   worker->settings = settings;
   return worker;
@@ -113,13 +113,13 @@ chain_free (Chain * chain)
   gst_element_set_state (chain->pipeline, GST_STATE_NULL);
   gst_object_unref (chain->bus);
   gst_object_unref (chain->pipeline);
-  npw_metadata_clear (&chain->metadata);
+  batch_metadata_clear (&chain->metadata);
   g_clear_pointer (&chain->sample, gst_sample_unref);
   g_free (chain);
 }
 
 void
-npw_worker_free (NpwWorker * worker)
+batch_worker_free (BatchWorker * worker)
 {
   guint i;
 
@@ -240,13 +240,13 @@ insert_metadata (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 
   switch (chain->kind & CHAIN_OUT_MASK) {
     case CHAIN_PNG_OUT:
-      buffer = npw_metadata_insert_png (&chain->metadata, buffer);
+      buffer = batch_metadata_insert_png (&chain->metadata, buffer);
       break;
     case CHAIN_WEBP_OUT:
-      buffer = npw_metadata_insert_webp (&chain->metadata, buffer);
+      buffer = batch_metadata_insert_webp (&chain->metadata, buffer);
       break;
     default:
-      buffer = npw_metadata_insert_jpeg (&chain->metadata, buffer);
+      buffer = batch_metadata_insert_jpeg (&chain->metadata, buffer);
       break;
   }
   GST_PAD_PROBE_INFO_DATA (info) = buffer;
@@ -325,7 +325,7 @@ element_takes (GstElement * mark, const gchar * format)
  * I420: given RGB it would write an RGB JPEG, not the YCbCr 4:2:0 that
  * PIL wrote (and jpegdec only decodes those to I420). */
 static Chain *
-chain_new (const NpwWorkerSettings * s, guint kind, GError ** error)
+chain_new (const BatchWorkerSettings * s, guint kind, GError ** error)
 {
   g_autofree gchar *description = NULL;
   g_autoptr (GstElement) pipeline = NULL;
@@ -530,14 +530,14 @@ output_kind (const gchar * path)
 }
 
 static guint
-input_kind (NpwPictureFormat format)
+input_kind (BatchPictureFormat format)
 {
   switch (format) {
-    case NPW_PICTURE_JPEG:
+    case BATCH_PICTURE_JPEG:
       return CHAIN_JPEG_IN;
-    case NPW_PICTURE_PNG:
+    case BATCH_PICTURE_PNG:
       return CHAIN_PNG_IN;
-    case NPW_PICTURE_WEBP:
+    case BATCH_PICTURE_WEBP:
       return CHAIN_WEBP_IN;
     default:
       return CHAIN_PIXBUF_IN;
@@ -630,7 +630,7 @@ failed:
 typedef struct
 {
   GBytes *file;
-  NpwPictureInfo info;          /* orientation 1 if not applied */
+  BatchPictureInfo info;        /* orientation 1 if not applied */
   guint kind;
   gint out_width;
 } Plan;
@@ -638,10 +638,10 @@ typedef struct
 /* Reads and probes @picture and works out its output, with every check
  * that needs no decoding. */
 static gboolean
-plan_picture (const NpwWorkerSettings * s, const NpwPicture * picture,
-    Plan * plan, NpwWorkerResult * result, GError ** error)
+plan_picture (const BatchWorkerSettings * s, const BatchPicture * picture,
+    Plan * plan, BatchWorkerResult * result, GError ** error)
 {
-  NpwPictureInfo *info = &plan->info;
+  BatchPictureInfo *info = &plan->info;
   const guint8 *contents;
   gsize length;
   guint64 file_size;
@@ -651,12 +651,12 @@ plan_picture (const NpwWorkerSettings * s, const NpwPicture * picture,
   /* Read, not mapped: a file truncated or on a failing network mount
    * while mapped would kill the whole run with SIGBUS.  Up to the
    * picture's end: memory follows the picture, not the file's size. */
-  plan->file = npw_files_read_picture (picture->input_path, s->max_pixels,
+  plan->file = batch_files_read_picture (picture->input_path, s->max_pixels,
       &file_size, error);
   if (plan->file == NULL)
     return FALSE;
   contents = g_bytes_get_data (plan->file, &length);
-  if (!npw_probe_full (contents, length, s->max_pixels, info, error))
+  if (!batch_probe_full (contents, length, s->max_pixels, info, error))
     return FALSE;
   if (file_size > length)
     GST_WARNING ("%s: the file is %" G_GUINT64_FORMAT " bytes, more than "
@@ -673,11 +673,11 @@ plan_picture (const NpwWorkerSettings * s, const NpwPicture * picture,
 
   kind = input_kind (info->format) | output_kind (picture->output_path);
   /* 16-bit PNGs keep their depth: no JPEG round trip (8 bits) */
-  if (info->format == NPW_PICTURE_PNG && info->png_depth == 16
+  if (info->format == BATCH_PICTURE_PNG && info->png_depth == 16
       && (kind & CHAIN_OUT_MASK) == CHAIN_PNG_OUT)
-    kind |= CHAIN_DEEP | (npw_png16_handles (info->png_depth,
+    kind |= CHAIN_DEEP | (batch_png16_handles (info->png_depth,
             info->png_colour_type) ? CHAIN_LIBPNG : 0);
-  else if (info->colour == NPW_COLOUR_RGB)
+  else if (info->colour == BATCH_COLOUR_RGB)
     kind |= CHAIN_ROUND_TRIP;
 
   /* videoscale's limit (32767) is below JPEG's (65500) and binds
@@ -706,8 +706,8 @@ plan_picture (const NpwWorkerSettings * s, const NpwPicture * picture,
 }
 
 gboolean
-npw_worker_check (const NpwWorkerSettings * s, const NpwPicture * picture,
-    NpwWorkerResult * result, GError ** error)
+batch_worker_check (const BatchWorkerSettings * s, const BatchPicture * picture,
+    BatchWorkerResult * result, GError ** error)
 {
   Plan plan = { 0, };
   gboolean ok = plan_picture (s, picture, &plan, result, error);
@@ -735,11 +735,11 @@ write_png16 (Chain * chain, guint colour_type, const gchar * temp,
         "no watermarked frame to write");
     return FALSE;
   }
-  png = npw_png16_write (gst_sample_get_buffer (chain->sample), &vinfo,
+  png = batch_png16_write (gst_sample_get_buffer (chain->sample), &vinfo,
       colour_type, error);
   if (png == NULL)
     return FALSE;
-  png = npw_metadata_insert_png (&chain->metadata, png);
+  png = batch_metadata_insert_png (&chain->metadata, png);
 
   gst_buffer_map (png, &map, GST_MAP_READ);
   ok = g_file_set_contents_full (temp, (const gchar *) map.data, map.size,
@@ -753,17 +753,17 @@ write_png16 (Chain * chain, guint colour_type, const gchar * temp,
 }
 
 gboolean
-npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
-    NpwWorkerResult * result, GError ** error)
+batch_worker_process (BatchWorker * worker, const BatchPicture * picture,
+    BatchWorkerResult * result, GError ** error)
 {
-  const NpwWorkerSettings *s = worker->settings;
+  const BatchWorkerSettings *s = worker->settings;
   g_autoptr (GBytes) file = NULL;
   g_autofree gchar *temp = NULL;
   g_autofree gchar *caps = NULL;
   g_autofree gchar *folder = NULL;
   GstBuffer *input;
   Plan plan = { 0, };
-  NpwPictureInfo info;
+  BatchPictureInfo info;
   gsize length;
   guint kind;
   gint out_width, fd, margin;
@@ -798,19 +798,19 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   if (chain->flip)
     g_object_set (chain->flip, "video-direction",
         orientation_method (info.orientation), NULL);
-  margin = npw_margin_pixels (&s->margin, out_width, s->output_height);
+  margin = batch_margin_pixels (&s->margin, out_width, s->output_height);
   g_object_set (chain->mark, "offset-x", margin, "offset-y", margin, NULL);
 
-  npw_metadata_clear (&chain->metadata);
+  batch_metadata_clear (&chain->metadata);
   if (!s->strip_metadata) {
     gboolean gray = (kind & CHAIN_OUT_MASK) == CHAIN_PNG_OUT
         && (kind & CHAIN_IN_MASK) != CHAIN_PIXBUF_IN
-        && (info.colour == NPW_COLOUR_GRAY || ((kind & CHAIN_LIBPNG)
+        && (info.colour == BATCH_COLOUR_GRAY || ((kind & CHAIN_LIBPNG)
             && info.png_colour_type == 4));
 
-    npw_metadata_read (&chain->metadata, g_bytes_get_data (file, NULL),
+    batch_metadata_read (&chain->metadata, g_bytes_get_data (file, NULL),
         length, info.format);
-    npw_metadata_fit (&chain->metadata, info.orientation != 1, out_width,
+    batch_metadata_fit (&chain->metadata, info.orientation != 1, out_width,
         s->output_height, gray ? "GRAY" : "RGB ");
   }
 
@@ -821,7 +821,7 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
     /* tests/batch/test_png16.py checks this scope against pngdec's */
     GST_DEBUG ("%s: 16-bit PNG of colour type %u, read with libpng",
         picture->input_path, info.png_colour_type);
-    input = npw_png16_read (g_bytes_get_data (file, NULL), length,
+    input = batch_png16_read (g_bytes_get_data (file, NULL), length,
         info.orientation, &vinfo, error);
     if (input == NULL)
       return FALSE;
@@ -836,7 +836,7 @@ npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
   folder = g_path_get_dirname (picture->output_path);
   /* fd, open until the end, holds the lock that tells another run's
    * cleanup the file is ours (files.c). */
-  fd = npw_files_make_temp (picture->output_path, &temp);
+  fd = batch_files_make_temp (picture->output_path, &temp);
   if (fd < 0) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
         "cannot write in %s: %s", folder, g_strerror (errno));

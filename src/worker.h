@@ -19,8 +19,8 @@
  * of picture (decoder, round trip or not, encoder) and reuses it from
  * picture to picture, going through READY in between. */
 
-#ifndef __NPW_WORKER_H__
-#define __NPW_WORKER_H__
+#ifndef __BATCH_WORKER_H__
+#define __BATCH_WORKER_H__
 
 #include <gst/gst.h>
 
@@ -39,7 +39,7 @@ typedef struct
   gboolean auto_orient;
   gboolean strip_metadata;      /* else EXIF, ICC and text are carried */
   gint position;                /* npywatermark's "position" */
-  NpwMargin margin;             /* both offsets, per picture */
+  BatchMargin margin;             /* both offsets, per picture */
   gdouble size;                 /* npywatermark's "size" (a fraction) */
   gboolean tile;
   gint tile_spacing;
@@ -47,34 +47,34 @@ typedef struct
   gint video_crf;               /* videos: x264/x265 CRF, 0..51 */
   const gchar *video_preset;    /* videos: x264 preset name */
   guint64 max_pixels;           /* larger pictures are refused */
-} NpwWorkerSettings;
+} BatchWorkerSettings;
 
 /* What a picture was and became, for the report; 0 where not known. */
 typedef struct
 {
   guint in_width, in_height;    /* as stored */
   guint out_width, out_height;
-} NpwWorkerResult;
+} BatchWorkerResult;
 
-typedef struct _NpwWorker NpwWorker;
+typedef struct _BatchWorker BatchWorker;
 
 /* @settings must outlive the worker. */
-NpwWorker *npw_worker_new (const NpwWorkerSettings * settings);
+BatchWorker *batch_worker_new (const BatchWorkerSettings * settings);
 
 /* Writes @picture's output (through a temporary file in the same folder,
  * renamed when complete).  On failure nothing is left behind and @error
  * says why, for people. */
-gboolean npw_worker_process (NpwWorker * worker, const NpwPicture * picture,
-    NpwWorkerResult * result, GError ** error);
+gboolean batch_worker_process (BatchWorker * worker, const BatchPicture * picture,
+    BatchWorkerResult * result, GError ** error);
 
-/* What npw_worker_process () would do, short of decoding: reads and
+/* What batch_worker_process () would do, short of decoding: reads and
  * probes @picture, fills @result's sizes, FALSE with @error for what would
  * fail before a pipeline ran.  Writes nothing (the dry run). */
-gboolean npw_worker_check (const NpwWorkerSettings * settings,
-    const NpwPicture * picture, NpwWorkerResult * result, GError ** error);
+gboolean batch_worker_check (const BatchWorkerSettings * settings,
+    const BatchPicture * picture, BatchWorkerResult * result, GError ** error);
 
-void npw_worker_free (NpwWorker * worker);
+void batch_worker_free (BatchWorker * worker);
 
 G_END_DECLS
 
-#endif /* __NPW_WORKER_H__ */
+#endif /* __BATCH_WORKER_H__ */
