@@ -295,10 +295,11 @@ show_still (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
 }
 
 static void
-show_set_slices (NpwShow * show, NpwSlices * slices)
+show_set_slices (NpwShow * show, NpwSlices * slices, gboolean fresh)
 {
   npw_slices_unref (show->slices);
   show->slices = slices;
+  show->slices_fresh = fresh;
   show->slices_changed = TRUE;
 }
 
@@ -318,7 +319,7 @@ show_slice (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
   if (slices && (!slices_matches (slices, source, info, geom) ||
           !npw_prepared_covers (slices_get (slices, slices->first), offset_x,
               offset_y)))
-    show_set_slices (show, NULL);
+    show_set_slices (show, NULL, FALSE);
   slice = MIN (slice, npw_source_get_image (source)->n_frames - 1);
 
   if (show->slices == NULL) {
@@ -328,7 +329,7 @@ show_slice (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
         FALSE, slice, TRUE, error);
     if (slices == NULL)
       return NULL;
-    show_set_slices (show, slices);
+    show_set_slices (show, slices, TRUE);
     GST_DEBUG_OBJECT (show->owner, "prepared slice %u of %u for %s", slice,
         npw_source_get_image (source)->n_frames, GST_VIDEO_INFO_NAME (info));
     return slices_get (slices, slice);
@@ -344,6 +345,10 @@ show_slice (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
   }
   /* the background goes on from here */
   g_atomic_int_set (&slices->next, (gint) slice);
+  if (show->slices_fresh) {
+    show->slices_fresh = FALSE;
+    show->slices_changed = TRUE;
+  }
   prep = slices_get (slices, slice);
   if (prep == NULL) {
     shown = slices_nearest (slices, slice);
@@ -391,7 +396,7 @@ npw_show_set_caps (NpwShow * show, NpwSource * source,
     gint offset_x, gint offset_y, GError ** error)
 {
   if (show->slices && !slices_matches (show->slices, source, info, geom))
-    show_set_slices (show, NULL);
+    show_set_slices (show, NULL, FALSE);
   return source == NULL || npw_source_get_image (source)->n_frames <= 1 ||
       npw_slices_check_limit (source, info, geom, max_side, offset_x,
       offset_y, error);
@@ -405,7 +410,7 @@ npw_show_keep (NpwShow * show, NpwPrepared ** prep, NpwSlices ** slices,
   if (*prep && npw_prepared_matches (*prep, source, info, geom))
     npw_cache_push (&show->cache, g_steal_pointer (prep));
   if (*slices && slices_matches (*slices, source, info, geom))
-    show_set_slices (show, g_steal_pointer (slices));
+    show_set_slices (show, g_steal_pointer (slices), FALSE);
 }
 
 void
@@ -413,7 +418,7 @@ npw_show_clear (NpwShow * show)
 {
   npw_cache_clear (&show->cache);
   if (show->slices)
-    show_set_slices (show, NULL);
+    show_set_slices (show, NULL, FALSE);
 }
 
 void

@@ -99,8 +99,10 @@ typedef struct
   GstObject *owner;             /* for the log */
   NpwCache cache;               /* stills */
   NpwSlices *slices;            /* an animation's, for the active caps */
-  gboolean slices_changed;      /* slices was replaced since the owner
-                                 * last handed it to the background */
+  gboolean slices_fresh;        /* made by the last frame: not filled yet */
+  gboolean slices_changed;      /* the owner hands slices (NULL when
+                                 * fresh) to the background, which forgets
+                                 * the set before */
 } NpwShow;
 
 /* Sets *@prep to what a frame of @info with @geom draws at these offsets
@@ -109,9 +111,12 @@ typedef struct
  * - a still: from the cache, or prepared now;
  * - an animation with a set for these caps and geometry: @slice when it
  *   is published, else the nearest one that is (the background prepares
- *   @slice next); the set is not complete until it is filled in the
- *   background (slices_changed says when a new set needs that);
- * - an animation with no such set: a new set, with @slice prepared now.
+ *   @slice next);
+ * - an animation with no such set: a new set, with @slice prepared now;
+ *   the background completes it from the next frame that uses it (a set
+ *   that serves one frame only, as offsets moving past a watermark larger
+ *   than the frame make, is not filled).  slices_changed says when the
+ *   owner must tell the background.
  * FALSE with @error when it cannot be prepared. */
 gboolean npw_show_prepare (NpwShow * show, NpwSource * source,
     const GstVideoInfo * info, const NpwGeometry * geom, gint max_side,

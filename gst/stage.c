@@ -50,15 +50,16 @@ npw_stage_reset (NpwStage * stage)
   stage->draw = FALSE;
 }
 
-/* A new set of slices (or none) goes to the background to be completed,
- * and the one before stops being filled. */
+/* A set of slices that a second frame uses (or none) goes to the
+ * background to be completed, and the one before stops being filled. */
 static void
 npw_stage_hand_over (NpwStage * stage)
 {
   if (!stage->show.slices_changed)
     return;
   stage->show.slices_changed = FALSE;
-  npw_loader_fill (stage->loader, stage->show.slices);
+  npw_loader_fill (stage->loader, stage->show.slices_fresh ? NULL :
+      stage->show.slices);
 }
 
 void

@@ -870,6 +870,67 @@ test_stop_while_filling (void)
   npw_slices_set_fill_hook (NULL);
 }
 
+/* Pushes a frame at @pts that the watermark covers whole, and returns
+ * the slice it shows. */
+static gint
+push_covered (GstHarness * h, GstClockTime pts)
+{
+  GstBuffer *out;
+  GstMapInfo map;
+  guint8 want[4];
+  gsize i;
+  gint k;
+
+  g_assert_cmpint (gst_harness_push (h, make_frame (pts)), ==, GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  g_assert_true (gst_buffer_map (out, &map, GST_MAP_READ));
+  k = (map.data[0] - 40) / 3;
+  slice_rgba (k, want);
+  for (i = 0; i < map.size; i += 4)
+    g_assert_cmpmem (map.data + i, 4, want, 4);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  return k;
+}
+
+/* Offsets moving past the window cut from an animation larger than the
+ * frame: each frame shows its own slice (prepared with a new set, as
+ * after new caps), and the background prepares nothing for sets that
+ * serve one frame; once the offsets stay, it completes the set. */
+static void
+test_moving_offsets (void)
+{
+  g_autofree gchar *path = write_npy ("wide.npy", TRUE, 4, 1024, FRAME_H,
+      slice_rgba);
+  g_autoptr (GstBus) bus = NULL;
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  GstHarness *h;
+  gint calls;
+  guint i, k, right;
+
+  npw_slices_set_fill_hook (gate_hook);
+  gate_set (TRUE);
+  calls = g_atomic_int_get (&gate_calls);
+  h = new_harness (path, &bus);
+  for (i = 0; i < 12; i++) {
+    g_object_set (h->element, "offset-x", -70 * (gint) i, NULL);
+    g_assert_cmpint (push_covered (h, SLICE_PTS (i % 4)), ==, i % 4);
+    /* time for a background handed the set to start on it */
+    g_usleep (2000);
+  }
+  g_assert_cmpint (g_atomic_int_get (&gate_calls), ==, calls);
+
+  do {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    for (k = 0, right = 0; k < 4; k++)
+      right += push_covered (h, SLICE_PTS (k)) == (gint) k;
+  } while (right < 4);
+  /* the three slices the streaming thread did not prepare, once each */
+  g_assert_cmpint (g_atomic_int_get (&gate_calls), ==, calls + 3);
+  npw_slices_set_fill_hook (NULL);
+  test_util_harness_teardown (h, bus);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -895,6 +956,7 @@ main (int argc, char **argv)
   g_test_add_func ("/animation/caps-change-one-slice",
       test_caps_change_one_slice);
   g_test_add_func ("/animation/stop-while-filling", test_stop_while_filling);
+  g_test_add_func ("/animation/moving-offsets", test_moving_offsets);
 
   ret = g_test_run ();
 
