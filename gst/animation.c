@@ -58,11 +58,21 @@ struct _NpwSlices
 };
 
 static void (*fill_hook) (guint slice); /* atomic */
+static gint quick_pixels = NPW_ANIMATION_QUICK_PIXELS;  /* atomic */
 
 void
 npw_slices_set_fill_hook (void (*hook) (guint slice))
 {
   g_atomic_pointer_set (&fill_hook, hook);
+}
+
+guint
+npw_slices_set_quick_pixels (guint pixels)
+{
+  guint old = (guint) g_atomic_int_get (&quick_pixels);
+
+  g_atomic_int_set (&quick_pixels, (gint) MIN (pixels, G_MAXINT));
+  return old;
 }
 
 NpwSlices *
@@ -336,13 +346,8 @@ show_slice (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
   }
 
   slices = show->slices;
-  if (g_atomic_int_get (&slices->failed)) {
-    g_set_error (error, NPW_ANIMATION_ERROR, NPW_ANIMATION_ERROR_NO_MEMORY,
-        "not enough memory to prepare %u slices of %ux%u", slices->n,
-        npw_source_get_image (source)->width,
-        npw_source_get_image (source)->height);
-    return NULL;
-  }
+  if (g_atomic_int_get (&slices->failed))
+    goto no_memory;
   /* the background goes on from here */
   g_atomic_int_set (&slices->next, (gint) slice);
   if (show->slices_fresh) {
@@ -350,6 +355,13 @@ show_slice (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
     show->slices_changed = TRUE;
   }
   prep = slices_get (slices, slice);
+  if (prep == NULL && npw_prepared_get_pixels (slices_get (slices,
+              slices->first)) <= (guint) g_atomic_int_get (&quick_pixels)) {
+    GST_DEBUG_OBJECT (show->owner, "preparing slice %u now", slice);
+    if (!slices_prepare (slices, slice, FALSE))
+      goto no_memory;
+    prep = slices_get (slices, slice);
+  }
   if (prep == NULL) {
     shown = slices_nearest (slices, slice);
     GST_LOG_OBJECT (show->owner, "slice %u not prepared yet, showing %u",
@@ -357,6 +369,16 @@ show_slice (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
     prep = slices_get (slices, shown);
   }
   return prep;
+
+  /* ERRORS */
+no_memory:
+  {
+    g_set_error (error, NPW_ANIMATION_ERROR, NPW_ANIMATION_ERROR_NO_MEMORY,
+        "not enough memory to prepare %u slices of %ux%u", slices->n,
+        npw_source_get_image (source)->width,
+        npw_source_get_image (source)->height);
+    return NULL;
+  }
 }
 
 gboolean

@@ -36,6 +36,14 @@ G_BEGIN_DECLS
  * whole 1080p frame, a few hundred MiB prepared. */
 #define NPW_ANIMATION_MAX_PIXELS (G_GUINT64_CONSTANT (64) << 20)
 
+/* A slice whose canvas holds at most this many pixels (a 256x256 logo)
+ * is prepared by the frame that needs it when the background has not got
+ * to it yet: well under a millisecond, a frame's own work, so that small
+ * animations show every slice exactly even when frames come faster than
+ * the background prepares (a file transcoded).  Larger ones never are:
+ * the frame shows the nearest slice prepared. */
+#define NPW_ANIMATION_QUICK_PIXELS (G_GUINT64_CONSTANT (64) << 10)
+
 #define NPW_ANIMATION_ERROR (npw_animation_error_quark ())
 GQuark npw_animation_error_quark (void);
 
@@ -86,6 +94,10 @@ gboolean npw_slices_fill_one (NpwSlices * slices);
  * background back. */
 void npw_slices_set_fill_hook (void (*hook) (guint slice));
 
+/* Tests only: what NPW_ANIMATION_QUICK_PIXELS says, for small stacks to
+ * play as large ones do (0: no slice is quick).  Returns the old value. */
+guint npw_slices_set_quick_pixels (guint pixels);
+
 /* The pixels of a canvas of @stack prepared for @info with @geom at
  * these offsets (npw_prepared_get_pixels ()), times its slices, past
  * NPW_ANIMATION_MAX_PIXELS: FALSE with @error.  Nothing is prepared. */
@@ -110,8 +122,8 @@ typedef struct
  * never prepares more than one slice (or one still):
  * - a still: from the cache, or prepared now;
  * - an animation with a set for these caps and geometry: @slice when it
- *   is published, else the nearest one that is (the background prepares
- *   @slice next);
+ *   is published (or quick to prepare: NPW_ANIMATION_QUICK_PIXELS), else
+ *   the nearest one that is (the background prepares @slice next);
  * - an animation with no such set: a new set, with @slice prepared now;
  *   the background completes it from the next frame that uses it (a set
  *   that serves one frame only, as offsets moving past a watermark larger

@@ -782,23 +782,26 @@ check_nearest (GstHarness * h, guint n, gint own)
 }
 
 /* New caps for a 30-slice animation (at start, then 32x16 -> 48x24
- * while playing): the streaming thread prepares only the slice the
- * first frame after them shows, never one a later frame needs before
- * the background has it (that frame shows the nearest one prepared,
- * without waiting); once the background has them all, every frame
- * shows its own slice. */
+ * while playing), its slices playing as large ones (none quick to
+ * prepare): the streaming thread prepares only the slice the first
+ * frame after them shows, never one a later frame needs before the
+ * background has it (that frame shows the nearest one prepared, without
+ * waiting); once the background has them all, every frame shows its
+ * own slice. */
 static void
 test_caps_change_one_slice (void)
 {
   g_autofree gchar *path = write_stack ("thirty.npy", 30);
   g_autoptr (GstBus) bus = NULL;
   GstHarness *h;
+  guint quick;
 
   streaming_thread = g_thread_self ();
   g_atomic_int_set (&streaming_slices, 0);
   gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
   gst_debug_add_log_function (count_streaming_slices, NULL, NULL);
   npw_slices_set_fill_hook (gate_hook);
+  quick = npw_slices_set_quick_pixels (0);
   gate_set (FALSE);
 
   h = new_harness (path, &bus);
@@ -828,6 +831,7 @@ test_caps_change_one_slice (void)
   gst_debug_remove_log_function (count_streaming_slices);
   gst_debug_unset_threshold_for_name ("npywatermark");
   npw_slices_set_fill_hook (NULL);
+  npw_slices_set_quick_pixels (quick);
   frame_w = FRAME_W;
   frame_h = FRAME_H;
   test_util_harness_teardown (h, bus);
@@ -847,7 +851,7 @@ static void
 test_stop_while_filling (void)
 {
   g_autofree gchar *path = write_stack ("twelve.npy", 12);
-  guint round;
+  guint round, quick = npw_slices_set_quick_pixels (0);
 
   npw_slices_set_fill_hook (gate_hook);
   for (round = 0; round < 3; round++) {
@@ -868,6 +872,7 @@ test_stop_while_filling (void)
     g_thread_join (opener);
   }
   npw_slices_set_fill_hook (NULL);
+  npw_slices_set_quick_pixels (quick);
 }
 
 /* Pushes a frame at @pts that the watermark covers whole, and returns
@@ -906,7 +911,7 @@ test_moving_offsets (void)
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   GstHarness *h;
   gint calls;
-  guint i, k, right;
+  guint i, k, right, quick = npw_slices_set_quick_pixels (0);
 
   npw_slices_set_fill_hook (gate_hook);
   gate_set (TRUE);
@@ -927,6 +932,33 @@ test_moving_offsets (void)
   } while (right < 4);
   /* the three slices the streaming thread did not prepare, once each */
   g_assert_cmpint (g_atomic_int_get (&gate_calls), ==, calls + 3);
+  npw_slices_set_fill_hook (NULL);
+  npw_slices_set_quick_pixels (quick);
+  test_util_harness_teardown (h, bus);
+}
+
+/* Small slices (NPW_ANIMATION_QUICK_PIXELS) with the background held:
+ * each frame prepares its own slice when it is missing, so every frame
+ * shows it exactly (a transcode, faster than the background). */
+static void
+test_quick_slices (void)
+{
+  g_autofree gchar *path = write_stack ("ten.npy", 10);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h;
+
+  streaming_thread = g_thread_self ();
+  g_atomic_int_set (&streaming_slices, 0);
+  gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (count_streaming_slices, NULL, NULL);
+  npw_slices_set_fill_hook (gate_hook);
+  gate_set (FALSE);
+  h = new_harness (path, &bus);
+  check_frames (h, 10, 10, 1, TRUE, FRAME_DURATION, 1, 100);
+  g_assert_cmpint (g_atomic_int_get (&streaming_slices), ==, 10);
+  gst_debug_remove_log_function (count_streaming_slices);
+  gst_debug_unset_threshold_for_name ("npywatermark");
+  gate_set (TRUE);
   npw_slices_set_fill_hook (NULL);
   test_util_harness_teardown (h, bus);
 }
@@ -957,6 +989,7 @@ main (int argc, char **argv)
       test_caps_change_one_slice);
   g_test_add_func ("/animation/stop-while-filling", test_stop_while_filling);
   g_test_add_func ("/animation/moving-offsets", test_moving_offsets);
+  g_test_add_func ("/animation/quick-slices", test_quick_slices);
 
   ret = g_test_run ();
 
