@@ -772,9 +772,6 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   guint max_size;
   NpwRequest req = { 0, };
   gboolean send = FALSE, reread = FALSE;
-  /* what the loader prepares now is for the old caps: ask again, for
-   * these (an animation's slices for them come from the stage) */
-  gboolean busy = npw_loader_busy (self->loader);
 
   GST_OBJECT_LOCK (self);
   self->info = *in_info;
@@ -782,9 +779,15 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   offset_x = self->offset_x;
   offset_y = self->offset_y;
   max_size = self->max_size;
-  if (busy)
-    send = gst_npy_watermark_make_request (self, &req, FALSE, &reread);
   GST_OBJECT_UNLOCK (self);
+  /* What the loader prepares now is for the old caps: ask again, for
+   * these (an animation's slices for them come from the stage).  A
+   * request made since the caps were stored is for them already. */
+  if (npw_loader_busy (self->loader)) {
+    GST_OBJECT_LOCK (self);
+    send = gst_npy_watermark_make_request (self, &req, FALSE, &reread);
+    GST_OBJECT_UNLOCK (self);
+  }
   if (send)
     gst_npy_watermark_send_request (self, &req, reread);
 

@@ -236,11 +236,12 @@ fill_one (NpwLoader * loader)
   g_mutex_lock (&loader->lock);
   /* the streaming thread may have handed over another set meanwhile
    * (ours holds a reference, so its address is not reused) */
-  if (!more && loader->fill == slices) {
-    GST_DEBUG_OBJECT (loader->element, "every slice prepared");
+  if (!more && loader->fill == slices)
     done = g_steal_pointer (&loader->fill);
-  }
   g_mutex_unlock (&loader->lock);
+  /* logs name the element, whose lock they may take: not under ours */
+  if (done)
+    GST_DEBUG_OBJECT (loader->element, "every slice prepared");
   npw_slices_unref (slices);
   npw_slices_unref (done);
   g_mutex_lock (&loader->lock);

@@ -717,8 +717,8 @@ test_stack_bytes (void)
   gst_object_unref (element);
 }
 
-/* Slices prepared on the thread that pushes (the harness's streaming
- * thread), from the element's log. */
+/* Slices (and stills) prepared on the thread that pushes (the harness's
+ * streaming thread), from the element's log. */
 static GThread *streaming_thread;
 static gint streaming_slices;
 
@@ -733,7 +733,8 @@ count_streaming_slices (GstDebugCategory * category, GstDebugLevel level,
   if (g_thread_self () != streaming_thread)
     return;
   if (g_str_has_prefix (text, "prepared slice ") ||
-      g_str_has_prefix (text, "preparing slice "))
+      g_str_has_prefix (text, "preparing slice ") ||
+      g_str_has_prefix (text, "prepared for "))
     g_atomic_int_add (&streaming_slices, 1);
   else if (sscanf (text, "prepared %u slices", &n) == 1)
     g_atomic_int_add (&streaming_slices, n);
@@ -963,6 +964,57 @@ test_quick_slices (void)
   test_util_harness_teardown (h, bus);
 }
 
+/* New caps while a swap is read and prepared in the background: the
+ * loader is asked again, for the new caps, so the new watermark (a
+ * (1, H, W, 4) still, or an animation) comes prepared for them and the
+ * streaming thread prepares none of it. */
+static void
+test_caps_change_during_swap (void)
+{
+  g_autofree gchar *still = write_still ("still.npy");
+  g_autofree gchar *one = write_stack ("one.npy", 1);
+  g_autofree gchar *anim = write_stack ("three.npy", 3);
+  const gchar *targets[] = { one, anim };
+  guint i;
+
+  streaming_thread = g_thread_self ();
+  for (i = 0; i < G_N_ELEMENTS (targets); i++) {
+    g_autoptr (GstBus) bus = NULL;
+    GstHarness *h = new_harness (still, &bus);
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    GstMessage *msg = NULL;
+
+    g_assert_cmpint (push_shown (h, 0), ==, STILL);
+    /* no frame takes the result before the caps come */
+    g_object_set (h->element, "location", targets[i], NULL);
+    frame_w = 48;
+    frame_h = 24;
+    gst_harness_set_src_caps_str (h, "video/x-raw, format=RGBA, width=48, "
+        "height=24, framerate=25/1");
+
+    g_atomic_int_set (&streaming_slices, 0);
+    gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
+    gst_debug_add_log_function (count_streaming_slices, NULL, NULL);
+    while (msg == NULL) {
+      gint k = push_shown (h, 0);
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+      g_assert_cmpint (k, ==, msg ? 0 : STILL);
+      g_usleep (1000);
+    }
+    g_assert_true (is_loaded_message (msg));
+    gst_message_unref (msg);
+    g_assert_cmpint (push_shown (h, 0), ==, 0);
+    gst_debug_remove_log_function (count_streaming_slices);
+    gst_debug_unset_threshold_for_name ("npywatermark");
+    g_assert_cmpint (g_atomic_int_get (&streaming_slices), ==, 0);
+    frame_w = FRAME_W;
+    frame_h = FRAME_H;
+    test_util_harness_teardown (h, bus);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -990,6 +1042,8 @@ main (int argc, char **argv)
   g_test_add_func ("/animation/stop-while-filling", test_stop_while_filling);
   g_test_add_func ("/animation/moving-offsets", test_moving_offsets);
   g_test_add_func ("/animation/quick-slices", test_quick_slices);
+  g_test_add_func ("/animation/caps-change-during-swap",
+      test_caps_change_during_swap);
 
   ret = g_test_run ();
 
