@@ -38,7 +38,7 @@ G_BEGIN_DECLS
 
 /* A slice whose canvas holds at most this many pixels (a 256x256 logo)
  * is prepared by the frame that needs it when the background has not got
- * to it yet: well under a millisecond, a frame's own work, so that small
+ * to it yet: 0.6 ms (1080p I420), a frame's own work, so that small
  * animations show every slice exactly even when frames come faster than
  * the background prepares (a file transcoded).  Larger ones never are:
  * the frame shows the nearest slice prepared. */
@@ -69,8 +69,7 @@ typedef struct _NpwSlices NpwSlices;
 
 /* As npw_prepared_new () for each slice of @stack, all of them now (the
  * loader's thread); NULL with @error past NPW_ANIMATION_MAX_PIXELS
- * (checked once the first slice is prepared) or when memory cannot be
- * had. */
+ * (checked before any is prepared) or when memory cannot be had. */
 NpwSlices *npw_slices_new (NpwSource * stack, const GstVideoInfo * info,
     const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
     gboolean all_phases, GError ** error);

@@ -85,9 +85,10 @@ void npw_stage_take (NpwStage * stage, GstElement * element,
     NpwLoaded * result, GstClockTime timestamp);
 
 /* Readies the buffer at @stream_time with these values: sets draw.
- * Prepares at most one slice (or still), when nothing is prepared for
- * the caps, geometry and offsets; an animation's slice that the
- * background has not prepared yet shows as the nearest one it has.
+ * Prepares at most one slice (or still): when nothing is prepared for
+ * the caps, geometry and offsets, or a small slice the background has
+ * not prepared yet (NPW_ANIMATION_QUICK_PIXELS); a larger one shows as
+ * the nearest one it has.
  * FALSE with @error when the overlay cannot be prepared (the caller
  * then posts it and drops the watermark). */
 gboolean npw_stage_frame (NpwStage * stage, GstPad * srcpad,
