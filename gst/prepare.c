@@ -587,3 +587,30 @@ npw_prepared_get_pixels (const NpwPrepared * prep)
 {
   return prep->overlay ? (guint64) prep->wx.len * prep->wy.len : 0;
 }
+
+guint64
+npw_prepared_count_pixels (const NpwSource * source,
+    const GstVideoInfo * info, const NpwGeometry * geom, gint max_side,
+    gint offset_x, gint offset_y)
+{
+  /* the same steps as npw_prepared_new (), up to the windows */
+  gboolean deep = GST_VIDEO_FORMAT_INFO_DEPTH (info->finfo, 0) > 8;
+  const NpyImage *image = deep && source->image16 ? source->image16 :
+      source->image;
+  NpwPrepared prep = { 0, };
+  gint64 x, y;
+
+  prep.frame_w = GST_VIDEO_INFO_WIDTH (info);
+  prep.frame_h = GST_VIDEO_INFO_HEIGHT (info);
+  prep.geom = *geom;
+  npw_geometry_drawn_size (geom, prep.frame_w, prep.frame_h, image->width,
+      image->height, max_side, &prep.w, &prep.h);
+  prepared_origin (&prep, offset_x, offset_y, &x, &y);
+  window_init (&prep.wx, prep.frame_w, prep.w, geom->tile,
+      geom->tile_spacing, x);
+  window_init (&prep.wy, prep.frame_h, prep.h, geom->tile,
+      geom->tile_spacing, y);
+  if (prep.wx.len <= 0 || prep.wy.len <= 0)
+    return 0;
+  return (guint64) prep.wx.len * prep.wy.len;
+}

@@ -120,6 +120,12 @@ NpwSource *npw_source_new_slice (NpwSource * stack, guint index);
  * frame (0 when nothing lands on it). */
 guint64 npw_prepared_get_pixels (const NpwPrepared * prep);
 
+/* What npw_prepared_get_pixels () would say of npw_prepared_new () with
+ * these arguments, worked out without preparing anything. */
+guint64 npw_prepared_count_pixels (const NpwSource * source,
+    const GstVideoInfo * info, const NpwGeometry * geom, gint max_side,
+    gint offset_x, gint offset_y);
+
 G_END_DECLS
 
 #endif /* __NPW_PREPARE_H__ */

@@ -20,7 +20,10 @@
  *
  * - caps change: a 30-slice 1920x1080 animation, frames 1280x720 then
  *   1920x1080 (a capsfilter changed while playing): the worst buffer
- *   after the change, and the first buffer of the stream;
+ *   after the change, and the first buffer of the stream; then the first
+ *   buffer on the new caps (which prepares its slice; with the streaming
+ *   thread's CPU time, apart from waiting for a core on a loaded machine)
+ *   and the later ones (which should never wait for one);
  * - size change: an 8000x6000 watermark on 1080p I420, size 0.25 -> 0.3
  *   while playing: the worst buffer after it;
  * - offsets: a 2600x1300 watermark on 1080p RGBA, static and with
@@ -30,6 +33,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
@@ -47,9 +51,28 @@ typedef struct
   gint move;                    /* offset-x step per frame, 0: none */
   gint x;
   gboolean caps;                /* a caps event came before the buffer */
+  gboolean after_caps;          /* the buffer in the element follows one */
+  guint caps_at;                /* the last such buffer's index in ms */
+  gdouble cpu_in;               /* the streaming thread's CPU time, ms */
+  gdouble caps_cpu;             /* what that buffer took of it */
   void (*change) (GstElement * pipe);   /* called at buffer n_frames / 2 */
   GstElement *pipe;
 } Probe;
+
+/* The calling thread's CPU time in ms (-1 where there is no such
+ * clock): on a loaded machine, the work a buffer took apart from the
+ * wait for a core. */
+static gdouble
+thread_cpu_ms (void)
+{
+#ifdef CLOCK_THREAD_CPUTIME_ID
+  struct timespec ts;
+
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+#endif
+  return -1;
+}
 
 static GstPadProbeReturn
 in_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
@@ -59,6 +82,7 @@ in_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS) {
       p->in = g_get_monotonic_time ();
+      p->cpu_in = thread_cpu_ms ();
       p->caps = TRUE;
     }
     return GST_PAD_PROBE_OK;
@@ -66,6 +90,7 @@ in_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   if (p->caps) {
     /* set_info () ran at the caps event, on this thread */
     p->caps = FALSE;
+    p->after_caps = TRUE;
     return GST_PAD_PROBE_OK;
   }
   if (p->change && p->ms->len == (guint) n_frames / 2) {
@@ -81,6 +106,7 @@ in_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     g_object_set (p->element, "offset-x", p->x % 600, NULL);
   }
   p->in = g_get_monotonic_time ();
+  p->cpu_in = thread_cpu_ms ();
   return GST_PAD_PROBE_OK;
 }
 
@@ -90,6 +116,11 @@ out_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   Probe *p = data;
   gdouble ms = (g_get_monotonic_time () - p->in) / 1000.0;
 
+  if (p->after_caps) {
+    p->after_caps = FALSE;
+    p->caps_at = p->ms->len;
+    p->caps_cpu = thread_cpu_ms () - p->cpu_in;
+  }
   g_array_append_val (p->ms, ms);
   return GST_PAD_PROBE_OK;
 }
@@ -148,16 +179,18 @@ median_from (GArray * ms, guint from)
 }
 
 /* Runs @desc (with elements "w" and "cf") for n_frames, calling @change
- * at frame n_frames / 2; returns the per-buffer times. */
+ * at frame n_frames / 2; returns the per-buffer times, and in *@caps_at
+ * (when not NULL) the index of the last buffer that followed caps. */
 static GArray *
-run (const gchar * desc, gint move, void (*change) (GstElement * pipe))
+run (const gchar * desc, gint move, void (*change) (GstElement * pipe),
+    guint * caps_at, gdouble * caps_cpu)
 {
   GstElement *pipe = gst_parse_launch (desc, NULL);
   GstElement *w = gst_bin_get_by_name (GST_BIN (pipe), "w");
   GstPad *sink = gst_element_get_static_pad (w, "sink");
   GstPad *src = gst_element_get_static_pad (w, "src");
-  Probe p = { 0, g_array_new (FALSE, FALSE, sizeof (gdouble)), w, move, 0,
-    FALSE, change, pipe
+  Probe p = {.ms = g_array_new (FALSE, FALSE, sizeof (gdouble)),.element =
+        w,.move = move,.change = change,.pipe = pipe
   };
   GstBus *bus = gst_element_get_bus (pipe);
   GstMessage *msg;
@@ -187,6 +220,10 @@ run (const gchar * desc, gint move, void (*change) (GstElement * pipe))
   gst_object_unref (src);
   gst_object_unref (w);
   gst_object_unref (pipe);
+  if (caps_at)
+    *caps_at = p.caps_at;
+  if (caps_cpu)
+    *caps_cpu = p.caps_cpu;
   return p.ms;
 }
 
@@ -232,8 +269,8 @@ main (int argc, char **argv)
   GOptionContext *ctx = g_option_context_new ("- npywatermark's stalls");
   g_autofree gchar *anim = NULL, *big = NULL, *wide = NULL, *desc = NULL;
   GArray *ms;
-  guint at;
-  gdouble still, moving;
+  guint at, caps_at;
+  gdouble still, moving, caps_cpu;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
@@ -247,11 +284,16 @@ main (int argc, char **argv)
       "capsfilter name=cf caps=video/x-raw,format=I420,width=1280,height=720,"
       "framerate=30/1 ! npywatermark name=w location=%s ! fakesink",
       n_frames, anim);
-  ms = run (desc, 0, to_1080p);
+  ms = run (desc, 0, to_1080p, &caps_at, &caps_cpu);
   at = mark_index (ms);
   printf ("caps change, 30-slice 1920x1080 animation: first buffer %.1f ms, "
       "worst after the change %.1f ms, median before %.2f ms\n",
       g_array_index (ms, gdouble, 0), max_from (ms, at), median_from (ms, 1));
+  if (caps_at > at && caps_at + 1 < ms->len)
+    printf ("  (the first buffer on the new caps %.1f ms, %.1f ms of it on "
+        "a core; the later ones at most %.1f ms)\n",
+        g_array_index (ms, gdouble, caps_at), caps_cpu,
+        max_from (ms, caps_at + 1));
   g_array_unref (ms);
   g_unlink (anim);
 
@@ -260,7 +302,7 @@ main (int argc, char **argv)
   desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
       "video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! "
       "npywatermark name=w location=%s size=0.25 ! fakesink", n_frames, big);
-  ms = run (desc, 0, size_03);
+  ms = run (desc, 0, size_03, NULL, NULL);
   at = mark_index (ms);
   printf ("size change, 8000x6000 on 1080p I420: first buffer %.1f ms, "
       "worst after the change %.1f ms\n", g_array_index (ms, gdouble, 0),
@@ -273,10 +315,10 @@ main (int argc, char **argv)
   desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
       "video/x-raw,format=RGBA,width=1920,height=1080,framerate=30/1 ! "
       "npywatermark name=w location=%s ! fakesink", n_frames, wide);
-  ms = run (desc, 0, NULL);
+  ms = run (desc, 0, NULL, NULL, NULL);
   still = median_from (ms, 5);
   g_array_unref (ms);
-  ms = run (desc, 7, NULL);
+  ms = run (desc, 7, NULL, NULL, NULL);
   moving = median_from (ms, 5);
   printf ("offsets, 2600x1300 on 1080p RGBA: static %.2f ms, moving %.2f ms "
       "(median), %.1fx\n", still, moving, moving / still);
