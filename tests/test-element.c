@@ -1316,6 +1316,10 @@ test_tiles (void)
     {150, 120, 0, 0, -9, -11, FALSE},   /* a copy larger than the frame */
     {150, 120, 0, 4, 3, 5, FALSE},
     {150, 120, 0, 8, -21, 1, FALSE},
+    /* just past the bottom and the right edge of a frame of odd size:
+     * only the chroma samples straddling the edge are reached */
+    {13, 9, 0, 8, 0, -9, FALSE},
+    {13, 9, 0, 8, -13, 0, FALSE},
   };
   GRand *rand = g_rand_new_with_seed (91);
   guint f, c;
@@ -1339,6 +1343,112 @@ test_tiles (void)
     }
     ref_image_free (image);
   }
+  g_rand_free (rand);
+}
+
+/* Counts the overlays the streaming thread prepares from the source. */
+static gint overlays_prepared;
+
+static void
+count_prepares (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  if (g_str_has_prefix (gst_debug_message_get (message), "prepared for"))
+    g_atomic_int_inc (&overlays_prepared);
+}
+
+/* Offsets that change at every frame (a scroll, a slide) with a copy
+ * larger than the frame: each frame matches the reference at its own
+ * offsets, and a copy within a few frames' pixels is prepared once, not
+ * cut again at each frame.  The copies: wider than the frame by more
+ * than a row's margin in RGBA (200x50) and in every format (480x20),
+ * and one too large to keep whole (150x120), cut to each frame. */
+static void
+test_moving_offsets (void)
+{
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGBA,
+    GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12,
+    GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_Y41B, GST_VIDEO_FORMAT_AYUV
+  };
+  const struct
+  {
+    gint iw, ih, position;
+    gboolean whole;
+  } cases[] = {
+    {200, 50, 4, TRUE},
+    {480, 20, 0, TRUE},
+    {480, 20, 8, TRUE},
+    {150, 120, 4, FALSE},
+  };
+  /* steps of 7 and 5 both ways, past both edges, and back */
+  const gint steps[][2] = {
+    {0, 0}, {7, 5}, {14, 10}, {21, 15}, {28, -20}, {-7, -25}, {-50, 3},
+    {-57, 8}, {-64, 13}, {-120, 0}, {-240, -1}, {-230, 2}, {90, 30},
+    {97, 35}, {0, 0}, {1, 1}, {3, 2},
+  };
+  GRand *rand = g_rand_new_with_seed (92);
+  guint f, c, i;
+
+  gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (count_prepares, NULL, NULL);
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    RefImage *image = random_image (rand, cases[c].iw, cases[c].ih);
+    g_autofree gchar *path = write_npy (image, "moving.npy");
+
+    for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+      GstCaps *caps = make_caps (formats[f], 67, 45, NULL);
+      GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+      gint tol = GST_VIDEO_FORMAT_INFO_IS_RGB (gst_video_format_get_info
+          (formats[f])) ? 0 : 2;
+      GstVideoInfo info;
+      GstHarness *h;
+
+      g_assert_true (gst_video_info_from_caps (&info, caps));
+      g_object_set (element, "location", path, "opacity", 0.9, "position",
+          cases[c].position, NULL);
+      h = gst_harness_new_with_element (element, "sink", "src");
+      gst_object_unref (element);
+      g_atomic_int_set (&overlays_prepared, 0);
+      gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+
+      for (i = 0; i < G_N_ELEMENTS (steps); i++) {
+        GstBuffer *in = random_frame (rand, &info), *out;
+        g_autofree guint8 *expected = NULL;
+        RefImage *drawn;
+        GstMapInfo map;
+        gint diff;
+
+        g_object_set (h->element, "offset-x", steps[i][0], "offset-y",
+            steps[i][1], NULL);
+        gst_buffer_map (in, &map, GST_MAP_READ);
+        expected = g_memdup2 (map.data, map.size);
+        gst_buffer_unmap (in, &map);
+        out = gst_harness_push_and_pull (h, in);
+        drawn = drawn_image (image, 67, 45, cases[c].position, steps[i][0],
+            steps[i][1], FALSE, 0);
+        ref_blend (&info, expected, drawn, 0, 0, 0.9);
+        gst_buffer_map (out, &map, GST_MAP_READ);
+        diff = ref_max_diff (&info, map.data, expected);
+        gst_buffer_unmap (out, &map);
+        if (diff > tol)
+          g_test_message ("%dx%d on %s, frame %u at %d,%d: diff %d",
+              cases[c].iw, cases[c].ih,
+              gst_video_format_to_string (formats[f]), i, steps[i][0],
+              steps[i][1], diff);
+        g_assert_cmpint (diff, <=, tol);
+        gst_buffer_unref (out);
+        ref_image_free (drawn);
+      }
+      /* kept whole: prepared for the first frame only */
+      if (cases[c].whole)
+        g_assert_cmpint (g_atomic_int_get (&overlays_prepared), ==, 1);
+      gst_harness_teardown (h);
+    }
+    ref_image_free (image);
+  }
+  gst_debug_remove_log_function (count_prepares);
+  gst_debug_unset_threshold_for_name ("npywatermark");
   g_rand_free (rand);
 }
 
@@ -1597,6 +1707,7 @@ main (int argc, char **argv)
   g_test_add_func ("/element/geometry/positions", test_positions);
   g_test_add_func ("/element/geometry/tile-walk", test_tile_walk);
   g_test_add_func ("/element/geometry/tiles", test_tiles);
+  g_test_add_func ("/element/geometry/moving-offsets", test_moving_offsets);
   g_test_add_func ("/element/geometry/size-hand-values", test_size_hand_values);
   g_test_add_func ("/element/geometry/size-above-one-warns",
       test_size_above_one_warns);

@@ -24,7 +24,10 @@
  * - size change: an 8000x6000 watermark on 1080p I420, size 0.25 -> 0.3
  *   while playing: the worst buffer after it;
  * - offsets: a 2600x1300 watermark on 1080p RGBA, static and with
- *   offset-x moving by 7 pixels every frame: the median buffer.
+ *   offset-x moving by 7 pixels every frame: the median buffer, and the
+ *   worst; at the top left (offset-x 7, 14, ...: the copy's right part
+ *   leaves the frame) and centred (offset-x -300 ... 299: a scroll, the
+ *   copy cut on both sides).
  *
  *   bench-stalls [-n FRAMES] */
 
@@ -46,6 +49,7 @@ typedef struct
   GstElement *element;
   gint move;                    /* offset-x step per frame, 0: none */
   gint x;
+  gint from;                    /* offset-x is from + x mod 600 */
   gboolean caps;                /* a caps event came before the buffer */
   void (*change) (GstElement * pipe);   /* called at buffer n_frames / 2 */
   GstElement *pipe;
@@ -78,7 +82,7 @@ in_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   }
   if (p->move) {
     p->x += p->move;
-    g_object_set (p->element, "offset-x", p->x % 600, NULL);
+    g_object_set (p->element, "offset-x", p->from + p->x % 600, NULL);
   }
   p->in = g_get_monotonic_time ();
   return GST_PAD_PROBE_OK;
@@ -150,14 +154,15 @@ median_from (GArray * ms, guint from)
 /* Runs @desc (with elements "w" and "cf") for n_frames, calling @change
  * at frame n_frames / 2; returns the per-buffer times. */
 static GArray *
-run (const gchar * desc, gint move, void (*change) (GstElement * pipe))
+run (const gchar * desc, gint move, gint from,
+    void (*change) (GstElement * pipe))
 {
   GstElement *pipe = gst_parse_launch (desc, NULL);
   GstElement *w = gst_bin_get_by_name (GST_BIN (pipe), "w");
   GstPad *sink = gst_element_get_static_pad (w, "sink");
   GstPad *src = gst_element_get_static_pad (w, "src");
   Probe p = { 0, g_array_new (FALSE, FALSE, sizeof (gdouble)), w, move, 0,
-    FALSE, change, pipe
+    from, FALSE, change, pipe
   };
   GstBus *bus = gst_element_get_bus (pipe);
   GstMessage *msg;
@@ -234,6 +239,7 @@ main (int argc, char **argv)
   GArray *ms;
   guint at;
   gdouble still, moving;
+  gint centred;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
@@ -247,7 +253,7 @@ main (int argc, char **argv)
       "capsfilter name=cf caps=video/x-raw,format=I420,width=1280,height=720,"
       "framerate=30/1 ! npywatermark name=w location=%s ! fakesink",
       n_frames, anim);
-  ms = run (desc, 0, to_1080p);
+  ms = run (desc, 0, 0, to_1080p);
   at = mark_index (ms);
   printf ("caps change, 30-slice 1920x1080 animation: first buffer %.1f ms, "
       "worst after the change %.1f ms, median before %.2f ms\n",
@@ -260,7 +266,7 @@ main (int argc, char **argv)
   desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
       "video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! "
       "npywatermark name=w location=%s size=0.25 ! fakesink", n_frames, big);
-  ms = run (desc, 0, size_03);
+  ms = run (desc, 0, 0, size_03);
   at = mark_index (ms);
   printf ("size change, 8000x6000 on 1080p I420: first buffer %.1f ms, "
       "worst after the change %.1f ms\n", g_array_index (ms, gdouble, 0),
@@ -269,18 +275,26 @@ main (int argc, char **argv)
   g_unlink (big);
 
   wide = write_npy ("wide.npy", 0, 2600, 1300);
-  g_free (desc);
-  desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
-      "video/x-raw,format=RGBA,width=1920,height=1080,framerate=30/1 ! "
-      "npywatermark name=w location=%s ! fakesink", n_frames, wide);
-  ms = run (desc, 0, NULL);
-  still = median_from (ms, 5);
-  g_array_unref (ms);
-  ms = run (desc, 7, NULL);
-  moving = median_from (ms, 5);
-  printf ("offsets, 2600x1300 on 1080p RGBA: static %.2f ms, moving %.2f ms "
-      "(median), %.1fx\n", still, moving, moving / still);
-  g_array_unref (ms);
+  for (centred = 0; centred < 2; centred++) {
+    g_free (desc);
+    desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
+        "video/x-raw,format=RGBA,width=1920,height=1080,framerate=30/1 ! "
+        "npywatermark name=w location=%s position=%s ! fakesink", n_frames,
+        wide, centred ? "center" : "top-left");
+    ms = run (desc, 0, 0, NULL);
+    still = median_from (ms, 5);
+    g_array_unref (ms);
+    /* top-left: offset-x 7, 14, ... (the copy's right part leaves the
+     * frame); centred: a scroll, offset-x -300 ... 299, the copy cut on
+     * both sides */
+    ms = run (desc, 7, centred ? -300 : 0, NULL);
+    moving = median_from (ms, 5);
+    printf ("offsets, 2600x1300 on 1080p RGBA, %s: static %.2f ms, moving "
+        "%.2f ms (median), %.1fx; worst moving %.2f ms\n",
+        centred ? "centred, scrolling" : "top-left", still, moving,
+        moving / still, max_from (ms, 5));
+    g_array_unref (ms);
+  }
   g_unlink (wide);
   g_rmdir (tmpdir);
   g_free (tmpdir);
