@@ -36,13 +36,26 @@ GST_DEBUG_CATEGORY_EXTERN (gst_npy_watermark_debug);
 static GstStaticCaps sw_caps =
 GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS));
 
+/* Faded copies of the cells' pixels (faded_pixels ()) kept at most this
+ * many pixels in all: 16 Mi, every one of the 254 levels between 0 and
+ * 255 of a 256x256 watermark, or 8 of a whole 1080p frame. */
+#define FADED_MAX_PIXELS (G_GUINT64_CONSTANT (16) << 20)
+
+/* A cell's pixels at one opacity. */
+typedef struct
+{
+  guint op;
+  GstBuffer *pixels;
+  guint64 used;                 /* when it last went out (NpwComposition's
+                                 * clock): the oldest goes first */
+} NpwFaded;
+
 /* One stretch of the drawn copy, in pixels ready for a rectangle. */
 typedef struct
 {
   gint x0, y0, w, h;            /* the part of the copy shown, frame pixels */
   GstBuffer *pixels;            /* BGRA (ARGB big-endian), with a video meta */
-  GstBuffer *faded;             /* the same at opacity faded_op, or NULL */
-  guint faded_op;
+  GArray *faded;                /* of NpwFaded, or NULL */
 } NpwCell;
 
 struct _NpwComposition
@@ -71,6 +84,10 @@ struct _NpwComposition
   guint64 cached_pixels;        /* in all of them */
   GArray *cells;                /* the shown slice's */
 
+  /* the faded copies of every cell, in pixels, and their clock */
+  guint64 faded_pixels;
+  guint64 faded_clock;
+
   /* what the last buffer got */
   GstVideoOverlayComposition *comp;
   gint64 comp_x, comp_y;
@@ -78,12 +95,18 @@ struct _NpwComposition
 };
 
 static void
+faded_clear (gpointer data)
+{
+  gst_clear_buffer (&((NpwFaded *) data)->pixels);
+}
+
+static void
 cell_clear (gpointer data)
 {
   NpwCell *cell = data;
 
   gst_clear_buffer (&cell->pixels);
-  gst_clear_buffer (&cell->faded);
+  g_clear_pointer (&cell->faded, g_array_unref);
 }
 
 static void
@@ -109,6 +132,7 @@ composition_clear (NpwComposition * comp)
   g_ptr_array_set_size (comp->slice_cells, 0);
   comp->cells = NULL;
   comp->cached_pixels = 0;
+  comp->faded_pixels = 0;
   g_clear_pointer (&comp->comp, gst_video_overlay_composition_unref);
   g_clear_pointer (&comp->source, npw_source_unref);
 }
@@ -466,39 +490,101 @@ build_cells (NpwComposition * comp, const NpyImage * image, gint64 x, gint64 y)
   return TRUE;
 }
 
-/* @cell's pixels at opacity @op (< 255), made once per opacity: each
- * alpha becomes round (a * op / 255), as the CPU blend's.  Not the
- * rectangles' global alpha: GStreamer 1.22 applies that for consumers
- * that leave it to the library (gloverlaycompositor) by writing into the
- * shared pixels and calling gst_video_overlay_rectangle_set_global_alpha ()
- * on a rectangle that, in a composition attached to buffers, is not
- * writable: a CRITICAL per rectangle and frame. */
-static GstBuffer *
-faded_pixels (NpwCell * cell, guint op)
+/* Drops every faded copy of every slice's cells. */
+static void
+faded_clear_all (NpwComposition * comp)
 {
+  guint s, i;
+
+  for (s = 0; s < comp->slice_cells->len; s++) {
+    GArray *cells = g_ptr_array_index (comp->slice_cells, s);
+
+    for (i = 0; cells && i < cells->len; i++)
+      g_clear_pointer (&g_array_index (cells, NpwCell, i).faded, g_array_unref);
+  }
+  comp->faded_pixels = 0;
+}
+
+/* @cell's pixels at opacity @op (< 255): each alpha becomes
+ * round (a * op / 255), as the CPU blend's.
+ *
+ * Not the rectangles' global alpha: GStreamer 1.22 applies that for the
+ * consumers that leave it to the library (gloverlaycompositor asks for
+ * the pixels without GST_VIDEO_OVERLAY_FORMAT_FLAG_GLOBAL_ALPHA) in
+ * gst_video_overlay_rectangle_apply_global_alpha (), which writes the
+ * faded alpha through a read mapping into the memory our rectangles
+ * share (a shallow gst_buffer_copy () of a buffer held twice), then
+ * calls gst_video_overlay_rectangle_set_global_alpha () on a rectangle
+ * that, in a composition attached to a buffer, is not writable: a
+ * CRITICAL per rectangle and frame, and every later rectangle faded
+ * again.  Only gst_video_overlay_composition_blend () (the CPU) reads
+ * global_alpha itself, and which consumer is downstream cannot be
+ * known.
+ *
+ * So each opacity has its copy, made once and kept: the 8-bit opacity
+ * has 254 levels below 255, and a fade (opacity controlled every frame)
+ * makes at most one copy per level and cell, however many frames it
+ * lasts, and none when it passes a level again (a pulse, a fade out after
+ * a fade in), while the copies fit FADED_MAX_PIXELS; past that the
+ * cell's least recently used copy goes (or, when other cells hold them
+ * all, every copy). */
+static GstBuffer *
+faded_pixels (NpwComposition * comp, NpwCell * cell, guint op)
+{
+  guint64 n = gst_buffer_get_size (cell->pixels) / 4;
+  NpwFaded faded = { op, NULL, ++comp->faded_clock };
+  guint8 lut[256];
   GstMapInfo map;
   gsize i;
-  guint a;
+  guint a, k, oldest = 0;
 
-  if (cell->faded && cell->faded_op == op)
-    return cell->faded;
-  gst_clear_buffer (&cell->faded);
-  cell->faded = gst_buffer_copy_deep (cell->pixels);
-  if (cell->faded == NULL || !gst_buffer_map (cell->faded, &map,
+  for (k = 0; cell->faded && k < cell->faded->len; k++) {
+    NpwFaded *f = &g_array_index (cell->faded, NpwFaded, k);
+
+    if (f->op == op) {
+      f->used = faded.used;
+      return f->pixels;
+    }
+    if (f->used < g_array_index (cell->faded, NpwFaded, oldest).used)
+      oldest = k;
+  }
+
+  /* room first: the cell's oldest copy, else everyone's */
+  if (comp->faded_pixels + n > FADED_MAX_PIXELS) {
+    if (cell->faded && cell->faded->len > 0) {
+      g_array_remove_index_fast (cell->faded, oldest);
+      comp->faded_pixels -= n;
+    } else {
+      faded_clear_all (comp);
+    }
+  }
+
+  faded.pixels = gst_buffer_copy_deep (cell->pixels);
+  if (faded.pixels == NULL || !gst_buffer_map (faded.pixels, &map,
           GST_MAP_READWRITE)) {
-    gst_clear_buffer (&cell->faded);
+    gst_clear_buffer (&faded.pixels);
     return NULL;
   }
+  for (a = 0; a < 256; a++)
+    lut[a] = (a * op * 2 + 255) / 510;
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
   a = 3;
 #else
   a = 0;
 #endif
   for (i = a; i < map.size; i += 4)
-    map.data[i] = (map.data[i] * op * 2 + 255) / 510;
-  gst_buffer_unmap (cell->faded, &map);
-  cell->faded_op = op;
-  return cell->faded;
+    map.data[i] = lut[map.data[i]];
+  gst_buffer_unmap (faded.pixels, &map);
+
+  if (cell->faded == NULL) {
+    cell->faded = g_array_new (FALSE, FALSE, sizeof (NpwFaded));
+    g_array_set_clear_func (cell->faded, faded_clear);
+  }
+  g_array_append_val (cell->faded, faded);
+  comp->faded_pixels += n;
+  GST_DEBUG_OBJECT (comp->owner, "faded copy for opacity %u of a %dx%d cell",
+      op, cell->w, cell->h);
+  return faded.pixels;
 }
 
 /* One rectangle per visible tile, for the copy at (@x, @y). */
@@ -538,7 +624,7 @@ build_rectangles (NpwComposition * comp, gint64 x, gint64 y, guint op)
         if (cell == NULL)
           continue;
       }
-      pixels = op < 255 ? faded_pixels (cell, op) : cell->pixels;
+      pixels = op < 255 ? faded_pixels (comp, cell, op) : cell->pixels;
       if (pixels == NULL) {
         g_clear_pointer (&out, gst_video_overlay_composition_unref);
         return FALSE;
@@ -603,6 +689,7 @@ select_cells (NpwComposition * comp, NpwSource * source, guint slice,
   if (comp->cached_pixels + n > NPW_ANIMATION_MAX_PIXELS) {
     g_ptr_array_set_size (comp->slice_cells, 0);
     comp->cached_pixels = 0;
+    comp->faded_pixels = 0;
   }
   if (comp->slice_cells->len <= slice)
     g_ptr_array_set_size (comp->slice_cells, slice + 1);
