@@ -433,11 +433,17 @@ find_cell (NpwComposition * comp, gint x0, gint y0, gint w, gint h)
   return NULL;
 }
 
-/* Builds the pixels: a copy that fits the frame is scaled once, whole
- * (at the window's resolution when downstream gave one), and every tile
- * shares it, so offsets only move rectangles.  A copy larger than the
- * frame is cut to what lands on it, one cell per distinct stretch (at
- * most three per axis), valid for this origin only. */
+/* A copy larger than the frame is kept whole, as one rectangle reaching
+ * past the frame's edges, while it holds at most this many frames of
+ * pixels (as the CPU path's, prepare.c). */
+#define WHOLE_FRAMES 4
+
+/* Builds the pixels: a copy that fits the frame (or WHOLE_FRAMES frames)
+ * is scaled once, whole (at the window's resolution when downstream gave
+ * one and it fits the frame), and every tile shares it, so offsets only
+ * move rectangles.  A larger copy is cut to what lands on it, one cell
+ * per distinct stretch (at most three per axis), valid for this origin
+ * only. */
 static gboolean
 build_cells (NpwComposition * comp, const NpyImage * image, gint64 x, gint64 y)
 {
@@ -447,13 +453,18 @@ build_cells (NpwComposition * comp, const NpyImage * image, gint64 x, gint64 y)
   NpwCell cell;
 
   g_array_set_size (comp->cells, 0);
-  comp->cut = comp->w > comp->frame_w || comp->h > comp->frame_h;
+  comp->cut = (comp->w > comp->frame_w || comp->h > comp->frame_h) &&
+      (guint64) comp->w * comp->h > (guint64) WHOLE_FRAMES * comp->frame_w *
+      comp->frame_h;
   comp->cut_x = x;
   comp->cut_y = y;
   if (!comp->cut) {
     gint pw = comp->w, ph = comp->h;
 
-    if (comp->window_w > 0 && comp->window_h > 0) {
+    /* a copy larger than the frame (kept whole: offsets moving every
+     * frame then only move its rectangle) at the frame's resolution */
+    if (comp->window_w > 0 && comp->window_h > 0 && comp->w <= comp->frame_w
+        && comp->h <= comp->frame_h) {
       pw = MAX (1, (gint) ((gint64) comp->w * comp->window_w / comp->frame_w));
       ph = MAX (1, (gint) ((gint64) comp->h * comp->window_h / comp->frame_h));
       pw = MIN (pw, comp->max_side);

@@ -705,6 +705,82 @@ test_fade (void)
   gst_harness_teardown (h);
 }
 
+/* A copy larger than the frame (640x427 on 320x240) with offsets moving
+ * at every frame: one rectangle reaching past the frame's edges, its
+ * pixels made once (cut again at every frame before).  The library's CPU
+ * blend takes it (its own rounding, up to 22 levels from ours, so only
+ * that it draws over the whole frame); gloverlaycompositor's pixels for
+ * such a rectangle are checked against ours in /composition/gl/pixels/4. */
+static void
+test_moving_large (void)
+{
+  GstHarness *h = harness_new ("size=2.0"), *cpu = harness_new ("size=2.0");
+  GstBuffer *first = NULL;
+  gint i;
+
+  g_object_set (h->element, "position", 4, NULL);
+  g_object_set (cpu->element, "position", 4, NULL);
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_harness_set_caps_str (h, RAW, META_RAW);
+  gst_harness_set_caps_str (cpu, RAW, RAW);
+  for (i = 0; i < 12; i++) {
+    gint ox = i * 17 - 90, oy = 40 - i * 7, x, y, n, d;
+    GstVideoOverlayCompositionMeta *meta;
+    GstVideoOverlayRectangle *rect;
+    GstBuffer *out, *want, *pixels;
+    GstVideoFrame frame;
+    GstVideoInfo info;
+    GstMapInfo a, b;
+    guint w, hh;
+
+    g_object_set (h->element, "offset-x", ox, "offset-y", oy, NULL);
+    g_object_set (cpu->element, "offset-x", ox, "offset-y", oy, NULL);
+    out = gst_harness_push_and_pull (h, gray_buffer ());
+    want = gst_harness_push_and_pull (cpu, gray_buffer ());
+    meta = gst_buffer_get_video_overlay_composition_meta (out);
+    g_assert_nonnull (meta);
+    g_assert_cmpuint (gst_video_overlay_composition_n_rectangles
+        (meta->overlay), ==, 1);
+    rect = gst_video_overlay_composition_get_rectangle (meta->overlay, 0);
+    gst_video_overlay_rectangle_get_render_rectangle (rect, &x, &y, &w, &hh);
+    /* centred: (320 - 640) / 2 + ox, (240 - 427) / 2 + oy, rounded down */
+    g_assert_cmpint (x, ==, -160 + ox);
+    g_assert_cmpint (y, ==, -94 + oy);
+    g_assert_cmpuint (w, ==, 640);
+    g_assert_cmpuint (hh, ==, 427);
+    pixels = gst_video_overlay_rectangle_get_pixels_unscaled_argb (rect,
+        GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+    if (first == NULL)
+      first = gst_buffer_ref (pixels);
+    else
+      g_assert_true (pixels == first);
+
+    out = gst_buffer_make_writable (out);
+    gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBA, W, H);
+    g_assert_true (gst_video_frame_map (&frame, &info, out, GST_MAP_READWRITE));
+    g_assert_true (gst_video_overlay_composition_blend (meta->overlay, &frame));
+    gst_video_frame_unmap (&frame);
+    gst_buffer_map (out, &a, GST_MAP_READ);
+    gst_buffer_map (want, &b, GST_MAP_READ);
+    d = max_diff (a.data, b.data, 0, 0, W, H, &n);
+    g_test_message ("offsets %d,%d: library vs element max %d, %d pixels "
+        "differ", ox, oy, d, n);
+    g_assert_cmpint (d, <=, 32);
+    /* the watermark over the whole frame (gray is 0x80 everywhere) */
+    for (n = 0, d = 0; d < W * H * 4; d += 4)
+      n += a.data[d] != 0x80 || a.data[d + 1] != 0x80;
+    g_assert_cmpint (n, >, W * H * 9 / 10);
+    gst_buffer_unmap (out, &a);
+    gst_buffer_unmap (want, &b);
+    gst_buffer_unref (out);
+    gst_buffer_unref (want);
+  }
+  gst_buffer_unref (first);
+  gst_harness_teardown (h);
+  gst_harness_teardown (cpu);
+}
+
 static gpointer
 change_properties (gpointer data)
 {
@@ -1054,6 +1130,7 @@ main (int argc, char **argv)
       test_window_and_existing);
   g_test_add_func ("/composition/sysmem/live-changes", test_live_changes);
   g_test_add_func ("/composition/sysmem/fade", test_fade);
+  g_test_add_func ("/composition/sysmem/moving-large", test_moving_large);
   g_test_add_func ("/composition/sysmem/any-downstream", test_any_downstream);
   g_test_add_func ("/composition/sysmem/appsink-relay", test_appsink_relay);
   g_test_add_func ("/composition/sysmem/window-resized", test_window_resized);
