@@ -1452,6 +1452,80 @@ test_moving_offsets (void)
   g_rand_free (rand);
 }
 
+/* An element with @path centred at these offsets, opacity 0.8, set
+ * before it starts (a change while it runs takes effect a few frames
+ * later). */
+static GstHarness *
+centred_harness (const gchar * path, gint x, gint y)
+{
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstHarness *h;
+
+  g_object_set (element, "location", path, "opacity", 0.8, "offset-x", x,
+      "offset-y", y, "position", 4, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  return h;
+}
+
+/* Deep formats, where the reference above does not reach: with offsets
+ * moving, each frame equals what a new element, started at that frame's
+ * offsets, draws on the same input (the views a scroll blends from are
+ * cut at other columns than a new element's, the rows' runs with them). */
+static void
+test_moving_offsets_deep (void)
+{
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_P010_10LE,
+    GST_VIDEO_FORMAT_I420_10LE, GST_VIDEO_FORMAT_Y444_16BE,
+    GST_VIDEO_FORMAT_RGBA64_LE, GST_VIDEO_FORMAT_AYUV64
+  };
+  const gint steps[][2] = {
+    {0, 0}, {7, 5}, {14, 10}, {-60, -3}, {-67, 2}, {-120, 0}, {-240, -1},
+    {-233, 2}, {90, 30}, {97, 35}, {1, 1},
+  };
+  GRand *rand = g_rand_new_with_seed (93);
+  RefImage *image = random_image (rand, 480, 20);
+  g_autofree gchar *path = write_npy (image, "moving-deep.npy");
+  guint f, i;
+
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    GstCaps *caps = make_caps (formats[f], 67, 45, NULL);
+    GstVideoInfo info;
+    GstHarness *h;
+
+    g_assert_true (gst_video_info_from_caps (&info, caps));
+    h = centred_harness (path, 0, 0);
+    gst_harness_set_caps (h, gst_caps_ref (caps), gst_caps_ref (caps));
+    for (i = 0; i < G_N_ELEMENTS (steps); i++) {
+      GstBuffer *in = random_frame (rand, &info), *out, *want;
+      GstHarness *fresh = centred_harness (path, steps[i][0], steps[i][1]);
+      GstMapInfo a, b;
+
+      gst_harness_set_caps (fresh, gst_caps_ref (caps), gst_caps_ref (caps));
+      g_object_set (h->element, "offset-x", steps[i][0], "offset-y",
+          steps[i][1], NULL);
+      want = gst_harness_push_and_pull (fresh, gst_buffer_copy_deep (in));
+      out = gst_harness_push_and_pull (h, in);
+      gst_buffer_map (out, &a, GST_MAP_READ);
+      gst_buffer_map (want, &b, GST_MAP_READ);
+      if (memcmp (a.data, b.data, a.size) != 0)
+        g_test_message ("%s frame %u at %d,%d differs",
+            gst_video_format_to_string (formats[f]), i, steps[i][0],
+            steps[i][1]);
+      g_assert_cmpmem (a.data, a.size, b.data, b.size);
+      gst_buffer_unmap (out, &a);
+      gst_buffer_unmap (want, &b);
+      gst_buffer_unref (out);
+      gst_buffer_unref (want);
+      gst_harness_teardown (fresh);
+    }
+    gst_harness_teardown (h);
+    gst_caps_unref (caps);
+  }
+  ref_image_free (image);
+  g_rand_free (rand);
+}
+
 /* The red footprint of an opaque red watermark on a black frame. */
 static void
 red_footprint (gint fw, gint fh, const RefImage * image,
@@ -1708,6 +1782,8 @@ main (int argc, char **argv)
   g_test_add_func ("/element/geometry/tile-walk", test_tile_walk);
   g_test_add_func ("/element/geometry/tiles", test_tiles);
   g_test_add_func ("/element/geometry/moving-offsets", test_moving_offsets);
+  g_test_add_func ("/element/geometry/moving-offsets-deep",
+      test_moving_offsets_deep);
   g_test_add_func ("/element/geometry/size-hand-values", test_size_hand_values);
   g_test_add_func ("/element/geometry/size-above-one-warns",
       test_size_above_one_warns);
