@@ -548,7 +548,8 @@ faded_pixels (NpwComposition * comp, NpwCell * cell, guint op)
   guint64 n = gst_buffer_get_size (cell->pixels) / 4;
   NpwFaded faded = { op, NULL, ++comp->faded_clock };
   guint8 lut[256];
-  GstMapInfo map;
+  GstMapInfo map, src;
+  GstVideoMeta *vmeta;
   gsize i;
   guint a, k, oldest = 0;
 
@@ -573,22 +574,32 @@ faded_pixels (NpwComposition * comp, NpwCell * cell, guint op)
     }
   }
 
-  faded.pixels = gst_buffer_copy_deep (cell->pixels);
-  if (faded.pixels == NULL || !gst_buffer_map (faded.pixels, &map,
-          GST_MAP_READWRITE)) {
+  /* one pass: each pixel read once, written once with its alpha faded */
+  faded.pixels = gst_buffer_new_allocate (NULL, n * 4, NULL);
+  if (faded.pixels == NULL)
+    return NULL;
+  if (!gst_buffer_map (cell->pixels, &src, GST_MAP_READ)) {
+    gst_clear_buffer (&faded.pixels);
+    return NULL;
+  }
+  if (!gst_buffer_map (faded.pixels, &map, GST_MAP_WRITE)) {
+    gst_buffer_unmap (cell->pixels, &src);
     gst_clear_buffer (&faded.pixels);
     return NULL;
   }
   for (a = 0; a < 256; a++)
     lut[a] = (a * op * 2 + 255) / 510;
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
-  a = 3;
-#else
-  a = 0;
-#endif
-  for (i = a; i < map.size; i += 4)
-    map.data[i] = lut[map.data[i]];
+  /* ARGB as 32-bit words in native order: alpha the top byte */
+  for (i = 0; i < n; i++) {
+    guint32 px = ((const guint32 *) src.data)[i];
+
+    ((guint32 *) map.data)[i] = (px & 0xffffff) | (guint32) lut[px >> 24] << 24;
+  }
   gst_buffer_unmap (faded.pixels, &map);
+  gst_buffer_unmap (cell->pixels, &src);
+  vmeta = gst_buffer_get_video_meta (cell->pixels);
+  gst_buffer_add_video_meta (faded.pixels, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, vmeta->width, vmeta->height);
 
   if (cell->faded == NULL) {
     cell->faded = g_array_new (FALSE, FALSE, sizeof (NpwFaded));
