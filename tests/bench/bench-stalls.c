@@ -27,7 +27,14 @@
  * - size change: an 8000x6000 watermark on 1080p I420, size 0.25 -> 0.3
  *   while playing: the worst buffer after it;
  * - offsets: a 2600x1300 watermark on 1080p RGBA, static and with
- *   offset-x moving by 7 pixels every frame: the median buffer.
+ *   offset-x moving by 7 pixels every frame: the median buffer, and the
+ *   worst; at the top left (offset-x 7, 14, ...: the copy's right part
+ *   leaves the frame) and centred (offset-x -300 ... 299: a scroll, the
+ *   copy cut on both sides);
+ * - composition fade: the overlay-composition path (a sink announcing
+ *   the meta), a 1920x1080 and a 400x100 watermark on 1080p RGBA,
+ *   opacity static and fading in and out (11 levels, 20 frames a
+ *   cycle): median, mean and worst buffer.
  *
  *   bench-stalls [-n FRAMES] */
 
@@ -42,6 +49,8 @@
 
 static gint n_frames = 60;
 static gchar *tmpdir;
+/* opacity set before each buffer: 0.05 ... 0.95 and back in 10 steps */
+static gboolean fading;
 
 typedef struct
 {
@@ -50,6 +59,7 @@ typedef struct
   GstElement *element;
   gint move;                    /* offset-x step per frame, 0: none */
   gint x;
+  gint from;                    /* offset-x is from + x mod 600 */
   gboolean caps;                /* a caps event came before the buffer */
   gboolean after_caps;          /* the buffer in the element follows one */
   guint caps_at;                /* the last such buffer's index in ms */
@@ -101,12 +111,31 @@ in_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     p->change (p->pipe);
     p->change = NULL;
   }
+  if (fading) {
+    guint k = p->ms->len % 20;
+
+    g_object_set (p->element, "opacity", 0.05 + 0.09 * (k < 10 ? k : 20 - k),
+        NULL);
+  }
   if (p->move) {
     p->x += p->move;
-    g_object_set (p->element, "offset-x", p->x % 600, NULL);
+    g_object_set (p->element, "offset-x", p->from + p->x % 600, NULL);
   }
   p->in = g_get_monotonic_time ();
   p->cpu_in = thread_cpu_ms ();
+  return GST_PAD_PROBE_OK;
+}
+
+/* A sink that draws the overlay composition itself, as far as the
+ * element can tell: the meta in its answer to the allocation query. */
+static GstPadProbeReturn
+announce_meta (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_ALLOCATION)
+    gst_query_add_allocation_meta (query,
+        GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
   return GST_PAD_PROBE_OK;
 }
 
@@ -166,6 +195,17 @@ max_from (GArray * ms, guint from)
 }
 
 static gdouble
+mean_from (GArray * ms, guint from)
+{
+  gdouble sum = 0;
+  guint i;
+
+  for (i = from; i < ms->len; i++)
+    sum += g_array_index (ms, gdouble, i);
+  return sum / MAX (ms->len - from, 1);
+}
+
+static gdouble
 median_from (GArray * ms, guint from)
 {
   GArray *c = g_array_new (FALSE, FALSE, sizeof (gdouble));
@@ -182,15 +222,16 @@ median_from (GArray * ms, guint from)
  * at frame n_frames / 2; returns the per-buffer times, and in *@caps_at
  * (when not NULL) the index of the last buffer that followed caps. */
 static GArray *
-run (const gchar * desc, gint move, void (*change) (GstElement * pipe),
-    guint * caps_at, gdouble * caps_cpu)
+run (const gchar * desc, gint move, gint from,
+    void (*change) (GstElement * pipe), guint * caps_at, gdouble * caps_cpu)
 {
   GstElement *pipe = gst_parse_launch (desc, NULL);
   GstElement *w = gst_bin_get_by_name (GST_BIN (pipe), "w");
+  GstElement *sink_el = gst_bin_get_by_name (GST_BIN (pipe), "meta-sink");
   GstPad *sink = gst_element_get_static_pad (w, "sink");
   GstPad *src = gst_element_get_static_pad (w, "src");
   Probe p = {.ms = g_array_new (FALSE, FALSE, sizeof (gdouble)),.element =
-        w,.move = move,.change = change,.pipe = pipe
+        w,.move = move,.from = from,.change = change,.pipe = pipe
   };
   GstBus *bus = gst_element_get_bus (pipe);
   GstMessage *msg;
@@ -198,6 +239,14 @@ run (const gchar * desc, gint move, void (*change) (GstElement * pipe),
   gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, in_probe, &p, NULL);
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, out_probe, &p, NULL);
+  if (sink_el) {
+    GstPad *pad = gst_element_get_static_pad (sink_el, "sink");
+
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+        announce_meta, NULL, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (sink_el);
+  }
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   for (;;) {
     msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
@@ -271,6 +320,7 @@ main (int argc, char **argv)
   GArray *ms;
   guint at, caps_at;
   gdouble still, moving, caps_cpu;
+  gint centred, i;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
@@ -284,7 +334,7 @@ main (int argc, char **argv)
       "capsfilter name=cf caps=video/x-raw,format=I420,width=1280,height=720,"
       "framerate=30/1 ! npywatermark name=w location=%s ! fakesink",
       n_frames, anim);
-  ms = run (desc, 0, to_1080p, &caps_at, &caps_cpu);
+  ms = run (desc, 0, 0, to_1080p, &caps_at, &caps_cpu);
   at = mark_index (ms);
   printf ("caps change, 30-slice 1920x1080 animation: first buffer %.1f ms, "
       "worst after the change %.1f ms, median before %.2f ms\n",
@@ -302,7 +352,7 @@ main (int argc, char **argv)
   desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
       "video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! "
       "npywatermark name=w location=%s size=0.25 ! fakesink", n_frames, big);
-  ms = run (desc, 0, size_03, NULL, NULL);
+  ms = run (desc, 0, 0, size_03, NULL, NULL);
   at = mark_index (ms);
   printf ("size change, 8000x6000 on 1080p I420: first buffer %.1f ms, "
       "worst after the change %.1f ms\n", g_array_index (ms, gdouble, 0),
@@ -311,19 +361,55 @@ main (int argc, char **argv)
   g_unlink (big);
 
   wide = write_npy ("wide.npy", 0, 2600, 1300);
-  g_free (desc);
-  desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
-      "video/x-raw,format=RGBA,width=1920,height=1080,framerate=30/1 ! "
-      "npywatermark name=w location=%s ! fakesink", n_frames, wide);
-  ms = run (desc, 0, NULL, NULL, NULL);
-  still = median_from (ms, 5);
-  g_array_unref (ms);
-  ms = run (desc, 7, NULL, NULL, NULL);
-  moving = median_from (ms, 5);
-  printf ("offsets, 2600x1300 on 1080p RGBA: static %.2f ms, moving %.2f ms "
-      "(median), %.1fx\n", still, moving, moving / still);
-  g_array_unref (ms);
+  for (centred = 0; centred < 2; centred++) {
+    g_free (desc);
+    desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
+        "video/x-raw,format=RGBA,width=1920,height=1080,framerate=30/1 ! "
+        "npywatermark name=w location=%s position=%s ! fakesink", n_frames,
+        wide, centred ? "center" : "top-left");
+    ms = run (desc, 0, 0, NULL, NULL, NULL);
+    still = median_from (ms, 5);
+    g_array_unref (ms);
+    /* top-left: offset-x 7, 14, ... (the copy's right part leaves the
+     * frame); centred: a scroll, offset-x -300 ... 299, the copy cut on
+     * both sides */
+    ms = run (desc, 7, centred ? -300 : 0, NULL, NULL, NULL);
+    moving = median_from (ms, 5);
+    printf ("offsets, 2600x1300 on 1080p RGBA, %s: static %.2f ms, moving "
+        "%.2f ms (median), %.1fx; worst moving %.2f ms\n",
+        centred ? "centred, scrolling" : "top-left", still, moving,
+        moving / still, max_from (ms, 5));
+    g_array_unref (ms);
+  }
   g_unlink (wide);
+
+  /* the composition path (a sink that draws the meta), a 1920x1080
+   * watermark and a 400x100 one, opacity static and fading */
+  for (i = 0; i < 2; i++) {
+    g_autofree gchar *mark = write_npy ("mark.npy", 0, i ? 400 : 1920,
+        i ? 100 : 1080);
+    gdouble still_mean;
+
+    g_free (desc);
+    desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=black ! "
+        "video/x-raw,format=RGBA,width=1920,height=1080,framerate=30/1 ! "
+        "npywatermark name=w location=%s opacity=0.5 ! "
+        "video/x-raw(memory:SystemMemory,meta:GstVideoOverlayComposition) ! "
+        "fakesink name=meta-sink", n_frames, mark);
+    ms = run (desc, 0, 0, NULL, NULL, NULL);
+    still = median_from (ms, 5);
+    still_mean = mean_from (ms, 5);
+    g_array_unref (ms);
+    fading = TRUE;
+    ms = run (desc, 0, 0, NULL, NULL, NULL);
+    fading = FALSE;
+    printf ("composition fade, %s on 1080p RGBA (20-frame cycle of 11 "
+        "levels): static %.3f ms, fading %.3f ms (median); mean %.3f and "
+        "%.3f ms; worst fading %.3f ms\n", i ? "400x100" : "1920x1080", still,
+        median_from (ms, 5), still_mean, mean_from (ms, 5), max_from (ms, 5));
+    g_array_unref (ms);
+    g_unlink (mark);
+  }
   g_rmdir (tmpdir);
   g_free (tmpdir);
   return 0;
