@@ -321,12 +321,19 @@ main (int argc, char **argv)
   guint at, caps_at;
   gdouble still, moving, caps_cpu;
   gint centred, i;
+  GstElementFactory *factory;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, NULL))
     return 2;
   g_option_context_free (ctx);
+  if (!(factory = gst_element_factory_find ("npywatermark"))) {
+    g_printerr ("bench-stalls: no npywatermark element: run it with "
+        "GST_PLUGIN_PATH=build/gst\n");
+    return 1;
+  }
+  gst_object_unref (factory);
   tmpdir = g_dir_make_tmp ("bench-stalls-XXXXXX", NULL);
 
   anim = write_npy ("anim.npy", 30, 1920, 1080);
