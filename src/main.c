@@ -209,7 +209,7 @@ report_picture (Run * run, guint i, const BatchWorkerResult * res,
  * with the number of pictures (glibc: 160 MiB peak for 10 photos, 210-285
  * for 49, 2 workers).  Past TRIM_SLACK of free memory kept, it goes back
  * to the system; below, it is kept, which costs no time. */
-#define TRIM_SLACK (64 << 20)
+#define TRIM_SLACK (128 << 20)
 
 static void
 trim_memory (void)
