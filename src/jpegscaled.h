@@ -13,15 +13,16 @@
  */
 
 /* JPEGs decoded at a fraction of their size.  Decoding the full-size
- * picture was two thirds of the batch's time, and most of those pixels
- * were thrown away by the scaler: a 24-Mpixel photo made 1080 lines high
- * keeps one pixel in ten.  libjpeg-turbo can run its inverse DCT at
- * N/8 of the block size (N = 1..8), which costs a fraction of the full
- * IDCT and writes a fraction of the pixels; jpegdec (1.22) cannot ask for
- * it.  The picture is decoded just large enough that the scaler still
- * shrinks it (never enlarges it), with the same IDCT (islow) and the same
- * raw planes jpegdec gives, so the scaler and everything after it see the
- * picture they saw before, only smaller. */
+ * picture was two thirds of the batch's time, and the scaler then threw
+ * most of those pixels away: a 24-Mpixel photo made 1080 lines high
+ * keeps one pixel in ten.  libjpeg-turbo can run its inverse DCT at N/8
+ * of the block size, which writes a fraction of the pixels (the entropy
+ * decoding, most of the cost, stays); jpegdec (1.22) cannot ask for it.
+ * The picture is decoded at 1/2, 1/4 or 1/8 when that still leaves the
+ * scaler something to shrink (never to enlarge), with jpegdec's IDCT
+ * (islow) and the raw planes jpegdec gives, so the scaler and everything
+ * after it see the picture they saw before, only smaller: less to
+ * write, to fault in and to scale. */
 
 #ifndef __BATCH_JPEG_SCALED_H__
 #define __BATCH_JPEG_SCALED_H__
@@ -31,8 +32,8 @@
 
 G_BEGIN_DECLS
 /* The scale, in eighths, at which a JPEG of @rows rows is decoded to be
- * scaled to @needed rows: the smallest whose rows are still at least
- * @needed; 8 (full size) when none is smaller. */
+ * scaled to @needed rows: the smallest of 1, 2 and 4 whose rows are
+ * still at least @needed; 8 (full size) when none is. */
     guint batch_jpeg_scaled_eighths (guint rows, guint needed);
 
 /* Decodes @data at @eighths / 8 of its size into a new frame described

@@ -795,9 +795,9 @@ batch_worker_process (BatchWorker * worker, const BatchPicture * picture,
   /* known once written */
   result->out_width = result->out_height = 0;
 
-  /* A JPEG larger than its output is decoded here at N/8 of its size
-   * (jpegscaled.h), still no smaller than the output; any it does not
-   * take goes to jpegdec whole. */
+  /* A JPEG at least twice as large as its output is decoded here at 1/2,
+   * 1/4 or 1/8 of its size (jpegscaled.h), still no smaller than the
+   * output; any it does not take goes to jpegdec whole. */
   if ((kind & CHAIN_IN_MASK) == CHAIN_JPEG_IN) {
     guint eighths = batch_jpeg_scaled_eighths (info.orientation >= 5 ?
         info.width : info.height, s->output_height);

@@ -921,9 +921,9 @@ print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 
 def group_scaled(tmp):
-    """JPEGs larger than their output are decoded at N/8 of their size
-    (src/jpegscaled.c): the smallest N that still leaves at least the
-    output's rows, the same output size and, within the agreed PSNR, the
+    """JPEGs at least twice as large as their output are decoded at 1/2,
+    1/4 or 1/8 of their size (src/jpegscaled.c): the smallest that still
+    leaves at least the output's rows, the same output size and, within the agreed PSNR, the
     same pixels as the script; layouts it does not take, and damaged
     data, go to jpegdec as before."""
     if ORIGINAL is None:
@@ -960,11 +960,12 @@ def group_scaled(tmp):
     cases = {
         "exact.jpg": ((640, 480), 4, {}),          # 480 * 4/8 = 240
         "big.jpg": ((2000, 1500), 2, {}),          # 375 rows
-        "odd.jpg": ((1001, 723), 3, {}),           # 272 rows, odd sides
-        "gray.jpg": ((1200, 900), 3, {}),          # 338 rows, GRAY8
+        "odd.jpg": ((1001, 723), 4, {}),           # 362 rows, odd sides
+        "gray.jpg": ((1200, 900), 4, {}),          # 450 rows, GRAY8
         "progressive.jpg": ((1600, 1200), 2, {"progressive": True}),
         "444.jpg": ((1600, 1200), None, {"subsampling": 0}),
-        "small.jpg": ((300, 250), None, {}),       # 1/8 larger only
+        "small.jpg": ((300, 250), None, {}),       # 4/8: 125 rows
+        "middle.jpg": ((600, 450), None, {}),      # 4/8: 225 rows
     }
     for name, ((w, h), _, options) in cases.items():
         im = smooth_photo(w, h, len(name))
@@ -994,7 +995,8 @@ def group_scaled(tmp):
                        % name):
             tap.eq(tuple(int(x) for x in said.groups()),
                    (eighths, -(-w * eighths // 8), -(-h * eighths // 8)),
-                   "%s: at %d/8, the smallest scale with 240 rows or more"
+                   "%s: at %d/8, the smallest of 1/8, 2/8, 4/8 with 240 "
+                   "rows or more"
                    % (name, eighths))
         ours = os.path.join(pics, "output", name)
         theirs = os.path.join(tmp, "script-" + name)
