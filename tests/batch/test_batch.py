@@ -957,9 +957,10 @@ def group_scaled(tmp):
                                        name + ".jpg")).size, (320, 240),
                "a %dx%d JPEG: scaled as the script did" % (w, h))
         peaks[name] = int(out[1]) / 1024.0
-    tap.check(peaks["huge"] - peaks["small"] < 32, "a 48-Mpixel JPEG made "
+    # 6 MiB more here, 25 under ASan (its quarantine keeps what is freed)
+    tap.check(peaks["huge"] - peaks["small"] < 48, "a 48-Mpixel JPEG made "
               "240 lines high: peak RSS %.0f MiB, %.0f more than a 1000x750 "
-              "one's (< 32: the whole picture in I420 is 69)"
+              "one's (< 48: the whole picture in I420 is 69)"
               % (peaks["huge"], peaks["huge"] - peaks["small"]))
 
     # name: (stored size, the N expected or None (jpegdec), save options)
