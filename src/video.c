@@ -225,6 +225,46 @@ have_element (const gchar * name)
   return factory != NULL;
 }
 
+/* @path with .mp4 for its extension: where a WebM whose video had to
+ * become H.264 is written. */
+static gchar *
+mp4_name (const gchar * path)
+{
+  const gchar *dot = strrchr (path, '.');
+  g_autofree gchar *stem = g_strndup (path, dot ? (gsize) (dot - path) :
+      strlen (path));
+
+  return g_strconcat (stem, ".mp4", NULL);
+}
+
+static gboolean
+is_webm (const gchar * path)
+{
+  const gchar *dot = strrchr (path, '.');
+
+  return dot && g_ascii_strcasecmp (dot, ".webm") == 0;
+}
+
+gchar *
+batch_video_existing_output (const BatchPicture * video)
+{
+  g_autofree gchar *mp4 = NULL;
+  g_autofree gchar *sibling = NULL;
+
+  if (g_file_test (video->output_path, G_FILE_TEST_EXISTS))
+    return g_strdup (video->output_path);
+  if (!is_webm (video->output_path))
+    return NULL;
+  /* the MP4 a WebM was written as (make_plan), unless an input of that
+   * name has it as its own output */
+  mp4 = mp4_name (video->output_path);
+  sibling = mp4_name (video->input_path);
+  if (g_file_test (mp4, G_FILE_TEST_EXISTS)
+      && !g_file_test (sibling, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&mp4);
+  return NULL;
+}
+
 /* ------------------------------------------------------------- probe */
 
 /* What the headers say: the streams and the duration. */
@@ -530,17 +570,11 @@ make_plan (const BatchPicture * video, Probe * probe, Plan * plan,
     }
     if (!muxer_takes (plan->muxer, "video/x-h264")) {
       /* WebM carries no H.264: MP4 under the same base name */
-      const gchar *dot = strrchr (plan->output_path, '.');
-      g_autofree gchar *stem = g_strndup (plan->output_path,
-          dot - plan->output_path);
       gchar *why = g_strdup_printf ("%s%sWebM cannot carry H.264, so "
           "written as MP4", plan->fallback ? plan->fallback : "",
           plan->fallback ? "; " : "");
-
-      const gchar *in_dot = strrchr (video->input_path, '.');
-      g_autofree gchar *in_stem = g_strndup (video->input_path,
-          in_dot - video->input_path);
-      g_autofree gchar *sibling = g_strconcat (in_stem, ".mp4", NULL);
+      g_autofree gchar *sibling = mp4_name (video->input_path);
+      gchar *mp4;
 
       /* an input of that name has its own output there */
       if (g_file_test (sibling, G_FILE_TEST_EXISTS)) {
@@ -549,8 +583,9 @@ make_plan (const BatchPicture * video, Probe * probe, Plan * plan,
         g_free (why);
         return FALSE;
       }
+      mp4 = mp4_name (plan->output_path);
       g_free (plan->output_path);
-      plan->output_path = g_strconcat (stem, ".mp4", NULL);
+      plan->output_path = mp4;
       plan->muxer = "mp4mux";
       g_free (plan->fallback);
       plan->fallback = why;

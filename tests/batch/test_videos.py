@@ -853,6 +853,24 @@ def group_report(tmp):
               line.get("output", "").endswith("odd.mp4") and
               "WebM cannot carry H.264, so written as MP4" in r.stderr,
               "H.264 named .webm: written as odd.mp4, and said", r.stderr)
+    # --skip-existing finds the odd.mp4 it wrote, rather than redo it
+    written = os.path.join(odd, "output", "odd.mp4")
+    os.utime(written, (1000000000, 1000000000))
+    r = run(tmp, "--input", "odd", "--npy", "logo.npy", "--videos",
+            "--height", "64", "--skip-existing", "--report", "skip.jsonl",
+            timeout=RUN_TIMEOUT)
+    line = read_report(os.path.join(tmp, "skip.jsonl"))[0]
+    tap.check(r.returncode == 0 and line.get("status") == "skipped" and
+              line.get("output", "").endswith("odd.mp4") and
+              os.stat(written).st_mtime == 1000000000 and
+              tree(os.path.join(odd, "output")) == ["odd.mp4"],
+              "--skip-existing: the odd.mp4 written for odd.webm counts as "
+              "its output, not redone", (r.stderr, line))
+    r = run(tmp, "--input", "odd", "--npy", "logo.npy", "--videos",
+            "--height", "64", "--skip-existing", "--dry-run")
+    tap.check(r.returncode == 0 and "would skip odd/odd.webm: "
+              "odd/output/odd.mp4 exists" in r.stdout,
+              "... and the dry run says so", r.stdout)
     # ... unless an odd.mp4 beside it has that output
     gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! '
         'filesink location=odd.mp4' % video_src(96, 64, 3), odd)
