@@ -1169,6 +1169,9 @@ add_branch (Run * run, GstPad * pad, GstElement ** elements)
   return gst_pad_link (pad, first) == GST_PAD_LINK_OK;
 }
 
+/* The highest-ranked decoder that takes @caps themselves, not only their
+ * media type: vp8alphadecodebin and vp9alphadecodebin outrank vp8dec and
+ * vp9dec but take only a stream with an alpha channel. */
 static GstElement *
 make_decoder (const GstCaps * caps)
 {
@@ -1178,9 +1181,22 @@ make_decoder (const GstCaps * caps)
   GList *fit = gst_element_factory_list_filter (all, caps, GST_PAD_SINK,
       FALSE);
   GstElement *decoder = NULL;
+  GList *l;
 
   fit = g_list_sort (fit, gst_plugin_feature_rank_compare_func);
-  if (fit)
+  for (l = fit; l && decoder == NULL; l = l->next) {
+    GstElement *candidate = gst_element_factory_create (l->data, NULL);
+    g_autoptr (GstPad) sink = candidate ?
+        gst_element_get_static_pad (candidate, "sink") : NULL;
+
+    if (sink && gst_pad_query_accept_caps (sink, (GstCaps *) caps))
+      decoder = candidate;
+    else if (candidate)
+      gst_object_unref (candidate);
+  }
+  /* none says yes (caps short of a field the templates list): the first,
+   * as decodebin would */
+  if (decoder == NULL && fit)
     decoder = gst_element_factory_create (fit->data, NULL);
   gst_plugin_feature_list_free (fit);
   gst_plugin_feature_list_free (all);

@@ -938,6 +938,145 @@ def group_stack(tmp):
               "without --videos: exit 2, pointing at --videos", r.stderr)
 
 
+def skip(desc, why):
+    """A TAP check that could not run here, saying why."""
+    tap.n += 1
+    print("ok %d - %s # SKIP %s" % (tap.n, desc, why))
+    sys.stdout.flush()
+
+
+def check_kept(src, dst, name, container, codec):
+    """@dst against @src as group_containers checks them: the container
+    by its bytes, the video codec, every frame at its time, the audio
+    packets byte for byte."""
+    if not tap.check(os.path.exists(dst), "%s written" % name):
+        return
+    tap.check(container_of(dst).startswith(container), "%s: still %s"
+              % (name, container), container_of(dst))
+    a, _ = pull_all(src)
+    b, _ = pull_all(dst)
+    vout = of_kind(b, "video")
+    tap.check(vout and vout[0]["caps"].startswith(codec), "%s: video is %s"
+              % (name, codec), [x["caps"][:40] for x in b])
+    tin = frame_times(of_kind(a, "video")[0])
+    tout = frame_times(vout[0]) if vout else []
+    tap.check(len(tin) == len(tout) and all(
+        abs(x - y) <= Gst.MSECOND for x, y in zip(tin, tout)),
+        "%s: the same %d frames, each at its time" % (name, len(tin)),
+        "in  %s\nout %s" % (tin[:8], tout[:8]))
+    ain, aout = of_kind(a, "audio"), of_kind(b, "audio")
+    tap.check(len(ain) == 1 and len(aout) == 1 and
+              ain[0]["caps"].split(",")[0] == aout[0]["caps"].split(",")[0]
+              and b"".join(x[3] for x in ain[0]["buffers"]) ==
+              b"".join(x[3] for x in aout[0]["buffers"]),
+              "%s: the audio packets are the input's, byte for byte" % name,
+              [x["caps"][:30] for x in aout])
+
+
+def av1_decoder():
+    for name in ("dav1ddec", "av1dec", "avdec_av1"):
+        if have(name):
+            return name
+    return None
+
+
+def group_codecs(tmp):
+    """VP8 and AV1 in and out: each stays in its family and container."""
+    make_watermark(tmp)
+    folder = os.path.join(tmp, "in")
+    os.makedirs(folder)
+    made = []
+    # vp8alphadecodebin outranks vp8dec but takes only a stream with alpha
+    gst('%s ! vp8enc deadline=1 cpu-used=8 ! queue ! webmmux name=m ! '
+        'filesink location=vp8.webm  %s ! opusenc ! queue ! m.'
+        % (video_src(160, 120, 20), audio_src(0.8)), folder)
+    made.append(("vp8.webm", "webm", "video/x-vp8"))
+    av1_missing = [e for e, ok in (("av1enc", have("av1enc")),
+                                   ("an AV1 decoder (dav1ddec, av1dec, "
+                                    "avdec_av1)", av1_decoder())) if not ok]
+    if not av1_missing:
+        enc = "av1enc cpu-used=8 usage-profile=realtime ! av1parse"
+        gst('%s ! %s ! queue ! matroskamux name=m ! filesink '
+            'location=av1.mkv  %s ! opusenc ! queue ! m.'
+            % (video_src(160, 120, 12), enc, audio_src(0.5)), folder)
+        gst('%s ! %s ! queue ! mp4mux name=m ! filesink location=av1.mp4  '
+            '%s ! avenc_aac ! aacparse ! queue ! m.'
+            % (video_src(160, 120, 12), enc, audio_src(0.5)), folder)
+        made += [("av1.mkv", "matroska", "video/x-av1"),
+                 ("av1.mp4", "iso-bmff", "video/x-av1")]
+    r = run_videos(tmp, "--height", "120", "--report", "r.jsonl")
+    tap.eq(r.returncode, 0, "VP8 and AV1 videos: exit 0", r.stderr)
+    report = {os.path.basename(x["input"]): x
+              for x in read_report(os.path.join(tmp, "r.jsonl"))
+              if "input" in x}
+    for name, container, codec in made:
+        check_kept(os.path.join(folder, name),
+                   os.path.join(folder, "output", name), name, container,
+                   codec)
+        rep = report.get(name, {})
+        tap.check(rep.get("status") == "done" and rep.get("codec_out") ==
+                  {"video/x-vp8": "VP8", "video/x-av1": "AV1"}[codec],
+                  "%s: reported done, in its own codec" % name, rep)
+    if av1_missing:
+        for name in ("av1.mkv", "av1.mp4"):
+            skip("%s: AV1 in, AV1 out" % name, "%s not installed"
+                 % " and ".join(av1_missing))
+
+
+def group_subtitles(tmp):
+    """MP4's timed text (tx3g, mov_text) is kept in MP4 and MOV; AVI,
+    which has no subtitle track, fails the video, saying so."""
+    make_watermark(tmp)
+    folder = os.path.join(tmp, "in")
+    os.makedirs(folder)
+    with open(os.path.join(tmp, "s.srt"), "w") as f:
+        f.write("1\n00:00:00,100 --> 00:00:00,300\nFish & chips\n\n"
+                "2\n00:00:00,300 --> 00:00:00,400\nfin\n")
+    # mp4mux takes UTF-8 text; subparse says Pango markup (the same
+    # bytes for this text)
+    for name, mux in (("subs.mp4", "mp4mux"), ("subs.mov", "qtmux")):
+        gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! '
+            '%s name=m ! filesink location=in/%s  filesrc location=s.srt ! '
+            'subparse ! capssetter join=false replace=true '
+            'caps=text/x-raw,format=utf8 ! queue ! m.subtitle_0  %s ! '
+            'avenc_aac ! aacparse ! queue ! m.'
+            % (video_src(160, 120, 10), mux, name, audio_src(0.4)), tmp)
+    r = run_videos(tmp, "--height", "120", "--report", "r.jsonl")
+    tap.eq(r.returncode, 0, "MP4 and MOV with timed text: exit 0", r.stderr)
+    report = {os.path.basename(x["input"]): x
+              for x in read_report(os.path.join(tmp, "r.jsonl"))
+              if "input" in x}
+    for name in ("subs.mp4", "subs.mov"):
+        a, _ = pull_all(os.path.join(folder, name))
+        dst = os.path.join(folder, "output", name)
+        b, _ = pull_all(dst) if os.path.exists(dst) else ([], {})
+        tin = [(x[0], x[3]) for s in of_kind(a, "text") for x in s["buffers"]]
+        tout = [(x[0], x[3]) for s in of_kind(b, "text")
+                for x in s["buffers"]]
+        tap.check(len(tin) == 2 and tout == tin, "%s: the timed text kept, "
+                  "each cue at its time (%s)" % (name, [t for _, t in tin]),
+                  tout)
+        tap.check(report.get(name, {}).get("subtitle_streams") == 1,
+                  "%s: the report counts its subtitle stream" % name,
+                  report.get(name))
+    # AVI carries no subtitles: the video fails, naming the stream
+    avi = os.path.join(tmp, "avi")
+    os.makedirs(avi)
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! '
+        'matroskamux name=m ! filesink location=avi/t.mkv  filesrc '
+        'location=s.srt ! subparse ! queue ! m.' % video_src(160, 120, 10),
+        tmp)
+    os.rename(os.path.join(avi, "t.mkv"), os.path.join(avi, "t.avi"))
+    r = run(tmp, "--input", "avi", "--npy", "logo.npy", "--videos",
+            "--video-preset", "ultrafast", "--height", "120",
+            timeout=RUN_TIMEOUT)
+    tap.check(r.returncode == 1 and re.search(
+        r"t\.avi: .*avimux cannot carry its subtitle stream", r.stdout)
+        and not os.path.exists(os.path.join(avi, "output", "t.avi")),
+        "a subtitle stream AVI cannot carry: the video fails, saying so",
+        r.stdout + r.stderr)
+
+
 GROUPS = {
     "containers": group_containers,
     "tags": group_tags,
@@ -948,6 +1087,8 @@ GROUPS = {
     "interrupt": group_interrupt,
     "report": group_report,
     "stack": group_stack,
+    "codecs": group_codecs,
+    "subtitles": group_subtitles,
 }
 
 if __name__ == "__main__":
