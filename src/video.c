@@ -65,6 +65,27 @@ static const gchar *const presets[] = {
   "slower", "veryslow", NULL
 };
 
+/* Memory (README: "Memory").  A frame of more pixels than 1080p's
+ * (2560x1440, 3840x2160) is large: every frame held by the decoder or
+ * the encoder then costs 5 MB to 25 MB, and what the codecs hold by
+ * default (x264's medium: 40 frames of look-ahead, a frame per thread,
+ * each also kept by x264enc until it is encoded) comes to gigabytes at
+ * 4K.  For large frames the decoder threads by slices, and the encoders
+ * hold no frame for look-ahead (x264's rc-lookahead, x265's, libvpx's
+ * lag-in-frames) or B-frames, and thread by slices (x264: one frame for
+ * all threads) or one frame at a time (x265), with one reference frame
+ * (x264's are 40 MB each at 4K with their half-pixel planes): a 4K H.264
+ * video at medium then peaks at 370-460 MiB instead of 720-990.  1080p
+ * and smaller are left as they were. */
+#define LARGE_FRAME_PIXELS (1920 * 1088)
+#define LARGE_THREADS_MAX 8
+
+static gboolean
+is_large (gint width, gint height)
+{
+  return width * (gint64) height > LARGE_FRAME_PIXELS;
+}
+
 /* A codec family: what the input's parsed caps are called, the encoder
  * that writes it again, the parser that readies it for the muxer. */
 typedef struct
@@ -1021,9 +1042,20 @@ make_encoder (const Run * run)
    * composition times at all.  Only Matroska and WebM keep them. */
   gboolean bframes = g_str_equal (run->plan->muxer, "matroskamux")
       || g_str_equal (run->plan->muxer, "webmmux");
+  gint out_w, out_h;
+  gboolean large;
 
   if (enc == NULL)
     return NULL;
+  /* the stored size: a rotated video's output is no larger */
+  output_size (run->plan->width, run->plan->height, 1, 1, s->output_height,
+      &out_w, &out_h);
+  large = is_large (out_w, out_h);
+  /* Large frames: each frame an encoder holds is one more of them (see
+   * LARGE_FRAME_PIXELS), so none is held for look-ahead or B-frames,
+   * and threads share a frame (slices) rather than each taking one. */
+  bframes = bframes && !large;
+
   if (g_str_equal (f->encoder, "x264enc")) {
     gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
     /* pass=qual alone also caps the rate at the bitrate property (2048
@@ -1033,9 +1065,14 @@ make_encoder (const Run * run)
     gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", s->video_preset);
     if (!bframes)
       g_object_set (enc, "bframes", 0, NULL);
+    if (large)
+      g_object_set (enc, "sliced-threads", TRUE, "threads",
+          (guint) CLAMP (g_get_num_processors (), 1, LARGE_THREADS_MAX),
+          "rc-lookahead", 0, "ref", 1, NULL);
   } else if (g_str_equal (f->encoder, "x265enc")) {
-    g_autofree gchar *options = g_strdup_printf ("crf=%d%s", s->video_crf,
-        bframes ? "" : ":bframes=0");
+    g_autofree gchar *options = g_strdup_printf ("crf=%d%s%s", s->video_crf,
+        bframes ? "" : ":bframes=0", large ? ":frame-threads=1:"
+        "lookahead-slices=0:rc-lookahead=0:ref=1" : "");
 
     g_object_set (enc, "option-string", options, NULL);
     gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", s->video_preset);
@@ -1063,6 +1100,9 @@ make_encoder (const Run * run)
         "threads", (gint) MIN (g_get_num_processors (), 16), NULL);
     if (g_str_equal (f->encoder, "vp9enc"))
       g_object_set (enc, "row-mt", TRUE, NULL);
+    /* libvpx's look-ahead (vp9enc's default: 25 frames, 0.9 GB at 4K) */
+    if (large)
+      g_object_set (enc, "lag-in-frames", 0, NULL);
   }
   return enc;
 }
@@ -1180,7 +1220,9 @@ make_decoder (const GstCaps * caps)
       GST_RANK_MARGINAL);
   GList *fit = gst_element_factory_list_filter (all, caps, GST_PAD_SINK,
       FALSE);
+  GstStructure *s = gst_caps_get_structure (caps, 0);
   GstElement *decoder = NULL;
+  gint width = 0, height = 0;
   GList *l;
 
   fit = g_list_sort (fit, gst_plugin_feature_rank_compare_func);
@@ -1200,6 +1242,15 @@ make_decoder (const GstCaps * caps)
     decoder = gst_element_factory_create (fit->data, NULL);
   gst_plugin_feature_list_free (fit);
   gst_plugin_feature_list_free (all);
+
+  /* Frame threading keeps a frame per thread on top of the references:
+   * 250 MB more at 4K.  Slices, where the stream has them, share one. */
+  gst_structure_get_int (s, "width", &width);
+  gst_structure_get_int (s, "height", &height);
+  if (decoder && is_large (width, height)
+      && g_object_class_find_property (G_OBJECT_GET_CLASS (decoder),
+          "thread-type"))
+    gst_util_set_object_arg (G_OBJECT (decoder), "thread-type", "slice");
   return decoder;
 }
 

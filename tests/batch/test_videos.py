@@ -1077,6 +1077,67 @@ def group_subtitles(tmp):
         r.stdout + r.stderr)
 
 
+# A 4K video must not need more than about 500 MB (issue 18).
+MEMORY_BOUND = {"H.264": 500 * 1000 * 1000,
+                # x265 alone keeps some 600 MB at 4K, 10 bits, however it
+                # is set (README: "Memory")
+                "HEVC": 1100 * 1024 * 1024}
+
+
+def peak_rss(cwd, *args, timeout=RUN_TIMEOUT):
+    """Runs the command; its exit status, stdout+stderr and peak RSS in
+    bytes (that process's own, as wait4 reports it)."""
+    p = subprocess.Popen([EXE, *args], cwd=cwd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    deadline = time.time() + timeout
+    out = b""
+    while time.time() < deadline:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            out = p.stdout.read()
+            return (os.waitstatus_to_exitcode(status),
+                    out.decode(errors="replace"), usage.ru_maxrss * 1024)
+        time.sleep(0.05)
+    p.kill()
+    p.wait()
+    return None, "timed out", 0
+
+
+def group_memory(tmp):
+    """A 4K video (3840x2160) at the default preset: the command's peak
+    memory, for H.264 and 10-bit HEVC (a few frames fill what the codecs
+    hold: the peak comes with the first ones)."""
+    with open(EXE, "rb") as f:
+        if b"libasan" in f.read():
+            for codec in MEMORY_BOUND:
+                skip("4K %s: peak memory" % codec, "built with "
+                     "AddressSanitizer, whose shadow memory and quarantine "
+                     "are not the command's")
+            return
+    make_watermark(tmp, 400, 100)
+    made = {"H.264": ("h264.mp4", "x264enc speed-preset=ultrafast ! "
+                      "h264parse", "I420", "")}
+    made["HEVC"] = ("hevc.mp4", "x265enc speed-preset=ultrafast ! h265parse",
+                    "I420_10LE", ' ! capssetter join=true '
+                    'caps="video/x-raw,colorimetry=bt2100-pq"')
+    for codec, (name, enc, fmt, caps) in made.items():
+        folder = os.path.join(tmp, codec)
+        os.makedirs(folder)
+        gst('%s%s ! %s ! queue ! mp4mux name=m ! filesink location=%s  %s ! '
+            'avenc_aac ! aacparse ! queue ! m.'
+            % (video_src(3840, 2160, 8, 30, fmt), caps, enc, name,
+               audio_src(0.3)), folder)
+        code, out, peak = peak_rss(tmp, "--input", codec, "--npy",
+                                   "logo.npy", "--videos", "--height", "2160")
+        dst = os.path.join(folder, "output", name)
+        video = of_kind(pull_all(dst)[0], "video") if code == 0 else []
+        tap.check(video and len(video[0]["buffers"]) == 8, "4K %s: exit 0, "
+                  "8 frames" % codec, out[-1000:])
+        tap.check(peak <= MEMORY_BOUND[codec], "4K %s at the default preset: "
+                  "peak memory %.0f MiB, at most %.0f MiB"
+                  % (codec, peak / 2**20, MEMORY_BOUND[codec] / 2**20))
+
+
 GROUPS = {
     "containers": group_containers,
     "tags": group_tags,
@@ -1089,6 +1150,7 @@ GROUPS = {
     "stack": group_stack,
     "codecs": group_codecs,
     "subtitles": group_subtitles,
+    "memory": group_memory,
 }
 
 if __name__ == "__main__":
