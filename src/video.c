@@ -1251,6 +1251,15 @@ make_decoder (const GstCaps * caps)
       && g_object_class_find_property (G_OBJECT_GET_CLASS (decoder),
           "thread-type"))
     gst_util_set_object_arg (G_OBJECT (decoder), "thread-type", "slice");
+  /* Decoding into our buffers, libav keeps each reference frame, so the
+   * decoder base class copies it into freshly allocated memory to hand it
+   * on writable (pooled memory is never shared), and npywatermark writes
+   * every frame: a frame's allocation and page faults each time.  Without
+   * direct rendering the copy goes into a buffer of the decoder's pool,
+   * reused (README: "Memory"). */
+  if (decoder && g_object_class_find_property (G_OBJECT_GET_CLASS (decoder),
+          "direct-rendering"))
+    g_object_set (decoder, "direct-rendering", FALSE, NULL);
   return decoder;
 }
 
