@@ -114,7 +114,7 @@ slices_prepare (NpwSlices * slices, guint i, gboolean all_phases)
 {
   NpwPrepared *prep = npw_prepared_new (slices->source[i], &slices->info,
       &slices->geom, slices->max_side, slices->offset_x, slices->offset_y,
-      all_phases);
+      NPW_PREPARE_WHOLE | (all_phases ? NPW_PREPARE_ALL_PHASES : 0));
 
   if (prep == NULL)
     return FALSE;
@@ -130,7 +130,7 @@ npw_slices_check_limit (NpwSource * stack, const GstVideoInfo * info,
 {
   const NpyImage *image = npw_source_get_image (stack);
   guint64 pixels = npw_prepared_count_pixels (stack, info, geom, max_side,
-      offset_x, offset_y);
+      offset_x, offset_y, NPW_PREPARE_WHOLE);
 
   if (pixels * image->n_frames <= NPW_ANIMATION_MAX_PIXELS)
     return TRUE;
@@ -293,12 +293,13 @@ show_still (NpwShow * show, NpwSource * source, const GstVideoInfo * info,
   if (found < 0) {
     /* on the streaming thread: only the chroma phase needed now */
     prep = npw_prepared_new (source, info, geom, max_side, offset_x,
-        offset_y, FALSE);
+        offset_y, show->cache.moved ? NPW_PREPARE_WHOLE : 0);
     if (prep == NULL)
       return NULL;
-    GST_DEBUG_OBJECT (show->owner, "prepared for %s %dx%d",
-        GST_VIDEO_INFO_NAME (info),
-        GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
+    GST_DEBUG_OBJECT (show->owner, "prepared for %s %dx%d: %"
+        G_GUINT64_FORMAT " pixels", GST_VIDEO_INFO_NAME (info),
+        GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info),
+        npw_prepared_get_pixels (prep));
     npw_cache_push (&show->cache, prep);
   }
   return show->cache.entry[0];

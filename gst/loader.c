@@ -215,7 +215,7 @@ run_request (NpwLoader * loader, const NpwRequest * req, gboolean reread,
     g_clear_error (&error);
   } else if (result->source && req->have_info) {
     result->prep = npw_prepared_new (result->source, &req->info, &req->geom,
-        req->max_size, req->offset_x, req->offset_y, TRUE);
+        req->max_size, req->offset_x, req->offset_y, NPW_PREPARE_ALL_PHASES);
   }
 done:
   if (old)

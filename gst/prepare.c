@@ -391,7 +391,7 @@ keep_whole (const NpwSource * source, const NpwGeometry * geom, gint fw,
 NpwPrepared *
 npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
     const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
-    gboolean all_phases)
+    NpwPrepareFlags flags)
 {
   /* frames deeper than 8 bits take the array's 16 bits, or an 8-bit
    * array expanded exactly, through a 16-bit canvas */
@@ -415,8 +415,8 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
   npw_geometry_drawn_size (geom, prep->frame_w, prep->frame_h, image->width,
       image->height, max_side, &prep->w, &prep->h);
   prepared_origin (prep, offset_x, offset_y, &x, &y);
-  whole = keep_whole (source, geom, prep->frame_w, prep->frame_h, prep->w,
-      prep->h);
+  whole = (flags & NPW_PREPARE_WHOLE) && keep_whole (source, geom,
+      prep->frame_w, prep->frame_h, prep->w, prep->h);
   window_init (&prep->wx, prep->frame_w, prep->w, geom->tile,
       geom->tile_spacing, x, whole);
   window_init (&prep->wy, prep->frame_h, prep->h, geom->tile,
@@ -433,7 +433,7 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
       prep->wx.u0 == 0 && prep->wx.len == prep->w &&
       prep->wy.u0 == 0 && prep->wy.len == prep->h) {
     /* the image as it is: nothing to scale, crop or repeat */
-    prep->overlay = all_phases ?
+    prep->overlay = (flags & NPW_PREPARE_ALL_PHASES) ?
         npw_overlay_new (image, info, geom->reference_white) :
         npw_overlay_new_lazy (image, info, geom->reference_white);
   } else {
@@ -458,7 +458,7 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
     if (!fill_canvas (image, prep->w, prep->h, xruns, yruns, pixels,
             prep->canvas.width, prep->canvas.depth))
       goto no_memory;
-    if (all_phases) {
+    if (flags & NPW_PREPARE_ALL_PHASES) {
       prep->overlay = npw_overlay_new (&prep->canvas, info,
           geom->reference_white);
       g_clear_pointer (&prep->canvas.rgba, g_free);
@@ -635,7 +635,8 @@ npw_cache_find (NpwCache * cache, const NpwSource * source,
   cache->entry[0] = prep;
   if (npw_prepared_covers (prep, offset_x, offset_y))
     return i;
-  /* cut for other offsets */
+  /* cut for other offsets: they move */
+  cache->moved = TRUE;
   g_clear_pointer (&cache->entry[0], npw_prepared_free);
   memmove (&cache->entry[0], &cache->entry[1],
       (NPW_CACHE_SIZE - 1) * sizeof (prep));
@@ -659,6 +660,7 @@ npw_cache_clear (NpwCache * cache)
 
   for (i = 0; i < NPW_CACHE_SIZE; i++)
     g_clear_pointer (&cache->entry[i], npw_prepared_free);
+  cache->moved = FALSE;
 }
 
 NpwSource *
@@ -693,7 +695,7 @@ npw_prepared_get_pixels (const NpwPrepared * prep)
 guint64
 npw_prepared_count_pixels (const NpwSource * source,
     const GstVideoInfo * info, const NpwGeometry * geom, gint max_side,
-    gint offset_x, gint offset_y)
+    gint offset_x, gint offset_y, NpwPrepareFlags flags)
 {
   /* the same steps as npw_prepared_new (), up to the windows */
   gboolean deep = GST_VIDEO_FORMAT_INFO_DEPTH (info->finfo, 0) > 8;
@@ -709,7 +711,8 @@ npw_prepared_count_pixels (const NpwSource * source,
   npw_geometry_drawn_size (geom, prep.frame_w, prep.frame_h, image->width,
       image->height, max_side, &prep.w, &prep.h);
   prepared_origin (&prep, offset_x, offset_y, &x, &y);
-  whole = keep_whole (source, geom, prep.frame_w, prep.frame_h, prep.w, prep.h);
+  whole = (flags & NPW_PREPARE_WHOLE) && keep_whole (source, geom,
+      prep.frame_w, prep.frame_h, prep.w, prep.h);
   window_init (&prep.wx, prep.frame_w, prep.w, geom->tile,
       geom->tile_spacing, x, whole);
   window_init (&prep.wy, prep.frame_h, prep.h, geom->tile,

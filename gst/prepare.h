@@ -53,16 +53,27 @@ const NpyImage *npw_source_get_image (const NpwSource * source);
 
 typedef struct _NpwPrepared NpwPrepared;
 
+/* How npw_prepared_new () prepares:
+ * @NPW_PREPARE_ALL_PHASES: every chroma phase is built (in the
+ *   background, so any offset costs nothing later); without, only the
+ *   one these offsets need (on the streaming thread, a quarter of the
+ *   chroma work), the others by npw_prepared_ensure ().
+ * @NPW_PREPARE_WHOLE: a copy larger than the frame may be kept whole
+ *   (within a budget, see keep_whole ()) for offsets that move; without,
+ *   it is cut to what these offsets show, so a still costs what it
+ *   draws. */
+typedef enum
+{
+  NPW_PREPARE_ALL_PHASES = 1 << 0,
+  NPW_PREPARE_WHOLE = 1 << 1,
+} NpwPrepareFlags;
+
 /* Prepares @source for frames described by @info with @geom, cut for
  * offsets (@offset_x, @offset_y) where a window is needed.  @max_side
- * bounds the drawn size.  With @all_phases, every chroma phase is built
- * (in the background, so any offset costs nothing later); without, only
- * the one these offsets need (on the streaming thread, a quarter of the
- * chroma work), the others by npw_prepared_ensure ().  NULL when memory
- * cannot be had. */
+ * bounds the drawn size.  NULL when memory cannot be had. */
 NpwPrepared *npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
     const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
-    gboolean all_phases);
+    NpwPrepareFlags flags);
 
 /* Builds what drawing at these offsets needs, if it is not there yet:
  * their chroma phase, and the view a copy much wider than the frame is
@@ -103,11 +114,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpwPrepared, npw_prepared_free)
 typedef struct
 {
   NpwPrepared *entry[NPW_CACHE_SIZE];
+  /* an entry was dropped because the offsets moved past its cut: what
+   * is prepared next may be kept whole (NPW_PREPARE_WHOLE) */
+  gboolean moved;
 } NpwCache;
 
 /* Moves the entry that serves @source, @info and @geom at these offsets
  * to the front and returns its former index (an entry cut for other
- * offsets is dropped instead); -1 when none serves. */
+ * offsets is dropped instead, and @cache->moved set); -1 when none
+ * serves. */
 gint npw_cache_find (NpwCache * cache, const NpwSource * source,
     const GstVideoInfo * info, const NpwGeometry * geom, gint offset_x,
     gint offset_y);
@@ -129,7 +144,7 @@ guint64 npw_prepared_get_pixels (const NpwPrepared * prep);
  * these arguments, worked out without preparing anything. */
 guint64 npw_prepared_count_pixels (const NpwSource * source,
     const GstVideoInfo * info, const NpwGeometry * geom, gint max_side,
-    gint offset_x, gint offset_y);
+    gint offset_x, gint offset_y, NpwPrepareFlags flags);
 
 G_END_DECLS
 
