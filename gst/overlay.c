@@ -671,6 +671,40 @@ add_run (NpwPhase * phase, gsize * n, gsize * alloc, gint x0, gint x1,
  * across short transparent gaps, and within them the long opaque
  * stretches as copies (8-bit frames only: deep values are shifted and
  * swapped on the way in). */
+/* The first unit from @u (at most @width) whose class is (@is) or is not
+ * (!@is) @cls.  An 8-bit plane with one alpha per unit (every planar and
+ * RGB layout) scans bytes: memchr () for the next 0 or 255, eight bytes
+ * at a time past a stretch of them; a row of a large, mostly transparent
+ * watermark is scanned several times per prepared phase. */
+static inline gint
+next_unit (const NpwPlane * plane, const guint8 * arow, gint u, gint width,
+    gint cls, gboolean is)
+{
+  if (!plane->deep && plane->alpha_per_unit == 1 && cls != UNIT_PARTLY) {
+    guint8 byte = cls == UNIT_CLEAR ? 0 : 255;
+
+    if (is) {
+      const guint8 *hit = memchr (arow + u, byte, width - u);
+
+      return hit ? (gint) (hit - arow) : width;
+    } else {
+      guint64 word = cls == UNIT_CLEAR ? 0 : G_MAXUINT64, chunk;
+
+      for (; u + 8 <= width; u += 8) {
+        memcpy (&chunk, arow + u, 8);
+        if (chunk != word)
+          break;
+      }
+      while (u < width && arow[u] == byte)
+        u++;
+      return u;
+    }
+  }
+  while (u < width && (unit_class (plane, arow, u) == cls) != is)
+    u++;
+  return u;
+}
+
 static gboolean
 row_runs (NpwPhase * phase, const NpwPlane * plane, const guint8 * arow,
     gsize * n, gsize * alloc)
@@ -683,22 +717,18 @@ row_runs (NpwPhase * phase, const NpwPlane * plane, const guint8 * arow,
   while (u < width) {
     gint start, end, k, o;
 
-    while (u < width && unit_class (plane, arow, u) == UNIT_CLEAR)
-      u++;
+    u = next_unit (plane, arow, u, width, UNIT_CLEAR, FALSE);
     if (u == width)
       break;
     /* [start, end): ends on a unit with alpha, gaps shorter than @gap in */
     start = end = u;
     while (u < width) {
-      gint clear = 0;
+      gint clear;
 
-      while (u < width && unit_class (plane, arow, u) != UNIT_CLEAR)
-        u++;
+      u = next_unit (plane, arow, u, width, UNIT_CLEAR, TRUE);
       end = u;
-      while (u < width && unit_class (plane, arow, u) == UNIT_CLEAR) {
-        u++;
-        clear++;
-      }
+      u = next_unit (plane, arow, u, width, UNIT_CLEAR, FALSE);
+      clear = u - end;
       if (u == width || clear >= gap)
         break;
     }
@@ -709,11 +739,8 @@ row_runs (NpwPhase * phase, const NpwPlane * plane, const guint8 * arow,
     while (!plane->deep && o < end) {
       gint o1;
 
-      while (o < end && unit_class (plane, arow, o) != UNIT_OPAQUE)
-        o++;
-      o1 = o;
-      while (o1 < end && unit_class (plane, arow, o1) == UNIT_OPAQUE)
-        o1++;
+      o = next_unit (plane, arow, o, end, UNIT_OPAQUE, TRUE);
+      o1 = next_unit (plane, arow, o, end, UNIT_OPAQUE, FALSE);
       if (o1 - o >= min_copy) {
         if (!add_run (phase, n, alloc, k, o, FALSE)
             || !add_run (phase, n, alloc, o, o1, TRUE))
