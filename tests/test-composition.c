@@ -458,10 +458,19 @@ harness_new (const gchar * props)
 
   g_object_set (wm, "data", watermark, NULL);
   if (props && *props) {
-    gchar **kv = g_strsplit (props, "=", 2);
+    /* "key=value" pairs, space-separated, all set before the harness
+     * starts the element (a geometry set after is taken in the
+     * background, maybe not by the first frame) */
+    gchar **pairs = g_strsplit (props, " ", -1);
+    guint i;
 
-    gst_util_set_object_arg (G_OBJECT (wm), kv[0], kv[1]);
-    g_strfreev (kv);
+    for (i = 0; pairs[i]; i++) {
+      gchar **kv = g_strsplit (pairs[i], "=", 2);
+
+      gst_util_set_object_arg (G_OBJECT (wm), kv[0], kv[1]);
+      g_strfreev (kv);
+    }
+    g_strfreev (pairs);
   }
   h = gst_harness_new_with_element (wm, "sink", "src");
   gst_object_unref (wm);
@@ -714,12 +723,11 @@ test_fade (void)
 static void
 test_moving_large (void)
 {
-  GstHarness *h = harness_new ("size=2.0"), *cpu = harness_new ("size=2.0");
+  GstHarness *h = harness_new ("size=2.0 position=center"),
+      *cpu = harness_new ("size=2.0 position=center");
   GstBuffer *first = NULL;
   gint i;
 
-  g_object_set (h->element, "position", 4, NULL);
-  g_object_set (cpu->element, "position", 4, NULL);
   gst_harness_add_propose_allocation_meta (h,
       GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
   gst_harness_set_caps_str (h, RAW, META_RAW);
