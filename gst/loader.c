@@ -132,13 +132,10 @@ npw_read_image (GBytes * data, const gchar * location, guint max_size,
    * 16 bits per channel (the reader counts 16-bit values twice) */
   guint64 max_bytes = (guint64) max_size * max_size * 8;
 
-  if (data) {
-    gsize size;
-    const guint8 *bytes = g_bytes_get_data (data, &size);
-
-    return npy_image_new_from_data_full (bytes, size, max_size, max_bytes,
-        READ_FLAGS, error);
-  }
+  /* `data`'s bytes are immutable: an RGBA array is read in place */
+  if (data)
+    return npy_image_new_from_bytes (data, max_size, max_bytes, READ_FLAGS,
+        error);
   return npy_image_new_from_file_full (location, max_size, max_bytes,
       READ_FLAGS, error);
 }

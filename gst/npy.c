@@ -1358,6 +1358,15 @@ check_cancelled (GError ** error)
   return FALSE;
 }
 
+/* TRUE when the data is already what the result holds: uint8 RGBA in C
+ * order, read as 8 bits. */
+static gboolean
+plan_is_direct (const Plan * p)
+{
+  return p->dt.kind == KIND_UINT && p->dt.size == 1 && p->depth == 8 &&
+      !p->l.fortran && p->l.channels == 4;
+}
+
 static gboolean
 decode_data (const Plan * p, Source * s, NpyImage * image, GError ** error)
 {
@@ -1365,8 +1374,7 @@ decode_data (const Plan * p, Source * s, NpyImage * image, GError ** error)
   gboolean unit = TRUE, ok = FALSE;
   guint16 *values;
 
-  if (p->dt.kind == KIND_UINT && p->dt.size == 1 && p->depth == 8 &&
-      !p->l.fortran && p->l.channels == 4) {
+  if (plan_is_direct (p)) {
     if (s->data) {
       memcpy (image->rgba, s->data, p->nbytes);
       return TRUE;
@@ -1478,6 +1486,37 @@ npy_image_new_from_data_full (const guint8 * data, gsize size,
     return NULL;
   s.data = data + p.data_offset;
   return read_image (&p, size - p.data_offset, &s, error);
+}
+
+NpyImage *
+npy_image_new_from_bytes (GBytes * bytes, guint max_side, guint64 max_bytes,
+    NpyReadFlags flags, GError ** error)
+{
+  Source s = { 0, };
+  const guint8 *data;
+  NpyImage *image;
+  gsize size;
+  Plan p;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  data = g_bytes_get_data (bytes, &size);
+  if (!plan_read (data, size, max_side, max_bytes, flags, &p, error))
+    return NULL;
+  s.data = data + p.data_offset;
+  if (!plan_is_direct (&p) || size - p.data_offset < p.nbytes)
+    return read_image (&p, size - p.data_offset, &s, error);
+
+  image = g_new0 (NpyImage, 1);
+  image->width = (guint) p.l.width;
+  image->height = (guint) p.l.height;
+  image->n_frames = (guint) p.l.frames;
+  image->channels = (guint) p.l.channels;
+  image->depth = 8;
+  image->rgba = (guint8 *) s.data;
+  image->owner = g_bytes_ref (bytes);
+  return image;
 }
 
 NpyImage *
@@ -1615,7 +1654,9 @@ npy_image_free (NpyImage * image)
     return;
   /* An image built by hand sets rgba only: rgba16 is read only when rgba
    * is NULL. */
-  if (image->rgba)
+  if (image->owner)
+    g_bytes_unref (image->owner);
+  else if (image->rgba)
     g_free (image->rgba);
   else
     g_free (image->rgba16);

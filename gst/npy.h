@@ -68,7 +68,7 @@ typedef struct
   guint8 *rgba;
 
   /* The fields below are set by the reader; an NpyImage built by hand
-   * needs only the three above (rgba set). */
+   * needs only the three above (rgba set), the rest zero (g_new0). */
   guint depth;                  /* 8 (rgba) or 16 (rgba16) */
   /* At depth 16: as rgba, with native-endian 16-bit channels (rows are
    * width * 4 values).  Undefined at depth 8. */
@@ -79,6 +79,10 @@ typedef struct
   /* What the array held: 1 (gray, also (H, W)), 2 (gray, alpha), 3 (RGB)
    * or 4 (RGBA); the pixels are always RGBA as above. */
   guint channels;
+  /* Set by npy_image_new_from_bytes () when rgba points into these bytes
+   * (an 8-bit RGBA array, read without a copy): the image holds a
+   * reference, and rgba is not freed.  Read-only pixels then. */
+  GBytes *owner;
 } NpyImage;
 
 /* Parses a whole .npy file held in memory.  @max_side is the largest
@@ -102,6 +106,13 @@ NpyImage *npy_image_new_from_data_full (const guint8 * data, gsize size,
     guint max_side, guint64 max_bytes, NpyReadFlags flags, GError ** error);
 NpyImage *npy_image_new_from_file_full (const gchar * filename,
     guint max_side, guint64 max_bytes, NpyReadFlags flags, GError ** error);
+
+/* As npy_image_new_from_data_full () on @bytes' data; an array already
+ * in the result's layout (uint8, C order, four channels: what np.save
+ * writes of an RGBA image) is not copied: the result's rgba points into
+ * @bytes, which it keeps (NpyImage.owner). */
+NpyImage *npy_image_new_from_bytes (GBytes * bytes, guint max_side,
+    guint64 max_bytes, NpyReadFlags flags, GError ** error);
 
 /* Reads on this thread stop between chunks, with NPY_ERROR_FAILED
  * ("cancelled"), once *@cancelled (read atomically) is not 0; NULL: never.

@@ -132,6 +132,76 @@ npy_simple (const gchar * descr, gboolean fortran, const gchar * shape,
   return a;
 }
 
+/* npy_image_new_from_bytes (): a uint8 RGBA array is read in place (its
+ * pixels are the bytes' own, kept alive by the image); any other layout,
+ * a truncated array and a bad header go the reader's way, with the same
+ * result or error as npy_image_new_from_data_full (). */
+static void
+test_from_bytes (void)
+{
+  const guint8 rgba[2 * 3 * 4] = {
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+    21, 22, 23, 24
+  };
+  const gfloat gray[2 * 3] = { 0.0f, 0.25f, 0.5f, 0.75f, 1.0f, 0.5f };
+  struct
+  {
+    const gchar *descr, *shape;
+    const void *data;
+    gsize len;
+    gboolean in_place;
+  } cases[] = {
+    {"|u1", "(2, 3, 4)", rgba, sizeof (rgba), TRUE},
+    {"|u1", "(1, 2, 3, 4)", rgba, sizeof (rgba), TRUE},
+    {"|u1", "(2, 3, 4)", rgba, sizeof (rgba) - 1, FALSE},
+    {"|u1", "(4, 3, 2)", rgba, sizeof (rgba), FALSE},
+    {"<f4", "(2, 3)", gray, sizeof (gray), FALSE},
+  };
+  guint c;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    GByteArray *file = npy_simple (cases[c].descr, FALSE, cases[c].shape,
+        cases[c].data, cases[c].len);
+    GBytes *bytes = g_byte_array_free_to_bytes (file);
+    gsize size;
+    const guint8 *data = g_bytes_get_data (bytes, &size);
+    GError *e1 = NULL, *e2 = NULL;
+    NpyImage *a = npy_image_new_from_bytes (bytes, 0, 0, NPY_READ_STACK, &e1);
+    NpyImage *b = npy_image_new_from_data_full (data, size, 0, 0,
+        NPY_READ_STACK, &e2);
+
+    g_assert_true ((a == NULL) == (b == NULL));
+    if (a == NULL) {
+      g_assert_false (cases[c].in_place);
+      g_assert_true (g_error_matches (e1, e2->domain, e2->code));
+      g_assert_cmpstr (e1->message, ==, e2->message);
+      g_clear_error (&e1);
+      g_clear_error (&e2);
+    } else {
+      gsize n = (gsize) a->width * a->height * 4 * MAX (a->n_frames, 1);
+
+      g_assert_cmpuint (a->width, ==, b->width);
+      g_assert_cmpuint (a->height, ==, b->height);
+      g_assert_cmpuint (a->n_frames, ==, b->n_frames);
+      g_assert_cmpuint (a->channels, ==, b->channels);
+      g_assert_cmpuint (a->depth, ==, b->depth);
+      g_assert_cmpmem (a->rgba, n, b->rgba, n);
+      if (cases[c].in_place) {
+        g_assert_true (a->owner == bytes);
+        g_assert_true (a->rgba >= data && a->rgba + n <= data + size);
+      } else {
+        g_assert_null (a->owner);
+      }
+    }
+    npy_image_free (b);
+    /* the image keeps the bytes: they outlive the caller's reference */
+    g_bytes_unref (bytes);
+    if (a && cases[c].in_place)
+      g_assert_cmpmem (a->rgba, 4, rgba, 4);
+    npy_image_free (a);
+  }
+}
+
 /* ------------------------------------------------------------------ */
 /* Parsing them */
 
@@ -1649,6 +1719,7 @@ main (int argc, char **argv)
   g_test_add_func ("/npy/parse/trailing-data", test_trailing_data);
   g_test_add_func ("/npy/parse/encodings", test_header_latin1_and_utf8);
   g_test_add_func ("/npy/parse/max-side", test_max_side);
+  g_test_add_func ("/npy/parse/from-bytes", test_from_bytes);
 
   g_test_add_func ("/npy/error/magic", test_error_magic);
   g_test_add_func ("/npy/error/version", test_error_version);

@@ -111,7 +111,7 @@ next_offset (Input * in)
 static NpyImage *
 synthetic_image (Input * in)
 {
-  NpyImage *image = g_new (NpyImage, 1);
+  NpyImage *image = g_new0 (NpyImage, 1);
   gsize n, i, avail;
 
   image->width = next_u8 (in) % MAX_IMAGE_SIDE + 1;
