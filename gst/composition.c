@@ -36,13 +36,26 @@ GST_DEBUG_CATEGORY_EXTERN (gst_npy_watermark_debug);
 static GstStaticCaps sw_caps =
 GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NPW_OVERLAY_FORMATS));
 
+/* Faded copies of the cells' pixels (faded_pixels ()) kept at most this
+ * many pixels in all: 16 Mi, every one of the 254 levels between 0 and
+ * 255 of a 256x256 watermark, or 8 of a whole 1080p frame. */
+#define FADED_MAX_PIXELS (G_GUINT64_CONSTANT (16) << 20)
+
+/* A cell's pixels at one opacity. */
+typedef struct
+{
+  guint op;
+  GstBuffer *pixels;
+  guint64 used;                 /* when it last went out (NpwComposition's
+                                 * clock): the oldest goes first */
+} NpwFaded;
+
 /* One stretch of the drawn copy, in pixels ready for a rectangle. */
 typedef struct
 {
   gint x0, y0, w, h;            /* the part of the copy shown, frame pixels */
   GstBuffer *pixels;            /* BGRA (ARGB big-endian), with a video meta */
-  GstBuffer *faded;             /* the same at opacity faded_op, or NULL */
-  guint faded_op;
+  GArray *faded;                /* of NpwFaded, or NULL */
 } NpwCell;
 
 struct _NpwComposition
@@ -71,6 +84,10 @@ struct _NpwComposition
   guint64 cached_pixels;        /* in all of them */
   GArray *cells;                /* the shown slice's */
 
+  /* the faded copies of every cell, in pixels, and their clock */
+  guint64 faded_pixels;
+  guint64 faded_clock;
+
   /* what the last buffer got */
   GstVideoOverlayComposition *comp;
   gint64 comp_x, comp_y;
@@ -78,12 +95,18 @@ struct _NpwComposition
 };
 
 static void
+faded_clear (gpointer data)
+{
+  gst_clear_buffer (&((NpwFaded *) data)->pixels);
+}
+
+static void
 cell_clear (gpointer data)
 {
   NpwCell *cell = data;
 
   gst_clear_buffer (&cell->pixels);
-  gst_clear_buffer (&cell->faded);
+  g_clear_pointer (&cell->faded, g_array_unref);
 }
 
 static void
@@ -109,6 +132,7 @@ composition_clear (NpwComposition * comp)
   g_ptr_array_set_size (comp->slice_cells, 0);
   comp->cells = NULL;
   comp->cached_pixels = 0;
+  comp->faded_pixels = 0;
   g_clear_pointer (&comp->comp, gst_video_overlay_composition_unref);
   g_clear_pointer (&comp->source, npw_source_unref);
 }
@@ -409,11 +433,20 @@ find_cell (NpwComposition * comp, gint x0, gint y0, gint w, gint h)
   return NULL;
 }
 
-/* Builds the pixels: a copy that fits the frame is scaled once, whole
- * (at the window's resolution when downstream gave one), and every tile
- * shares it, so offsets only move rectangles.  A copy larger than the
- * frame is cut to what lands on it, one cell per distinct stretch (at
- * most three per axis), valid for this origin only. */
+/* A copy larger than the frame is kept whole, as one rectangle reaching
+ * past the frame's edges, while it holds at most this many frames of
+ * pixels (as the CPU path's, prepare.c). */
+#define WHOLE_FRAMES 4
+/* nor longer than a texture most GPUs take (a GL sink uploads each
+ * rectangle as one) */
+#define WHOLE_MAX_SIDE 8192
+
+/* Builds the pixels: a copy that fits the frame (or WHOLE_FRAMES frames)
+ * is scaled once, whole (at the window's resolution when downstream gave
+ * one and it fits the frame), and every tile shares it, so offsets only
+ * move rectangles.  A larger copy is cut to what lands on it, one cell
+ * per distinct stretch (at most three per axis), valid for this origin
+ * only. */
 static gboolean
 build_cells (NpwComposition * comp, const NpyImage * image, gint64 x, gint64 y)
 {
@@ -423,13 +456,18 @@ build_cells (NpwComposition * comp, const NpyImage * image, gint64 x, gint64 y)
   NpwCell cell;
 
   g_array_set_size (comp->cells, 0);
-  comp->cut = comp->w > comp->frame_w || comp->h > comp->frame_h;
+  comp->cut = (comp->w > comp->frame_w || comp->h > comp->frame_h) &&
+      ((guint64) comp->w * comp->h > (guint64) WHOLE_FRAMES * comp->frame_w *
+      comp->frame_h || MAX (comp->w, comp->h) > WHOLE_MAX_SIDE);
   comp->cut_x = x;
   comp->cut_y = y;
   if (!comp->cut) {
     gint pw = comp->w, ph = comp->h;
 
-    if (comp->window_w > 0 && comp->window_h > 0) {
+    /* a copy larger than the frame (kept whole: offsets moving every
+     * frame then only move its rectangle) at the frame's resolution */
+    if (comp->window_w > 0 && comp->window_h > 0 && comp->w <= comp->frame_w
+        && comp->h <= comp->frame_h) {
       pw = MAX (1, (gint) ((gint64) comp->w * comp->window_w / comp->frame_w));
       ph = MAX (1, (gint) ((gint64) comp->h * comp->window_h / comp->frame_h));
       pw = MIN (pw, comp->max_side);
@@ -466,39 +504,112 @@ build_cells (NpwComposition * comp, const NpyImage * image, gint64 x, gint64 y)
   return TRUE;
 }
 
-/* @cell's pixels at opacity @op (< 255), made once per opacity: each
- * alpha becomes round (a * op / 255), as the CPU blend's.  Not the
- * rectangles' global alpha: GStreamer 1.22 applies that for consumers
- * that leave it to the library (gloverlaycompositor) by writing into the
- * shared pixels and calling gst_video_overlay_rectangle_set_global_alpha ()
- * on a rectangle that, in a composition attached to buffers, is not
- * writable: a CRITICAL per rectangle and frame. */
-static GstBuffer *
-faded_pixels (NpwCell * cell, guint op)
+/* Drops every faded copy of every slice's cells. */
+static void
+faded_clear_all (NpwComposition * comp)
 {
-  GstMapInfo map;
-  gsize i;
-  guint a;
+  guint s, i;
 
-  if (cell->faded && cell->faded_op == op)
-    return cell->faded;
-  gst_clear_buffer (&cell->faded);
-  cell->faded = gst_buffer_copy_deep (cell->pixels);
-  if (cell->faded == NULL || !gst_buffer_map (cell->faded, &map,
-          GST_MAP_READWRITE)) {
-    gst_clear_buffer (&cell->faded);
+  for (s = 0; s < comp->slice_cells->len; s++) {
+    GArray *cells = g_ptr_array_index (comp->slice_cells, s);
+
+    for (i = 0; cells && i < cells->len; i++)
+      g_clear_pointer (&g_array_index (cells, NpwCell, i).faded, g_array_unref);
+  }
+  comp->faded_pixels = 0;
+}
+
+/* @cell's pixels at opacity @op (< 255): each alpha becomes
+ * round (a * op / 255), as the CPU blend's.
+ *
+ * Not the rectangles' global alpha: GStreamer 1.22 applies that for the
+ * consumers that leave it to the library (gloverlaycompositor asks for
+ * the pixels without GST_VIDEO_OVERLAY_FORMAT_FLAG_GLOBAL_ALPHA) in
+ * gst_video_overlay_rectangle_apply_global_alpha (), which writes the
+ * faded alpha through a read mapping into the memory our rectangles
+ * share (a shallow gst_buffer_copy () of a buffer held twice), then
+ * calls gst_video_overlay_rectangle_set_global_alpha () on a rectangle
+ * that, in a composition attached to a buffer, is not writable: a
+ * CRITICAL per rectangle and frame, and every later rectangle faded
+ * again.  Only gst_video_overlay_composition_blend () (the CPU) reads
+ * global_alpha itself, and which consumer is downstream cannot be
+ * known.
+ *
+ * So each opacity has its copy, made once and kept: the 8-bit opacity
+ * has 254 levels below 255, and a fade (opacity controlled every frame)
+ * makes at most one copy per level and cell, however many frames it
+ * lasts, and none when it passes a level again (a pulse, a fade out after
+ * a fade in), while the copies fit FADED_MAX_PIXELS; past that the
+ * cell's least recently used copy goes (or, when other cells hold them
+ * all, every copy). */
+static GstBuffer *
+faded_pixels (NpwComposition * comp, NpwCell * cell, guint op)
+{
+  guint64 n = gst_buffer_get_size (cell->pixels) / 4;
+  NpwFaded faded = { op, NULL, ++comp->faded_clock };
+  guint8 lut[256];
+  GstMapInfo map, src;
+  GstVideoMeta *vmeta;
+  gsize i;
+  guint a, k, oldest = 0;
+
+  for (k = 0; cell->faded && k < cell->faded->len; k++) {
+    NpwFaded *f = &g_array_index (cell->faded, NpwFaded, k);
+
+    if (f->op == op) {
+      f->used = faded.used;
+      return f->pixels;
+    }
+    if (f->used < g_array_index (cell->faded, NpwFaded, oldest).used)
+      oldest = k;
+  }
+
+  /* room first: the cell's oldest copy, else everyone's */
+  if (comp->faded_pixels + n > FADED_MAX_PIXELS) {
+    if (cell->faded && cell->faded->len > 0) {
+      g_array_remove_index_fast (cell->faded, oldest);
+      comp->faded_pixels -= n;
+    } else {
+      faded_clear_all (comp);
+    }
+  }
+
+  /* one pass: each pixel read once, written once with its alpha faded */
+  faded.pixels = gst_buffer_new_allocate (NULL, n * 4, NULL);
+  if (faded.pixels == NULL)
+    return NULL;
+  if (!gst_buffer_map (cell->pixels, &src, GST_MAP_READ)) {
+    gst_clear_buffer (&faded.pixels);
     return NULL;
   }
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
-  a = 3;
-#else
-  a = 0;
-#endif
-  for (i = a; i < map.size; i += 4)
-    map.data[i] = (map.data[i] * op * 2 + 255) / 510;
-  gst_buffer_unmap (cell->faded, &map);
-  cell->faded_op = op;
-  return cell->faded;
+  if (!gst_buffer_map (faded.pixels, &map, GST_MAP_WRITE)) {
+    gst_buffer_unmap (cell->pixels, &src);
+    gst_clear_buffer (&faded.pixels);
+    return NULL;
+  }
+  for (a = 0; a < 256; a++)
+    lut[a] = (a * op * 2 + 255) / 510;
+  /* ARGB as 32-bit words in native order: alpha the top byte */
+  for (i = 0; i < n; i++) {
+    guint32 px = ((const guint32 *) src.data)[i];
+
+    ((guint32 *) map.data)[i] = (px & 0xffffff) | (guint32) lut[px >> 24] << 24;
+  }
+  gst_buffer_unmap (faded.pixels, &map);
+  gst_buffer_unmap (cell->pixels, &src);
+  vmeta = gst_buffer_get_video_meta (cell->pixels);
+  gst_buffer_add_video_meta (faded.pixels, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, vmeta->width, vmeta->height);
+
+  if (cell->faded == NULL) {
+    cell->faded = g_array_new (FALSE, FALSE, sizeof (NpwFaded));
+    g_array_set_clear_func (cell->faded, faded_clear);
+  }
+  g_array_append_val (cell->faded, faded);
+  comp->faded_pixels += n;
+  GST_DEBUG_OBJECT (comp->owner, "faded copy for opacity %u of a %dx%d cell",
+      op, cell->w, cell->h);
+  return faded.pixels;
 }
 
 /* One rectangle per visible tile, for the copy at (@x, @y). */
@@ -538,7 +649,7 @@ build_rectangles (NpwComposition * comp, gint64 x, gint64 y, guint op)
         if (cell == NULL)
           continue;
       }
-      pixels = op < 255 ? faded_pixels (cell, op) : cell->pixels;
+      pixels = op < 255 ? faded_pixels (comp, cell, op) : cell->pixels;
       if (pixels == NULL) {
         g_clear_pointer (&out, gst_video_overlay_composition_unref);
         return FALSE;
@@ -603,6 +714,7 @@ select_cells (NpwComposition * comp, NpwSource * source, guint slice,
   if (comp->cached_pixels + n > NPW_ANIMATION_MAX_PIXELS) {
     g_ptr_array_set_size (comp->slice_cells, 0);
     comp->cached_pixels = 0;
+    comp->faded_pixels = 0;
   }
   if (comp->slice_cells->len <= slice)
     g_ptr_array_set_size (comp->slice_cells, slice + 1);

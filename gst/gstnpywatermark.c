@@ -440,7 +440,8 @@ gst_npy_watermark_init (GstNpyWatermark * self)
   self->offset_y = DEFAULT_OFFSET_Y;
   self->max_size = DEFAULT_MAX_SIZE;
   self->geom = geom;
-  npw_stage_init (&self->stage, GST_ELEMENT (self), &geom);
+  self->loader = npw_loader_new (GST_ELEMENT (self));
+  npw_stage_init (&self->stage, GST_ELEMENT (self), self->loader, &geom);
   self->rate_n = DEFAULT_ANIMATION_RATE_N;
   self->rate_d = DEFAULT_ANIMATION_RATE_D;
   self->loop = DEFAULT_ANIMATION_LOOP;
@@ -448,7 +449,6 @@ gst_npy_watermark_init (GstNpyWatermark * self)
    * would save little, and a swap's message must name a frame that is
    * output.  The "qos" property can still turn it on. */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
-  self->loader = npw_loader_new (GST_ELEMENT (self));
 }
 
 static void
@@ -456,10 +456,12 @@ gst_npy_watermark_finalize (GObject * object)
 {
   GstNpyWatermark *self = GST_NPY_WATERMARK (object);
 
+  /* the loader is stopped first; the stage then hands it nothing */
+  npw_loader_stop (self->loader);
+  npw_stage_clear (&self->stage);
   npw_loader_free (self->loader);
   g_free (self->location);
   g_clear_pointer (&self->data, g_bytes_unref);
-  npw_stage_clear (&self->stage);
 
   G_OBJECT_CLASS (gst_npy_watermark_parent_class)->finalize (object);
 }
@@ -777,12 +779,15 @@ gst_npy_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   offset_x = self->offset_x;
   offset_y = self->offset_y;
   max_size = self->max_size;
-  /* an animation's slices for these caps: here only the one shown first
-   * (npw_show_prepare ()), all of them in the background */
-  if (self->stage.source &&
-      npw_source_get_image (self->stage.source)->n_frames > 1)
-    send = gst_npy_watermark_make_request (self, &req, FALSE, &reread);
   GST_OBJECT_UNLOCK (self);
+  /* What the loader prepares now is for the old caps: ask again, for
+   * these (an animation's slices for them come from the stage).  A
+   * request made since the caps were stored is for them already. */
+  if (npw_loader_busy (self->loader)) {
+    GST_OBJECT_LOCK (self);
+    send = gst_npy_watermark_make_request (self, &req, FALSE, &reread);
+    GST_OBJECT_UNLOCK (self);
+  }
   if (send)
     gst_npy_watermark_send_request (self, &req, reread);
 

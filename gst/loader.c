@@ -52,8 +52,10 @@ struct _NpwLoader
   News news;                    /* from a read whose result went stale */
   NpwLoaded result;
   gboolean done;                /* result holds a finished request */
-  GThread *thread;              /* runs while there are requests, */
-  gboolean running;             /* until it sees none left */
+  gboolean working;             /* a request is being run */
+  NpwSlices *fill;              /* a set to complete once no request waits */
+  GThread *thread;              /* runs while there are requests or a set */
+  gboolean running;             /* to fill, until it sees none left */
   GCancellable *cancellable;    /* cancelled by stop () */
   gint cancelled;               /* atomic: the same, for npy.c's reads */
 };
@@ -112,7 +114,7 @@ npw_loaded_clear (NpwLoaded * loaded)
 {
   g_clear_pointer (&loaded->source, npw_source_unref);
   g_clear_pointer (&loaded->prep, npw_prepared_free);
-  g_clear_pointer (&loaded->slices, npw_slices_free);
+  g_clear_pointer (&loaded->slices, npw_slices_unref);
   g_clear_error (&loaded->error);
   g_clear_pointer (&loaded->location, g_free);
   memset (loaded, 0, sizeof (*loaded));
@@ -221,8 +223,35 @@ done:
   result->geom = req->geom;
 }
 
-/* The loader's thread: takes the newest request until none is left (or
- * stop () cancels), then ends; npw_loader_request () starts another. */
+/* One slice of the set to fill, then back (lock held on entry and
+ * return): a request that comes meanwhile waits at most that long. */
+static void
+fill_one (NpwLoader * loader)
+{
+  NpwSlices *slices = npw_slices_ref (loader->fill), *done = NULL;
+  gboolean more;
+
+  g_mutex_unlock (&loader->lock);
+  more = npw_slices_fill_one (slices);
+  g_mutex_lock (&loader->lock);
+  /* the streaming thread may have handed over another set meanwhile
+   * (ours holds a reference, so its address is not reused) */
+  if (!more && loader->fill == slices)
+    done = g_steal_pointer (&loader->fill);
+  g_mutex_unlock (&loader->lock);
+  /* logs name the element, whose lock they may take: not under ours */
+  if (done)
+    GST_DEBUG_OBJECT (loader->element, "every slice prepared");
+  npw_slices_unref (slices);
+  npw_slices_unref (done);
+  g_mutex_lock (&loader->lock);
+}
+
+/* The loader's thread: takes the newest request until none is left,
+ * then fills the streaming thread's set of slices (requests first, so a
+ * new watermark or geometry does not wait for slices of the old one),
+ * then ends (or as soon as stop () cancels); npw_loader_request () and
+ * npw_loader_fill () start another. */
 static gpointer
 loader_thread (gpointer data)
 {
@@ -231,13 +260,19 @@ loader_thread (gpointer data)
   /* a read in progress gives up between chunks when stop () comes */
   npy_set_thread_cancel_flag (&loader->cancelled);
   g_mutex_lock (&loader->lock);
-  while (loader->pending && !g_cancellable_is_cancelled (loader->cancellable)) {
+  while ((loader->pending || loader->fill) &&
+      !g_cancellable_is_cancelled (loader->cancellable)) {
     guint serial = loader->serial, source_serial = loader->source_serial;
     gboolean reread = loader->dirty;
     NpwLoaded result = { 0, }, stale = { 0, };
     NpwRequest req;
 
+    if (!loader->pending) {
+      fill_one (loader);
+      continue;
+    }
     loader->pending = FALSE;
+    loader->working = TRUE;
     request_copy (&req, &loader->request);
     result.source = loader->latest ? npw_source_ref (loader->latest) : NULL;
     g_mutex_unlock (&loader->lock);
@@ -246,6 +281,7 @@ loader_thread (gpointer data)
     request_clear (&req);
 
     g_mutex_lock (&loader->lock);
+    loader->working = FALSE;
     if (reread && source_serial == loader->source_serial) {
       /* read once: later requests prepare this, not read it again (a
        * file that could not be read is not retried, nor warned about
@@ -312,6 +348,7 @@ npw_loader_stop (NpwLoader * loader)
   NpwLoaded stale = { 0, };
   NpwRequest request;
   NpwSource *latest;
+  NpwSlices *fill;
   GThread *thread;
 
   g_mutex_lock (&loader->lock);
@@ -330,6 +367,7 @@ npw_loader_stop (NpwLoader * loader)
   memset (&loader->request, 0, sizeof (loader->request));
   loader->have_request = FALSE;
   latest = g_steal_pointer (&loader->latest);
+  fill = g_steal_pointer (&loader->fill);
   news_clear (&loader->news);
   g_mutex_unlock (&loader->lock);
 
@@ -343,6 +381,22 @@ npw_loader_stop (NpwLoader * loader)
   request_clear (&request);
   if (latest)
     npw_source_unref (latest);
+  npw_slices_unref (fill);
+}
+
+/* With lock: makes sure the thread runs.  Returns one that said it ends,
+ * to be joined once the lock is released (it does no more after that). */
+static GThread *
+loader_wake (NpwLoader * loader)
+{
+  GThread *ended = NULL;
+
+  if (!loader->running) {
+    ended = g_steal_pointer (&loader->thread);
+    loader->running = TRUE;
+    loader->thread = g_thread_new ("npw-loader", loader_thread, loader);
+  }
+  return ended;
 }
 
 void
@@ -380,17 +434,46 @@ npw_loader_request (NpwLoader * loader, const NpwRequest * req, gboolean reread)
   }
   loader->done = FALSE;
   loader->pending = TRUE;
-  if (!loader->running) {
-    ended = g_steal_pointer (&loader->thread);
-    loader->running = TRUE;
-    loader->thread = g_thread_new ("npw-loader", loader_thread, loader);
-  }
+  ended = loader_wake (loader);
   g_mutex_unlock (&loader->lock);
-  /* it said it ends, and does no more after that */
   if (ended)
     g_thread_join (ended);
   request_clear (&old);
   npw_loaded_clear (&stale);
+}
+
+void
+npw_loader_fill (NpwLoader * loader, NpwSlices * slices)
+{
+  NpwSlices *old;
+  GThread *ended = NULL;
+
+  if (slices && npw_slices_is_complete (slices))
+    slices = NULL;
+  g_mutex_lock (&loader->lock);
+  if (!loader->started) {
+    g_mutex_unlock (&loader->lock);
+    return;
+  }
+  old = loader->fill;
+  loader->fill = slices ? npw_slices_ref (slices) : NULL;
+  if (slices)
+    ended = loader_wake (loader);
+  g_mutex_unlock (&loader->lock);
+  if (ended)
+    g_thread_join (ended);
+  npw_slices_unref (old);
+}
+
+gboolean
+npw_loader_busy (NpwLoader * loader)
+{
+  gboolean busy;
+
+  g_mutex_lock (&loader->lock);
+  busy = loader->pending || loader->working || loader->done;
+  g_mutex_unlock (&loader->lock);
+  return busy;
 }
 
 gboolean

@@ -15,7 +15,9 @@
 
 /* The background piece: a location or `data` turned into a source, and
  * prepared for the caps and geometry of the request, on one thread of
- * its own that exists only while there is work (none in READY/NULL).
+ * its own that exists only while there is work (none in READY/NULL);
+ * between requests, the same thread completes the streaming thread's
+ * set of animation slices.
  * The application thread makes requests (property changes), the
  * streaming thread takes the results at a frame boundary, and stop ()
  * cancels and joins whatever still runs.  A newer request makes older
@@ -89,6 +91,16 @@ void npw_loader_stop (NpwLoader * loader);
  * reread. */
 void npw_loader_request (NpwLoader * loader, const NpwRequest * req,
     gboolean reread);
+
+/* Completes @slices (the streaming thread's new set; NULL: none) in the
+ * background, one slice at a time when no request waits, instead of
+ * the set handed over before (which is no longer filled).  Ignored when
+ * not started.  Streaming thread. */
+void npw_loader_fill (NpwLoader * loader, NpwSlices * slices);
+
+/* TRUE when a request is waiting, running, or finished and not taken
+ * yet: its result is for the caps it was made with.  Any thread. */
+gboolean npw_loader_busy (NpwLoader * loader);
 
 /* Moves a finished result to @out; FALSE when there is none.  Streaming
  * thread. */

@@ -48,6 +48,8 @@ typedef struct
   NpwRun *runs;                 /* every row's, left to right, row by row */
   gint *row_runs;               /* row r's are runs[row_runs[r]] up to
                                  * runs[row_runs[r + 1]] (height + 1) */
+  /* a view's (npw_overlay_view ()): what its arrays have room for */
+  gsize val_room, alpha_room, runs_room, rows_room;
 } NpwPhase;
 
 /* Where one component lives in a plane's unit. */
@@ -1068,6 +1070,131 @@ npw_overlay_new (const NpyImage * image, const GstVideoInfo * info,
   return overlay;
 }
 
+/* Makes *@p at least @size bytes, keeping its room in *@room.  FALSE
+ * without memory. */
+static gboolean
+room_for (gpointer * p, gsize * room, gsize size)
+{
+  gpointer q;
+
+  if (size <= *room && *p)
+    return TRUE;
+  q = g_try_realloc (*p, MAX (size, 1));
+  if (q == NULL)
+    return FALSE;
+  *p = q;
+  *room = MAX (size, 1);
+  return TRUE;
+}
+
+/* @dst: phase @src's units [@k0, @k0 + @n), every row. */
+static gboolean
+phase_view (NpwPhase * dst, const NpwPhase * src, const NpwPlane * plane,
+    gint k0, gint n)
+{
+  gsize ub = plane->unit_bytes, ab = plane->alpha_per_unit *
+      (plane->deep ? 2 : 1), n_runs = 0, r;
+  gint y;
+
+  dst->width = n;
+  dst->height = src->height;
+  if (!room_for ((gpointer *) & dst->val, &dst->val_room,
+          (gsize) n * ub * src->height)
+      || !room_for ((gpointer *) & dst->alpha, &dst->alpha_room,
+          (gsize) n * ab * src->height)
+      || !room_for ((gpointer *) & dst->row_runs, &dst->rows_room,
+          (src->height + 1) * sizeof (gint))
+      || !room_for ((gpointer *) & dst->runs, &dst->runs_room,
+          MAX (src->row_runs[src->height], 1) * sizeof (NpwRun)))
+    return FALSE;
+  for (y = 0; y < src->height; y++) {
+    memcpy (dst->val + (gsize) y * n * ub,
+        src->val + ((gsize) y * src->width + k0) * ub, (gsize) n * ub);
+    memcpy (dst->alpha + (gsize) y * n * ab,
+        src->alpha + ((gsize) y * src->width + k0) * ab, (gsize) n * ab);
+    /* a run cut by the view's edges is still one run of one kind */
+    dst->row_runs[y] = (gint) n_runs;
+    for (r = src->row_runs[y]; r < (gsize) src->row_runs[y + 1]; r++) {
+      gint x0 = MAX (src->runs[r].x0, k0), x1 = MIN (src->runs[r].x1, k0 + n);
+
+      if (x0 < x1) {
+        dst->runs[n_runs].x0 = x0 - k0;
+        dst->runs[n_runs].x1 = x1 - k0;
+        dst->runs[n_runs].copy = src->runs[r].copy;
+        n_runs++;
+      }
+    }
+  }
+  dst->row_runs[src->height] = (gint) n_runs;
+  return TRUE;
+}
+
+NpwOverlay *
+npw_overlay_view (const NpwOverlay * whole, gint x0, gint width,
+    NpwOverlay * view)
+{
+  guint p;
+  gint i;
+
+  g_return_val_if_fail (x0 % 4 == 0 && x0 >= 0 && width > 0, NULL);
+  g_return_val_if_fail (x0 + width <= whole->width, NULL);
+
+  if (view == NULL)
+    view = g_new0 (NpwOverlay, 1);
+  view->width = width;
+  view->height = whole->height;
+  view->frame_width = whole->frame_width;
+  view->frame_height = whole->frame_height;
+  view->format = whole->format;
+  view->colorimetry = whole->colorimetry;
+  view->n_planes = whole->n_planes;
+  view->deep = whole->deep;
+  for (p = 0; p < whole->n_planes; p++) {
+    const NpwPlane *wp = &whole->planes[p];
+    NpwPlane *vp = &view->planes[p];
+    NpwPhase keep[2][4];
+
+    /* the plane's description as it is, the phases' memory our own */
+    memcpy (keep, vp->phase, sizeof (keep));
+    *vp = *wp;
+    memcpy (vp->phase, keep, sizeof (keep));
+    for (i = 0; i < 8; i++) {
+      const NpwPhase *src = &wp->phase[i / 4][i % 4];
+      NpwPhase *dst = &vp->phase[i / 4][i % 4];
+      gint qx = i % 4, k0 = x0 / wp->xsub, n;
+
+      /* units covering columns [x0, x0 + width) at this phase */
+      n = MIN ((width + qx + wp->xsub - 1) / wp->xsub, src->width - k0);
+      if (src->val == NULL || n <= 0) {
+        /* not built in @whole: none here either */
+        g_clear_pointer (&dst->val, g_free);
+        dst->val_room = 0;
+        continue;
+      }
+      if (!phase_view (dst, src, wp, k0, n)) {
+        npw_overlay_free (view);
+        return NULL;
+      }
+    }
+  }
+  return view;
+}
+
+gboolean
+npw_overlay_has_phase (const NpwOverlay * overlay, gint x, gint y)
+{
+  guint p;
+
+  for (p = 0; p < overlay->n_planes; p++) {
+    const NpwPlane *plane = &overlay->planes[p];
+
+    if (plane->phase[npw_floor_mod (y, plane->ysub)][npw_floor_mod (x,
+                plane->xsub)].val == NULL)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 npw_overlay_ensure (NpwOverlay * overlay, gint x, gint y)
 {
@@ -1144,22 +1271,26 @@ npw_opacity_encode (gdouble opacity)
 gboolean
 npw_overlay_is_visible (const NpwOverlay * overlay, gint x, gint y, guint op)
 {
-  const NpwPlane *plane = &overlay->planes[0];
   NpwPlacement pl;
+  guint p;
   gint fy;
 
   if ((overlay->deep ? NPW_OPACITY_16 (op) : NPW_OPACITY_8 (op)) == 0)
     return FALSE;
-  if (!place (overlay, plane, x, y, &pl))
-    return FALSE;
+  /* the first plane (luma, or all) says, but for an overlay just past
+   * the right or bottom edge of a frame of odd size, which only the
+   * chroma samples straddling that edge reach */
+  for (p = 0; p < overlay->n_planes; p++) {
+    if (!place (overlay, &overlay->planes[p], x, y, &pl))
+      continue;
+    for (fy = pl.y0; fy < pl.y1; fy++) {
+      gint ky = (gint) (fy - pl.uy0), r;
 
-  for (fy = pl.y0; fy < pl.y1; fy++) {
-    gint ky = (gint) (fy - pl.uy0), r;
-
-    for (r = pl.phase->row_runs[ky]; r < pl.phase->row_runs[ky + 1]; r++)
-      if (MAX (pl.phase->runs[r].x0 + pl.ux0, pl.x0) <
-          MIN (pl.phase->runs[r].x1 + pl.ux0, pl.x1))
-        return TRUE;
+      for (r = pl.phase->row_runs[ky]; r < pl.phase->row_runs[ky + 1]; r++)
+        if (MAX (pl.phase->runs[r].x0 + pl.ux0, pl.x0) <
+            MIN (pl.phase->runs[r].x1 + pl.ux0, pl.x1))
+          return TRUE;
+    }
   }
   return FALSE;
 }

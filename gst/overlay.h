@@ -74,6 +74,23 @@ gboolean npw_overlay_ensure (NpwOverlay * overlay, gint x, gint y);
 
 void npw_overlay_free (NpwOverlay * overlay);
 
+/* A copy of @whole's image columns [@x0, @x0 + @width) (@x0 a multiple
+ * of 4, so that each chroma phase stays the same phase), every row and
+ * every phase built in @whole, with the runs cut to it: blended at
+ * x + @x0 it draws what @whole draws at x over those columns.  Into
+ * @view's memory (a view this made before, or NULL for a new one), which
+ * grows only when it is too small, so that a view moved along a row
+ * allocates nothing.  NULL (and @view freed) when memory cannot be had.
+ *
+ * A frame blends only what lands on it, but the rest of each row of
+ * an overlay much wider than the frame still costs (prepare.c says how
+ * much): a view narrower than @whole is what the blend reads. */
+NpwOverlay *npw_overlay_view (const NpwOverlay * whole, gint x0, gint width,
+    NpwOverlay * view);
+
+/* TRUE when the phase placing @overlay at (@x, @y) needs is built. */
+gboolean npw_overlay_has_phase (const NpwOverlay * overlay, gint x, gint y);
+
 /* TRUE when some non-transparent part of the overlay placed at (@x, @y)
  * lands inside the frame, and @op (npw_opacity_encode ()) is not 0 at the
  * frame's depth. */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "prepare.h"
+#include "animation.h"
 #include "colour.h"
 #include "scale.h"
 
@@ -134,15 +135,27 @@ visible_range (const NpwWindow * win, gint64 origin, gint64 * lo, gint64 * hi)
   npw_geometry_clip (origin, win->copy, win->frame, lo, hi);
 }
 
+/* The part [*@lo, *@hi) of a lone copy at @origin that a canvas must
+ * hold: what lands on the frame, and EDGE pixels around it. */
+static void
+needed_range (const NpwWindow * win, gint64 origin, gint64 * lo, gint64 * hi)
+{
+  visible_range (win, origin, lo, hi);
+  if (*lo < *hi) {
+    *lo = MAX (0, *lo - EDGE);
+    *hi = MIN ((gint64) win->copy, *hi + EDGE);
+  }
+}
+
 static void
 window_init (NpwWindow * win, gint frame, gint copy, gboolean tile,
-    gint spacing, gint64 origin)
+    gint spacing, gint64 origin, gboolean whole)
 {
   win->frame = frame;
   win->copy = copy;
   win->tile_period = tile ? (gint64) copy + spacing : 0;
 
-  if (!tile && copy <= frame) {
+  if (!tile && (copy <= frame || whole)) {
     /* the whole copy, placed once */
     win->u0 = 0;
     win->len = copy;
@@ -152,11 +165,7 @@ window_init (NpwWindow * win, gint frame, gint copy, gboolean tile,
     /* a copy larger than the frame: only what lands on it */
     gint64 lo, hi;
 
-    visible_range (win, origin, &lo, &hi);
-    if (lo < hi) {
-      lo = MAX (0, lo - EDGE);
-      hi = MIN ((gint64) copy, hi + EDGE);
-    }
+    needed_range (win, origin, &lo, &hi);
     win->u0 = lo;
     win->len = (gint) (hi - lo);
     win->period = 0;
@@ -187,11 +196,9 @@ window_covers (const NpwWindow * win, gint64 origin)
     return TRUE;
   if (win->tile_period > 0)
     return npw_floor_mod (-origin, win->tile_period) == win->u0 + EDGE;
-  visible_range (win, origin, &lo, &hi);
+  needed_range (win, origin, &lo, &hi);
   if (lo == hi)
     return TRUE;
-  lo = MAX (0, lo - EDGE);
-  hi = MIN ((gint64) win->copy, hi + EDGE);
   return lo >= win->u0 && hi <= win->u0 + win->len;
 }
 
@@ -252,6 +259,12 @@ struct _NpwPrepared
   NpwWindow wx, wy;
   NpyImage canvas;              /* scaled, tiled, cropped (or rgba NULL) */
   NpwOverlay *overlay;          /* the canvas, converted; NULL: empty */
+  /* a copy wider than the frame kept whole: the columns the frame needs
+   * (and a margin), which is what the blend reads (npw_prepared_ensure ()) */
+  gint bpp;                     /* bytes a frame pixel in the widest plane */
+  NpwOverlay *view;
+  gint64 view_u0;
+  gint view_len;
 };
 
 /* Runs showing the same stretch of the copy form a class, scaled once. */
@@ -336,6 +349,45 @@ prepared_origin (const NpwPrepared * prep, gint offset_x, gint offset_y,
       prep->h, offset_x, offset_y, x, y);
 }
 
+/* A copy larger than the frame is kept whole, not cut to what the frame
+ * shows, when it holds at most WHOLE_FRAMES frames of pixels (for a
+ * slice of an animation, also at most half its share of
+ * NPW_ANIMATION_MAX_PIXELS, the other half for its view): offsets that
+ * move every frame (a scroll) then never cut it again.
+ *
+ * What the blend reads is another matter.  Rows the frame does not show
+ * are never read, so a whole copy costs nothing along y.  Along x, a
+ * row's unread part does cost: the hardware prefetchers bring in lines
+ * past what the blend reads, and where the frame and a canvas cut to it
+ * just fit the cache, a wider one no longer does (on the machine this
+ * was measured on, a 1920-pixel RGBA frame blended from 2000-pixel rows
+ * cost what it did from 1928-pixel ones; from 2032-pixel rows 1.4 times
+ * that, from 2600-pixel rows 2 to 3 times; a software prefetch of the
+ * rows did not help).  So a copy wider than the frame by more than
+ * MARGIN_BYTES of a row is blended from a view (npw_overlay_view ()):
+ * the columns the frame needs and MARGIN_BYTES more (half each side),
+ * copied from the prepared whole (no scaling or conversion, into memory
+ * it reuses), and copied again when the offsets move past it or what
+ * the frame needs of it has shrunk by another MARGIN_BYTES (a copy
+ * leaving the frame).  A scroll of 7 pixels a frame copies a view every
+ * 7 frames in RGBA, every 27 in I420. */
+#define WHOLE_FRAMES 4
+#define MARGIN_BYTES 384
+
+static gboolean
+keep_whole (const NpwSource * source, const NpwGeometry * geom, gint fw,
+    gint fh, gint w, gint h)
+{
+  guint64 budget = (guint64) WHOLE_FRAMES * fw * fh;
+
+  if (geom->tile || (w <= fw && h <= fh))
+    return FALSE;
+  if (source->stack)
+    budget = MIN (budget, NPW_ANIMATION_MAX_PIXELS / 2 /
+        MAX (npw_source_get_image (source->stack)->n_frames, 1));
+  return (guint64) w <= budget / h;
+}
+
 NpwPrepared *
 npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
     const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
@@ -349,8 +401,10 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
   g_autoptr (GArray) xruns = NULL;
   g_autoptr (GArray) yruns = NULL;
   NpwPrepared *prep = g_new0 (NpwPrepared, 1);
+  gboolean whole;
   gint64 x, y;
   gsize n_px;
+  guint c;
 
   prep->source = npw_source_ref (source);
   prep->format = GST_VIDEO_INFO_FORMAT (info);
@@ -361,10 +415,16 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
   npw_geometry_drawn_size (geom, prep->frame_w, prep->frame_h, image->width,
       image->height, max_side, &prep->w, &prep->h);
   prepared_origin (prep, offset_x, offset_y, &x, &y);
+  whole = keep_whole (source, geom, prep->frame_w, prep->frame_h, prep->w,
+      prep->h);
   window_init (&prep->wx, prep->frame_w, prep->w, geom->tile,
-      geom->tile_spacing, x);
+      geom->tile_spacing, x, whole);
   window_init (&prep->wy, prep->frame_h, prep->h, geom->tile,
-      geom->tile_spacing, y);
+      geom->tile_spacing, y, whole);
+  for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (info->finfo); c++)
+    prep->bpp = MAX (prep->bpp, GST_VIDEO_FORMAT_INFO_PSTRIDE (info->finfo,
+            c) >> GST_VIDEO_FORMAT_INFO_W_SUB (info->finfo, c));
+  prep->bpp = MAX (prep->bpp, 1);
 
   if (prep->wx.len <= 0 || prep->wy.len <= 0)
     return prep;
@@ -423,6 +483,7 @@ npw_prepared_free (NpwPrepared * prep)
   if (prep == NULL)
     return;
   npw_overlay_free (prep->overlay);
+  npw_overlay_free (prep->view);
   g_free (prep->canvas.rgba);
   g_free (prep->canvas.rgba16);
   npw_source_unref (prep->source);
@@ -480,18 +541,54 @@ placement (const NpwPrepared * prep, gint offset_x, gint offset_y,
   prepared_origin (prep, offset_x, offset_y, &x, &y);
   *px = canvas_position (&prep->wx, x);
   *py = canvas_position (&prep->wy, y);
-  /* npw_overlay_blend () takes gint: anything that far out is unseen */
-  return *px < prep->frame_w && *px + prep->wx.len > 0 &&
-      *py < prep->frame_h && *py + prep->wy.len > 0;
+  /* npw_overlay_blend () takes gint: anything that far out is unseen
+   * (but a copy just past the right or bottom edge of a frame of odd
+   * size still reaches the chroma samples straddling it) */
+  return *px < prep->frame_w + EDGE && *px + prep->wx.len > 0 &&
+      *py < prep->frame_h + EDGE && *py + prep->wy.len > 0;
+}
+
+/* Whether @prep blends from a view, and which columns [*@lo, *@hi) of
+ * the copy the frame needs at canvas position @x (placement ()). */
+static gboolean
+wants_view (const NpwPrepared * prep, gint64 x, gint64 * lo, gint64 * hi)
+{
+  if (prep->wx.period > 0 || !prep->wx.fixed || prep->w <= prep->frame_w)
+    return FALSE;
+  needed_range (&prep->wx, x, lo, hi);
+  return *lo < *hi && (prep->wx.len - (*hi - *lo)) * prep->bpp > MARGIN_BYTES;
+}
+
+/* TRUE when the view serves the frame at canvas position (@x, @y): it
+ * holds the columns [@lo, @hi) the frame needs and their phase, and no
+ * more than twice the margin besides. */
+static gboolean
+view_serves (const NpwPrepared * prep, gint64 x, gint64 y, gint64 lo, gint64 hi)
+{
+  return prep->view && lo >= prep->view_u0 &&
+      hi <= prep->view_u0 + prep->view_len &&
+      (prep->view_len - (hi - lo)) * prep->bpp <= 2 * MARGIN_BYTES &&
+      npw_overlay_has_phase (prep->view, (gint) x, (gint) y);
 }
 
 gboolean
 npw_prepared_ensure (NpwPrepared * prep, gint offset_x, gint offset_y)
 {
-  gint64 x, y;
+  gint64 x, y, lo, hi, half = MARGIN_BYTES / prep->bpp / 2;
 
-  return !placement (prep, offset_x, offset_y, &x, &y) ||
-      npw_overlay_ensure (prep->overlay, (gint) x, (gint) y);
+  if (!placement (prep, offset_x, offset_y, &x, &y))
+    return TRUE;
+  if (!npw_overlay_ensure (prep->overlay, (gint) x, (gint) y))
+    return FALSE;
+  if (!wants_view (prep, x, &lo, &hi) || view_serves (prep, x, y, lo, hi))
+    return TRUE;
+  /* the columns needed and half the margin each side, from a multiple
+   * of 4 (the chroma phases stay the same) */
+  prep->view_u0 = MAX (0, lo - half) & ~(gint64) 3;
+  prep->view_len = (gint) (MIN ((gint64) prep->w, hi + half) - prep->view_u0);
+  prep->view = npw_overlay_view (prep->overlay, (gint) prep->view_u0,
+      prep->view_len, prep->view);
+  return prep->view != NULL;
 }
 
 gboolean
@@ -508,9 +605,14 @@ void
 npw_prepared_blend (const NpwPrepared * prep, GstVideoFrame * frame,
     gint offset_x, gint offset_y, guint op)
 {
-  gint64 x, y;
+  gint64 x, y, lo, hi;
 
-  if (placement (prep, offset_x, offset_y, &x, &y))
+  if (!placement (prep, offset_x, offset_y, &x, &y))
+    return;
+  if (wants_view (prep, x, &lo, &hi) && view_serves (prep, x, y, lo, hi))
+    npw_overlay_blend (prep->view, frame, (gint) (x + prep->view_u0),
+        (gint) y, op);
+  else
     npw_overlay_blend (prep->overlay, frame, (gint) x, (gint) y, op);
 }
 
@@ -586,4 +688,33 @@ guint64
 npw_prepared_get_pixels (const NpwPrepared * prep)
 {
   return prep->overlay ? (guint64) prep->wx.len * prep->wy.len : 0;
+}
+
+guint64
+npw_prepared_count_pixels (const NpwSource * source,
+    const GstVideoInfo * info, const NpwGeometry * geom, gint max_side,
+    gint offset_x, gint offset_y)
+{
+  /* the same steps as npw_prepared_new (), up to the windows */
+  gboolean deep = GST_VIDEO_FORMAT_INFO_DEPTH (info->finfo, 0) > 8;
+  const NpyImage *image = deep && source->image16 ? source->image16 :
+      source->image;
+  NpwPrepared prep = { 0, };
+  gboolean whole;
+  gint64 x, y;
+
+  prep.frame_w = GST_VIDEO_INFO_WIDTH (info);
+  prep.frame_h = GST_VIDEO_INFO_HEIGHT (info);
+  prep.geom = *geom;
+  npw_geometry_drawn_size (geom, prep.frame_w, prep.frame_h, image->width,
+      image->height, max_side, &prep.w, &prep.h);
+  prepared_origin (&prep, offset_x, offset_y, &x, &y);
+  whole = keep_whole (source, geom, prep.frame_w, prep.frame_h, prep.w, prep.h);
+  window_init (&prep.wx, prep.frame_w, prep.w, geom->tile,
+      geom->tile_spacing, x, whole);
+  window_init (&prep.wy, prep.frame_h, prep.h, geom->tile,
+      geom->tile_spacing, y, whole);
+  if (prep.wx.len <= 0 || prep.wy.len <= 0)
+    return 0;
+  return (guint64) prep.wx.len * prep.wy.len;
 }

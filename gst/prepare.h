@@ -16,15 +16,17 @@
 /* The prepare stage: a parsed watermark, the negotiated video format and
  * the geometry properties turned, once per change, into what a frame
  * blends.  What is prepared is bounded by the frame, never by the .npy:
- * the watermark is scaled, tiled and cropped into a canvas no larger
- * than the frame along each axis, and only the canvas is converted.
+ * the watermark is scaled, tiled and cropped into a canvas of at most a
+ * few frames' pixels, and only the canvas is converted.
  *
  * Along each axis the canvas is one of:
  * - the whole drawn copy (or, tiled, a strip of copies), valid for any
- *   offset: offsets then cost nothing per frame;
- * - a window of a copy larger than the frame, valid for the offsets
- *   it was cut for (npw_prepared_covers () says when it must be cut
- *   again). */
+ *   offset: offsets then cost nothing per frame.  A copy larger than the
+ *   frame is kept whole too while it holds at most 4 frames' pixels;
+ *   when it is much wider than the frame, the blend reads a view of the
+ *   columns the frame needs, copied from it (npw_prepared_ensure ());
+ * - a window of a larger copy, valid for the offsets it was cut for
+ *   (npw_prepared_covers () says when it must be cut again). */
 
 #ifndef __NPW_PREPARE_H__
 #define __NPW_PREPARE_H__
@@ -62,8 +64,11 @@ NpwPrepared *npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
     const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
     gboolean all_phases);
 
-/* Builds what drawing at these offsets needs, if it is not there yet.
- * FALSE when memory cannot be had. */
+/* Builds what drawing at these offsets needs, if it is not there yet:
+ * their chroma phase, and the view a copy much wider than the frame is
+ * blended from (copied again when the offsets moved past it: a copy of
+ * prepared rows, into memory it reuses).  Streaming thread.  FALSE when
+ * memory cannot be had. */
 gboolean npw_prepared_ensure (NpwPrepared * prep, gint offset_x,
     gint offset_y);
 
@@ -119,6 +124,12 @@ NpwSource *npw_source_new_slice (NpwSource * stack, guint index);
 /* The pixels of @prep's canvas: what it holds converted, bounded by the
  * frame (0 when nothing lands on it). */
 guint64 npw_prepared_get_pixels (const NpwPrepared * prep);
+
+/* What npw_prepared_get_pixels () would say of npw_prepared_new () with
+ * these arguments, worked out without preparing anything. */
+guint64 npw_prepared_count_pixels (const NpwSource * source,
+    const GstVideoInfo * info, const NpwGeometry * geom, gint max_side,
+    gint offset_x, gint offset_y);
 
 G_END_DECLS
 

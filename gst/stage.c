@@ -23,11 +23,12 @@ GST_DEBUG_CATEGORY_EXTERN (gst_npy_watermark_debug);
 #define GST_CAT_DEFAULT gst_npy_watermark_debug
 
 void
-npw_stage_init (NpwStage * stage, GstElement * element,
+npw_stage_init (NpwStage * stage, GstElement * element, NpwLoader * loader,
     const NpwGeometry * geom)
 {
   memset (stage, 0, sizeof (*stage));
   stage->element = element;
+  stage->loader = loader;
   stage->geom = *geom;
   stage->show.owner = GST_OBJECT (element);
   stage->compo = npw_composition_new (GST_OBJECT (element));
@@ -49,6 +50,18 @@ npw_stage_reset (NpwStage * stage)
   stage->draw = FALSE;
 }
 
+/* A set of slices that a second frame uses (or none) goes to the
+ * background to be completed, and the one before stops being filled. */
+static void
+npw_stage_hand_over (NpwStage * stage)
+{
+  if (!stage->show.slices_changed)
+    return;
+  stage->show.slices_changed = FALSE;
+  npw_loader_fill (stage->loader, stage->show.slices_fresh ? NULL :
+      stage->show.slices);
+}
+
 void
 npw_stage_set_source (NpwStage * stage, NpwSource * source)
 {
@@ -57,6 +70,7 @@ npw_stage_set_source (NpwStage * stage, NpwSource * source)
     return;
   }
   npw_show_clear (&stage->show);
+  npw_stage_hand_over (stage);
   stage->prep = NULL;
   g_clear_pointer (&stage->source, npw_source_unref);
   stage->source = source;
@@ -92,15 +106,25 @@ npw_stage_set_caps (NpwStage * stage, GstCaps * outcaps,
     const GstVideoInfo * info, guint max_size, gint offset_x, gint offset_y,
     GError ** error)
 {
+  gboolean ok;
+
   if (!npw_composition_set_caps (stage->compo, outcaps))
     return FALSE;
   stage->info = *info;
   stage->have_info = TRUE;
 
+  if (npw_composition_attach_only (stage->compo))
+    return TRUE;
+  if (stage->source && npw_source_get_image (stage->source)->n_frames > 1) {
+    /* which slice the first frame shows is known only then */
+    ok = npw_show_set_caps (&stage->show, stage->source, info, &stage->geom,
+        max_size, offset_x, offset_y, error);
+    npw_stage_hand_over (stage);
+    return ok;
+  }
   /* a size seen before, or a pipeline reused for another picture of the
    * same format, finds its overlay in the cache */
-  return npw_composition_attach_only (stage->compo) ||
-      npw_show_prepare (&stage->show, stage->source, info, &stage->geom,
+  return npw_show_prepare (&stage->show, stage->source, info, &stage->geom,
       max_size, offset_x, offset_y, 0, &stage->prep, error);
 }
 
@@ -117,6 +141,7 @@ npw_stage_take (NpwStage * stage, GstElement * element, NpwLoaded * result,
   if (stage->have_info)
     npw_show_keep (&stage->show, &result->prep, &result->slices,
         stage->source, &stage->info, &stage->geom);
+  npw_stage_hand_over (stage);
 
   if (result->changed) {
     GST_INFO_OBJECT (element, "switched to %s at %" GST_TIME_FORMAT,
@@ -137,6 +162,8 @@ npw_stage_frame (NpwStage * stage, GstPad * srcpad, GstClockTime stream_time,
     guint op, gint x, gint y, gint rate_n, gint rate_d, gboolean loop,
     guint max_size, GError ** error)
 {
+  gboolean ok;
+
   stage->op = op;
   stage->x = x;
   stage->y = y;
@@ -153,9 +180,11 @@ npw_stage_frame (NpwStage * stage, GstPad * srcpad, GstClockTime stream_time,
   }
   /* the cached overlay serves unless the geometry or, for a watermark
    * larger than the frame, the offsets moved past what was cut */
-  if (!npw_show_prepare (&stage->show, stage->source,
-          stage->have_info ? &stage->info : NULL, &stage->geom, max_size,
-          x, y, stage->slice, &stage->prep, error))
+  ok = npw_show_prepare (&stage->show, stage->source,
+      stage->have_info ? &stage->info : NULL, &stage->geom, max_size,
+      x, y, stage->slice, &stage->prep, error);
+  npw_stage_hand_over (stage);
+  if (!ok)
     return FALSE;
   stage->draw = npw_composition_attaching (stage->compo) ||
       (stage->prep != NULL && npw_prepared_is_visible (stage->prep, x, y, op));

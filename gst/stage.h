@@ -34,6 +34,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   GstElement *element;          /* for the log */
+  NpwLoader *loader;            /* completes new sets of slices */
   NpwSource *source;            /* what is drawn (NULL: nothing) */
   NpwGeometry geom;
   GstVideoInfo info;
@@ -49,9 +50,11 @@ typedef struct
   gint x, y;
 } NpwStage;
 
-/* @element (not reffed: it owns the stage) names the log lines. */
+/* @element (not reffed: it owns the stage and @loader) names the log
+ * lines; @loader completes the slices of an animation in the
+ * background. */
 void npw_stage_init (NpwStage * stage, GstElement * element,
-    const NpwGeometry * geom);
+    NpwLoader * loader, const NpwGeometry * geom);
 void npw_stage_clear (NpwStage * stage);
 
 /* stop (): drops the watermark and everything prepared from it. */
@@ -66,8 +69,11 @@ void npw_stage_set_source (NpwStage * stage, NpwSource * source);
 gboolean npw_stage_load (NpwStage * stage, GstElement * element,
     GBytes * data, const gchar * location, guint max_size);
 
-/* New caps: FALSE with @error unset for caps neither path takes, with
- * @error set when the overlay cannot be prepared. */
+/* New caps: a still is prepared for them now (unless kept from
+ * before); of an animation nothing is (the first frame prepares its
+ * slice, the background the others).  FALSE with @error unset for caps
+ * neither path takes, with @error set when the overlay cannot be
+ * prepared. */
 gboolean npw_stage_set_caps (NpwStage * stage, GstCaps * outcaps,
     const GstVideoInfo * info, guint max_size, gint offset_x, gint offset_y,
     GError ** error);
@@ -79,6 +85,10 @@ void npw_stage_take (NpwStage * stage, GstElement * element,
     NpwLoaded * result, GstClockTime timestamp);
 
 /* Readies the buffer at @stream_time with these values: sets draw.
+ * Prepares at most one slice (or still): when nothing is prepared for
+ * the caps, geometry and offsets, or a small slice the background has
+ * not prepared yet (NPW_ANIMATION_QUICK_PIXELS); a larger one shows as
+ * the nearest one it has.
  * FALSE with @error when the overlay cannot be prepared (the caller
  * then posts it and drops the watermark). */
 gboolean npw_stage_frame (NpwStage * stage, GstPad * srcpad,

@@ -65,6 +65,27 @@ static const gchar *const presets[] = {
   "slower", "veryslow", NULL
 };
 
+/* Memory (README: "Memory").  A frame of more pixels than 1080p's
+ * (2560x1440, 3840x2160) is large: every frame held by the decoder or
+ * the encoder then costs 5 MB to 25 MB, and what the codecs hold by
+ * default (x264's medium: 40 frames of look-ahead, a frame per thread,
+ * each also kept by x264enc until it is encoded) comes to gigabytes at
+ * 4K.  For large frames the decoder threads by slices, and the encoders
+ * hold no frame for look-ahead (x264's rc-lookahead, x265's, libvpx's
+ * lag-in-frames) or B-frames, and thread by slices (x264: one frame for
+ * all threads) or one frame at a time (x265), with one reference frame
+ * (x264's are 40 MB each at 4K with their half-pixel planes): a 4K H.264
+ * video at medium then peaks at 370-460 MiB instead of 720-990.  1080p
+ * and smaller are left as they were. */
+#define LARGE_FRAME_PIXELS (1920 * 1088)
+#define LARGE_THREADS_MAX 8
+
+static gboolean
+is_large (gint width, gint height)
+{
+  return width * (gint64) height > LARGE_FRAME_PIXELS;
+}
+
 /* A codec family: what the input's parsed caps are called, the encoder
  * that writes it again, the parser that readies it for the muxer. */
 typedef struct
@@ -223,6 +244,46 @@ have_element (const gchar * name)
   g_autoptr (GstElementFactory) factory = gst_element_factory_find (name);
 
   return factory != NULL;
+}
+
+/* @path with .mp4 for its extension: where a WebM whose video had to
+ * become H.264 is written. */
+static gchar *
+mp4_name (const gchar * path)
+{
+  const gchar *dot = strrchr (path, '.');
+  g_autofree gchar *stem = g_strndup (path, dot ? (gsize) (dot - path) :
+      strlen (path));
+
+  return g_strconcat (stem, ".mp4", NULL);
+}
+
+static gboolean
+is_webm (const gchar * path)
+{
+  const gchar *dot = strrchr (path, '.');
+
+  return dot && g_ascii_strcasecmp (dot, ".webm") == 0;
+}
+
+gchar *
+batch_video_existing_output (const BatchPicture * video)
+{
+  g_autofree gchar *mp4 = NULL;
+  g_autofree gchar *sibling = NULL;
+
+  if (g_file_test (video->output_path, G_FILE_TEST_EXISTS))
+    return g_strdup (video->output_path);
+  if (!is_webm (video->output_path))
+    return NULL;
+  /* the MP4 a WebM was written as (make_plan), unless an input of that
+   * name has it as its own output */
+  mp4 = mp4_name (video->output_path);
+  sibling = mp4_name (video->input_path);
+  if (g_file_test (mp4, G_FILE_TEST_EXISTS)
+      && !g_file_test (sibling, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&mp4);
+  return NULL;
 }
 
 /* ------------------------------------------------------------- probe */
@@ -530,17 +591,11 @@ make_plan (const BatchPicture * video, Probe * probe, Plan * plan,
     }
     if (!muxer_takes (plan->muxer, "video/x-h264")) {
       /* WebM carries no H.264: MP4 under the same base name */
-      const gchar *dot = strrchr (plan->output_path, '.');
-      g_autofree gchar *stem = g_strndup (plan->output_path,
-          dot - plan->output_path);
       gchar *why = g_strdup_printf ("%s%sWebM cannot carry H.264, so "
           "written as MP4", plan->fallback ? plan->fallback : "",
           plan->fallback ? "; " : "");
-
-      const gchar *in_dot = strrchr (video->input_path, '.');
-      g_autofree gchar *in_stem = g_strndup (video->input_path,
-          in_dot - video->input_path);
-      g_autofree gchar *sibling = g_strconcat (in_stem, ".mp4", NULL);
+      g_autofree gchar *sibling = mp4_name (video->input_path);
+      gchar *mp4;
 
       /* an input of that name has its own output there */
       if (g_file_test (sibling, G_FILE_TEST_EXISTS)) {
@@ -549,8 +604,9 @@ make_plan (const BatchPicture * video, Probe * probe, Plan * plan,
         g_free (why);
         return FALSE;
       }
+      mp4 = mp4_name (plan->output_path);
       g_free (plan->output_path);
-      plan->output_path = g_strconcat (stem, ".mp4", NULL);
+      plan->output_path = mp4;
       plan->muxer = "mp4mux";
       g_free (plan->fallback);
       plan->fallback = why;
@@ -986,9 +1042,20 @@ make_encoder (const Run * run)
    * composition times at all.  Only Matroska and WebM keep them. */
   gboolean bframes = g_str_equal (run->plan->muxer, "matroskamux")
       || g_str_equal (run->plan->muxer, "webmmux");
+  gint out_w, out_h;
+  gboolean large;
 
   if (enc == NULL)
     return NULL;
+  /* the stored size: a rotated video's output is no larger */
+  output_size (run->plan->width, run->plan->height, 1, 1, s->output_height,
+      &out_w, &out_h);
+  large = is_large (out_w, out_h);
+  /* Large frames: each frame an encoder holds is one more of them (see
+   * LARGE_FRAME_PIXELS), so none is held for look-ahead or B-frames,
+   * and threads share a frame (slices) rather than each taking one. */
+  bframes = bframes && !large;
+
   if (g_str_equal (f->encoder, "x264enc")) {
     gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
     /* pass=qual alone also caps the rate at the bitrate property (2048
@@ -998,9 +1065,14 @@ make_encoder (const Run * run)
     gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", s->video_preset);
     if (!bframes)
       g_object_set (enc, "bframes", 0, NULL);
+    if (large)
+      g_object_set (enc, "sliced-threads", TRUE, "threads",
+          (guint) CLAMP (g_get_num_processors (), 1, LARGE_THREADS_MAX),
+          "rc-lookahead", 0, "ref", 1, NULL);
   } else if (g_str_equal (f->encoder, "x265enc")) {
-    g_autofree gchar *options = g_strdup_printf ("crf=%d%s", s->video_crf,
-        bframes ? "" : ":bframes=0");
+    g_autofree gchar *options = g_strdup_printf ("crf=%d%s%s", s->video_crf,
+        bframes ? "" : ":bframes=0", large ? ":frame-threads=1:"
+        "lookahead-slices=0:rc-lookahead=0:ref=1" : "");
 
     g_object_set (enc, "option-string", options, NULL);
     gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", s->video_preset);
@@ -1028,6 +1100,9 @@ make_encoder (const Run * run)
         "threads", (gint) MIN (g_get_num_processors (), 16), NULL);
     if (g_str_equal (f->encoder, "vp9enc"))
       g_object_set (enc, "row-mt", TRUE, NULL);
+    /* libvpx's look-ahead (vp9enc's default: 25 frames, 0.9 GB at 4K) */
+    if (large)
+      g_object_set (enc, "lag-in-frames", 0, NULL);
   }
   return enc;
 }
@@ -1134,6 +1209,9 @@ add_branch (Run * run, GstPad * pad, GstElement ** elements)
   return gst_pad_link (pad, first) == GST_PAD_LINK_OK;
 }
 
+/* The highest-ranked decoder that takes @caps themselves, not only their
+ * media type: vp8alphadecodebin and vp9alphadecodebin outrank vp8dec and
+ * vp9dec but take only a stream with an alpha channel. */
 static GstElement *
 make_decoder (const GstCaps * caps)
 {
@@ -1142,13 +1220,46 @@ make_decoder (const GstCaps * caps)
       GST_RANK_MARGINAL);
   GList *fit = gst_element_factory_list_filter (all, caps, GST_PAD_SINK,
       FALSE);
+  GstStructure *s = gst_caps_get_structure (caps, 0);
   GstElement *decoder = NULL;
+  gint width = 0, height = 0;
+  GList *l;
 
   fit = g_list_sort (fit, gst_plugin_feature_rank_compare_func);
-  if (fit)
+  for (l = fit; l && decoder == NULL; l = l->next) {
+    GstElement *candidate = gst_element_factory_create (l->data, NULL);
+    g_autoptr (GstPad) sink = candidate ?
+        gst_element_get_static_pad (candidate, "sink") : NULL;
+
+    if (sink && gst_pad_query_accept_caps (sink, (GstCaps *) caps))
+      decoder = candidate;
+    else if (candidate)
+      gst_object_unref (candidate);
+  }
+  /* none says yes (caps short of a field the templates list): the first,
+   * as decodebin would */
+  if (decoder == NULL && fit)
     decoder = gst_element_factory_create (fit->data, NULL);
   gst_plugin_feature_list_free (fit);
   gst_plugin_feature_list_free (all);
+
+  /* Frame threading keeps a frame per thread on top of the references:
+   * 250 MB more at 4K.  Slices, where the stream has them, share one. */
+  gst_structure_get_int (s, "width", &width);
+  gst_structure_get_int (s, "height", &height);
+  if (decoder && is_large (width, height)
+      && g_object_class_find_property (G_OBJECT_GET_CLASS (decoder),
+          "thread-type"))
+    gst_util_set_object_arg (G_OBJECT (decoder), "thread-type", "slice");
+  /* Decoding into our buffers, libav keeps each reference frame, so the
+   * decoder base class copies it into freshly allocated memory to hand it
+   * on writable (pooled memory is never shared), and npywatermark writes
+   * every frame: a frame's allocation and page faults each time.  Without
+   * direct rendering the copy goes into a buffer of the decoder's pool,
+   * reused (README: "Memory"). */
+  if (decoder && g_object_class_find_property (G_OBJECT_GET_CLASS (decoder),
+          "direct-rendering"))
+    g_object_set (decoder, "direct-rendering", FALSE, NULL);
   return decoder;
 }
 

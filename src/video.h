@@ -56,6 +56,11 @@ gboolean batch_video_has_video_name (const gchar * name);
  * and is marked as a video.  Returns how many. */
 guint batch_video_claim (GPtrArray * pictures, const gchar * output_folder);
 
+/* The output @video has already, for --skip-existing: its own name, or
+ * for a WebM the MP4 it is written as when its video has to become
+ * H.264.  NULL when there is none. */
+gchar *batch_video_existing_output (const BatchPicture * video);
+
 /* What a video was and became, for the report and the dry run. */
 typedef struct
 {

@@ -25,6 +25,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
+#include "jpegscaled.h"
 #include "log.h"
 #include "metadata.h"
 #include "png16.h"
@@ -74,7 +75,8 @@ enum
   CHAIN_OUT_MASK = 3 << 3,
   CHAIN_DEEP = 1 << 5,          /* a 16-bit PNG, written at 16 bits */
   CHAIN_LIBPNG = 1 << 6,        /* ... read and written with png16.c */
-  N_CHAINS = 1 << 7
+  CHAIN_SCALED = 1 << 7,        /* a JPEG decoded by jpegscaled.c */
+  N_CHAINS = 1 << 8
 };
 
 typedef struct
@@ -267,8 +269,8 @@ keep_sample (GstAppSink * sink, gpointer data)
 static const gchar *
 decoder_description (guint kind)
 {
-  if (kind & CHAIN_LIBPNG)
-    return "";                  /* appsrc gives png16.c's frames */
+  if (kind & (CHAIN_LIBPNG | CHAIN_SCALED))
+    return "";                  /* appsrc gives png16.c's, jpegscaled.c's */
   switch (kind & CHAIN_IN_MASK) {
     case CHAIN_PNG_IN:
       return "pngdec name=dec ! ";
@@ -309,11 +311,40 @@ element_takes (GstElement * mark, const gchar * format)
   return gst_caps_can_intersect (caps, want);
 }
 
+/* One buffer is one whole picture: a TIME segment and "parsed" make
+ * the decoder take it as one frame, so it neither scans every byte for
+ * markers nor decodes a second picture appended after the first (MPO,
+ * phone gain maps), which PIL and the script ignore too.  NULL for raw
+ * video (CHAIN_LIBPNG, CHAIN_SCALED), whose caps are set for each
+ * picture. */
+static GstCaps *
+source_caps (guint kind)
+{
+  if (kind & (CHAIN_LIBPNG | CHAIN_SCALED))
+    return NULL;
+  switch (kind & CHAIN_IN_MASK) {
+    case CHAIN_JPEG_IN:
+      return gst_caps_new_simple ("image/jpeg", "parsed", G_TYPE_BOOLEAN,
+          TRUE, NULL);
+    case CHAIN_PNG_IN:
+      return gst_caps_new_simple ("image/png", "parsed", G_TYPE_BOOLEAN,
+          TRUE, NULL);
+    case CHAIN_WEBP_IN:
+      return gst_caps_new_empty_simple ("image/webp");
+    default:
+      /* gdk-pixbuf finds the format from the bytes, and gdkpixbufdec's
+       * template has no caps for GIF: none are set, as filesrc does. */
+      return NULL;
+  }
+}
+
 /*   appsrc ! {jpegdec|pngdec|webpdec|gdkpixbufdec} ! videoscale ! videoconvert ! videoflip !
  *   capsfilter (size) [! jpegenc quality=Q ! jpegdec] ! videoconvert !
  *   capsfilter (blend) ! npywatermark ! videoconvert ! capsfilter (encode) !
  *   {jpegenc|pngenc|webpenc} ! filesink
  *
+ * A JPEG decoded at reduced size (CHAIN_SCALED) has no decoder: appsrc
+ * gives jpegscaled.c's frame, as jpegdec would have, only smaller.
  * A 16-bit PNG other than gray (CHAIN_LIBPNG) has no decoder nor encoder:
  * appsrc gives png16.c's RGBA64_LE frame, already turned (videoflip has
  * no 16-bit RGB format), and appsink takes it back to png16.c.  16-bit
@@ -369,28 +400,7 @@ chain_new (const BatchWorkerSettings * s, guint kind, GError ** error)
   gst_object_unref (chain->size);
   gst_object_unref (chain->sink);
 
-  /* One buffer is one whole picture: a TIME segment and "parsed" make
-   * the decoder take it as one frame, so it neither scans every byte for
-   * markers nor decodes a second picture appended after the first (MPO,
-   * phone gain maps), which PIL and the script ignore too. */
-  switch (kind & CHAIN_IN_MASK) {
-    case CHAIN_JPEG_IN:
-      src_caps = gst_caps_new_simple ("image/jpeg", "parsed", G_TYPE_BOOLEAN,
-          TRUE, NULL);
-      break;
-    case CHAIN_PNG_IN:
-      src_caps = gst_caps_new_simple ("image/png", "parsed", G_TYPE_BOOLEAN,
-          TRUE, NULL);
-      break;
-    case CHAIN_WEBP_IN:
-      src_caps = gst_caps_new_empty_simple ("image/webp");
-      break;
-    default:
-      /* gdk-pixbuf finds the format from the bytes, and gdkpixbufdec's
-       * template has no caps for GIF: none are set, as filesrc does. */
-      break;
-  }
-  /* CHAIN_LIBPNG: raw video, whose caps are set for each picture */
+  src_caps = source_caps (kind);
   g_object_set (chain->src, "caps", src_caps, "format", GST_FORMAT_TIME,
       "max-bytes", (guint64) 0, NULL);
 
@@ -761,7 +771,9 @@ batch_worker_process (BatchWorker * worker, const BatchPicture * picture,
   g_autofree gchar *temp = NULL;
   g_autofree gchar *caps = NULL;
   g_autofree gchar *folder = NULL;
+  g_autoptr (GstBuffer) scaled = NULL;
   GstBuffer *input;
+  GstVideoInfo scaled_info;
   Plan plan = { 0, };
   BatchPictureInfo info;
   gsize length;
@@ -782,6 +794,24 @@ batch_worker_process (BatchWorker * worker, const BatchPicture * picture,
   out_width = plan.out_width;
   /* known once written */
   result->out_width = result->out_height = 0;
+
+  /* A JPEG at least twice as large as its output is decoded here at 1/2,
+   * 1/4 or 1/8 of its size (jpegscaled.h), still no smaller than the
+   * output; any it does not take goes to jpegdec whole. */
+  if ((kind & CHAIN_IN_MASK) == CHAIN_JPEG_IN) {
+    guint eighths = batch_jpeg_scaled_eighths (info.orientation >= 5 ?
+        info.width : info.height, s->output_height);
+
+    if (eighths < 8)
+      scaled = batch_jpeg_scaled_decode (g_bytes_get_data (file, NULL),
+          length, eighths, &scaled_info);
+    if (scaled) {
+      GST_DEBUG ("%s: decoded at %u/8, %ux%u", picture->input_path, eighths,
+          GST_VIDEO_INFO_WIDTH (&scaled_info),
+          GST_VIDEO_INFO_HEIGHT (&scaled_info));
+      kind |= CHAIN_SCALED;
+    }
+  }
 
   chain = worker->chains[kind];
   if (chain == NULL) {
@@ -827,6 +857,11 @@ batch_worker_process (BatchWorker * worker, const BatchPicture * picture,
       return FALSE;
     raw = gst_video_info_to_caps (&vinfo);
     g_object_set (chain->src, "caps", raw, NULL);
+  } else if (kind & CHAIN_SCALED) {
+    g_autoptr (GstCaps) raw = gst_video_info_to_caps (&scaled_info);
+
+    g_object_set (chain->src, "caps", raw, NULL);
+    input = g_steal_pointer (&scaled);
   } else {
     input = gst_buffer_new_wrapped_bytes (file);
   }

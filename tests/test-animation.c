@@ -30,6 +30,7 @@
 #include <gst/check/gstharness.h>
 
 #include "gstnpywatermark.h"
+#include "animation.h"
 #include "test-util.h"
 
 #define FRAME_W 32
@@ -48,6 +49,9 @@ static const guint8 background[4] = { 20, 60, 100, 255 };
 static const guint8 still_rgba[4] = { 250, 250, 10, 255 };
 
 static gchar *tmpdir;
+
+/* The size of the frames pushed (a test may change the caps). */
+static gint frame_w = FRAME_W, frame_h = FRAME_H;
 
 /* Slice k's colour: opaque, so the frame shows it exactly. */
 static void
@@ -130,7 +134,7 @@ shown (GstBuffer * buf)
   const guint8 *p0;
 
   g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
-  g_assert_cmpuint (map.size, ==, FRAME_W * FRAME_H * 4);
+  g_assert_cmpuint (map.size, ==, frame_w * frame_h * 4);
   p0 = map.data;
   if (memcmp (p0, background, 4) != 0) {
     if (memcmp (p0, still_rgba, 4) == 0) {
@@ -141,9 +145,9 @@ shown (GstBuffer * buf)
       g_assert_cmpmem (p0, 4, want, 4);
     }
   }
-  for (y = 0; y < FRAME_H; y++)
-    for (x = 0; x < FRAME_W; x++) {
-      const guint8 *p = map.data + (y * FRAME_W + x) * 4;
+  for (y = 0; y < frame_h; y++)
+    for (x = 0; x < frame_w; x++) {
+      const guint8 *p = map.data + (y * frame_w + x) * 4;
       gboolean in = k != NOTHING && x < MARK_W && y < MARK_H;
 
       g_assert_cmpmem (p, 4, in ? p0 : background, 4);
@@ -155,7 +159,7 @@ shown (GstBuffer * buf)
 static GstBuffer *
 make_frame (GstClockTime pts)
 {
-  GstBuffer *buf = gst_buffer_new_and_alloc (FRAME_W * FRAME_H * 4);
+  GstBuffer *buf = gst_buffer_new_and_alloc (frame_w * frame_h * 4);
   GstMapInfo map;
   gsize i;
 
@@ -190,6 +194,44 @@ new_harness (const gchar * location, GstBus ** bus)
   return test_util_harness_new (location, CAPS_STR, bus);
 }
 
+/* The first PTS of slice @k at 10 slices a second. */
+#define SLICE_PTS(k) ((k) * GST_SECOND / 10)
+
+/* Frames of an @n slice animation at 10 slices a second, one on each
+ * slice, until every one shows its own: the background has prepared
+ * them all (until then a frame may show the nearest one prepared). */
+static void
+wait_all_slices (GstHarness * h, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  guint k, right;
+
+  do {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    for (k = 0, right = 0; k < n; k++) {
+      gint shows = push_shown (h, SLICE_PTS (k));
+
+      g_assert_cmpint (shows, >=, 0);
+      g_assert_cmpint (shows, <, n);
+      right += shows == (gint) k;
+    }
+    if (right < n)
+      g_usleep (1000);
+  } while (right < n);
+}
+
+/* An animation's harness once the first frame (which prepares its own
+ * slice, 0) and the background have prepared every slice. */
+static GstHarness *
+new_ready_harness (const gchar * location, guint n, GstBus ** bus)
+{
+  GstHarness *h = new_harness (location, bus);
+
+  g_assert_cmpint (push_shown (h, 0), ==, 0);
+  wait_all_slices (h, n);
+  return h;
+}
+
 /* Frames at @count PTS from @step apart, each checked. */
 static void
 check_frames (GstHarness * h, guint n, gint rate_n, gint rate_d,
@@ -212,7 +254,7 @@ test_default_rate (void)
 {
   g_autofree gchar *path = write_stack ("seven.npy", 7);
   g_autoptr (GstBus) bus = NULL;
-  GstHarness *h = new_harness (path, &bus);
+  GstHarness *h = new_ready_harness (path, 7, &bus);
   gint rate_n, rate_d;
   gboolean loop;
 
@@ -242,7 +284,7 @@ test_rates (void)
 {
   g_autofree gchar *path = write_stack ("five.npy", 5);
   g_autoptr (GstBus) bus = NULL;
-  GstHarness *h = new_harness (path, &bus);
+  GstHarness *h = new_ready_harness (path, 5, &bus);
   guint i;
 
   gst_util_set_object_arg (G_OBJECT (h->element), "animation-rate", "3/2");
@@ -274,7 +316,7 @@ test_no_loop (void)
 {
   g_autofree gchar *path = write_stack ("four.npy", 4);
   g_autoptr (GstBus) bus = NULL;
-  GstHarness *h = new_harness (path, &bus);
+  GstHarness *h = new_ready_harness (path, 4, &bus);
 
   g_object_set (h->element, "animation-loop", FALSE, NULL);
   check_frames (h, 4, 10, 1, FALSE, FRAME_DURATION, 1, 50);
@@ -304,7 +346,7 @@ test_segments (void)
 {
   g_autofree gchar *path = write_stack ("nine.npy", 9);
   g_autoptr (GstBus) bus = NULL;
-  GstHarness *h = new_harness (path, &bus);
+  GstHarness *h = new_ready_harness (path, 9, &bus);
   GstClockTime pts, start = 10 * GST_SECOND, time = 0;
   guint i;
 
@@ -602,6 +644,12 @@ test_limit (void)
    * watermark; back under it, the animation again */
   h = new_big_harness (big, FALSE, bus3);
   g_assert_cmpuint (push_big (h, 0), ==, 40);
+  /* slice 1 once the background has it (slice 0 until then) */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (push_big (h, GST_SECOND / 10) != 40 + 3) {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    g_usleep (1000);
+  }
   g_object_set (h->element, "tile", TRUE, NULL);
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   for (;;) {
@@ -669,8 +717,8 @@ test_stack_bytes (void)
   gst_object_unref (element);
 }
 
-/* Slices prepared on the thread that pushes (the harness's streaming
- * thread), from the element's log. */
+/* Slices (and stills) prepared on the thread that pushes (the harness's
+ * streaming thread), from the element's log. */
 static GThread *streaming_thread;
 static gint streaming_slices;
 
@@ -685,19 +733,218 @@ count_streaming_slices (GstDebugCategory * category, GstDebugLevel level,
   if (g_thread_self () != streaming_thread)
     return;
   if (g_str_has_prefix (text, "prepared slice ") ||
-      g_str_has_prefix (text, "preparing slice "))
+      g_str_has_prefix (text, "preparing slice ") ||
+      g_str_has_prefix (text, "prepared for "))
     g_atomic_int_add (&streaming_slices, 1);
   else if (sscanf (text, "prepared %u slices", &n) == 1)
     g_atomic_int_add (&streaming_slices, n);
 }
 
-/* New caps for a 30-slice animation: the streaming thread prepares the
- * slice its frame shows, not all 30 (the rest are prepared in the
- * background and swapped in whole); every frame still shows its slice. */
+/* A gate the background waits at before each slice it prepares
+ * (npw_slices_set_fill_hook ()): closed, it prepares none. */
+static GMutex gate_lock;
+static GCond gate_cond;
+static gboolean gate_open = TRUE;
+static gint gate_calls;
+
+static void
+gate_hook (guint slice)
+{
+  g_atomic_int_inc (&gate_calls);
+  g_mutex_lock (&gate_lock);
+  while (!gate_open)
+    g_cond_wait (&gate_cond, &gate_lock);
+  g_mutex_unlock (&gate_lock);
+}
+
+static void
+gate_set (gboolean open)
+{
+  g_mutex_lock (&gate_lock);
+  gate_open = open;
+  g_cond_broadcast (&gate_cond);
+  g_mutex_unlock (&gate_lock);
+}
+
+/* Pushes frames on every slice of an @n slice animation (but @own)
+ * while the background prepares none: each shows @own, the one the
+ * first frame after the caps prepared, and the streaming thread
+ * prepares no other. */
+static void
+check_nearest (GstHarness * h, guint n, gint own)
+{
+  gint before = g_atomic_int_get (&streaming_slices);
+  guint k, round;
+
+  for (round = 0; round < 2; round++)
+    for (k = 0; k < n; k++)
+      g_assert_cmpint (push_shown (h, SLICE_PTS (k)), ==, own);
+  g_assert_cmpint (g_atomic_int_get (&streaming_slices), ==, before);
+}
+
+/* New caps for a 30-slice animation (at start, then 32x16 -> 48x24
+ * while playing), its slices playing as large ones (none quick to
+ * prepare): the streaming thread prepares only the slice the first
+ * frame after them shows, never one a later frame needs before the
+ * background has it (that frame shows the nearest one prepared, without
+ * waiting); once the background has them all, every frame shows its
+ * own slice. */
 static void
 test_caps_change_one_slice (void)
 {
   g_autofree gchar *path = write_stack ("thirty.npy", 30);
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h;
+  guint quick;
+
+  streaming_thread = g_thread_self ();
+  g_atomic_int_set (&streaming_slices, 0);
+  gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (count_streaming_slices, NULL, NULL);
+  npw_slices_set_fill_hook (gate_hook);
+  quick = npw_slices_set_quick_pixels (0);
+  gate_set (FALSE);
+
+  h = new_harness (path, &bus);
+  g_assert_cmpint (push_shown (h, 0), ==, 0);
+  g_assert_cmpint (g_atomic_int_get (&streaming_slices), ==, 1);
+  check_nearest (h, 30, 0);
+  gate_set (TRUE);
+  wait_all_slices (h, 30);
+  check_frames (h, 30, 10, 1, TRUE, FRAME_DURATION, 1, 100);
+
+  /* new caps while playing: the first frame on them is on slice 7 */
+  gate_set (FALSE);
+  frame_w = 48;
+  frame_h = 24;
+  gst_harness_set_src_caps_str (h, "video/x-raw, format=RGBA, width=48, "
+      "height=24, framerate=25/1");
+  g_assert_cmpint (push_shown (h, SLICE_PTS (7)), ==, 7);
+  g_assert_cmpint (g_atomic_int_get (&streaming_slices), ==, 2);
+  check_nearest (h, 30, 7);
+  gate_set (TRUE);
+  wait_all_slices (h, 30);
+  check_frames (h, 30, 10, 1, TRUE, FRAME_DURATION, 1, 100);
+
+  g_test_message ("%d slices prepared on the streaming thread",
+      g_atomic_int_get (&streaming_slices));
+  g_assert_cmpint (g_atomic_int_get (&streaming_slices), ==, 2);
+  gst_debug_remove_log_function (count_streaming_slices);
+  gst_debug_unset_threshold_for_name ("npywatermark");
+  npw_slices_set_fill_hook (NULL);
+  npw_slices_set_quick_pixels (quick);
+  frame_w = FRAME_W;
+  frame_h = FRAME_H;
+  test_util_harness_teardown (h, bus);
+}
+
+static gpointer
+open_gate_later (gpointer data)
+{
+  g_usleep (50 * 1000);
+  gate_set (TRUE);
+  return NULL;
+}
+
+/* stop () while the background is held before a slice: it waits for it,
+ * and nothing of the element prepares slices once it has returned. */
+static void
+test_stop_while_filling (void)
+{
+  g_autofree gchar *path = write_stack ("twelve.npy", 12);
+  guint round, quick = npw_slices_set_quick_pixels (0);
+
+  npw_slices_set_fill_hook (gate_hook);
+  for (round = 0; round < 3; round++) {
+    g_autoptr (GstBus) bus = NULL;
+    GstHarness *h;
+    GThread *opener;
+    gint calls;
+
+    gate_set (FALSE);
+    h = new_harness (path, &bus);
+    g_assert_cmpint (push_shown (h, SLICE_PTS (5)), ==, 5);
+    g_assert_cmpint (push_shown (h, SLICE_PTS (6)), ==, 5);
+    opener = g_thread_new ("opener", open_gate_later, NULL);
+    test_util_harness_teardown (h, bus);
+    calls = g_atomic_int_get (&gate_calls);
+    g_usleep (20 * 1000);
+    g_assert_cmpint (g_atomic_int_get (&gate_calls), ==, calls);
+    g_thread_join (opener);
+  }
+  npw_slices_set_fill_hook (NULL);
+  npw_slices_set_quick_pixels (quick);
+}
+
+/* Pushes a frame at @pts that the watermark covers whole, and returns
+ * the slice it shows. */
+static gint
+push_covered (GstHarness * h, GstClockTime pts)
+{
+  GstBuffer *out;
+  GstMapInfo map;
+  guint8 want[4];
+  gsize i;
+  gint k;
+
+  g_assert_cmpint (gst_harness_push (h, make_frame (pts)), ==, GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  g_assert_true (gst_buffer_map (out, &map, GST_MAP_READ));
+  k = (map.data[0] - 40) / 3;
+  slice_rgba (k, want);
+  for (i = 0; i < map.size; i += 4)
+    g_assert_cmpmem (map.data + i, 4, want, 4);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  return k;
+}
+
+/* Offsets moving past the window cut from an animation larger than the
+ * frame: each frame shows its own slice (prepared with a new set, as
+ * after new caps), and the background prepares nothing for sets that
+ * serve one frame; once the offsets stay, it completes the set. */
+static void
+test_moving_offsets (void)
+{
+  g_autofree gchar *path = write_npy ("wide.npy", TRUE, 4, 1024, FRAME_H,
+      slice_rgba);
+  g_autoptr (GstBus) bus = NULL;
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  GstHarness *h;
+  gint calls;
+  guint i, k, right, quick = npw_slices_set_quick_pixels (0);
+
+  npw_slices_set_fill_hook (gate_hook);
+  gate_set (TRUE);
+  calls = g_atomic_int_get (&gate_calls);
+  h = new_harness (path, &bus);
+  for (i = 0; i < 12; i++) {
+    g_object_set (h->element, "offset-x", -70 * (gint) i, NULL);
+    g_assert_cmpint (push_covered (h, SLICE_PTS (i % 4)), ==, i % 4);
+    /* time for a background handed the set to start on it */
+    g_usleep (2000);
+  }
+  g_assert_cmpint (g_atomic_int_get (&gate_calls), ==, calls);
+
+  do {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    for (k = 0, right = 0; k < 4; k++)
+      right += push_covered (h, SLICE_PTS (k)) == (gint) k;
+  } while (right < 4);
+  /* the three slices the streaming thread did not prepare, once each */
+  g_assert_cmpint (g_atomic_int_get (&gate_calls), ==, calls + 3);
+  npw_slices_set_fill_hook (NULL);
+  npw_slices_set_quick_pixels (quick);
+  test_util_harness_teardown (h, bus);
+}
+
+/* Small slices (NPW_ANIMATION_QUICK_PIXELS) with the background held:
+ * each frame prepares its own slice when it is missing, so every frame
+ * shows it exactly (a transcode, faster than the background). */
+static void
+test_quick_slices (void)
+{
+  g_autofree gchar *path = write_stack ("ten.npy", 10);
   g_autoptr (GstBus) bus = NULL;
   GstHarness *h;
 
@@ -705,15 +952,67 @@ test_caps_change_one_slice (void)
   g_atomic_int_set (&streaming_slices, 0);
   gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
   gst_debug_add_log_function (count_streaming_slices, NULL, NULL);
+  npw_slices_set_fill_hook (gate_hook);
+  gate_set (FALSE);
   h = new_harness (path, &bus);
-  g_assert_cmpint (push_shown (h, 0), ==, 0);
-  g_test_message ("%d slices prepared on the streaming thread",
-      g_atomic_int_get (&streaming_slices));
-  g_assert_cmpint (g_atomic_int_get (&streaming_slices), ==, 1);
+  check_frames (h, 10, 10, 1, TRUE, FRAME_DURATION, 1, 100);
+  g_assert_cmpint (g_atomic_int_get (&streaming_slices), ==, 10);
   gst_debug_remove_log_function (count_streaming_slices);
   gst_debug_unset_threshold_for_name ("npywatermark");
-  check_frames (h, 30, 10, 1, TRUE, FRAME_DURATION, 1, 100);
+  gate_set (TRUE);
+  npw_slices_set_fill_hook (NULL);
   test_util_harness_teardown (h, bus);
+}
+
+/* New caps while a swap is read and prepared in the background: the
+ * loader is asked again, for the new caps, so the new watermark (a
+ * (1, H, W, 4) still, or an animation) comes prepared for them and the
+ * streaming thread prepares none of it. */
+static void
+test_caps_change_during_swap (void)
+{
+  g_autofree gchar *still = write_still ("still.npy");
+  g_autofree gchar *one = write_stack ("one.npy", 1);
+  g_autofree gchar *anim = write_stack ("three.npy", 3);
+  const gchar *targets[] = { one, anim };
+  guint i;
+
+  streaming_thread = g_thread_self ();
+  for (i = 0; i < G_N_ELEMENTS (targets); i++) {
+    g_autoptr (GstBus) bus = NULL;
+    GstHarness *h = new_harness (still, &bus);
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    GstMessage *msg = NULL;
+
+    g_assert_cmpint (push_shown (h, 0), ==, STILL);
+    /* no frame takes the result before the caps come */
+    g_object_set (h->element, "location", targets[i], NULL);
+    frame_w = 48;
+    frame_h = 24;
+    gst_harness_set_src_caps_str (h, "video/x-raw, format=RGBA, width=48, "
+        "height=24, framerate=25/1");
+
+    g_atomic_int_set (&streaming_slices, 0);
+    gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
+    gst_debug_add_log_function (count_streaming_slices, NULL, NULL);
+    while (msg == NULL) {
+      gint k = push_shown (h, 0);
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+      g_assert_cmpint (k, ==, msg ? 0 : STILL);
+      g_usleep (1000);
+    }
+    g_assert_true (is_loaded_message (msg));
+    gst_message_unref (msg);
+    g_assert_cmpint (push_shown (h, 0), ==, 0);
+    gst_debug_remove_log_function (count_streaming_slices);
+    gst_debug_unset_threshold_for_name ("npywatermark");
+    g_assert_cmpint (g_atomic_int_get (&streaming_slices), ==, 0);
+    frame_w = FRAME_W;
+    frame_h = FRAME_H;
+    test_util_harness_teardown (h, bus);
+  }
 }
 
 int
@@ -740,6 +1039,11 @@ main (int argc, char **argv)
   g_test_add_func ("/animation/stack-bytes", test_stack_bytes);
   g_test_add_func ("/animation/caps-change-one-slice",
       test_caps_change_one_slice);
+  g_test_add_func ("/animation/stop-while-filling", test_stop_while_filling);
+  g_test_add_func ("/animation/moving-offsets", test_moving_offsets);
+  g_test_add_func ("/animation/quick-slices", test_quick_slices);
+  g_test_add_func ("/animation/caps-change-during-swap",
+      test_caps_change_during_swap);
 
   ret = g_test_run ();
 

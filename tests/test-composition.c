@@ -257,6 +257,108 @@ test_gl_pixels (gconstpointer data)
   g_free (plain);
 }
 
+typedef struct
+{
+  GstElement *wm;
+  guint frame;
+} Fade;
+
+/* 0.3, 0.6, 0.9, 0.6, 0.3, 0.6, ...: each level on the way up and down */
+static gdouble
+fade_level (guint frame)
+{
+  static const gdouble levels[] = { 0.3, 0.6, 0.9, 0.6 };
+
+  return levels[frame % G_N_ELEMENTS (levels)];
+}
+
+static GstPadProbeReturn
+fade_step (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Fade *fade = user_data;
+
+  g_object_set (fade->wm, "opacity", fade_level (fade->frame++), NULL);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The frames of @desc (npywatermark "wm", appsink "out") with the
+ * opacity set before each frame to fade_level (). */
+static GPtrArray *
+run_fade (const gchar * desc)
+{
+  GPtrArray *frames = g_ptr_array_new_with_free_func (g_free);
+  GstElement *pipe = gst_parse_launch (desc, NULL), *out;
+  Fade fade = { NULL, 0 };
+  GstSample *sample;
+  GstPad *sink;
+
+  g_assert_nonnull (pipe);
+  fade.wm = gst_bin_get_by_name (GST_BIN (pipe), "wm");
+  out = gst_bin_get_by_name (GST_BIN (pipe), "out");
+  g_object_set (fade.wm, "data", watermark, NULL);
+  sink = gst_element_get_static_pad (fade.wm, "sink");
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, fade_step, &fade, NULL);
+  gst_object_unref (sink);
+  g_assert_cmpint (gst_element_set_state (pipe, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (out)))) {
+    GstBuffer *buf = gst_sample_get_buffer (sample);
+    GstMapInfo map;
+
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    g_assert_cmpuint (map.size, ==, W * H * 4);
+    g_ptr_array_add (frames, g_memdup2 (map.data, map.size));
+    gst_buffer_unmap (buf, &map);
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (out);
+  gst_object_unref (fade.wm);
+  gst_object_unref (pipe);
+  return frames;
+}
+
+/* A fade through gloverlaycompositor: each frame, at its own opacity,
+ * gives the CPU path's pixels at that opacity, the second and third
+ * time at a level too (when the rectangles share the pixels made the
+ * first time). */
+static void
+test_gl_fade (void)
+{
+#define FADE_SRC "videotestsrc num-buffers=9 ! " RAW " ! "
+  GPtrArray *gl, *cpu;
+  guint f;
+
+  if (!have_gl) {
+    g_test_skip (no_gl);
+    return;
+  }
+  gl = run_fade (FADE_SRC "glupload ! npywatermark name=wm position=center ! "
+      "gloverlaycompositor ! gldownload ! " RAW " ! appsink name=out "
+      "sync=false");
+  cpu = run_fade (FADE_SRC "npywatermark name=wm position=center ! " RAW
+      " ! appsink name=out sync=false");
+  g_assert_cmpuint (gl->len, ==, 9);
+  g_assert_cmpuint (cpu->len, ==, 9);
+  for (f = 0; f < 9; f++) {
+    gint n, d = max_diff (g_ptr_array_index (gl, f),
+        g_ptr_array_index (cpu, f), 0, 0, W, H, &n);
+
+    g_test_message ("frame %u at %.1f: GL vs CPU max %d, %d pixels differ", f,
+        fade_level (f), d, n);
+    g_assert_cmpint (d, <=, 2);
+    /* and the opacity changed the frame */
+    if (f > 0) {
+      max_diff (g_ptr_array_index (cpu, f), g_ptr_array_index (cpu, f - 1),
+          W / 2 - 30, H / 2 - 20, W / 2 + 30, H / 2 + 20, &n);
+      g_assert_cmpint (n, >, 1000);
+    }
+  }
+  g_ptr_array_unref (gl);
+  g_ptr_array_unref (cpu);
+#undef FADE_SRC
+}
+
 /* textoverlay before npywatermark: its text and our watermark both
  * reach the frame, text first. */
 static void
@@ -519,6 +621,164 @@ test_animation (void)
     gst_buffer_unref (first[f]);
   g_bytes_unref (stack);
   gst_harness_teardown (h);
+}
+
+static gint faded_copies;
+
+static void
+count_faded (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  if (g_str_has_prefix (gst_debug_message_get (message), "faded copy"))
+    g_atomic_int_inc (&faded_copies);
+}
+
+/* A fade on the composition path (opacity controlled every frame, in and
+ * out, twice): every frame's rectangle has the watermark's alphas at
+ * that opacity, round (a * op / 255), its colours untouched; and each
+ * opacity level is faded once, not once a frame. */
+static void
+test_fade (void)
+{
+  GstHarness *h = harness_new (NULL);
+  GstBuffer *first[9] = { NULL, };
+  guint pass, k, n_frames = 0;
+
+  gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (count_faded, NULL, NULL);
+  g_atomic_int_set (&faded_copies, 0);
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_harness_set_caps_str (h, RAW, META_RAW);
+  for (pass = 0; pass < 2; pass++) {
+    for (k = 0; k < 18; k++) {
+      gdouble opacity = (k < 9 ? k + 1 : 18 - k) / 10.0;
+      guint op = (guint) (opacity * 255.0 + 0.5), x, y;
+      GstVideoOverlayCompositionMeta *meta;
+      GstVideoOverlayRectangle *rect;
+      GstBuffer *out, *pixels;
+      GstMapInfo map;
+
+      g_object_set (h->element, "opacity", opacity, NULL);
+      out = gst_harness_push_and_pull (h, gray_buffer ());
+      meta = gst_buffer_get_video_overlay_composition_meta (out);
+      g_assert_nonnull (meta);
+      rect = gst_video_overlay_composition_get_rectangle (meta->overlay, 0);
+      g_assert_cmpfloat (gst_video_overlay_rectangle_get_global_alpha (rect),
+          ==, 1.0);
+      pixels = gst_video_overlay_rectangle_get_pixels_unscaled_argb (rect,
+          GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+      gst_buffer_map (pixels, &map, GST_MAP_READ);
+      g_assert_cmpuint (map.size, ==, 60 * 40 * 4);
+      for (y = 0; y < 40; y++) {
+        for (x = 0; x < 60; x++) {
+          const guint8 *p = map.data + (y * 60 + x) * 4;
+          gboolean core = x >= 15 && x < 45 && y >= 10 && y < 30;
+          guint a = core ? 255 : (x * 4 + y) & 0xff;
+          /* BGRA in memory on little-endian machines, ARGB on big */
+          guint ai = G_BYTE_ORDER == G_LITTLE_ENDIAN ? 3 : 0;
+          guint ri = G_BYTE_ORDER == G_LITTLE_ENDIAN ? 2 : 1;
+
+          g_assert_cmpuint (p[ai], ==, (2 * a * op + 255) / 510);
+          g_assert_cmpuint (p[ri], ==, 250);
+        }
+      }
+      gst_buffer_unmap (pixels, &map);
+      /* the same level, the same pixels: on the way out and the second
+       * time round */
+      if (first[k < 9 ? k : 17 - k] == NULL)
+        first[k < 9 ? k : 17 - k] = gst_buffer_ref (pixels);
+      else
+        g_assert_true (pixels == first[k < 9 ? k : 17 - k]);
+      gst_buffer_unref (out);
+      n_frames++;
+    }
+  }
+  /* 0.1 ... 0.9: nine levels, over 36 frames */
+  g_assert_cmpuint (n_frames, ==, 36);
+  g_assert_cmpint (g_atomic_int_get (&faded_copies), ==, 9);
+  for (k = 0; k < 9; k++)
+    gst_buffer_unref (first[k]);
+  gst_debug_remove_log_function (count_faded);
+  gst_debug_unset_threshold_for_name ("npywatermark");
+  gst_harness_teardown (h);
+}
+
+/* A copy larger than the frame (640x427 on 320x240) with offsets moving
+ * at every frame: one rectangle reaching past the frame's edges, its
+ * pixels made once (cut again at every frame before).  The library's CPU
+ * blend takes it (its own rounding, up to 22 levels from ours, so only
+ * that it draws over the whole frame); gloverlaycompositor's pixels for
+ * such a rectangle are checked against ours in /composition/gl/pixels/4. */
+static void
+test_moving_large (void)
+{
+  GstHarness *h = harness_new ("size=2.0"), *cpu = harness_new ("size=2.0");
+  GstBuffer *first = NULL;
+  gint i;
+
+  g_object_set (h->element, "position", 4, NULL);
+  g_object_set (cpu->element, "position", 4, NULL);
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_harness_set_caps_str (h, RAW, META_RAW);
+  gst_harness_set_caps_str (cpu, RAW, RAW);
+  for (i = 0; i < 12; i++) {
+    gint ox = i * 17 - 90, oy = 40 - i * 7, x, y, n, d;
+    GstVideoOverlayCompositionMeta *meta;
+    GstVideoOverlayRectangle *rect;
+    GstBuffer *out, *want, *pixels;
+    GstVideoFrame frame;
+    GstVideoInfo info;
+    GstMapInfo a, b;
+    guint w, hh;
+
+    g_object_set (h->element, "offset-x", ox, "offset-y", oy, NULL);
+    g_object_set (cpu->element, "offset-x", ox, "offset-y", oy, NULL);
+    out = gst_harness_push_and_pull (h, gray_buffer ());
+    want = gst_harness_push_and_pull (cpu, gray_buffer ());
+    meta = gst_buffer_get_video_overlay_composition_meta (out);
+    g_assert_nonnull (meta);
+    g_assert_cmpuint (gst_video_overlay_composition_n_rectangles
+        (meta->overlay), ==, 1);
+    rect = gst_video_overlay_composition_get_rectangle (meta->overlay, 0);
+    gst_video_overlay_rectangle_get_render_rectangle (rect, &x, &y, &w, &hh);
+    /* centred: (320 - 640) / 2 + ox, (240 - 427) / 2 + oy, rounded down */
+    g_assert_cmpint (x, ==, -160 + ox);
+    g_assert_cmpint (y, ==, -94 + oy);
+    g_assert_cmpuint (w, ==, 640);
+    g_assert_cmpuint (hh, ==, 427);
+    pixels = gst_video_overlay_rectangle_get_pixels_unscaled_argb (rect,
+        GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+    if (first == NULL)
+      first = gst_buffer_ref (pixels);
+    else
+      g_assert_true (pixels == first);
+
+    out = gst_buffer_make_writable (out);
+    gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBA, W, H);
+    g_assert_true (gst_video_frame_map (&frame, &info, out, GST_MAP_READWRITE));
+    g_assert_true (gst_video_overlay_composition_blend (meta->overlay, &frame));
+    gst_video_frame_unmap (&frame);
+    gst_buffer_map (out, &a, GST_MAP_READ);
+    gst_buffer_map (want, &b, GST_MAP_READ);
+    d = max_diff (a.data, b.data, 0, 0, W, H, &n);
+    g_test_message ("offsets %d,%d: library vs element max %d, %d pixels "
+        "differ", ox, oy, d, n);
+    g_assert_cmpint (d, <=, 32);
+    /* the watermark over the whole frame (gray is 0x80 everywhere) */
+    for (n = 0, d = 0; d < W * H * 4; d += 4)
+      n += a.data[d] != 0x80 || a.data[d + 1] != 0x80;
+    g_assert_cmpint (n, >, W * H * 9 / 10);
+    gst_buffer_unmap (out, &a);
+    gst_buffer_unmap (want, &b);
+    gst_buffer_unref (out);
+    gst_buffer_unref (want);
+  }
+  gst_buffer_unref (first);
+  gst_harness_teardown (h);
+  gst_harness_teardown (cpu);
 }
 
 static gpointer
@@ -862,12 +1122,15 @@ main (int argc, char **argv)
     g_free (name);
   }
   g_test_add_func ("/composition/gl/textoverlay", test_gl_textoverlay);
+  g_test_add_func ("/composition/gl/fade", test_gl_fade);
   g_test_add_func ("/composition/gl/without-meta", test_gl_without_meta);
   g_test_add_func ("/composition/sysmem/without-meta",
       test_sysmem_without_meta);
   g_test_add_func ("/composition/sysmem/window-existing-reconfigure",
       test_window_and_existing);
   g_test_add_func ("/composition/sysmem/live-changes", test_live_changes);
+  g_test_add_func ("/composition/sysmem/fade", test_fade);
+  g_test_add_func ("/composition/sysmem/moving-large", test_moving_large);
   g_test_add_func ("/composition/sysmem/any-downstream", test_any_downstream);
   g_test_add_func ("/composition/sysmem/appsink-relay", test_appsink_relay);
   g_test_add_func ("/composition/sysmem/window-resized", test_window_resized);

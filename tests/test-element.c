@@ -1316,6 +1316,10 @@ test_tiles (void)
     {150, 120, 0, 0, -9, -11, FALSE},   /* a copy larger than the frame */
     {150, 120, 0, 4, 3, 5, FALSE},
     {150, 120, 0, 8, -21, 1, FALSE},
+    /* just past the bottom and the right edge of a frame of odd size:
+     * only the chroma samples straddling the edge are reached */
+    {13, 9, 0, 8, 0, -9, FALSE},
+    {13, 9, 0, 8, -13, 0, FALSE},
   };
   GRand *rand = g_rand_new_with_seed (91);
   guint f, c;
@@ -1339,6 +1343,186 @@ test_tiles (void)
     }
     ref_image_free (image);
   }
+  g_rand_free (rand);
+}
+
+/* Counts the overlays the streaming thread prepares from the source. */
+static gint overlays_prepared;
+
+static void
+count_prepares (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  if (g_str_has_prefix (gst_debug_message_get (message), "prepared for"))
+    g_atomic_int_inc (&overlays_prepared);
+}
+
+/* Offsets that change at every frame (a scroll, a slide) with a copy
+ * larger than the frame: each frame matches the reference at its own
+ * offsets, and a copy within a few frames' pixels is prepared once, not
+ * cut again at each frame.  The copies: wider than the frame by more
+ * than a row's margin in RGBA (200x50) and in every format (480x20),
+ * and one too large to keep whole (150x120), cut to each frame. */
+static void
+test_moving_offsets (void)
+{
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGBA,
+    GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12,
+    GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_Y41B, GST_VIDEO_FORMAT_AYUV
+  };
+  const struct
+  {
+    gint iw, ih, position;
+    gboolean whole;
+  } cases[] = {
+    {200, 50, 4, TRUE},
+    {480, 20, 0, TRUE},
+    {480, 20, 8, TRUE},
+    {150, 120, 4, FALSE},
+  };
+  /* steps of 7 and 5 both ways, past both edges, and back */
+  const gint steps[][2] = {
+    {0, 0}, {7, 5}, {14, 10}, {21, 15}, {28, -20}, {-7, -25}, {-50, 3},
+    {-57, 8}, {-64, 13}, {-120, 0}, {-240, -1}, {-230, 2}, {90, 30},
+    {97, 35}, {0, 0}, {1, 1}, {3, 2},
+  };
+  GRand *rand = g_rand_new_with_seed (92);
+  guint f, c, i;
+
+  gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (count_prepares, NULL, NULL);
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    RefImage *image = random_image (rand, cases[c].iw, cases[c].ih);
+    g_autofree gchar *path = write_npy (image, "moving.npy");
+
+    for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+      GstCaps *caps = make_caps (formats[f], 67, 45, NULL);
+      GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+      gint tol = GST_VIDEO_FORMAT_INFO_IS_RGB (gst_video_format_get_info
+          (formats[f])) ? 0 : 2;
+      GstVideoInfo info;
+      GstHarness *h;
+
+      g_assert_true (gst_video_info_from_caps (&info, caps));
+      g_object_set (element, "location", path, "opacity", 0.9, "position",
+          cases[c].position, NULL);
+      h = gst_harness_new_with_element (element, "sink", "src");
+      gst_object_unref (element);
+      g_atomic_int_set (&overlays_prepared, 0);
+      gst_harness_set_caps (h, gst_caps_ref (caps), caps);
+
+      for (i = 0; i < G_N_ELEMENTS (steps); i++) {
+        GstBuffer *in = random_frame (rand, &info), *out;
+        g_autofree guint8 *expected = NULL;
+        RefImage *drawn;
+        GstMapInfo map;
+        gint diff;
+
+        g_object_set (h->element, "offset-x", steps[i][0], "offset-y",
+            steps[i][1], NULL);
+        gst_buffer_map (in, &map, GST_MAP_READ);
+        expected = g_memdup2 (map.data, map.size);
+        gst_buffer_unmap (in, &map);
+        out = gst_harness_push_and_pull (h, in);
+        drawn = drawn_image (image, 67, 45, cases[c].position, steps[i][0],
+            steps[i][1], FALSE, 0);
+        ref_blend (&info, expected, drawn, 0, 0, 0.9);
+        gst_buffer_map (out, &map, GST_MAP_READ);
+        diff = ref_max_diff (&info, map.data, expected);
+        gst_buffer_unmap (out, &map);
+        if (diff > tol)
+          g_test_message ("%dx%d on %s, frame %u at %d,%d: diff %d",
+              cases[c].iw, cases[c].ih,
+              gst_video_format_to_string (formats[f]), i, steps[i][0],
+              steps[i][1], diff);
+        g_assert_cmpint (diff, <=, tol);
+        gst_buffer_unref (out);
+        ref_image_free (drawn);
+      }
+      /* kept whole: prepared for the first frame only */
+      if (cases[c].whole)
+        g_assert_cmpint (g_atomic_int_get (&overlays_prepared), ==, 1);
+      gst_harness_teardown (h);
+    }
+    ref_image_free (image);
+  }
+  gst_debug_remove_log_function (count_prepares);
+  gst_debug_unset_threshold_for_name ("npywatermark");
+  g_rand_free (rand);
+}
+
+/* An element with @path centred at these offsets, opacity 0.8, set
+ * before it starts (a change while it runs takes effect a few frames
+ * later). */
+static GstHarness *
+centred_harness (const gchar * path, gint x, gint y)
+{
+  GstElement *element = gst_element_factory_make ("npywatermark", NULL);
+  GstHarness *h;
+
+  g_object_set (element, "location", path, "opacity", 0.8, "offset-x", x,
+      "offset-y", y, "position", 4, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  return h;
+}
+
+/* Deep formats, where the reference above does not reach: with offsets
+ * moving, each frame equals what a new element, started at that frame's
+ * offsets, draws on the same input (the views a scroll blends from are
+ * cut at other columns than a new element's, the rows' runs with them). */
+static void
+test_moving_offsets_deep (void)
+{
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_P010_10LE,
+    GST_VIDEO_FORMAT_I420_10LE, GST_VIDEO_FORMAT_Y444_16BE,
+    GST_VIDEO_FORMAT_RGBA64_LE, GST_VIDEO_FORMAT_AYUV64
+  };
+  const gint steps[][2] = {
+    {0, 0}, {7, 5}, {14, 10}, {-60, -3}, {-67, 2}, {-120, 0}, {-240, -1},
+    {-233, 2}, {90, 30}, {97, 35}, {1, 1},
+  };
+  GRand *rand = g_rand_new_with_seed (93);
+  RefImage *image = random_image (rand, 480, 20);
+  g_autofree gchar *path = write_npy (image, "moving-deep.npy");
+  guint f, i;
+
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    GstCaps *caps = make_caps (formats[f], 67, 45, NULL);
+    GstVideoInfo info;
+    GstHarness *h;
+
+    g_assert_true (gst_video_info_from_caps (&info, caps));
+    h = centred_harness (path, 0, 0);
+    gst_harness_set_caps (h, gst_caps_ref (caps), gst_caps_ref (caps));
+    for (i = 0; i < G_N_ELEMENTS (steps); i++) {
+      GstBuffer *in = random_frame (rand, &info), *out, *want;
+      GstHarness *fresh = centred_harness (path, steps[i][0], steps[i][1]);
+      GstMapInfo a, b;
+
+      gst_harness_set_caps (fresh, gst_caps_ref (caps), gst_caps_ref (caps));
+      g_object_set (h->element, "offset-x", steps[i][0], "offset-y",
+          steps[i][1], NULL);
+      want = gst_harness_push_and_pull (fresh, gst_buffer_copy_deep (in));
+      out = gst_harness_push_and_pull (h, in);
+      gst_buffer_map (out, &a, GST_MAP_READ);
+      gst_buffer_map (want, &b, GST_MAP_READ);
+      if (memcmp (a.data, b.data, a.size) != 0)
+        g_test_message ("%s frame %u at %d,%d differs",
+            gst_video_format_to_string (formats[f]), i, steps[i][0],
+            steps[i][1]);
+      g_assert_cmpmem (a.data, a.size, b.data, b.size);
+      gst_buffer_unmap (out, &a);
+      gst_buffer_unmap (want, &b);
+      gst_buffer_unref (out);
+      gst_buffer_unref (want);
+      gst_harness_teardown (fresh);
+    }
+    gst_harness_teardown (h);
+    gst_caps_unref (caps);
+  }
+  ref_image_free (image);
   g_rand_free (rand);
 }
 
@@ -1597,6 +1781,9 @@ main (int argc, char **argv)
   g_test_add_func ("/element/geometry/positions", test_positions);
   g_test_add_func ("/element/geometry/tile-walk", test_tile_walk);
   g_test_add_func ("/element/geometry/tiles", test_tiles);
+  g_test_add_func ("/element/geometry/moving-offsets", test_moving_offsets);
+  g_test_add_func ("/element/geometry/moving-offsets-deep",
+      test_moving_offsets_deep);
   g_test_add_func ("/element/geometry/size-hand-values", test_size_hand_values);
   g_test_add_func ("/element/geometry/size-above-one-warns",
       test_size_above_one_warns);

@@ -892,6 +892,172 @@ def group_script(tmp):
               "theirs: %r" % theirs_processed)
 
 
+def script_output(src, dst, height, npy):
+    """What the original script's own process_single_image () makes of
+    @src (no Pool: the function itself, imported from the script)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("original", ORIGINAL)
+    original = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(original)
+    original.process_single_image(src, dst, {"output_height": height},
+                                  np.load(npy), quality=30)
+
+
+def smooth_photo(w, h, seed=1):
+    """photo () at a quarter of the size, enlarged: detail a camera's
+    lens would leave, not grain that aliases whichever way it is
+    scaled."""
+    return Image.fromarray(photo(max(1, w // 4), max(1, h // 4), seed)).resize(
+        (w, h), Image.BICUBIC)
+
+
+# Runs a command in a fresh Python and prints its exit status and the
+# peak RSS (KiB) of the processes it waited for: none of the test's own.
+MEASURE_RSS = r"""
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[2:], cwd=sys.argv[1], capture_output=True)
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def group_scaled(tmp):
+    """JPEGs at least twice as large as their output are decoded at 1/2,
+    1/4 or 1/8 of their size (src/jpegscaled.c): the smallest that still
+    leaves at least the output's rows, the same output size and, within the agreed PSNR, the
+    same pixels as the script; layouts it does not take, and damaged
+    data, go to jpegdec as before."""
+    if ORIGINAL is None:
+        print("1..0 # SKIP original script not given")
+        sys.exit(0)
+    pics = os.path.join(tmp, "pictures")
+    os.makedirs(pics)
+    npy = os.path.join(tmp, "watermark.npy")
+    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "..",
+                             "examples", "watermark.npy"), npy)
+
+    # Memory follows the decoded picture: a 48-Mpixel JPEG made 240 lines
+    # high is decoded at 1/8 (1000x750), not whole (72 MB in I420).  Its
+    # peak RSS is compared with a 1000x750 JPEG's, so that what the run
+    # holds anyway (and ASan's own, under run-sanitizers) cancels out.
+    # The first run builds the registry (gst-plugin-scanner): not measured.
+    peaks = {}
+    for name, (w, h) in (("small", (1000, 750)), ("huge", (8000, 6000))):
+        folder = os.path.join(tmp, name)
+        os.makedirs(os.path.join(folder, "pictures"))
+        smooth_photo(w, h, 5).save(
+            os.path.join(folder, "pictures", name + ".jpg"), quality=85)
+        shutil.copy(npy, folder)
+        write_config(folder, output_height=240)
+        run(folder, "--jobs", "1", "--output", "warm-up")
+        out = subprocess.run([sys.executable, "-c", MEASURE_RSS, folder, EXE,
+                              "--jobs", "1"], capture_output=True, text=True,
+                             timeout=90).stdout.split()
+        tap.eq(out[0], "0", "a %dx%d JPEG: exit status 0" % (w, h))
+        tap.eq(Image.open(os.path.join(folder, "pictures", "output",
+                                       name + ".jpg")).size, (320, 240),
+               "a %dx%d JPEG: scaled as the script did" % (w, h))
+        peaks[name] = int(out[1]) / 1024.0
+    # 6 MiB more here, 25 under ASan (its quarantine keeps what is freed)
+    tap.check(peaks["huge"] - peaks["small"] < 48, "a 48-Mpixel JPEG made "
+              "240 lines high: peak RSS %.0f MiB, %.0f more than a 1000x750 "
+              "one's (< 48: the whole picture in I420 is 69)"
+              % (peaks["huge"], peaks["huge"] - peaks["small"]))
+
+    # name: (stored size, the N expected or None (jpegdec), save options)
+    cases = {
+        "exact.jpg": ((640, 480), 4, {}),          # 480 * 4/8 = 240
+        "big.jpg": ((2000, 1500), 2, {}),          # 375 rows
+        "odd.jpg": ((1001, 723), 4, {}),           # 362 rows, odd sides
+        "gray.jpg": ((1200, 900), 4, {}),          # 450 rows, GRAY8
+        "progressive.jpg": ((1600, 1200), 2, {"progressive": True}),
+        "444.jpg": ((1600, 1200), None, {"subsampling": 0}),
+        "small.jpg": ((300, 250), None, {}),       # 4/8: 125 rows
+        "middle.jpg": ((600, 450), None, {}),      # 4/8: 225 rows
+    }
+    for name, ((w, h), _, options) in cases.items():
+        im = smooth_photo(w, h, len(name))
+        if name.startswith("gray"):
+            im = im.convert("L")
+        im.save(os.path.join(pics, name), quality=90, **options)
+    # Turned: 2000x960 as stored, 960x2000 upright; its rows are the
+    # stored width (2000 * 1/8 = 250), not the stored height.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    smooth_photo(2000, 960, 7).save(
+        os.path.join(pics, "turned.jpg"), quality=90, exif=exif.tobytes())
+    write_config(tmp, output_height=240)
+    env = dict(os.environ, GST_DEBUG="npy-watermark:5")
+    r = run(tmp, "--jobs", "1", env=env)
+    tap.eq(r.returncode, 0, "exit status 0", r.stderr[-3000:])
+    log = "\n".join(log_lines(tmp))
+
+    for name, ((w, h), eighths, _) in cases.items():
+        src = os.path.join(pics, name)
+        said = re.search(r"/%s: decoded at (\d)/8, (\d+)x(\d+)"
+                         % re.escape(name), log)
+        if eighths is None:
+            tap.check(said is None, "%s: decoded whole, by jpegdec" % name,
+                      said and said.group(0))
+        elif tap.check(said is not None, "%s: decoded at reduced size"
+                       % name):
+            tap.eq(tuple(int(x) for x in said.groups()),
+                   (eighths, -(-w * eighths // 8), -(-h * eighths // 8)),
+                   "%s: at %d/8, the smallest of 1/8, 2/8, 4/8 with 240 "
+                   "rows or more"
+                   % (name, eighths))
+        ours = os.path.join(pics, "output", name)
+        theirs = os.path.join(tmp, "script-" + name)
+        script_output(src, theirs, 240, npy)
+        a = Image.open(ours)
+        b = Image.open(theirs)
+        if not tap.eq(a.size, b.size, "%s: same size as the script's"
+                      % name):
+            continue
+        a = np.asarray(a.convert("RGB"))
+        b = np.asarray(b.convert("RGB"))
+        p = psnr(a, b)
+        tap.check(p >= 30, "%s: PSNR against the script's output %.1f dB "
+                  "(>= 30)" % (name, p))
+
+    src = os.path.join(pics, "turned.jpg")
+    said = re.search(r"/turned.jpg: decoded at (\d)/8, (\d+)x(\d+)",
+                     log)
+    tap.eq(said and tuple(int(x) for x in said.groups()), (1, 250, 120),
+           "turned: N from the upright rows (the stored width)")
+    ref = ImageOps.exif_transpose(Image.open(src)).convert("RGB")
+    ref = np.asarray(ref.resize((115, 240), Image.BICUBIC))
+    got = Image.open(os.path.join(pics, "output", "turned.jpg"))
+    if tap.eq(got.size, (115, 240), "turned: upright, 115x240"):
+        # the watermark (opacity 100) covers its top 100 rows
+        p = psnr(np.asarray(got.convert("RGB"))[100:], ref[100:])
+        tap.check(p >= 30, "turned: PSNR against PIL's exif_transpose and "
+                  "resize %.1f dB (>= 30)" % p)
+
+    # Damaged scan data: libjpeg only warns, and the picture goes to
+    # jpegdec, which decides as it did for every size: the same verdict
+    # at 240 lines (reduced) as at the picture's own 1500 (whole).
+    with open(os.path.join(pics, "big.jpg"), "rb") as f:
+        data = bytearray(f.read())
+    sos = data.index(b"\xff\xda")
+    data[sos + 2000:sos + 2400] = b"\xff\xd9" * 200
+    for d in ("damaged-240", "damaged-1500"):
+        os.makedirs(os.path.join(tmp, d, "pictures"))
+        with open(os.path.join(tmp, d, "pictures", "big.jpg"), "wb") as f:
+            f.write(data)
+        shutil.copy(npy, os.path.join(tmp, d))
+    verdicts = []
+    for d, height in (("damaged-240", 240), ("damaged-1500", 1500)):
+        write_config(os.path.join(tmp, d), output_height=height)
+        r = run(os.path.join(tmp, d), env=env)
+        text = "\n".join(log_lines(os.path.join(tmp, d)))
+        tap.check("big.jpg: decoded at" not in text, "damaged, %d lines: "
+                  "not decoded at reduced size" % height)
+        verdicts.append((r.returncode, os.path.exists(os.path.join(
+            tmp, d, "pictures", "output", "big.jpg"))))
+    tap.eq(verdicts[0], verdicts[1], "damaged: the same verdict whether "
+           "the output is smaller or not (exit status, output)")
+
+
 # ------------------------------------------------------ photographers
 
 def srgb_profile(pad=0):
@@ -1803,6 +1969,7 @@ GROUPS = {
     "report": group_report,
     "geometry": group_geometry,
     "hostile": group_hostile,
+    "scaled": group_scaled,
 }
 
 

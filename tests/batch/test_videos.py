@@ -853,6 +853,24 @@ def group_report(tmp):
               line.get("output", "").endswith("odd.mp4") and
               "WebM cannot carry H.264, so written as MP4" in r.stderr,
               "H.264 named .webm: written as odd.mp4, and said", r.stderr)
+    # --skip-existing finds the odd.mp4 it wrote, rather than redo it
+    written = os.path.join(odd, "output", "odd.mp4")
+    os.utime(written, (1000000000, 1000000000))
+    r = run(tmp, "--input", "odd", "--npy", "logo.npy", "--videos",
+            "--height", "64", "--skip-existing", "--report", "skip.jsonl",
+            timeout=RUN_TIMEOUT)
+    line = read_report(os.path.join(tmp, "skip.jsonl"))[0]
+    tap.check(r.returncode == 0 and line.get("status") == "skipped" and
+              line.get("output", "").endswith("odd.mp4") and
+              os.stat(written).st_mtime == 1000000000 and
+              tree(os.path.join(odd, "output")) == ["odd.mp4"],
+              "--skip-existing: the odd.mp4 written for odd.webm counts as "
+              "its output, not redone", (r.stderr, line))
+    r = run(tmp, "--input", "odd", "--npy", "logo.npy", "--videos",
+            "--height", "64", "--skip-existing", "--dry-run")
+    tap.check(r.returncode == 0 and "would skip odd/odd.webm: "
+              "odd/output/odd.mp4 exists" in r.stdout,
+              "... and the dry run says so", r.stdout)
     # ... unless an odd.mp4 beside it has that output
     gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! '
         'filesink location=odd.mp4' % video_src(96, 64, 3), odd)
@@ -920,6 +938,206 @@ def group_stack(tmp):
               "without --videos: exit 2, pointing at --videos", r.stderr)
 
 
+def skip(desc, why):
+    """A TAP check that could not run here, saying why."""
+    tap.n += 1
+    print("ok %d - %s # SKIP %s" % (tap.n, desc, why))
+    sys.stdout.flush()
+
+
+def check_kept(src, dst, name, container, codec):
+    """@dst against @src as group_containers checks them: the container
+    by its bytes, the video codec, every frame at its time, the audio
+    packets byte for byte."""
+    if not tap.check(os.path.exists(dst), "%s written" % name):
+        return
+    tap.check(container_of(dst).startswith(container), "%s: still %s"
+              % (name, container), container_of(dst))
+    a, _ = pull_all(src)
+    b, _ = pull_all(dst)
+    vout = of_kind(b, "video")
+    tap.check(vout and vout[0]["caps"].startswith(codec), "%s: video is %s"
+              % (name, codec), [x["caps"][:40] for x in b])
+    tin = frame_times(of_kind(a, "video")[0])
+    tout = frame_times(vout[0]) if vout else []
+    tap.check(len(tin) == len(tout) and all(
+        abs(x - y) <= Gst.MSECOND for x, y in zip(tin, tout)),
+        "%s: the same %d frames, each at its time" % (name, len(tin)),
+        "in  %s\nout %s" % (tin[:8], tout[:8]))
+    ain, aout = of_kind(a, "audio"), of_kind(b, "audio")
+    tap.check(len(ain) == 1 and len(aout) == 1 and
+              ain[0]["caps"].split(",")[0] == aout[0]["caps"].split(",")[0]
+              and b"".join(x[3] for x in ain[0]["buffers"]) ==
+              b"".join(x[3] for x in aout[0]["buffers"]),
+              "%s: the audio packets are the input's, byte for byte" % name,
+              [x["caps"][:30] for x in aout])
+
+
+def av1_decoder():
+    for name in ("dav1ddec", "av1dec", "avdec_av1"):
+        if have(name):
+            return name
+    return None
+
+
+def group_codecs(tmp):
+    """VP8 and AV1 in and out: each stays in its family and container."""
+    make_watermark(tmp)
+    folder = os.path.join(tmp, "in")
+    os.makedirs(folder)
+    made = []
+    # vp8alphadecodebin outranks vp8dec but takes only a stream with alpha
+    gst('%s ! vp8enc deadline=1 cpu-used=8 ! queue ! webmmux name=m ! '
+        'filesink location=vp8.webm  %s ! opusenc ! queue ! m.'
+        % (video_src(160, 120, 20), audio_src(0.8)), folder)
+    made.append(("vp8.webm", "webm", "video/x-vp8"))
+    av1_missing = [e for e, ok in (("av1enc", have("av1enc")),
+                                   ("an AV1 decoder (dav1ddec, av1dec, "
+                                    "avdec_av1)", av1_decoder())) if not ok]
+    if not av1_missing:
+        enc = "av1enc cpu-used=8 usage-profile=realtime ! av1parse"
+        gst('%s ! %s ! queue ! matroskamux name=m ! filesink '
+            'location=av1.mkv  %s ! opusenc ! queue ! m.'
+            % (video_src(160, 120, 12), enc, audio_src(0.5)), folder)
+        gst('%s ! %s ! queue ! mp4mux name=m ! filesink location=av1.mp4  '
+            '%s ! avenc_aac ! aacparse ! queue ! m.'
+            % (video_src(160, 120, 12), enc, audio_src(0.5)), folder)
+        made += [("av1.mkv", "matroska", "video/x-av1"),
+                 ("av1.mp4", "iso-bmff", "video/x-av1")]
+    r = run_videos(tmp, "--height", "120", "--report", "r.jsonl")
+    tap.eq(r.returncode, 0, "VP8 and AV1 videos: exit 0", r.stderr)
+    report = {os.path.basename(x["input"]): x
+              for x in read_report(os.path.join(tmp, "r.jsonl"))
+              if "input" in x}
+    for name, container, codec in made:
+        check_kept(os.path.join(folder, name),
+                   os.path.join(folder, "output", name), name, container,
+                   codec)
+        rep = report.get(name, {})
+        tap.check(rep.get("status") == "done" and rep.get("codec_out") ==
+                  {"video/x-vp8": "VP8", "video/x-av1": "AV1"}[codec],
+                  "%s: reported done, in its own codec" % name, rep)
+    if av1_missing:
+        for name in ("av1.mkv", "av1.mp4"):
+            skip("%s: AV1 in, AV1 out" % name, "%s not installed"
+                 % " and ".join(av1_missing))
+
+
+def group_subtitles(tmp):
+    """MP4's timed text (tx3g, mov_text) is kept in MP4 and MOV; AVI,
+    which has no subtitle track, fails the video, saying so."""
+    make_watermark(tmp)
+    folder = os.path.join(tmp, "in")
+    os.makedirs(folder)
+    with open(os.path.join(tmp, "s.srt"), "w") as f:
+        f.write("1\n00:00:00,100 --> 00:00:00,300\nFish & chips\n\n"
+                "2\n00:00:00,300 --> 00:00:00,400\nfin\n")
+    # mp4mux takes UTF-8 text; subparse says Pango markup (the same
+    # bytes for this text)
+    for name, mux in (("subs.mp4", "mp4mux"), ("subs.mov", "qtmux")):
+        gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! '
+            '%s name=m ! filesink location=in/%s  filesrc location=s.srt ! '
+            'subparse ! capssetter join=false replace=true '
+            'caps=text/x-raw,format=utf8 ! queue ! m.subtitle_0  %s ! '
+            'avenc_aac ! aacparse ! queue ! m.'
+            % (video_src(160, 120, 10), mux, name, audio_src(0.4)), tmp)
+    r = run_videos(tmp, "--height", "120", "--report", "r.jsonl")
+    tap.eq(r.returncode, 0, "MP4 and MOV with timed text: exit 0", r.stderr)
+    report = {os.path.basename(x["input"]): x
+              for x in read_report(os.path.join(tmp, "r.jsonl"))
+              if "input" in x}
+    for name in ("subs.mp4", "subs.mov"):
+        a, _ = pull_all(os.path.join(folder, name))
+        dst = os.path.join(folder, "output", name)
+        b, _ = pull_all(dst) if os.path.exists(dst) else ([], {})
+        tin = [(x[0], x[3]) for s in of_kind(a, "text") for x in s["buffers"]]
+        tout = [(x[0], x[3]) for s in of_kind(b, "text")
+                for x in s["buffers"]]
+        tap.check(len(tin) == 2 and tout == tin, "%s: the timed text kept, "
+                  "each cue at its time (%s)" % (name, [t for _, t in tin]),
+                  tout)
+        tap.check(report.get(name, {}).get("subtitle_streams") == 1,
+                  "%s: the report counts its subtitle stream" % name,
+                  report.get(name))
+    # AVI carries no subtitles: the video fails, naming the stream
+    avi = os.path.join(tmp, "avi")
+    os.makedirs(avi)
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! '
+        'matroskamux name=m ! filesink location=avi/t.mkv  filesrc '
+        'location=s.srt ! subparse ! queue ! m.' % video_src(160, 120, 10),
+        tmp)
+    os.rename(os.path.join(avi, "t.mkv"), os.path.join(avi, "t.avi"))
+    r = run(tmp, "--input", "avi", "--npy", "logo.npy", "--videos",
+            "--video-preset", "ultrafast", "--height", "120",
+            timeout=RUN_TIMEOUT)
+    tap.check(r.returncode == 1 and re.search(
+        r"t\.avi: .*avimux cannot carry its subtitle stream", r.stdout)
+        and not os.path.exists(os.path.join(avi, "output", "t.avi")),
+        "a subtitle stream AVI cannot carry: the video fails, saying so",
+        r.stdout + r.stderr)
+
+
+# A 4K video must not need more than about 500 MB (issue 18).
+MEMORY_BOUND = {"H.264": 500 * 1000 * 1000,
+                # x265 alone keeps some 600 MB at 4K, 10 bits, however it
+                # is set (README: "Memory")
+                "HEVC": 1100 * 1024 * 1024}
+
+
+def peak_rss(cwd, *args, timeout=RUN_TIMEOUT):
+    """Runs the command; its exit status, stdout+stderr and peak RSS in
+    bytes (that process's own, as wait4 reports it)."""
+    p = subprocess.Popen([EXE, *args], cwd=cwd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    deadline = time.time() + timeout
+    out = b""
+    while time.time() < deadline:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            out = p.stdout.read()
+            return (os.waitstatus_to_exitcode(status),
+                    out.decode(errors="replace"), usage.ru_maxrss * 1024)
+        time.sleep(0.05)
+    p.kill()
+    p.wait()
+    return None, "timed out", 0
+
+
+def group_memory(tmp):
+    """A 4K video (3840x2160) at the default preset: the command's peak
+    memory, for H.264 and 10-bit HEVC (a few frames fill what the codecs
+    hold: the peak comes with the first ones)."""
+    with open(EXE, "rb") as f:
+        if b"libasan" in f.read():
+            for codec in MEMORY_BOUND:
+                skip("4K %s: peak memory" % codec, "built with "
+                     "AddressSanitizer, whose shadow memory and quarantine "
+                     "are not the command's")
+            return
+    make_watermark(tmp, 400, 100)
+    made = {"H.264": ("h264.mp4", "x264enc speed-preset=ultrafast ! "
+                      "h264parse", "I420", "")}
+    made["HEVC"] = ("hevc.mp4", "x265enc speed-preset=ultrafast ! h265parse",
+                    "I420_10LE", ' ! capssetter join=true '
+                    'caps="video/x-raw,colorimetry=bt2100-pq"')
+    for codec, (name, enc, fmt, caps) in made.items():
+        folder = os.path.join(tmp, codec)
+        os.makedirs(folder)
+        gst('%s%s ! %s ! queue ! mp4mux name=m ! filesink location=%s  %s ! '
+            'avenc_aac ! aacparse ! queue ! m.'
+            % (video_src(3840, 2160, 8, 30, fmt), caps, enc, name,
+               audio_src(0.3)), folder)
+        code, out, peak = peak_rss(tmp, "--input", codec, "--npy",
+                                   "logo.npy", "--videos", "--height", "2160")
+        dst = os.path.join(folder, "output", name)
+        video = of_kind(pull_all(dst)[0], "video") if code == 0 else []
+        tap.check(video and len(video[0]["buffers"]) == 8, "4K %s: exit 0, "
+                  "8 frames" % codec, out[-1000:])
+        tap.check(peak <= MEMORY_BOUND[codec], "4K %s at the default preset: "
+                  "peak memory %.0f MiB, at most %.0f MiB"
+                  % (codec, peak / 2**20, MEMORY_BOUND[codec] / 2**20))
+
+
 GROUPS = {
     "containers": group_containers,
     "tags": group_tags,
@@ -930,6 +1148,9 @@ GROUPS = {
     "interrupt": group_interrupt,
     "report": group_report,
     "stack": group_stack,
+    "codecs": group_codecs,
+    "subtitles": group_subtitles,
+    "memory": group_memory,
 }
 
 if __name__ == "__main__":

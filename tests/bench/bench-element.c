@@ -31,7 +31,7 @@
  * stay cached, as it would in a real pipeline).
  *
  *   tests/bench/bench-element [--frames N] [--full-only] [--npy-only] [--deep]
- *                             [--hdr]
+ *                             [--hdr] [--offsets]
  *
  * --deep measures the 10-bit formats instead (P010_10LE, I420_10LE),
  * with the watermark as a uint16 .npy (kept at 16 bits) for npywatermark
@@ -45,6 +45,10 @@
  * colours are converted once per prepare, so the per-frame figures
  * should match; the first frame's time (negotiation and prepare) shows
  * what the conversion costs once.
+ *
+ * --offsets measures only a 2600x1300 watermark centred on 1080p RGBA and
+ * I420, static and with offset-x moving every frame (a scroll): what a
+ * copy larger than the frame costs when its offsets move.
  *
  * --full-only keeps the two full-frame overlays, --npy-only leaves out
  * gdkpixbufoverlay: what tests/bench/bench-compilers runs in a GCC and a
@@ -75,6 +79,7 @@ static gboolean full_only = FALSE;
 static gboolean npy_only = FALSE;
 static gboolean deep = FALSE;
 static gboolean hdr = FALSE;
+static gboolean offsets = FALSE;
 
 static gdouble
 cpu_seconds (void)
@@ -277,8 +282,23 @@ count_visible (Logo * logo)
  * CPU seconds (negotiation, the overlay's preparation) in @first, when
  * not NULL. */
 static gdouble
+run_moving (const gchar * factory, const gchar * location,
+    GstVideoFormat format, const gchar * colorimetry, gdouble * first,
+    gboolean move);
+
+static gdouble
 run_full (const gchar * factory, const gchar * location,
     GstVideoFormat format, const gchar * colorimetry, gdouble * first)
+{
+  return run_moving (factory, location, format, colorimetry, first, FALSE);
+}
+
+/* The same, npywatermark centred with offset-x moving by 7 pixels a
+ * frame through -300 ... 299 when @move (a scroll), else at 0. */
+static gdouble
+run_moving (const gchar * factory, const gchar * location,
+    GstVideoFormat format, const gchar * colorimetry, gdouble * first,
+    gboolean move)
 {
   GstElement *element = gst_element_factory_make (factory, NULL);
   GstVideoInfo info;
@@ -292,6 +312,8 @@ run_full (const gchar * factory, const gchar * location,
     return -1;
   if (location)
     g_object_set (element, "location", location, NULL);
+  if (offsets && location)
+    g_object_set (element, "position", 4, NULL);
   h = gst_harness_new_with_element (element, "sink", "src");
   gst_object_unref (element);
 
@@ -321,6 +343,8 @@ run_full (const gchar * factory, const gchar * location,
   for (i = 0; i < n_frames; i++) {
     buf = bufs[i % N_BUFS];
     GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
+    if (move)
+      g_object_set (h->element, "offset-x", (i * 7) % 600 - 300, NULL);
     bufs[i % N_BUFS] = gst_harness_push_and_pull (h, buf);
   }
   t = (cpu_seconds () - t0) / n_frames;
@@ -465,6 +489,57 @@ touched_bytes (const Logo * logo, GstVideoFormat format)
   }
 }
 
+/* A 2600x1300 watermark (partly opaque everywhere) centred on 1080p,
+ * static and scrolling: CPU ms per frame net of identity, best of 3. */
+static void
+run_offsets (void)
+{
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGBA,
+    GST_VIDEO_FORMAT_I420
+  };
+  gchar *dir = g_dir_make_tmp ("bench-element-XXXXXX", NULL);
+  Logo big = { "big-2600x1300", 2600, 1300 };
+  guint f, k;
+  gint x, y;
+
+  big.rgba = g_malloc ((gsize) big.w * big.h * 4);
+  for (y = 0; y < big.h; y++) {
+    for (x = 0; x < big.w; x++) {
+      guint8 *p = big.rgba + 4 * ((gsize) y * big.w + x);
+
+      p[0] = x * 255 / big.w;
+      p[1] = y * 255 / big.h;
+      p[2] = (x + y) & 255;
+      p[3] = 16 + ((x ^ y) & 127);
+    }
+  }
+  write_npy (&big, dir);
+  g_print ("%s centred on 1920x1080, offset-x static (0) and scrolling "
+      "(7 pixels a frame, -300 ... 299): CPU ms per frame, net of "
+      "identity, best of 3\n\n", big.name);
+  g_print ("%-9s %9s %9s %9s\n", "format", "static", "moving", "ratio");
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    gdouble still = G_MAXDOUBLE, moving = G_MAXDOUBLE;
+
+    for (k = 0; k < 3; k++) {
+      gdouble base = run ("identity", NULL, formats[f]);
+
+      still = MIN (still, run_moving ("npywatermark", big.npy, formats[f],
+              NULL, NULL, FALSE) - base);
+      moving = MIN (moving, run_moving ("npywatermark", big.npy, formats[f],
+              NULL, NULL, TRUE) - base);
+    }
+    g_print ("%-9s %9.3f %9.3f %8.2fx\n",
+        gst_video_format_to_string (formats[f]), still * 1e3, moving * 1e3,
+        moving / still);
+  }
+  g_unlink (big.npy);
+  g_free (big.npy);
+  g_free (big.rgba);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -479,6 +554,8 @@ main (int argc, char **argv)
         "10-bit formats, a 16-bit watermark, FFmpeg where installed", NULL},
     {"hdr", 0, 0, G_OPTION_ARG_NONE, &hdr,
         "Only P010_10LE as HDR10 (bt2100-pq) beside SDR (bt709)", NULL},
+    {"offsets", 0, 0, G_OPTION_ARG_NONE, &offsets,
+        "Only a 2600x1300 watermark, static and with moving offsets", NULL},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("- npywatermark benchmark");
@@ -516,6 +593,10 @@ main (int argc, char **argv)
     return 2;
   }
 
+  if (offsets) {
+    run_offsets ();
+    return 0;
+  }
   formats = deep ? formats_deep : formats8;
   n_formats = deep ? G_N_ELEMENTS (formats_deep) : G_N_ELEMENTS (formats8);
   ffmpeg = deep && !npy_only ? g_find_program_in_path ("ffmpeg") : NULL;
