@@ -13,18 +13,19 @@
  */
 
 
-/* The kernels in AVX2 for x86 CPUs that have it, chosen at run time by
- * blend.c.  liborc 0.4.33 (Debian 12) generates SSE only, 8 16-bit lanes
- * a step; these take 16, which the 1-byte kernel (planar YUV) needs to
- * keep up with the memory.  Intrinsics, so GCC, clang and MSVC build the
- * same code; GCC and clang enable AVX2 for these functions only, by
+/* The 8-bit kernels in AVX2 for x86 CPUs that have it, chosen at run
+ * time by blend.c: 16 16-bit lanes a step, which the same formula in C
+ * built for AVX2 does not match (1.1-1.3x slower with GCC and clang,
+ * README "Speed").  Intrinsics, so GCC, clang and MSVC build the same
+ * code; GCC and clang enable AVX2 for these functions only, by
  * attribute, so the rest of the program keeps the baseline ISA.
  *
- * The same formula as blendorc.orc, in 16-bit lanes:
+ * blend.h's formula in 16-bit lanes:
  *   out = ((v * A + d * (255 - A) + 128) * 257) >> 16
  * (A = ((a * op + 128) * 257) >> 16 for the opacity), which is round
  * (x / 255) with halves up for 0 <= x <= 65025.  Each kernel does 32
- * frame bytes a step and leaves the last few to the ORC kernel. */
+ * frame bytes a step and returns how many units it did: blend.c's C
+ * does the last few. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -38,8 +39,6 @@
 #ifdef _MSC_VER
 #include <intrin.h>
 #endif
-
-#include "blendorc.h"
 
 gboolean
 npw_blend_x86_have_avx2 (void)
@@ -110,7 +109,7 @@ blend32 (guint8 * dst, const guint8 * val, __m256i A0, __m256i A1,
       _mm256_permute4x64_epi64 (_mm256_packus_epi16 (r0, r1), 0xd8));
 }
 
-NPW_AVX2 void
+NPW_AVX2 gint
 npw_blend_x86_avx2_bytes (guint8 * dst, const guint8 * val,
     const guint8 * alpha, gint n, guint op)
 {
@@ -120,15 +119,10 @@ npw_blend_x86_avx2_bytes (guint8 * dst, const guint8 * val,
   for (i = 0; i + 32 <= n; i += 32)
     blend32 (dst + i, val + i, load16 (alpha + i), load16 (alpha + i + 16),
         op16, op != 255);
-  if (i == n)
-    return;
-  if (op == 255)
-    npw_orc_blend_bytes (dst + i, val + i, alpha + i, n - i);
-  else
-    npw_orc_blend_bytes_op (dst + i, val + i, alpha + i, op, n - i);
+  return i;
 }
 
-NPW_AVX2 void
+NPW_AVX2 gint
 npw_blend_x86_avx2_unit2 (guint8 * dst, const guint8 * val,
     const guint8 * alpha, gint n, guint op)
 {
@@ -143,15 +137,10 @@ npw_blend_x86_avx2_unit2 (guint8 * dst, const guint8 * val,
         _mm256_cvtepu8_epi16 (_mm_unpacklo_epi8 (a, a)),
         _mm256_cvtepu8_epi16 (_mm_unpackhi_epi8 (a, a)), op16, op != 255);
   }
-  if (i == n)
-    return;
-  if (op == 255)
-    npw_orc_blend_unit2 (dst + 2 * i, val + 2 * i, alpha + i, n - i);
-  else
-    npw_orc_blend_unit2_op (dst + 2 * i, val + 2 * i, alpha + i, op, n - i);
+  return i;
 }
 
-NPW_AVX2 void
+NPW_AVX2 gint
 npw_blend_x86_avx2_unit4 (guint8 * dst, const guint8 * val,
     const guint8 * alpha, gint n, guint op)
 {
@@ -167,12 +156,7 @@ npw_blend_x86_avx2_unit4 (guint8 * dst, const guint8 * val,
         _mm256_cvtepu8_epi16 (_mm_unpacklo_epi16 (a2, a2)),
         _mm256_cvtepu8_epi16 (_mm_unpackhi_epi16 (a2, a2)), op16, op != 255);
   }
-  if (i == n)
-    return;
-  if (op == 255)
-    npw_orc_blend_unit4 (dst + 4 * i, val + 4 * i, alpha + i, n - i);
-  else
-    npw_orc_blend_unit4_op (dst + 4 * i, val + 4 * i, alpha + i, op, n - i);
+  return i;
 }
 
 #endif /* NPW_BLEND_HAVE_X86 */

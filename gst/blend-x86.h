@@ -15,7 +15,9 @@
 
 /* AVX2 kernels for x86 (blend-x86.c), used by blend.c when the CPU has
  * AVX2; same arguments and results as the npw_blend_row_* they stand
- * for.  Only on x86 compilers that have the AVX2 intrinsics. */
+ * for, except that they blend only whole vector steps (32 frame bytes)
+ * and return the number of units done.  Only on x86 compilers that have
+ * the AVX2 intrinsics. */
 
 #ifndef __NPW_BLEND_X86_H__
 #define __NPW_BLEND_X86_H__
@@ -41,11 +43,11 @@ G_BEGIN_DECLS
 
 gboolean npw_blend_x86_have_avx2 (void);
 
-void npw_blend_x86_avx2_bytes (guint8 * dst, const guint8 * val,
+gint npw_blend_x86_avx2_bytes (guint8 * dst, const guint8 * val,
     const guint8 * alpha, gint n, guint op);
-void npw_blend_x86_avx2_unit2 (guint8 * dst, const guint8 * val,
+gint npw_blend_x86_avx2_unit2 (guint8 * dst, const guint8 * val,
     const guint8 * alpha, gint n, guint op);
-void npw_blend_x86_avx2_unit4 (guint8 * dst, const guint8 * val,
+gint npw_blend_x86_avx2_unit4 (guint8 * dst, const guint8 * val,
     const guint8 * alpha, gint n, guint op);
 
 #endif

@@ -36,14 +36,9 @@ G_BEGIN_DECLS
 typedef void (*NpwBlendRowFunc) (guint8 * dst, const guint8 * val,
     const guint8 * alpha, gint n, guint op);
 
-/* Compiles the kernels for this CPU; the kernels call it themselves, so
- * calling it first (from any thread, any number of times) only moves that
- * one-time cost out of the first frame. */
-void npw_blend_init (void);
-
-/* The kernels in use: "avx2" (x86 CPUs with AVX2) or "orc" (liborc's
- * code for this CPU, or orcc's C where liborc has none; ORC_CODE=backup
- * forces the C).  NPW_BLEND_KERNELS=orc in the environment forces "orc". */
+/* The kernels in use, chosen on first use: "avx2" (x86 CPUs with AVX2)
+ * or "c" (C built for the baseline ISA).  NPW_BLEND_KERNELS=c in the
+ * environment forces "c". */
 const gchar *npw_blend_get_kernels (void);
 
 /* One alpha per byte: planar Y/U/V, GRAY8, packed 4:2:2 (n in bytes). */

@@ -1323,14 +1323,30 @@ npw_overlay_is_visible (const NpwOverlay * overlay, gint x, gint y, guint op)
 }
 
 #define PREFETCH_ROWS 2
-#if defined (__GNUC__) || defined (__clang__)
-#define PREFETCH_W(p) __builtin_prefetch ((p), 1)
+/* At most the first 32 cache lines (2 KiB) of each run: all of the
+ * scattered short runs, which the hardware's prefetcher cannot guess,
+ * and the start of a long one, whose stream it then follows.  Every line
+ * of a full-frame RGBA row (120) filled the CPU's miss buffers ahead of
+ * the blend's own loads: clang's build, the only one that prefetched,
+ * took 1.22-1.26x GCC's there (bench-compilers, README "Speed"). */
+#define PREFETCH_LINES 32
+/* A read prefetch (x86's write prefetch, PREFETCHW, is not in its
+ * baseline ISA).  On x86 through asm: GCC 12's tree DCE removed every
+ * __builtin_prefetch of prefetch_runs () (-fno-tree-dce kept them), so
+ * GCC builds never prefetched and paid 1.4-1.6x for the scattered runs
+ * of a tiled watermark.  GCC drops them on arm64 too (no PRFM in its
+ * code), where clang's builds prefetch; not measured there, so left. */
+#if (defined (__x86_64__) || defined (__i386__)) && defined (__GNUC__)
+#define PREFETCH(p) \
+  __asm__ __volatile__ ("prefetcht0 %0" : : "m" (*(const guint8 *) (p)))
+#elif defined (__GNUC__) || defined (__clang__)
+#define PREFETCH(p) __builtin_prefetch ((p), 0, 3)
 #else
-#define PREFETCH_W(p)
+#define PREFETCH(p)
 #endif
 
-/* Asks for the frame's cache lines under row @ky's runs, clipped to
- * [@c0, @c1), the row starting at @drow and the phase at unit @ux0. */
+/* Asks for the frame's first cache lines under row @ky's runs, clipped
+ * to [@c0, @c1), the row starting at @drow and the phase at unit @ux0. */
 static inline void
 prefetch_runs (const NpwPhase * phase, gint ky, gint c0, gint c1,
     guint8 * drow, gint64 ux0, gint unit_bytes)
@@ -1342,8 +1358,9 @@ prefetch_runs (const NpwPhase * phase, gint ky, gint c0, gint c1,
     guint8 *p = drow + (gsize) (ux0 + k0) * unit_bytes;
     gsize b, n = (gsize) MAX (0, k1 - k0) * unit_bytes;
 
+    n = MIN (n, PREFETCH_LINES * 64);
     for (b = 0; b < n; b += 64)
-      PREFETCH_W (p + b);
+      PREFETCH (p + b);
   }
 }
 

@@ -17,16 +17,13 @@
  * value, frame value and alpha, at several opacities, row lengths and
  * alignments (vector bodies and scalar tails).  meson runs this test
  * once per path the kernels can take: "blend" (the default: AVX2 on x86
- * CPUs that have it), "blend-orc" (NPW_BLEND_KERNELS=orc: the SIMD code
- * liborc compiles for this CPU) and "blend-backup" (with ORC_CODE=backup
- * too: the C that orcc wrote); /blend/path checks that each run took the
- * path it claims. */
+ * CPUs that have it) and "blend-c" (NPW_BLEND_KERNELS=c: the C built for
+ * the baseline ISA, what every other CPU runs); /blend/path checks that
+ * each run took the path it claims. */
 
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
-#include <orc/orc.h>
-#include <orc/orcparse.h>
 
 #include "blend.h"
 
@@ -144,7 +141,7 @@ test_lengths (gconstpointer data)
   g_rand_free (rand);
 }
 
-/* The 16-bit kernels: portable C, built for the baseline ISA ("orc"
+/* The 16-bit kernels: portable C, built for the baseline ISA ("c"
  * runs) and for AVX2 ("avx2" runs). */
 typedef struct
 {
@@ -288,14 +285,6 @@ test_deep (gconstpointer data)
   g_rand_free (rand);
 }
 
-/* Stands for orcc's C, which liborc runs instead of compiling a program
- * under ORC_CODE=backup; never run here. */
-static void
-unused_backup (OrcExecutor * ex)
-{
-  g_assert_not_reached ();
-}
-
 /* Whether this CPU has AVX2, asked apart from blend-x86.c. */
 static gboolean
 cpu_has_avx2 (void)
@@ -308,63 +297,23 @@ cpu_has_avx2 (void)
 }
 
 /* The kernels chosen: AVX2 where the CPU has it, unless
- * NPW_BLEND_KERNELS=orc.  Then the programs of blendorc.orc, compiled
- * here as liborc compiles them for the kernels, with a C fallback as
- * orcc gives them: under ORC_CODE=backup it must refuse (so the kernels
- * ran orcc's C); otherwise, on a CPU liborc has a SIMD target for, every
- * program must compile (so the kernels ran SIMD code, not the C). */
+ * NPW_BLEND_KERNELS=c; the C otherwise. */
 static void
 test_path (void)
 {
   const gchar *kernels_env = g_getenv ("NPW_BLEND_KERNELS");
-  gchar *path = g_test_build_filename (G_TEST_DIST, "..", "gst",
-      "blendorc.orc", NULL);
-  const gchar *code_env = g_getenv ("ORC_CODE");
-  gboolean backup = code_env && strstr (code_env, "backup");
-  OrcTarget *target;
-  OrcProgram **programs = NULL;
-  GError *error = NULL;
-  gchar *code;
-  gint n, i;
 
   g_test_message ("kernels %s, NPW_BLEND_KERNELS=%s", npw_blend_get_kernels (),
       kernels_env ? kernels_env : "");
-  if (g_strcmp0 (kernels_env, "orc") != 0 && cpu_has_avx2 ())
+  if (g_strcmp0 (kernels_env, "c") != 0 && cpu_has_avx2 ())
     g_assert_cmpstr (npw_blend_get_kernels (), ==, "avx2");
   else
-    g_assert_cmpstr (npw_blend_get_kernels (), ==, "orc");
-
-  g_assert_true (g_file_get_contents (path, &code, NULL, &error));
-  g_assert_no_error (error);
-  orc_init ();
-  target = orc_target_get_default ();
-  g_test_message ("ORC target %s, ORC_CODE=%s",
-      target ? orc_target_get_name (target) : "(none)",
-      code_env ? code_env : "");
-  n = orc_parse (code, &programs);
-  g_assert_cmpint (n, ==, 6);
-  for (i = 0; i < n; i++) {
-    OrcCompileResult result;
-
-    orc_program_set_backup_function (programs[i], unused_backup);
-    result = orc_program_compile (programs[i]);
-
-    g_test_message ("%s: compile result %d", orc_program_get_name
-        (programs[i]), result);
-    if (backup)
-      g_assert_false (ORC_COMPILE_RESULT_IS_SUCCESSFUL (result));
-    else if (target && strcmp (orc_target_get_name (target), "c") != 0)
-      g_assert_true (ORC_COMPILE_RESULT_IS_SUCCESSFUL (result));
-    orc_program_free (programs[i]);
-  }
-  free (programs);
-  g_free (code);
-  g_free (path);
+    g_assert_cmpstr (npw_blend_get_kernels (), ==, "c");
 }
 
 /* The first use, from four threads at once, in a fresh process: each
- * thread gets the kernels compiled exactly once and blends correctly
- * (and ThreadSanitizer, in build-tsan, sees no race). */
+ * thread gets the kernels chosen once and blends correctly (and
+ * ThreadSanitizer, in build-tsan, sees no race). */
 static gpointer
 first_use_thread (gpointer data)
 {
