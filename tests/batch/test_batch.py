@@ -199,6 +199,22 @@ def psnr(a, b):
     return 99.0 if mse == 0 else 10 * math.log10(255 ** 2 / mse)
 
 
+def like_script(tap, ours, theirs, name):
+    """Checks our output @ours against the script's @theirs: the same size
+    and a PSNR of 30 dB or more.  Returns both as RGB arrays, or None when
+    the sizes differ."""
+    a = Image.open(ours)
+    b = Image.open(theirs)
+    if not tap.eq(a.size, b.size, "%s: same size as the script's" % name):
+        return None
+    a = np.asarray(a.convert("RGB"))
+    b = np.asarray(b.convert("RGB"))
+    p = psnr(a, b)
+    tap.check(p >= 30, "%s: PSNR against the script's output %.1f dB "
+              "(>= 30)" % (name, p))
+    return a, b
+
+
 def make_folder_of_everything(folder):
     """The pictures of the issue's Tests section; returns {name: (w, h)}
     of the good ones and the list of bad ones."""
@@ -859,15 +875,12 @@ def group_script(tmp):
     r = run(ours)
     tap.eq(r.returncode, 0, "npy-watermark ran", r.stderr)
     for name in ("colour.jpg", "rgb.png", "rgba.png", "gray.jpg"):
-        a = Image.open(os.path.join(ours, "pictures", "output", name))
-        b = Image.open(os.path.join(theirs, "pictures", "output", name))
-        if not tap.eq(a.size, b.size, "%s: same size as the script's" % name):
+        both = like_script(
+            tap, os.path.join(ours, "pictures", "output", name),
+            os.path.join(theirs, "pictures", "output", name), name)
+        if both is None:
             continue
-        a = np.asarray(a.convert("RGB"))
-        b = np.asarray(b.convert("RGB"))
-        p = psnr(a, b)
-        tap.check(p >= 30, "%s: PSNR against the script's output %.1f dB "
-                  "(>= 30)" % (name, p))
+        a, b = both
         pw = psnr(a[:100, :400], b[:100, :400])
         tap.check(pw >= 30, "%s: watermark corner PSNR %.1f dB (>= 30)"
                   % (name, pw))
@@ -1008,16 +1021,7 @@ def group_scaled(tmp):
         ours = os.path.join(pics, "output", name)
         theirs = os.path.join(tmp, "script-" + name)
         script_output(src, theirs, 240, npy)
-        a = Image.open(ours)
-        b = Image.open(theirs)
-        if not tap.eq(a.size, b.size, "%s: same size as the script's"
-                      % name):
-            continue
-        a = np.asarray(a.convert("RGB"))
-        b = np.asarray(b.convert("RGB"))
-        p = psnr(a, b)
-        tap.check(p >= 30, "%s: PSNR against the script's output %.1f dB "
-                  "(>= 30)" % (name, p))
+        like_script(tap, ours, theirs, name)
 
     src = os.path.join(pics, "turned.jpg")
     said = re.search(r"/turned.jpg: decoded at (\d)/8, (\d+)x(\d+)",
