@@ -632,16 +632,7 @@ test_animation (void)
   gst_harness_teardown (h);
 }
 
-static gint faded_copies;
-
-static void
-count_faded (GstDebugCategory * category, GstDebugLevel level,
-    const gchar * file, const gchar * function, gint line, GObject * object,
-    GstDebugMessage * message, gpointer user_data)
-{
-  if (g_str_has_prefix (gst_debug_message_get (message), "faded copy"))
-    g_atomic_int_inc (&faded_copies);
-}
+static TestLogCounter faded_copies = { "faded copy" };
 
 /* A fade on the composition path (opacity controlled every frame, in and
  * out, twice): every frame's rectangle has the watermark's alphas at
@@ -655,8 +646,8 @@ test_fade (void)
   guint pass, k, n_frames = 0;
 
   gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
-  gst_debug_add_log_function (count_faded, NULL, NULL);
-  g_atomic_int_set (&faded_copies, 0);
+  gst_debug_add_log_function (test_util_count_log, &faded_copies, NULL);
+  g_atomic_int_set (&faded_copies.count, 0);
   gst_harness_add_propose_allocation_meta (h,
       GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
   gst_harness_set_caps_str (h, RAW, META_RAW);
@@ -706,10 +697,10 @@ test_fade (void)
   }
   /* 0.1 ... 0.9: nine levels, over 36 frames */
   g_assert_cmpuint (n_frames, ==, 36);
-  g_assert_cmpint (g_atomic_int_get (&faded_copies), ==, 9);
+  g_assert_cmpint (g_atomic_int_get (&faded_copies.count), ==, 9);
   for (k = 0; k < 9; k++)
     gst_buffer_unref (first[k]);
-  gst_debug_remove_log_function (count_faded);
+  gst_debug_remove_log_function_by_data (&faded_copies);
   gst_debug_unset_threshold_for_name ("npywatermark");
   gst_harness_teardown (h);
 }

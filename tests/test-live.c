@@ -1049,16 +1049,7 @@ static const Mark big_b = { "big-b.npy", 1000, 1000, {40, 200, 40, 160} };
 
 #define HUGE_SIDE 3000
 
-static gint reads_started;
-
-static void
-count_reads (GstDebugCategory * category, GstDebugLevel level,
-    const gchar * file, const gchar * function, gint line, GObject * object,
-    GstDebugMessage * message, gpointer user_data)
-{
-  if (g_str_has_prefix (gst_debug_message_get (message), "reading "))
-    g_atomic_int_inc (&reads_started);
-}
+static TestLogCounter reads_started = { "reading " };
 
 /* Sets @location on @element and returns once the background read of
  * it has begun (the element logs "reading <file>"). */
@@ -1068,14 +1059,14 @@ set_location_and_wait_for_read (GstElement * element, const gchar * location)
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
 
   gst_debug_set_threshold_for_name ("npywatermark", GST_LEVEL_DEBUG);
-  gst_debug_add_log_function (count_reads, NULL, NULL);
-  g_atomic_int_set (&reads_started, 0);
+  gst_debug_add_log_function (test_util_count_log, &reads_started, NULL);
+  g_atomic_int_set (&reads_started.count, 0);
   g_object_set (element, "location", location, NULL);
-  while (g_atomic_int_get (&reads_started) == 0) {
+  while (g_atomic_int_get (&reads_started.count) == 0) {
     g_assert_cmpint (g_get_monotonic_time (), <, deadline);
     g_usleep (100);
   }
-  gst_debug_remove_log_function (count_reads);
+  gst_debug_remove_log_function_by_data (&reads_started);
   gst_debug_unset_threshold_for_name ("npywatermark");
 }
 

@@ -189,4 +189,28 @@ test_util_harness_teardown (GstHarness * h, GstBus * bus)
 }
 #endif
 
+#ifdef __GST_H__
+/* Counts the debug messages that start with @prefix, from any thread:
+ *   TestLogCounter c = { "reading " };
+ *   gst_debug_add_log_function (test_util_count_log, &c, NULL);
+ *   ... g_atomic_int_get (&c.count) ...
+ *   gst_debug_remove_log_function_by_data (&c); */
+typedef struct
+{
+  const gchar *prefix;
+  gint count;
+} TestLogCounter;
+
+static inline void
+test_util_count_log (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  TestLogCounter *counter = user_data;
+
+  if (g_str_has_prefix (gst_debug_message_get (message), counter->prefix))
+    g_atomic_int_inc (&counter->count);
+}
+#endif
+
 #endif /* __TEST_UTIL_H__ */
