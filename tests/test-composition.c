@@ -700,7 +700,7 @@ test_fade (void)
   g_assert_cmpint (g_atomic_int_get (&faded_copies.count), ==, 9);
   for (k = 0; k < 9; k++)
     gst_buffer_unref (first[k]);
-  gst_debug_remove_log_function_by_data (&faded_copies);
+  gst_debug_remove_log_function (test_util_count_log);
   gst_debug_unset_threshold_for_name ("npywatermark");
   gst_harness_teardown (h);
 }

@@ -1066,7 +1066,7 @@ set_location_and_wait_for_read (GstElement * element, const gchar * location)
     g_assert_cmpint (g_get_monotonic_time (), <, deadline);
     g_usleep (100);
   }
-  gst_debug_remove_log_function_by_data (&reads_started);
+  gst_debug_remove_log_function (test_util_count_log);
   gst_debug_unset_threshold_for_name ("npywatermark");
 }
 

@@ -194,7 +194,11 @@ test_util_harness_teardown (GstHarness * h, GstBus * bus)
  *   TestLogCounter c = { "reading " };
  *   gst_debug_add_log_function (test_util_count_log, &c, NULL);
  *   ... g_atomic_int_get (&c.count) ...
- *   gst_debug_remove_log_function_by_data (&c); */
+ *   gst_debug_remove_log_function (test_util_count_log);
+ * Removed by function, so one counter at a time: GStreamer keeps the old
+ * list when a log function is removed (valgrind calls it definitely
+ * lost), and gst.supp's entry for that names
+ * gst_debug_remove_log_function (), not its _by_data () sibling. */
 typedef struct
 {
   const gchar *prefix;
