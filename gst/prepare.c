@@ -388,20 +388,46 @@ keep_whole (const NpwSource * source, const NpwGeometry * geom, gint fw,
   return (guint64) w <= budget / h;
 }
 
-NpwPrepared *
-npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
-    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
-    NpwPrepareFlags flags)
+/* The first steps of preparing, which decide its size: the frame, the
+ * drawn size and the windows into @prep, the image they are taken from
+ * returned, its origin in *@x and *@y.  Nothing is allocated. */
+static const NpyImage *
+prepared_windows (NpwPrepared * prep, const NpwSource * source,
+    const GstVideoInfo * info, const NpwGeometry * geom, gint max_side,
+    gint offset_x, gint offset_y, NpwPrepareFlags flags, gint64 * x, gint64 * y)
 {
   /* frames deeper than 8 bits take the array's 16 bits, or an 8-bit
    * array expanded exactly, through a 16-bit canvas */
   gboolean deep = GST_VIDEO_FORMAT_INFO_DEPTH (info->finfo, 0) > 8;
   const NpyImage *image = deep && source->image16 ? source->image16 :
       source->image;
+  gboolean whole;
+
+  prep->frame_w = GST_VIDEO_INFO_WIDTH (info);
+  prep->frame_h = GST_VIDEO_INFO_HEIGHT (info);
+  prep->geom = *geom;
+  npw_geometry_drawn_size (geom, prep->frame_w, prep->frame_h, image->width,
+      image->height, max_side, &prep->w, &prep->h);
+  prepared_origin (prep, offset_x, offset_y, x, y);
+  whole = (flags & NPW_PREPARE_WHOLE) && keep_whole (source, geom,
+      prep->frame_w, prep->frame_h, prep->w, prep->h);
+  window_init (&prep->wx, prep->frame_w, prep->w, geom->tile,
+      geom->tile_spacing, *x, whole);
+  window_init (&prep->wy, prep->frame_h, prep->h, geom->tile,
+      geom->tile_spacing, *y, whole);
+  return image;
+}
+
+NpwPrepared *
+npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
+    const NpwGeometry * geom, gint max_side, gint offset_x, gint offset_y,
+    NpwPrepareFlags flags)
+{
+  gboolean deep = GST_VIDEO_FORMAT_INFO_DEPTH (info->finfo, 0) > 8;
   g_autoptr (GArray) xruns = NULL;
   g_autoptr (GArray) yruns = NULL;
   NpwPrepared *prep = g_new0 (NpwPrepared, 1);
-  gboolean whole;
+  const NpyImage *image;
   gint64 x, y;
   gsize n_px;
   guint c;
@@ -409,18 +435,8 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
   prep->source = npw_source_ref (source);
   prep->format = GST_VIDEO_INFO_FORMAT (info);
   prep->colorimetry = info->colorimetry;
-  prep->frame_w = GST_VIDEO_INFO_WIDTH (info);
-  prep->frame_h = GST_VIDEO_INFO_HEIGHT (info);
-  prep->geom = *geom;
-  npw_geometry_drawn_size (geom, prep->frame_w, prep->frame_h, image->width,
-      image->height, max_side, &prep->w, &prep->h);
-  prepared_origin (prep, offset_x, offset_y, &x, &y);
-  whole = (flags & NPW_PREPARE_WHOLE) && keep_whole (source, geom,
-      prep->frame_w, prep->frame_h, prep->w, prep->h);
-  window_init (&prep->wx, prep->frame_w, prep->w, geom->tile,
-      geom->tile_spacing, x, whole);
-  window_init (&prep->wy, prep->frame_h, prep->h, geom->tile,
-      geom->tile_spacing, y, whole);
+  image = prepared_windows (prep, source, info, geom, max_side, offset_x,
+      offset_y, flags, &x, &y);
   for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (info->finfo); c++)
     prep->bpp = MAX (prep->bpp, GST_VIDEO_FORMAT_INFO_PSTRIDE (info->finfo,
             c) >> GST_VIDEO_FORMAT_INFO_W_SUB (info->finfo, c));
@@ -697,26 +713,11 @@ npw_prepared_count_pixels (const NpwSource * source,
     const GstVideoInfo * info, const NpwGeometry * geom, gint max_side,
     gint offset_x, gint offset_y, NpwPrepareFlags flags)
 {
-  /* the same steps as npw_prepared_new (), up to the windows */
-  gboolean deep = GST_VIDEO_FORMAT_INFO_DEPTH (info->finfo, 0) > 8;
-  const NpyImage *image = deep && source->image16 ? source->image16 :
-      source->image;
   NpwPrepared prep = { 0, };
-  gboolean whole;
   gint64 x, y;
 
-  prep.frame_w = GST_VIDEO_INFO_WIDTH (info);
-  prep.frame_h = GST_VIDEO_INFO_HEIGHT (info);
-  prep.geom = *geom;
-  npw_geometry_drawn_size (geom, prep.frame_w, prep.frame_h, image->width,
-      image->height, max_side, &prep.w, &prep.h);
-  prepared_origin (&prep, offset_x, offset_y, &x, &y);
-  whole = (flags & NPW_PREPARE_WHOLE) && keep_whole (source, geom,
-      prep.frame_w, prep.frame_h, prep.w, prep.h);
-  window_init (&prep.wx, prep.frame_w, prep.w, geom->tile,
-      geom->tile_spacing, x, whole);
-  window_init (&prep.wy, prep.frame_h, prep.h, geom->tile,
-      geom->tile_spacing, y, whole);
+  prepared_windows (&prep, source, info, geom, max_side, offset_x, offset_y,
+      flags, &x, &y);
   if (prep.wx.len <= 0 || prep.wy.len <= 0)
     return 0;
   return (guint64) prep.wx.len * prep.wy.len;
