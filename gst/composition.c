@@ -434,19 +434,17 @@ find_cell (NpwComposition * comp, gint x0, gint y0, gint w, gint h)
 }
 
 /* A copy larger than the frame is kept whole, as one rectangle reaching
- * past the frame's edges, while it holds at most this many frames of
- * pixels (as the CPU path's, prepare.c). */
-#define WHOLE_FRAMES 4
-/* nor longer than a texture most GPUs take (a GL sink uploads each
- * rectangle as one) */
+ * past the frame's edges, while it holds at most NPW_WHOLE_FRAMES frames
+ * of pixels (as the CPU path's, prepare.c), nor longer than a texture
+ * most GPUs take (a GL sink uploads each rectangle as one) */
 #define WHOLE_MAX_SIDE 8192
 
-/* Builds the pixels: a copy that fits the frame (or WHOLE_FRAMES frames)
- * is scaled once, whole (at the window's resolution when downstream gave
- * one and it fits the frame), and every tile shares it, so offsets only
- * move rectangles.  A larger copy is cut to what lands on it, one cell
- * per distinct stretch (at most three per axis), valid for this origin
- * only. */
+/* Builds the pixels: a copy that fits the frame (or NPW_WHOLE_FRAMES
+ * frames) is scaled once, whole (at the window's resolution when
+ * downstream gave one and it fits the frame), and every tile shares it,
+ * so offsets only move rectangles.  A larger copy is cut to what lands
+ * on it, one cell per distinct stretch (at most three per axis), valid
+ * for this origin only. */
 static gboolean
 build_cells (NpwComposition * comp, const NpyImage * image, gint64 x, gint64 y)
 {
@@ -457,8 +455,9 @@ build_cells (NpwComposition * comp, const NpyImage * image, gint64 x, gint64 y)
 
   g_array_set_size (comp->cells, 0);
   comp->cut = (comp->w > comp->frame_w || comp->h > comp->frame_h) &&
-      ((guint64) comp->w * comp->h > (guint64) WHOLE_FRAMES * comp->frame_w *
-      comp->frame_h || MAX (comp->w, comp->h) > WHOLE_MAX_SIDE);
+      ((guint64) comp->w * comp->h >
+      (guint64) NPW_WHOLE_FRAMES * comp->frame_w * comp->frame_h
+      || MAX (comp->w, comp->h) > WHOLE_MAX_SIDE);
   comp->cut_x = x;
   comp->cut_y = y;
   if (!comp->cut) {

@@ -350,7 +350,7 @@ prepared_origin (const NpwPrepared * prep, gint offset_x, gint offset_y,
 }
 
 /* A copy larger than the frame is kept whole, not cut to what the frame
- * shows, when it holds at most WHOLE_FRAMES frames of pixels (for a
+ * shows, when it holds at most NPW_WHOLE_FRAMES frames of pixels (for a
  * slice of an animation, also at most half its share of
  * NPW_ANIMATION_MAX_PIXELS, the other half for its view): offsets that
  * move every frame (a scroll) then never cut it again.
@@ -371,14 +371,13 @@ prepared_origin (const NpwPrepared * prep, gint offset_x, gint offset_y,
  * the frame needs of it has shrunk by another MARGIN_BYTES (a copy
  * leaving the frame).  A scroll of 7 pixels a frame copies a view every
  * 7 frames in RGBA, every 27 in I420. */
-#define WHOLE_FRAMES 4
 #define MARGIN_BYTES 384
 
 static gboolean
 keep_whole (const NpwSource * source, const NpwGeometry * geom, gint fw,
     gint fh, gint w, gint h)
 {
-  guint64 budget = (guint64) WHOLE_FRAMES * fw * fh;
+  guint64 budget = (guint64) NPW_WHOLE_FRAMES * fw * fh;
 
   if (geom->tile || (w <= fw && h <= fh))
     return FALSE;

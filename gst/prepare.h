@@ -53,6 +53,11 @@ const NpyImage *npw_source_get_image (const NpwSource * source);
 
 typedef struct _NpwPrepared NpwPrepared;
 
+/* A copy larger than the frame is kept whole, for offsets that move,
+ * while it holds at most this many frames of pixels: by both drawing
+ * paths (keep_whole () here, build_cells () in composition.c). */
+#define NPW_WHOLE_FRAMES 4
+
 /* How npw_prepared_new () prepares:
  * @NPW_PREPARE_ALL_PHASES: every chroma phase is built (in the
  *   background, so any offset costs nothing later); without, only the
