@@ -83,6 +83,11 @@ typedef struct
    * (an 8-bit RGBA array, read without a copy): the image holds a
    * reference, and rgba is not freed.  Read-only pixels then. */
   GBytes *owner;
+  /* Pixels from the start of one row to the next when the image is a
+   * window into a wider one (prepare.c's canvas of a copy cut to the
+   * frame: its rows stay where the copy has them); 0: width.  Only the
+   * overlay (overlay.c) reads such an image, and only its first frame. */
+  guint stride;
 } NpyImage;
 
 /* Parses a whole .npy file held in memory.  @max_side is the largest

@@ -247,6 +247,13 @@ img16 (const NpyImage * image, gsize i)
   return image->depth == 16 ? image->rgba16[i] : image->rgba[i] * 257u;
 }
 
+/* The value index of the first pixel of row @y (NpyImage.stride). */
+static inline gsize
+row_index (const NpyImage * image, gint y)
+{
+  return (gsize) y *(image->stride ? image->stride : image->width) * 4;
+}
+
 static inline guint16
 round_deep (gdouble v, guint max)
 {
@@ -301,6 +308,36 @@ grid_alloc (NpwGrid * g, const NpyImage * image, gint cw, gint ch, gint ox,
   return g->alpha && g->val[0] && g->val[1];
 }
 
+/* grid_build ()'s common case: @n 4:2:0 samples of 8-bit colours whose
+ * blocks lie inside the image, on rows @p and @q; the same values as the
+ * general loop, with the mean of alpha as a shift. */
+static void
+grid_row_420 (const NpwColour * colour, const gdouble * recip,
+    const guint8 * p, const guint8 * q, guint8 * ga, guint8 * gu,
+    guint8 * gv, gint n)
+{
+  const gdouble *ku = colour->k[1], *kv = colour->k[2];
+  gint i;
+
+  for (i = 0; i < n; i++, p += 8, q += 8) {
+    guint a0 = p[3], a1 = p[7], a2 = q[3], a3 = q[7];
+    guint sa = a0 + a1 + a2 + a3, sr, sg, sb;
+
+    ga[i] = (sa + 2) >> 2;
+    if (sa == 0) {
+      gu[i] = gv[i] = 0;
+      continue;
+    }
+    sr = a0 * p[0] + a1 * p[4] + a2 * q[0] + a3 * q[4];
+    sg = a0 * p[1] + a1 * p[5] + a2 * q[1] + a3 * q[5];
+    sb = a0 * p[2] + a1 * p[6] + a2 * q[2] + a3 * q[6];
+    gu[i] = round_u8 (ku[0] + (ku[1] * sr + ku[2] * sg + ku[3] * sb) *
+        recip[sa]);
+    gv[i] = round_u8 (kv[0] + (kv[1] * sr + kv[2] * sg + kv[3] * sb) *
+        recip[sa]);
+  }
+}
+
 static gboolean
 grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
     gint ox, gint oy)
@@ -309,8 +346,18 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
   gint w = image->width, h = image->height, sx, sy;
   guint n_px = cw * ch;
 
+  /* 1 / sa for every alpha sum of a block: the same doubles as the
+   * division, without one per sample */
+  g_autofree gdouble *recip = NULL;
+
   if (!grid_alloc (g, image, cw, ch, ox, oy, 1))
     return FALSE;
+  recip = g_try_new (gdouble, n_px * 255 + 1);
+  if (recip == NULL)
+    return FALSE;
+  recip[0] = 0.0;
+  for (sx = 1; sx <= (gint) n_px * 255; sx++)
+    recip[sx] = 1.0 / sx;
 
   for (sy = 0; sy < g->height; sy++) {
     gint y0 = MAX (0, sy * ch - oy), y1 = MIN (h, sy * ch - oy + ch);
@@ -320,20 +367,28 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
 
     /* samples whose block lies wholly inside the image */
     gint in0 = (ox + cw - 1) / cw, in1 = (w + ox) / cw;
-    gboolean rows_in = y1 - y0 == ch;
+    gboolean fast = cw == 2 && ch == 2 && y1 - y0 == ch && in1 > in0 &&
+        !colour->conv16;
 
     for (sx = 0; sx < g->width; sx++) {
       gint x0 = MAX (0, sx * cw - ox), x1 = MIN (w, sx * cw - ox + cw);
       guint sa = 0, sr = 0, sg = 0, sb = 0;
       gint x, y;
 
+      if (fast && sx == in0) {
+        grid_row_420 (colour, recip, image->rgba + row_index (image, y0) +
+            x0 * 4, image->rgba + row_index (image, y0 + 1) + x0 * 4,
+            ga + sx, gu + sx, gv + sx, in1 - in0);
+        sx = in1 - 1;           /* the loop goes on at in1 */
+        continue;
+      }
       if (colour->conv16) {
         /* converted colours: their 16 bits, rounded once below */
         guint64 sr16 = 0, sg16 = 0, sb16 = 0;
         const gdouble *ku = colour->k[1], *kv = colour->k[2];
 
         for (y = y0; y < y1; y++) {
-          gsize i = ((gsize) y * w + x0) * 4;
+          gsize i = row_index (image, y) + x0 * 4;
 
           for (x = x0; x < x1; x++, i += 4) {
             guint a = image->rgba[i + 3];
@@ -357,28 +412,16 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
         }
         continue;
       }
-      if (cw == 2 && ch == 2 && rows_in && sx >= in0 && sx < in1) {
-        /* 4:2:0, the common case, unrolled */
-        const guint8 *p = image->rgba + ((gsize) y0 * w + x0) * 4;
-        const guint8 *q = p + (gsize) w * 4;
-        guint a0 = p[3], a1 = p[7], a2 = q[3], a3 = q[7];
+      for (y = y0; y < y1; y++) {
+        const guint8 *px = image->rgba + row_index (image, y) + x0 * 4;
 
-        sa = a0 + a1 + a2 + a3;
-        sr = a0 * p[0] + a1 * p[4] + a2 * q[0] + a3 * q[4];
-        sg = a0 * p[1] + a1 * p[5] + a2 * q[1] + a3 * q[5];
-        sb = a0 * p[2] + a1 * p[6] + a2 * q[2] + a3 * q[6];
-      } else {
-        for (y = y0; y < y1; y++) {
-          const guint8 *px = image->rgba + ((gsize) y * w + x0) * 4;
+        for (x = x0; x < x1; x++, px += 4) {
+          guint a = px[3];
 
-          for (x = x0; x < x1; x++, px += 4) {
-            guint a = px[3];
-
-            sa += a;
-            sr += a * px[0];
-            sg += a * px[1];
-            sb += a * px[2];
-          }
+          sa += a;
+          sr += a * px[0];
+          sg += a * px[1];
+          sb += a * px[2];
         }
       }
       /* integer mean, rounded half up */
@@ -387,7 +430,7 @@ grid_build (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
         gu[sx] = gv[sx] = 0;
       } else {
         const gdouble *ku = colour->k[1], *kv = colour->k[2];
-        gdouble inv = 1.0 / sa;
+        gdouble inv = recip[sa];
 
         gu[sx] = round_u8 (ku[0] + (ku[1] * sr + ku[2] * sg + ku[3] * sb) *
             inv);
@@ -423,7 +466,7 @@ grid_build16 (NpwGrid * g, const NpwColour * colour, gint cw, gint ch,
       gint x, y;
 
       for (y = y0; y < y1; y++) {
-        gsize i = ((gsize) y * w + x0) * 4;
+        gsize i = row_index (image, y) + x0 * 4;
 
         for (x = x0; x < x1; x++, i += 4) {
           guint64 a = img16 (image, i + 3);
@@ -474,10 +517,23 @@ row_full (guint8 * v, guint8 * a, const guint8 * img, gint w,
         a[ux] = img[3];
         v[ux] = img[comp];
       }
-    } else {
+    } else if (colour->conv16) {
       for (ux = 0; ux < w; ux++, img += 4) {
         a[ux] = img[3];
-        v[ux] = lut_value (colour, comp, img);
+        v[ux] = conv_value (colour, comp, img);
+      }
+    } else {
+      /* lut_value () with the tables in hand: the loop the luma of
+       * every Y'CbCr frame takes */
+      const gint32 *t0 = colour->lut[comp][0], *t1 = colour->lut[comp][1],
+          *t2 = colour->lut[comp][2];
+
+      for (ux = 0; ux < w; ux++, img += 4) {
+        gint32 y = t0[img[0]] + t1[img[1]] + t2[img[2]];
+
+        a[ux] = img[3];
+        v[ux] = y <= 0 ? 0 : y >= (255 << LUT_SHIFT) ? 255 :
+            (guint8) (y >> LUT_SHIFT);
       }
     }
     return;
@@ -785,7 +841,7 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
     gint y = uy * plane->ysub - py;
     gboolean in_rows = y >= 0 && y < h;
     const guint8 *img_row = in_rows && image->rgba ?
-        image->rgba + (gsize) y * w * 4 : NULL;
+        image->rgba + row_index (image, y) : NULL;
 
     if (plane->deep) {
       if (grid)
@@ -793,7 +849,7 @@ build_phase (NpwPhase * phase, const NpwPlane * plane, const NpwSlot * slots,
             phase->width, plane, slots, n_slots, colour);
       else if (in_rows)
         row_full16 ((guint16 *) vrow, (guint16 *) arow, image,
-            (gsize) y * w * 4, w, plane, slots, n_slots, colour);
+            row_index (image, y), w, plane, slots, n_slots, colour);
     } else if (apu > 1)
       row_mixed (vrow, arow, img_row, grid, uy, phase->width, px, w, plane,
           slots, n_slots, colour);
@@ -828,7 +884,8 @@ typedef struct
 static NpyImage *
 convert_image (const NpyImage * image, const NpwColourConversion * conv)
 {
-  gsize n = (gsize) image->width * image->height, i;
+  gsize n = (gsize) image->width * image->height, i, o;
+  guint x, y;
   /* (an image built by hand sets rgba only: depth is read nowhere) */
   gboolean in16 = image->rgba == NULL;
   gdouble lin8[256];
@@ -855,39 +912,41 @@ convert_image (const NpyImage * image, const NpwColourConversion * conv)
   for (c = 0; c < 256 && !in16; c++)
     lin8[c] = npw_colour_srgb_eotf (c / 255.0);
 
-  for (i = 0; i < 4 * n; i += 4) {
-    guint32 rgb[3], a = in16 ? image->rgba16[i + 3] : image->rgba[i + 3];
-    guint64 key;
-    NpwMemo *m;
+  for (o = 0, y = 0; y < image->height; y++)
+    for (x = 0, i = row_index (image, y); x < image->width; x++, i += 4, o += 4) {
+      guint32 rgb[3], a = in16 ? image->rgba16[i + 3] : image->rgba[i + 3];
+      guint64 key;
+      NpwMemo *m;
 
-    if (a == 0)
-      continue;
-    for (c = 0; c < 3; c++)
-      rgb[c] = in16 ? image->rgba16[i + c] : image->rgba[i + c];
-    key = ((guint64) rgb[0] << 32 | (guint64) rgb[1] << 16 | rgb[2]) + 1;
-    m = &memo[(key * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)) >>
-        (64 - MEMO_BITS)];
-    if (m->key != key) {
-      gdouble lin[3], res[3];
+      if (a == 0)
+        continue;
+      for (c = 0; c < 3; c++)
+        rgb[c] = in16 ? image->rgba16[i + c] : image->rgba[i + c];
+      key = ((guint64) rgb[0] << 32 | (guint64) rgb[1] << 16 | rgb[2]) + 1;
+      m = &memo[(key * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)) >>
+          (64 - MEMO_BITS)];
+      if (m->key != key) {
+        gdouble lin[3], res[3];
 
-      if (conv->transfer == NPW_COLOUR_TRANSFER_SDR && rgb[0] == rgb[1]
-          && rgb[1] == rgb[2]) {
-        /* greys stay greys, and in SDR the same signal: exactly */
-        for (c = 0; c < 3; c++)
-          m->out[c] = in16 ? rgb[c] : rgb[c] * 257;
-      } else {
-        for (c = 0; c < 3; c++)
-          lin[c] = in16 ? npw_colour_srgb_eotf16 (rgb[c]) : lin8[rgb[c]];
-        npw_colour_convert_linear (conv, table, lin, res);
-        for (c = 0; c < 3; c++)
-          m->out[c] = (guint16) floor (CLAMP (res[c], 0.0, 1.0) * 65535 + 0.5);
+        if (conv->transfer == NPW_COLOUR_TRANSFER_SDR && rgb[0] == rgb[1]
+            && rgb[1] == rgb[2]) {
+          /* greys stay greys, and in SDR the same signal: exactly */
+          for (c = 0; c < 3; c++)
+            m->out[c] = in16 ? rgb[c] : rgb[c] * 257;
+        } else {
+          for (c = 0; c < 3; c++)
+            lin[c] = in16 ? npw_colour_srgb_eotf16 (rgb[c]) : lin8[rgb[c]];
+          npw_colour_convert_linear (conv, table, lin, res);
+          for (c = 0; c < 3; c++)
+            m->out[c] =
+                (guint16) floor (CLAMP (res[c], 0.0, 1.0) * 65535 + 0.5);
+        }
+        m->key = key;
       }
-      m->key = key;
+      for (c = 0; c < 3; c++)
+        out->rgba16[o + c] = m->out[c];
+      out->rgba16[o + 3] = in16 ? a : a * 257u;
     }
-    for (c = 0; c < 3; c++)
-      out->rgba16[i + c] = m->out[c];
-    out->rgba16[i + 3] = in16 ? a : a * 257u;
-  }
   g_free (memo);
   npw_colour_table_free (table);
   return out;
@@ -898,8 +957,9 @@ convert_image (const NpyImage * image, const NpwColourConversion * conv)
 static NpyImage *
 reduce_image (const NpyImage * conv16, const NpyImage * image)
 {
-  gsize n = (gsize) image->width * image->height * 4, i;
+  gsize n = (gsize) image->width * image->height * 4, i, o;
   NpyImage *out = g_new0 (NpyImage, 1);
+  guint x, y;
 
   *out = *conv16;
   out->depth = 8;
@@ -909,10 +969,11 @@ reduce_image (const NpyImage * conv16, const NpyImage * image)
     g_free (out);
     return NULL;
   }
-  for (i = 0; i < n; i++)
-    out->rgba[i] = (i & 3) != 3 ? (conv16->rgba16[i] + 128u) / 257 :
-        image->rgba == NULL ? (image->rgba16[i] * 255u + 32767) / 65535 :
-        (guint) image->rgba[i];
+  for (o = 0, y = 0; y < image->height; y++)
+    for (x = 0, i = row_index (image, y); x < image->width * 4; x++, i++, o++)
+      out->rgba[o] = (o & 3) != 3 ? (conv16->rgba16[o] + 128u) / 257 :
+          image->rgba == NULL ? (image->rgba16[i] * 255u + 32767) / 65535 :
+          (guint) image->rgba[i];
   return out;
 }
 

@@ -258,6 +258,7 @@ struct _NpwPrepared
   gint w, h;                    /* drawn size of one copy */
   NpwWindow wx, wy;
   NpyImage canvas;              /* scaled, tiled, cropped (or rgba NULL) */
+  gboolean canvas_window;       /* the canvas is a window into the image */
   NpwOverlay *overlay;          /* the canvas, converted; NULL: empty */
   /* a copy wider than the frame kept whole: the columns the frame needs
    * (and a margin), which is what the blend reads (npw_prepared_ensure ()) */
@@ -288,13 +289,28 @@ run_classes (GArray * runs, GArray * classes)
   }
 }
 
-/* Fills @canvas (canvas_w wide, zeroed) from the drawn copy: each
- * stretch of the copy that appears is scaled once (a tiled canvas shows
- * at most three: the full copy and the partial ones at its ends), then
- * copied to every place showing it. */
+/* The canvas length the runs cover; they never overlap. */
+static gint64
+runs_cover (GArray * runs)
+{
+  gint64 n = 0;
+  guint i;
+
+  for (i = 0; i < runs->len; i++)
+    n += g_array_index (runs, NpwRun, i).n;
+  return n;
+}
+
+/* Fills @canvas (@canvas_w x @canvas_h, not zeroed) from the drawn copy:
+ * each stretch of the copy that appears is scaled once (a tiled canvas
+ * shows at most three: the full copy and the partial ones at its ends),
+ * straight into its place when it has one place (a lone copy: no
+ * scratch memory and no second copy), else into scratch memory then
+ * copied to every place showing it.  What no run covers (the spacing of
+ * tiles) is cleared. */
 static gboolean
 fill_canvas (const NpyImage * src, gint w, gint h, GArray * xruns,
-    GArray * yruns, guint8 * canvas, gint canvas_w, guint depth)
+    GArray * yruns, guint8 * canvas, gint canvas_w, gint canvas_h, guint depth)
 {
   g_autoptr (GArray) xc = g_array_new (FALSE, FALSE, sizeof (NpwRun));
   g_autoptr (GArray) yc = g_array_new (FALSE, FALSE, sizeof (NpwRun));
@@ -302,6 +318,8 @@ fill_canvas (const NpyImage * src, gint w, gint h, GArray * xruns,
   gsize stride = (gsize) canvas_w * bpp;
   guint cx, cy, i, j;
 
+  if (runs_cover (xruns) != canvas_w || runs_cover (yruns) != canvas_h)
+    memset (canvas, 0, stride * canvas_h);
   run_classes (xruns, xc);
   run_classes (yruns, yc);
   for (cy = 0; cy < yc->len; cy++) {
@@ -310,9 +328,18 @@ fill_canvas (const NpyImage * src, gint w, gint h, GArray * xruns,
     for (cx = 0; cx < xc->len; cx++) {
       const NpwRun *kx = &g_array_index (xc, NpwRun, cx);
       gsize tstride = (gsize) kx->n * bpp;
-      guint8 *tmp = g_try_malloc (tstride * ky->n);
+      guint8 *tmp;
       gint r;
 
+      if (xruns->len == xc->len && yruns->len == yc->len) {
+        /* each class is one run: scaled into its place */
+        if (!npw_scale_region_full (src, w, h, kx->cell, kx->cell + kx->n,
+                ky->cell, ky->cell + ky->n, canvas + (gsize) ky->canvas *
+                stride + (gsize) kx->canvas * bpp, stride, depth))
+          return FALSE;
+        continue;
+      }
+      tmp = g_try_malloc (tstride * ky->n);
       if (tmp == NULL || !npw_scale_region_full (src, w, h, kx->cell,
               kx->cell + kx->n, ky->cell, ky->cell + ky->n, tmp, tstride,
               depth)) {
@@ -339,6 +366,37 @@ fill_canvas (const NpyImage * src, gint w, gint h, GArray * xruns,
     }
   }
   return TRUE;
+}
+
+/* Whether the canvas can be a window into @image (NpyImage.stride): a
+ * lone copy at the image's own size, whose one run along each axis
+ * covers the canvas, at the canvas's depth. */
+static gboolean
+canvas_is_window (const NpyImage * image, gboolean deep, gint w, gint h,
+    GArray * xruns, GArray * yruns, const NpyImage * canvas)
+{
+  if (w != (gint) image->width || h != (gint) image->height
+      || image->stride != 0 || (deep ? image->depth != 16 : !image->rgba))
+    return FALSE;
+  return xruns->len == 1 && yruns->len == 1 &&
+      g_array_index (xruns, NpwRun, 0).canvas == 0 &&
+      g_array_index (xruns, NpwRun, 0).n == (gint) canvas->width &&
+      g_array_index (yruns, NpwRun, 0).canvas == 0 &&
+      g_array_index (yruns, NpwRun, 0).n == (gint) canvas->height;
+}
+
+/* Lets the canvas go: freed when it was made, forgotten when it is a
+ * window into the source's image. */
+static void
+canvas_clear (NpwPrepared * prep)
+{
+  if (!prep->canvas_window) {
+    g_free (prep->canvas.rgba);
+    g_free (prep->canvas.rgba16);
+  }
+  prep->canvas.rgba = NULL;
+  prep->canvas.rgba16 = NULL;
+  prep->canvas_window = FALSE;
 }
 
 static void
@@ -452,32 +510,47 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
         npw_overlay_new (image, info, geom->reference_white) :
         npw_overlay_new_lazy (image, info, geom->reference_white);
   } else {
-    guint8 *pixels;
-
-    prep->canvas.width = prep->wx.len;
-    prep->canvas.height = prep->wy.len;
-    prep->canvas.depth = deep ? 16 : 8;
-    prep->canvas.n_frames = 1;
-    n_px = (gsize) prep->canvas.width * prep->canvas.height;
-    pixels = g_try_malloc0 (n_px * (deep ? 8 : 4));
-    if (pixels == NULL)
-      goto no_memory;
-    if (deep)
-      prep->canvas.rgba16 = (guint16 *) pixels;
-    else
-      prep->canvas.rgba = pixels;
     xruns = window_runs (&prep->wx);
     yruns = window_runs (&prep->wy);
     if (xruns == NULL || yruns == NULL)
       goto no_memory;
-    if (!fill_canvas (image, prep->w, prep->h, xruns, yruns, pixels,
-            prep->canvas.width, prep->canvas.depth))
-      goto no_memory;
+    prep->canvas.width = prep->wx.len;
+    prep->canvas.height = prep->wy.len;
+    prep->canvas.depth = deep ? 16 : 8;
+    prep->canvas.n_frames = 1;
+    if (canvas_is_window (image, deep, prep->w, prep->h, xruns, yruns,
+            &prep->canvas)) {
+      /* a lone copy at the image's own size, cut to the frame: the
+       * canvas is the image's pixels where they are, nothing copied */
+      const NpwRun *rx = &g_array_index (xruns, NpwRun, 0);
+      const NpwRun *ry = &g_array_index (yruns, NpwRun, 0);
+      gsize first = ((gsize) ry->cell * image->width + rx->cell) * 4;
+
+      prep->canvas.stride = image->width;
+      if (deep)
+        prep->canvas.rgba16 = image->rgba16 + first;
+      else
+        prep->canvas.rgba = image->rgba + first;
+      prep->canvas_window = TRUE;
+    } else {
+      guint8 *pixels;
+
+      n_px = (gsize) prep->canvas.width * prep->canvas.height;
+      pixels = g_try_malloc (n_px * (deep ? 8 : 4));
+      if (pixels == NULL)
+        goto no_memory;
+      if (deep)
+        prep->canvas.rgba16 = (guint16 *) pixels;
+      else
+        prep->canvas.rgba = pixels;
+      if (!fill_canvas (image, prep->w, prep->h, xruns, yruns, pixels,
+              prep->canvas.width, prep->canvas.height, prep->canvas.depth))
+        goto no_memory;
+    }
     if (flags & NPW_PREPARE_ALL_PHASES) {
       prep->overlay = npw_overlay_new (&prep->canvas, info,
           geom->reference_white);
-      g_clear_pointer (&prep->canvas.rgba, g_free);
-      g_clear_pointer (&prep->canvas.rgba16, g_free);
+      canvas_clear (prep);
     } else {
       prep->overlay = npw_overlay_new_lazy (&prep->canvas, info,
           geom->reference_white);
@@ -499,8 +572,7 @@ npw_prepared_free (NpwPrepared * prep)
     return;
   npw_overlay_free (prep->overlay);
   npw_overlay_free (prep->view);
-  g_free (prep->canvas.rgba);
-  g_free (prep->canvas.rgba16);
+  canvas_clear (prep);
   npw_source_unref (prep->source);
   g_free (prep);
 }

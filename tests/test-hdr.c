@@ -352,31 +352,48 @@ static const guint16 colours16[N_COLOURS][3] = {
 static const guint alphas8[N_ALPHAS] = { 255, 128 };
 static const guint alphas16[N_ALPHAS] = { 65535, 32768 };
 
-/* Patch k (colour k / 2, alpha k % 2) covers columns PATCH k.. */
+/* Patch k (colour k / 2, alpha k % 2) covers columns PATCH k.., inside
+ * a border @margin pixels wide of opaque colours no patch has: centred
+ * on a FRAME_W x FRAME_H frame, the frame shows the patches and the
+ * element draws a copy cut to the frame, its rows read where the array
+ * has them (prepare.c's window canvas). */
 static GBytes *
-patches_npy (gboolean deep)
+patches_npy_cut (gboolean deep, gint margin)
 {
-  GString *s = test_util_npy_header (deep ? "<u2" : "|u1",
-      "(" G_STRINGIFY (FRAME_H) ", " G_STRINGIFY (FRAME_W) ", 4)");
+  gint w = FRAME_W + 2 * margin, h = FRAME_H + 2 * margin;
+  g_autofree gchar *shape = g_strdup_printf ("(%d, %d, 4)", h, w);
+  GString *s = test_util_npy_header (deep ? "<u2" : "|u1", shape);
   gint x, y, c;
 
-  for (y = 0; y < FRAME_H; y++) {
-    for (x = 0; x < FRAME_W; x++) {
-      gint k = x / PATCH, col = k / N_ALPHAS, al = k % N_ALPHAS;
+  for (y = 0; y < h; y++) {
+    for (x = 0; x < w; x++) {
+      gint px = x - margin, py = y - margin;
+      gboolean border = px < 0 || px >= FRAME_W || py < 0 || py >= FRAME_H;
+      gint k = px / PATCH, col = k / N_ALPHAS, al = k % N_ALPHAS;
 
       for (c = 0; c < 4; c++) {
+        guint v8 = border ? (c < 3 ? (x * 37 + y * 11 + c * 90) & 255 : 255)
+            : c < 3 ? colours8[col][c] : alphas8[al];
+        guint v16 = border ? v8 * 257 : c < 3 ? colours16[col][c] :
+            alphas16[al];
+
         if (deep) {
-          guint16 v = GUINT16_TO_LE (c < 3 ? colours16[col][c] : alphas16[al]);
+          guint16 v = GUINT16_TO_LE (v16);
 
           g_string_append_len (s, (const gchar *) &v, 2);
         } else {
-          g_string_append_c (s, (gchar) (c < 3 ? colours8[col][c] :
-                  alphas8[al]));
+          g_string_append_c (s, (gchar) v8);
         }
       }
     }
   }
   return g_string_free_to_bytes (s);
+}
+
+static GBytes *
+patches_npy (gboolean deep)
+{
+  return patches_npy_cut (deep, 0);
 }
 
 /* The 16-bit word of component @c's sample (@x, @y), in component
@@ -495,10 +512,10 @@ static gdouble worst[17];
  * largest error in levels.  @got_white, when not NULL, gets the opaque
  * white patch's luma as the formulas give it (unrounded). */
 static gdouble
-run_patches (GstVideoFormat format, const Space * space, gboolean deep,
-    gdouble reference_white, gdouble * got_white)
+run_patches_cut (GstVideoFormat format, const Space * space, gboolean deep,
+    gdouble reference_white, gdouble * got_white, gint margin)
 {
-  g_autoptr (GBytes) npy = patches_npy (deep);
+  g_autoptr (GBytes) npy = patches_npy_cut (deep, margin);
   GstElement *element = gst_element_factory_make ("npywatermark", NULL);
   GstCaps *caps = gst_caps_new_simple ("video/x-raw",
       "format", G_TYPE_STRING, gst_video_format_to_string (format),
@@ -516,6 +533,7 @@ run_patches (GstVideoFormat format, const Space * space, gboolean deep,
   g_assert_true (gst_video_info_from_caps (&info, caps));
   finfo = info.finfo;
   g_object_set (element, "data", npy, "reference-white", reference_white, NULL);
+  gst_util_set_object_arg (G_OBJECT (element), "position", "center");
   h = gst_harness_new_with_element (element, "sink", "src");
   gst_object_unref (element);
   gst_harness_set_caps (h, gst_caps_ref (caps), caps);
@@ -573,6 +591,29 @@ run_patches (GstVideoFormat format, const Space * space, gboolean deep,
     worst[depth] = MAX (worst[depth], err);
   }
   return err;
+}
+
+static gdouble
+run_patches (GstVideoFormat format, const Space * space, gboolean deep,
+    gdouble reference_white, gdouble * got_white)
+{
+  return run_patches_cut (format, space, deep, reference_white, got_white, 0);
+}
+
+/* The same with the patches in a larger array, cut to the frame: every
+ * conversion reads the array's rows in place. */
+static void
+test_element_patches_cut (void)
+{
+  guint f, s, d;
+
+  for (f = 0; f < G_N_ELEMENTS (formats); f++)
+    for (s = 0; s < G_N_ELEMENTS (spaces); s++)
+      for (d = 0; d < 2; d++)
+        run_patches_cut (formats[f], &spaces[s], d, 203.0, NULL, 8);
+  for (f = 0; f < G_N_ELEMENTS (formats8); f++)
+    for (s = 0; s < G_N_ELEMENTS (spaces); s++)
+      run_patches_cut (formats8[f], &spaces[s], FALSE, 203.0, NULL, 8);
 }
 
 /* Every format, colorimetry and watermark depth at BT.2408's reference
@@ -980,6 +1021,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hdr/colour/table", test_table);
   g_test_add_func ("/hdr/element/patches", test_element_patches);
   g_test_add_func ("/hdr/element/patches-8bit", test_element_patches_8bit);
+  g_test_add_func ("/hdr/element/patches-cut", test_element_patches_cut);
   g_test_add_func ("/hdr/element/8bit-rounded-once",
       test_element_8bit_rounded_once);
   g_test_add_func ("/hdr/element/reference-white",

@@ -53,6 +53,8 @@ static const Case cases[] = {
   {"full-frame", 1920, 1080, "I420", 0, FALSE},
   {"full-frame", 1920, 1080, "NV12", 0, FALSE},
   {"full-frame", 1920, 1080, "RGBA", 0, FALSE},
+  /* larger than the frame, cut to it: the batch's big watermark */
+  {"2600x1300 cut", 2600, 1300, "I420", 0, FALSE},
   {"logo tiled", 400, 100, "I420", 0, TRUE},
   {"logo tiled", 400, 100, "RGBA", 0, TRUE},
   {"8000x6000", 8000, 6000, "I420", 0, FALSE},

@@ -533,7 +533,7 @@ test_frame_sizes (gconstpointer data)
 {
   GstVideoFormat format = GPOINTER_TO_INT (data);
   GRand *rand = g_rand_new_with_seed (format);
-  NpyImage images[2];
+  NpyImage images[2] = { {0,}, };
   guint i, n, w, h, w_step = RUNNING_ON_VALGRIND ? 3 : 1;
 
   /* A small image, and one larger than most frames; random colour and
