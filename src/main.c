@@ -76,7 +76,8 @@ typedef struct
   gboolean skip_existing;
   FILE *report;                 /* --report, or NULL; with lock */
 
-  gint next;                    /* atomic: next picture to take */
+  guint *order;                 /* pictures in the order they are taken */
+  gint next;                    /* atomic: next place in order to take */
   GMutex lock;
   GCond cond;
   guint done;                   /* with lock */
@@ -235,6 +236,47 @@ output_exists (const BatchPicture * p)
       g_strdup (p->output_path) : NULL;
 }
 
+typedef struct
+{
+  guint index;
+  gint64 size;
+} Job;
+
+static gint
+larger_first (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const Job *x = a, *y = b;
+
+  return x->size < y->size ? 1 : x->size > y->size ? -1 : 0;
+}
+
+/* The order the workers take the pictures in: the largest files first,
+ * ties in name order.  Taken in name order, a large photo drawn last
+ * kept one worker busy while the others had nothing left (the longest
+ * job first keeps that tail short); videos, the largest files, start
+ * first for the same reason.  What is written does not depend on it. */
+static void
+order_jobs (Run * run)
+{
+  guint n = run->pictures->len, i;
+  Job *jobs = g_new (Job, n);
+
+  for (i = 0; i < n; i++) {
+    const BatchPicture *p = g_ptr_array_index (run->pictures, i);
+    GStatBuf st;
+
+    jobs[i].index = i;
+    jobs[i].size = run->results[i] == RESULT_PENDING && p->input_path &&
+        g_stat (p->input_path, &st) == 0 ? (gint64) st.st_size : 0;
+  }
+  /* stable: equal sizes keep their order */
+  g_qsort_with_data (jobs, n, sizeof (Job), larger_first, NULL);
+  run->order = g_new (guint, n);
+  for (i = 0; i < n; i++)
+    run->order[i] = jobs[i].index;
+  g_free (jobs);
+}
+
 static gpointer
 worker_thread (gpointer data)
 {
@@ -247,7 +289,7 @@ worker_thread (gpointer data)
   batch_log_set_thread_name (name);
 
   for (;;) {
-    gint i = g_atomic_int_add (&run->next, 1);
+    gint next = g_atomic_int_add (&run->next, 1), i;
     const BatchPicture *picture;
     g_autoptr (GError) error = NULL;
     BatchWorkerResult res = { 0, };
@@ -257,8 +299,9 @@ worker_thread (gpointer data)
 
     gint64 start = g_get_monotonic_time ();
 
-    if (i >= (gint) run->pictures->len || interrupted)
+    if (next >= (gint) run->pictures->len || interrupted)
       break;
+    i = run->order[next];
     picture = g_ptr_array_index (run->pictures, i);
     /* decided before the run: not supported, or a clash of names */
     if (run->results[i] != RESULT_PENDING)
@@ -615,6 +658,7 @@ free_run (Run * run)
   }
   g_free (run->reasons);
   g_free (run->written);
+  g_free (run->order);
   g_mutex_clear (&run->video_lock);
   g_free (run->results);
   g_mutex_clear (&run->lock);
@@ -1088,6 +1132,7 @@ main (int argc, char **argv)
     return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
   }
 
+  order_jobs (&run);
   signal (SIGINT, on_signal);
   signal (SIGTERM, on_signal);
 
