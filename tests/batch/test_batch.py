@@ -763,6 +763,18 @@ def group_runs(tmp):
                digest(os.path.join(tmp, "j2", n)) for n in names)
     tap.check(same, "--jobs 1 and --jobs 2 write identical files")
 
+    # The largest files are taken first (a large one left for last keeps
+    # one worker busy while the others idle); ties in name order.
+    r = run(tmp, "--jobs", "1", "--output", "order", "--quiet",
+            "--report", "order.jsonl")
+    with open(os.path.join(tmp, "order.jsonl"), encoding="utf-8") as f:
+        taken = [os.path.basename(json.loads(l)["input"])
+                 for l in f if '"summary"' not in l]
+    by_size = sorted(names, key=lambda n: (
+        -os.path.getsize(os.path.join(pics, n)), n))
+    tap.eq(taken, by_size, "--jobs 1: pictures taken largest file first",
+           r.stderr[-2000:])
+
     # --skip-existing: only the missing one is made, the others untouched.
     os.unlink(os.path.join(out, "p04.jpg"))
     with open(os.path.join(out, "p05.jpg"), "wb") as f:
