@@ -542,6 +542,9 @@ typedef struct
   GstClockTime duration;
   gint fps_n, fps_d;
   guint width, height;
+  /* the first video stream's caps as the probe's parsebin gave them (the
+   * run's gives the same stream): its pad may come before its caps */
+  GstCaps *in_caps;
 } Plan;
 
 static void
@@ -549,6 +552,7 @@ plan_clear (Plan * plan)
 {
   g_free (plan->output_path);
   g_free (plan->fallback);
+  gst_clear_caps (&plan->in_caps);
 }
 
 static gboolean
@@ -560,6 +564,7 @@ make_plan (const BatchPicture * video, Probe * probe, Plan * plan,
   gint w = 0, h = 0;
 
   plan->in = family_of (probe->video_caps);
+  plan->in_caps = gst_caps_ref (probe->video_caps);
   plan->out = plan->in;
   plan->muxer = muxer_for (video->output_path);
   plan->output_path = g_strdup (video->output_path);
@@ -1268,7 +1273,11 @@ add_video_branch (Run * run, GstPad * pad, const GstCaps * caps,
     GError ** error)
 {
   const BatchWorkerSettings *s = run->settings;
-  GstElement *decoder = make_decoder (caps);
+  /* A pad that came before its caps offers what it could give (VP9 with
+   * and without alpha, any size): the decoder is chosen, and sized, for
+   * what the probe saw the stream give. */
+  GstElement *decoder = make_decoder (gst_caps_is_fixed (caps) ? caps :
+      run->plan->in_caps);
   GstElement *encoder = make_encoder (run);
   GstElement *parser = run->plan->out->parser ?
       gst_element_factory_make (run->plan->out->parser, NULL) : NULL;
