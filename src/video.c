@@ -859,6 +859,68 @@ keep_creation_time (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* matroskademux (1.22) starts a file whose first block is not at 0 (as
+ * FFmpeg writes H.264 beside Opus: its first frame at 7 ms) with a
+ * segment from that time, then, after the first buffer, one from 0: the
+ * first frame's running time is 0, every later one's its own time, and
+ * the muxer wrote the first frame at 0 instead of 7 ms.  Matroska's block
+ * times are the presentation times: each stream's segments start at 0
+ * here, so every frame keeps the time the file gives it. */
+static GstPadProbeReturn
+keep_matroska_times (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  const GstSegment *in;
+  GstSegment segment;
+  GstEvent *out;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_SEGMENT)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_segment (event, &in);
+  if (in->format != GST_FORMAT_TIME || in->rate != 1.0 || in->start == 0
+      || in->base != 0 || in->time != 0)
+    return GST_PAD_PROBE_OK;
+  gst_segment_copy_into (in, &segment);
+  segment.start = 0;
+  segment.position = 0;
+  out = gst_event_new_segment (&segment);
+  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = out;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Whether @bin holds, at any depth, an element of factory @name. */
+static gboolean
+bin_holds (GstBin * bin, const gchar * name)
+{
+  GstIterator *it = gst_bin_iterate_recurse (bin);
+  GValue item = G_VALUE_INIT;
+  gboolean found = FALSE, done = FALSE;
+
+  while (!found && !done) {
+    switch (gst_iterator_next (it, &item)) {
+      case GST_ITERATOR_OK:{
+        GstElementFactory *f =
+            gst_element_get_factory (g_value_get_object (&item));
+
+        found = f && g_str_equal (GST_OBJECT_NAME (f), name);
+        g_value_reset (&item);
+        break;
+      }
+      case GST_ITERATOR_RESYNC:
+        gst_iterator_resync (it);
+        break;
+      default:
+        done = TRUE;
+        break;
+    }
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
 /* mp4mux and qtmux write the time they ran as the movie's creation time
  * (mvhd), and have no property for it: the input's is written into the
  * movie header as it goes by, one buffer (README: "--videos"). */
@@ -1370,6 +1432,9 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
   kind = stream_kind (caps);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       keep_creation_time, run, NULL);
+  if (bin_holds (GST_BIN (parsebin), "matroskademux"))
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        keep_matroska_times, NULL, NULL);
 
   g_mutex_lock (&run->lock);
   if (kind == STREAM_VIDEO && !run->have_video)

@@ -999,6 +999,19 @@ def group_codecs(tmp):
         'filesink location=vp9.webm  %s ! opusenc ! queue ! m.'
         % (video_src(160, 120, 12), audio_src(0.5)), folder)
     made.append(("vp9.webm", "webm", "video/x-vp9"))
+    # a file whose first block is not at 0 (FFmpeg puts H.264 at 7 ms
+    # beside Opus in MKV): matroskademux's segments start at the first
+    # block, so every frame was written 7 ms early (FFmpeg's own file,
+    # its audio block at 0 after that frame, had only the first frame
+    # moved, to 0)
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! '
+        'matroskamux name=m ! filesink location=late.mkv  %s ! opusenc ! '
+        'queue ! m.' % (video_src(160, 120, 10).replace(
+            "videotestsrc ", "videotestsrc timestamp-offset=7000000 "),
+            audio_src(0.4).replace(
+                "audiotestsrc ", "audiotestsrc timestamp-offset=10000000 ")),
+        folder)
+    made.append(("late.mkv", "matroska", "video/x-h264"))
     av1_missing = [e for e, ok in (("av1enc", have("av1enc")),
                                    ("an AV1 decoder (dav1ddec, av1dec, "
                                     "avdec_av1)", av1_decoder())) if not ok]
@@ -1026,7 +1039,7 @@ def group_codecs(tmp):
         rep = report.get(name, {})
         tap.check(rep.get("status") == "done" and rep.get("codec_out") ==
                   {"video/x-vp8": "VP8", "video/x-vp9": "VP9",
-                   "video/x-av1": "AV1"}[codec],
+                   "video/x-h264": "H.264", "video/x-av1": "AV1"}[codec],
                   "%s: reported done, in its own codec" % name, rep)
     if av1_missing:
         for name in ("av1.mkv", "av1.mp4"):
