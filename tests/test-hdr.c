@@ -600,33 +600,36 @@ run_patches (GstVideoFormat format, const Space * space, gboolean deep,
   return run_patches_cut (format, space, deep, reference_white, got_white, 0);
 }
 
-/* The same with the patches in a larger array, cut to the frame: every
- * conversion reads the array's rows in place. */
+/* Every deep format, colorimetry and watermark depth at BT.2408's
+ * reference white, the patches inside a border @margin pixels wide. */
 static void
-test_element_patches_cut (void)
+run_all_patches (gint margin)
 {
   guint f, s, d;
 
   for (f = 0; f < G_N_ELEMENTS (formats); f++)
     for (s = 0; s < G_N_ELEMENTS (spaces); s++)
       for (d = 0; d < 2; d++)
-        run_patches_cut (formats[f], &spaces[s], d, 203.0, NULL, 8);
-  for (f = 0; f < G_N_ELEMENTS (formats8); f++)
-    for (s = 0; s < G_N_ELEMENTS (spaces); s++)
-      run_patches_cut (formats8[f], &spaces[s], FALSE, 203.0, NULL, 8);
+        run_patches_cut (formats[f], &spaces[s], d, 203.0, NULL, margin);
 }
 
-/* Every format, colorimetry and watermark depth at BT.2408's reference
- * white. */
 static void
 test_element_patches (void)
 {
-  guint f, s, d;
+  run_all_patches (0);
+}
 
-  for (f = 0; f < G_N_ELEMENTS (formats); f++)
+/* The same with the patches in a larger array, cut to the frame (8-bit
+ * frames too): every conversion reads the array's rows in place. */
+static void
+test_element_patches_cut (void)
+{
+  guint f, s;
+
+  run_all_patches (8);
+  for (f = 0; f < G_N_ELEMENTS (formats8); f++)
     for (s = 0; s < G_N_ELEMENTS (spaces); s++)
-      for (d = 0; d < 2; d++)
-        run_patches (formats[f], &spaces[s], d, 203.0, NULL);
+      run_patches_cut (formats8[f], &spaces[s], FALSE, 203.0, NULL, 8);
 }
 
 /* 8-bit frames with the same caps are converted the same way, each
