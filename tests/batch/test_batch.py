@@ -50,6 +50,11 @@ class Tap:
             for line in str(diag).splitlines():
                 print("# " + line)
         sys.stdout.flush()
+        if not cond:
+            # meson's --print-errorlogs shows a TAP test's stderr, not the
+            # diagnostics above: CI's log then says why
+            sys.stderr.write("not ok %d - %s\n%s\n" % (self.n, desc, diag))
+            sys.stderr.flush()
         return cond
 
     def eq(self, got, want, desc, diag=""):
