@@ -214,18 +214,23 @@ conv_value (const NpwColour * colour, gint comp, const guint8 * px)
   return round_u8 (k[0] + (k[1] * q[0] + k[2] * q[1] + k[3] * q[2]) / 257.0);
 }
 
+/* A sum of the three tables' entries, clamped and rounded to 8 bits. */
+static inline guint8
+lut_round (gint32 v)
+{
+  return v <= 0 ? 0 : v >= (255 << LUT_SHIFT) ? 255 : (guint8) (v >> LUT_SHIFT);
+}
+
 /* Component @comp of R, G, B through the tables: within 2^-19 of the
  * exact value before rounding. */
 static inline guint8
 lut_value (const NpwColour * colour, gint comp, const guint8 * px)
 {
   const gint32 (*t)[256] = colour->lut[comp];
-  gint32 v;
 
   if (G_UNLIKELY (colour->conv16))
     return conv_value (colour, comp, px);
-  v = t[0][px[0]] + t[1][px[1]] + t[2][px[2]];
-  return v <= 0 ? 0 : v >= (255 << LUT_SHIFT) ? 255 : (guint8) (v >> LUT_SHIFT);
+  return lut_round (t[0][px[0]] + t[1][px[1]] + t[2][px[2]]);
 }
 
 /* Component @comp (-1: an alpha or padding slot) of one image pixel. */
@@ -529,11 +534,8 @@ row_full (guint8 * v, guint8 * a, const guint8 * img, gint w,
           *t2 = colour->lut[comp][2];
 
       for (ux = 0; ux < w; ux++, img += 4) {
-        gint32 y = t0[img[0]] + t1[img[1]] + t2[img[2]];
-
         a[ux] = img[3];
-        v[ux] = y <= 0 ? 0 : y >= (255 << LUT_SHIFT) ? 255 :
-            (guint8) (y >> LUT_SHIFT);
+        v[ux] = lut_round (t0[img[0]] + t1[img[1]] + t2[img[2]]);
       }
     }
     return;
