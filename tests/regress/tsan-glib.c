@@ -185,6 +185,36 @@ g_async_queue_timeout_pop (GAsyncQueue * queue, guint64 timeout)
   return data;
 }
 
+/* GLib's quark table: g_quark_from_string () and g_intern_string () copy
+ * a new name into a block of their own, under GLib's G_LOCK
+ * (quark_global), which GLib takes inside itself, out of our reach.
+ * GStreamer makes quarks from every streaming thread (caps fields, tags,
+ * structure names): TSan then sees one thread copy a name into the block
+ * another thread allocated, with no order between them (a memcpy from a
+ * static function of GLib, which no suppression can name).  A TSan-
+ * visible lock around each entry point gives that order; GLib's lock
+ * already serialises these calls, so it costs no concurrency. */
+static pthread_mutex_t quark_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define QUARK_WRAPPER(type, name, arg_type)                                 \
+  type                                                                      \
+  name (arg_type string)                                                    \
+  {                                                                         \
+    type result;                                                            \
+                                                                            \
+    REAL (name);                                                            \
+    pthread_mutex_lock (&quark_lock);                                       \
+    result = real_##name (string);                                          \
+    pthread_mutex_unlock (&quark_lock);                                     \
+    return result;                                                          \
+  }
+
+QUARK_WRAPPER (GQuark, g_quark_from_string, const gchar *);
+QUARK_WRAPPER (GQuark, g_quark_from_static_string, const gchar *);
+QUARK_WRAPPER (GQuark, g_quark_try_string, const gchar *);
+QUARK_WRAPPER (const gchar *, g_intern_string, const gchar *);
+QUARK_WRAPPER (const gchar *, g_intern_static_string, const gchar *);
+
 /* Thread pools: the user's function runs behind a trampoline whose
  * address, never freed, carries the edges (the pool's own memory is
  * freed by g_thread_pool_free, which forgets its sync state). */
