@@ -26,7 +26,13 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
-  ret |= GST_ELEMENT_REGISTER (npywatermark, plugin);
+  /* npy-watermark registers its own copy of the element before it loads
+   * any plugin.  When a typefind (this plugin's application/x-npy, run
+   * on any file whose extension names no type, such as a phone's .MOV)
+   * then loads this plugin into it, the type exists already: registering
+   * it again would only warn and fail, and the program's copy serves. */
+  if (g_type_from_name ("GstNpyWatermark") == 0)
+    ret |= GST_ELEMENT_REGISTER (npywatermark, plugin);
   ret |= GST_ELEMENT_REGISTER (npydec, plugin);
   ret |= gst_npy_type_find_register (plugin);
   return ret;
