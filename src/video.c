@@ -25,7 +25,10 @@
 #include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 
+#include <gst/app/gstappsrc.h>
+
 #include "log.h"
+#include "mp4edit.h"
 #include "video.h"
 
 #define GST_CAT_DEFAULT batch_debug
@@ -545,6 +548,9 @@ typedef struct
   /* the first video stream's caps as the probe's parsebin gave them (the
    * run's gives the same stream): its pad may come before its caps */
   GstCaps *in_caps;
+  /* the input's audio when its edit skips priming (mp4edit.h), written
+   * by mp4mux or qtmux: n == 0 if not */
+  BatchMp4Audio audio;
 } Plan;
 
 static void
@@ -553,6 +559,7 @@ plan_clear (Plan * plan)
   g_free (plan->output_path);
   g_free (plan->fallback);
   gst_clear_caps (&plan->in_caps);
+  batch_mp4_audio_clear (&plan->audio);
 }
 
 static gboolean
@@ -714,6 +721,7 @@ typedef struct
   GError *error;                /* with lock: the first one */
   gboolean have_video;          /* with lock */
   guint audio_pads, subtitle_pads;      /* with lock */
+  gboolean audio_taken;         /* with lock: the read audio's pad came */
   GstElement *size;             /* the scaler's capsfilter */
   GstElement *format;           /* the encoder's capsfilter */
   GstElement *mark;
@@ -724,6 +732,12 @@ typedef struct
   GstDateTime *created;         /* with lock: the input's creation time */
   GHashTable *durations;        /* with lock: demuxed frames' PTS ->
                                  * duration, until decoded */
+  /* The audio read from the file (plan->audio.n > 0): its appsrc, the
+   * file and the next packet; the input pad's streaming thread only,
+   * after on_pad_added () set them. */
+  GstElement *audio_src;
+  GFileInputStream *audio_file;
+  guint audio_next;
   gint64 last_progress;         /* worker: when frames_out last moved */
   gint last_frames;             /* worker: frames_out then */
 } Run;
@@ -1418,6 +1432,131 @@ add_video_branch (Run * run, GstPad * pad, const GstCaps * caps,
   return link_to_muxer (run, pad, caps, elements[n - 1], NULL, error);
 }
 
+/* Gives the muxer the input's audio packets (plan->audio) up to @until,
+ * all if NONE, read from the file and timed from the media's start,
+ * priming included: the edit written afterwards skips it.  The input
+ * pad's streaming thread. */
+static gboolean
+push_audio (Run * run, GstClockTime until)
+{
+  const BatchMp4Audio *a = &run->plan->audio;
+
+  while (run->audio_next < a->n) {
+    guint i = run->audio_next;
+    GstClockTime start = gst_util_uint64_scale (a->times[i], GST_SECOND,
+        a->media_scale);
+    GstClockTime end = gst_util_uint64_scale (a->times[i + 1], GST_SECOND,
+        a->media_scale);
+    GError *error = NULL;
+    GstBuffer *buffer;
+    GstMapInfo map;
+    gsize got = 0;
+    gboolean ok;
+
+    if (GST_CLOCK_TIME_IS_VALID (until) && start > until)
+      break;
+    buffer = gst_buffer_new_allocate (NULL, a->sizes[i], NULL);
+    gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+    ok = g_seekable_seek (G_SEEKABLE (run->audio_file), a->offsets[i],
+        G_SEEK_SET, NULL, &error)
+        && g_input_stream_read_all (G_INPUT_STREAM (run->audio_file),
+        map.data, map.size, &got, NULL, &error) && got == map.size;
+    gst_buffer_unmap (buffer, &map);
+    if (!ok) {
+      run_fail (run, g_error_new (GST_RESOURCE_ERROR,
+              GST_RESOURCE_ERROR_READ, "cannot read its audio: %s",
+              error ? error->message : "the file ends before its packets"));
+      g_clear_error (&error);
+      gst_buffer_unref (buffer);
+      return FALSE;
+    }
+    GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) = start;
+    GST_BUFFER_DURATION (buffer) = end - start;
+    if (i == 0)
+      GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+    run->audio_next++;
+    /* not OK: the pipeline is stopping */
+    if (gst_app_src_push_buffer (GST_APP_SRC (run->audio_src), buffer) !=
+        GST_FLOW_OK)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* qtdemux's audio pad when the audio is read from the file: its packets
+ * are dropped (the last is missing, see mp4edit.h) but pace the read
+ * ones, so that audio and video reach the muxer interleaved; its caps
+ * and tags (the language) go on to the appsrc, and its end ends it. */
+static GstPadProbeReturn
+pace_audio (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Run *run = data;
+  GstEvent *event;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    if (GST_BUFFER_DTS_OR_PTS (buffer) != GST_CLOCK_TIME_NONE)
+      push_audio (run, GST_BUFFER_DTS_OR_PTS (buffer));
+    return GST_PAD_PROBE_DROP;
+  }
+  event = GST_PAD_PROBE_INFO_EVENT (info);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+
+      gst_event_parse_caps (event, &caps);
+      g_object_set (run->audio_src, "caps", caps, NULL);
+      break;
+    }
+    case GST_EVENT_TAG:
+      gst_element_send_event (run->audio_src, gst_event_ref (event));
+      break;
+    case GST_EVENT_EOS:
+      if (push_audio (run, GST_CLOCK_TIME_NONE))
+        gst_app_src_end_of_stream (GST_APP_SRC (run->audio_src));
+      break;
+    default:
+      break;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The audio read from the file: appsrc ! queue ! MUXER, and qtdemux's
+ * pad to a fakesink through pace_audio (). */
+static gboolean
+add_read_audio_branch (Run * run, GstPad * pad, const GstCaps * caps,
+    GError ** error)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (run->video->input_path);
+  GstElement *src, *queue, *sink;
+  GstElement *drain[] = { NULL, NULL };
+  g_autoptr (GstPad) queue_src = NULL;
+
+  run->audio_file = g_file_read (file, NULL, error);
+  if (run->audio_file == NULL)
+    return FALSE;
+  src = gst_element_factory_make ("appsrc", NULL);
+  queue = make_queue (QUEUE_TIME);
+  sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (src, "format", GST_FORMAT_TIME, "caps", caps, NULL);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  run->audio_src = src;
+  gst_bin_add_many (GST_BIN (run->pipeline), src, queue, NULL);
+  if (!gst_element_link (src, queue)
+      || !link_to_muxer (run, pad, caps, queue, NULL, error))
+    return FALSE;
+  queue_src = gst_element_get_static_pad (queue, "src");
+  gst_pad_add_probe (queue_src, GST_PAD_PROBE_TYPE_BUFFER, stream_end, run,
+      NULL);
+  gst_element_sync_state_with_parent (queue);
+  gst_element_sync_state_with_parent (src);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, pace_audio, run, NULL);
+  drain[0] = sink;
+  return add_branch (run, pad, drain);
+}
+
 static void
 on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
 {
@@ -1425,7 +1564,7 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GError *error = NULL;
   StreamKind kind;
-  gboolean first_video = FALSE;
+  gboolean first_video = FALSE, read_audio = FALSE;
 
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
@@ -1439,11 +1578,21 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
   g_mutex_lock (&run->lock);
   if (kind == STREAM_VIDEO && !run->have_video)
     first_video = run->have_video = TRUE;
+  if (kind == STREAM_AUDIO && run->plan->audio.n > 0 && !run->audio_taken
+      && gst_caps_is_fixed (caps))
+    read_audio = run->audio_taken = TRUE;
   g_mutex_unlock (&run->lock);
 
   if (first_video) {
     if (!add_video_branch (run, pad, caps, &error))
       run_fail (run, error);
+  } else if (read_audio) {
+    if (!add_read_audio_branch (run, pad, caps, &error)) {
+      if (error == NULL)
+        g_set_error (&error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+            "its audio could not be linked");
+      run_fail (run, error);
+    }
   } else if (kind == STREAM_AUDIO || kind == STREAM_SUBTITLE) {
     GstElement *queue = make_queue (QUEUE_TIME);
     GstElement *elements_text[] = { queue, NULL, NULL };
@@ -1617,6 +1766,8 @@ batch_video_process (const BatchWorkerSettings * s, const BatchPicture * video,
     return FALSE;
   }
   probe_clear (&probe);
+  if (g_str_equal (plan.muxer, "mp4mux") || g_str_equal (plan.muxer, "qtmux"))
+    batch_mp4_audio_read (video->input_path, &plan.audio);
   if (plan.fallback)
     GST_WARNING ("%s: %s", video->relative, plan.fallback);
 
@@ -1680,6 +1831,11 @@ batch_video_process (const BatchWorkerSettings * s, const BatchPicture * video,
     gst_date_time_unref (run.created);
   g_hash_table_unref (run.durations);
   g_mutex_clear (&run.lock);
+  if (run.audio_file) {
+    g_object_unref (run.audio_file);
+    if (ok)
+      ok = batch_mp4_audio_write_edit (temp, &plan.audio, error);
+  }
 
   if (ok && (g_chmod (temp, s->file_mode) != 0 ||
           g_rename (temp, plan.output_path) != 0)) {

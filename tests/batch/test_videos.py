@@ -2,7 +2,8 @@
 # Video files in npy-watermark (--videos): small videos made here with
 # gst-launch-1.0 (H.264+AAC MP4, MOV, H.264+Opus MKV, VP9+Opus WebM, an
 # MPEG-4 AVI, 10-bit HEVC HDR10, a rotated phone clip, variable frame
-# rate, a truncated MP4, an audio-only file), run through the built
+# rate, a truncated MP4, an audio-only file, AAC whose edit skips its
+# priming as FFmpeg and phones write it), run through the built
 # command and looked at as a user would: the container, the audio packets
 # byte for byte, every frame and its time, where the watermark is against
 # a composite computed here from the decoded input, the HDR caps, exit
@@ -253,6 +254,160 @@ def set_mvhd_time(path, unix):
     assert pos > 0 and data[pos + 4] == 0
     struct.pack_into(">II", data, pos + 8, unix + 2082844800,
                      unix + 2082844800)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+# ISO BMFF boxes, read here independently of src/mp4edit.c: an MP4's
+# audio track as its sample table and edit list say, which qtdemux does
+# not show whole (it never outputs the packet an edit ends inside).
+MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts"}
+
+
+def mp4_boxes(data, start, end):
+    pos = start
+    while pos + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        head = 8
+        if size == 1:
+            size = struct.unpack(">Q", data[pos + 8:pos + 16])[0]
+            head = 16
+        elif size == 0:
+            size = end - pos
+        yield kind, pos, head, size
+        pos += size
+
+
+def mp4_child(data, box, kind):
+    _, pos, head, size = box
+    for b in mp4_boxes(data, pos + head, pos + size):
+        if b[0] == kind:
+            return b
+    return None
+
+
+def mp4_audio(path):
+    """The one audio track of an MP4 or MOV: {"scale": media timescale,
+    "movie_scale", "edits": [(duration, media time)], "tkhd": its
+    duration, "packets": [(decode time, duration, bytes)]}."""
+    with open(path, "rb") as f:
+        data = f.read()
+    moov = [b for b in mp4_boxes(data, 0, len(data)) if b[0] == b"moov"][0]
+    mvhd = mp4_child(data, moov, b"mvhd")
+    v = data[mvhd[1] + 8]
+    movie_scale = struct.unpack(">I", data[mvhd[1] + (20 if v == 0 else 28):
+                                            ][:4])[0]
+    traks = []
+    for b in mp4_boxes(data, moov[1] + 8, moov[1] + moov[3]):
+        if b[0] != b"trak":
+            continue
+        hdlr = mp4_child(data, mp4_child(data, b, b"mdia"), b"hdlr")
+        if data[hdlr[1] + 16:hdlr[1] + 20] == b"soun":
+            traks.append(b)
+    assert len(traks) == 1, "%s: one audio track" % path
+    trak = traks[0]
+    mdia = mp4_child(data, trak, b"mdia")
+    mdhd = mp4_child(data, mdia, b"mdhd")
+    v = data[mdhd[1] + 8]
+    scale = struct.unpack(">I", data[mdhd[1] + (20 if v == 0 else 28):][:4])[0]
+    tkhd = mp4_child(data, trak, b"tkhd")
+    v = data[tkhd[1] + 8]
+    tkhd_duration = (struct.unpack(">I", data[tkhd[1] + 28:][:4])[0] if v == 0
+                     else struct.unpack(">Q", data[tkhd[1] + 36:][:8])[0])
+    edits = []
+    edts = mp4_child(data, trak, b"edts")
+    if edts:
+        elst = mp4_child(data, edts, b"elst")
+        v, n = data[elst[1] + 8], struct.unpack(">I", data[elst[1] + 12:][:4])[0]
+        for i in range(n):
+            if v == 0:
+                edits.append(struct.unpack(">Ii", data[elst[1] + 16 + 12 * i:]
+                                           [:8]))
+            else:
+                edits.append(struct.unpack(">Qq", data[elst[1] + 16 + 20 * i:]
+                                           [:16]))
+    stbl = mp4_child(data, mp4_child(data, mdia, b"minf"), b"stbl")
+
+    def table(kind, fmt, skip=4):
+        box = mp4_child(data, stbl, kind)
+        if box is None:
+            return None
+        body = data[box[1] + 8 + skip:box[1] + box[3]]
+        n = struct.unpack(">I", body[:4])[0]
+        each = struct.calcsize(fmt)
+        return [struct.unpack(fmt, body[4 + each * i:4 + each * (i + 1)])
+                for i in range(n)]
+    durations = [d for count, d in table(b"stts", ">II") for _ in range(count)]
+    stsz = mp4_child(data, stbl, b"stsz")
+    fixed, count = struct.unpack(">II", data[stsz[1] + 12:stsz[1] + 20])
+    sizes = ([fixed] * count if fixed else list(struct.unpack(
+        ">%dI" % count, data[stsz[1] + 20:stsz[1] + 20 + 4 * count])))
+    chunks = [c[0] for c in (table(b"stco", ">I") or table(b"co64", ">Q"))]
+    runs = table(b"stsc", ">III")
+    packets, t, i = [], 0, 0
+    for r, (first, per, _) in enumerate(runs):
+        last = runs[r + 1][0] if r + 1 < len(runs) else len(chunks) + 1
+        for chunk in range(first, last):
+            offset = chunks[chunk - 1]
+            for _ in range(per):
+                if i == len(sizes):
+                    break
+                packets.append((t, durations[i],
+                                data[offset:offset + sizes[i]]))
+                offset += sizes[i]
+                t += durations[i]
+                i += 1
+    return {"scale": scale, "movie_scale": movie_scale, "edits": edits,
+            "tkhd": tkhd_duration, "packets": packets}
+
+
+def add_priming_edit(path, priming, padding):
+    """Gives an MP4's audio track the edit FFmpeg and phones write for
+    AAC: it skips @priming samples of the encoder's delay and ends
+    @padding samples before the media does.  1.22's mp4mux writes the
+    moov last, after every chunk, so no chunk offset moves."""
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    moov = list(mp4_boxes(data, 0, len(data)))
+    moov = [b for b in moov if b[0] == b"moov"][0]
+    _, mpos, _, msize = moov
+    track = mp4_audio(path)
+    for b in mp4_boxes(data, mpos + 8, mpos + msize):
+        if b[0] != b"trak":
+            continue
+        hdlr = mp4_child(data, mp4_child(data, b, b"mdia"), b"hdlr")
+        if data[hdlr[1] + 16:hdlr[1] + 20] == b"soun":
+            break
+    _, tpos, _, tsize = b
+    old = mp4_child(data, b, b"edts")
+    if old:
+        del data[old[1]:old[1] + old[3]]
+        tsize -= old[3]
+        msize -= old[3]
+    media = sum(p[1] for p in track["packets"])
+    length = media - priming - padding
+    seg = (length * track["movie_scale"] + track["scale"] // 2) // \
+        track["scale"]
+    edts = struct.pack(">I4sI4sIIIiI", 36, b"edts", 28, b"elst", 0, 1, seg,
+                       priming, 0x10000)
+    tkhd = mp4_child(data, (b"trak", tpos, 8, tsize), b"tkhd")
+    at = tkhd[1] + tkhd[3]
+    data[at:at] = edts
+    struct.pack_into(">I", data, tpos, tsize + 36)
+    struct.pack_into(">I", data, mpos, msize + 36)
+    assert data[tkhd[1] + 8] == 0
+    struct.pack_into(">I", data, tkhd[1] + 28, seg)
+    # the movie lasts as long as its longest track, as FFmpeg writes it
+    moov = (b"moov", mpos, 8, msize + 36)
+    longest = 0
+    for b in mp4_boxes(data, mpos + 8, mpos + msize + 36):
+        if b[0] == b"trak":
+            tkhd = mp4_child(data, b, b"tkhd")
+            longest = max(longest, struct.unpack(">I", data[tkhd[1] + 28:]
+                                                 [:4])[0])
+    mvhd = mp4_child(data, moov, b"mvhd")
+    assert data[mvhd[1] + 8] == 0
+    struct.pack_into(">I", data, mvhd[1] + 24, longest)
     with open(path, "wb") as f:
         f.write(data)
 
@@ -1162,6 +1317,63 @@ def group_memory(tmp):
                   % (codec, peak / 2**20, MEMORY_BOUND[codec] / 2**20))
 
 
+def group_priming(tmp):
+    """AAC whose edit list skips the encoder's priming (FFmpeg's and
+    phones' MP4 and MOV): every packet is kept, the priming one and the
+    last one too, and the output's edit skips the same priming."""
+    make_watermark(tmp)
+    folder = os.path.join(tmp, "in")
+    os.makedirs(folder)
+    gst('%s ! x264enc speed-preset=ultrafast key-int-max=10 ! h264parse ! '
+        'queue ! mp4mux name=m ! filesink location=clip.mp4  %s ! avenc_aac '
+        '! aacparse ! queue ! m.' % (video_src(160, 120, 50), audio_src(2)),
+        folder)
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! qtmux '
+        'name=m ! filesink location=Phone.MOV  %s ! avenc_aac ! aacparse ! '
+        'queue ! m.' % (video_src(160, 120, 45, 30), audio_src(1.5, 44100)),
+        folder)
+    # FFmpeg's AAC priming (1024) and Apple's (2112, not a whole packet)
+    add_priming_edit(os.path.join(folder, "clip.mp4"), 1024, 700)
+    add_priming_edit(os.path.join(folder, "Phone.MOV"), 2112, 321)
+    r = run(tmp, "--input", "in", "--npy", "logo.npy", "--videos",
+            "--height", "120", timeout=RUN_TIMEOUT)
+    tap.eq(r.returncode, 0, "primed AAC in MP4 and MOV: exit 0", r.stderr)
+    # .MOV names no type GStreamer knows: every typefinder runs, the
+    # plugin's application/x-npy too, which loads the plugin (on the test
+    # plugin path, as installed) beside the command's own npywatermark
+    tap.check("CRITICAL" not in r.stderr and "WARNING" not in r.stderr,
+              "no CRITICAL or WARNING when a typefind loads the plugin",
+              r.stderr)
+    for name, container in (("clip.mp4", "iso-bmff"),
+                            ("Phone.MOV", "iso-bmff:qt")):
+        src = os.path.join(folder, name)
+        dst = os.path.join(folder, "output", name)
+        check_kept(src, dst, name, container, "video/x-h264")
+        if not os.path.exists(dst):
+            continue
+        a, b = mp4_audio(src), mp4_audio(dst)
+        tap.check(len(a["packets"]) == len(b["packets"]) and
+                  [p[2] for p in a["packets"]] == [p[2] for p in b["packets"]],
+                  "%s: all %d audio packets kept, the priming and the last "
+                  "one too" % (name, len(a["packets"])),
+                  "%d in, %d out" % (len(a["packets"]), len(b["packets"])))
+        tap.check([p[1] * b["scale"] for p in a["packets"]] ==
+                  [p[1] * a["scale"] for p in b["packets"]],
+                  "%s: each audio packet's duration kept" % name)
+        skip_in = a["edits"][0][1] / a["scale"]
+        length_in = a["edits"][0][0] / a["movie_scale"]
+        tap.check(len(b["edits"]) == 1 and b["edits"][0][1] >= 0 and
+                  abs(b["edits"][0][1] / b["scale"] - skip_in) < 0.5 /
+                  b["scale"] and abs(b["edits"][0][0] / b["movie_scale"] -
+                                     length_in) <= 1 / b["movie_scale"],
+                  "%s: its edit skips the same priming (%.6f s) and plays "
+                  "as long (%.4f s)" % (name, skip_in, length_in),
+                  (a["edits"], a["scale"], a["movie_scale"], b["edits"],
+                   b["scale"], b["movie_scale"]))
+        tap.eq(b["tkhd"], sum(e[0] for e in b["edits"]),
+               "%s: the audio track's duration is its edit's" % name)
+
+
 GROUPS = {
     "containers": group_containers,
     "tags": group_tags,
@@ -1175,6 +1387,7 @@ GROUPS = {
     "codecs": group_codecs,
     "subtitles": group_subtitles,
     "memory": group_memory,
+    "priming": group_priming,
 }
 
 if __name__ == "__main__":

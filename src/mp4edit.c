@@ -1,0 +1,667 @@
+/* gst-npywatermark
+ * Copyright (C) 2026 gst-npywatermark authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+
+/* The audio track's packets and edit list of an MP4 or MOV (ISO/IEC
+ * 14496-12: moov/trak/edts/elst and the sample table, stbl), read from
+ * the input and the edit written into the output's moov.  Both run on a
+ * worker thread (video.c): the read before the pipeline starts, the
+ * write on the finished temporary file before it is renamed.  Anything
+ * this reader does not take (fragments, several audio tracks, an edit
+ * list of more than one edit) leaves the track to qtdemux as before. */
+
+#include <string.h>
+#include <gst/gst.h>
+
+#include "log.h"
+#include "mp4edit.h"
+
+#define GST_CAT_DEFAULT batch_debug
+
+/* A moov larger than this is not read (a two-hour film's is tens of MB,
+ * most of it the video's sample table). */
+#define MAX_MOOV (256 * 1024 * 1024)
+
+/* Packets of one audio track: AAC at 48 kHz makes 47 a second, so this
+ * is 50 hours. */
+#define MAX_PACKETS (8 * 1024 * 1024)
+
+/* What may follow the output's moov, moved with it. */
+#define MAX_TAIL (16 * 1024 * 1024)
+
+#define FOURCC(a, b, c, d)                                                  \
+  ((guint32) (a) << 24 | (guint32) (b) << 16 | (guint32) (c) << 8 | (d))
+
+typedef struct
+{
+  gsize pos;                    /* in the buffer */
+  gsize head;                   /* 8, or 16 with a 64-bit size */
+  gsize size;                   /* with the head */
+  guint32 type;
+} Box;
+
+/* The box at @pos, which must end by @end. */
+static gboolean
+box_at (const guint8 * data, gsize pos, gsize end, Box * box)
+{
+  guint64 size;
+
+  if (end < pos || end - pos < 8)
+    return FALSE;
+  size = GST_READ_UINT32_BE (data + pos);
+  box->type = GST_READ_UINT32_BE (data + pos + 4);
+  box->head = 8;
+  if (size == 1) {
+    if (end - pos < 16)
+      return FALSE;
+    size = GST_READ_UINT64_BE (data + pos + 8);
+    box->head = 16;
+  } else if (size == 0) {
+    size = end - pos;
+  }
+  if (size < box->head || size > end - pos)
+    return FALSE;
+  box->pos = pos;
+  box->size = size;
+  return TRUE;
+}
+
+/* The first box of @type in @parent's payload. */
+static gboolean
+child (const guint8 * data, const Box * parent, guint32 type, Box * out)
+{
+  gsize pos = parent->pos + parent->head;
+  gsize end = parent->pos + parent->size;
+  Box box;
+
+  while (box_at (data, pos, end, &box)) {
+    if (box.type == type) {
+      *out = box;
+      return TRUE;
+    }
+    pos += box.size;
+  }
+  return FALSE;
+}
+
+/* A full box's payload after its version and flags, at least @need
+ * bytes of it. */
+static const guint8 *
+payload (const guint8 * data, const Box * box, gsize need, guint8 * version)
+{
+  if (box->size - box->head < 4 + need)
+    return NULL;
+  *version = data[box->pos + box->head];
+  return data + box->pos + box->head + 4;
+}
+
+/* mvhd and mdhd: the timescale; the duration's offset in @data. */
+static gboolean
+header_scale (const guint8 * data, const Box * box, guint32 * scale,
+    gsize * duration_at, gboolean * wide)
+{
+  guint8 version;
+  const guint8 *p = payload (data, box, 16, &version);
+
+  if (p == NULL || version > 1 || (version
+          && payload (data, box, 28, &version) == NULL))
+    return FALSE;
+  *wide = version == 1;
+  *scale = GST_READ_UINT32_BE (p + (version ? 16 : 8));
+  if (duration_at)
+    *duration_at = (p - data) + (version ? 20 : 12);
+  return *scale > 0;
+}
+
+/* tkhd: the duration's offset in @data. */
+static gboolean
+track_duration_at (const guint8 * data, const Box * tkhd, gsize * at,
+    gboolean * wide)
+{
+  guint8 version;
+  const guint8 *p = payload (data, tkhd, 36, &version);
+
+  if (p == NULL || version > 1)
+    return FALSE;
+  *wide = version == 1;
+  *at = (p - data) + (version ? 24 : 16);
+  return TRUE;
+}
+
+static guint64
+read_uint (const guint8 * data, gsize at, gboolean wide)
+{
+  return wide ? GST_READ_UINT64_BE (data + at) : GST_READ_UINT32_BE (data + at);
+}
+
+static void
+write_uint (guint8 * data, gsize at, gboolean wide, guint64 value)
+{
+  if (wide)
+    GST_WRITE_UINT64_BE (data + at, value);
+  else
+    GST_WRITE_UINT32_BE (data + at, MIN (value, G_MAXUINT32));
+}
+
+static gboolean
+is_sound (const guint8 * data, const Box * trak, Box * mdia)
+{
+  Box hdlr;
+  guint8 version;
+  const guint8 *p;
+
+  if (!child (data, trak, FOURCC ('m', 'd', 'i', 'a'), mdia)
+      || !child (data, mdia, FOURCC ('h', 'd', 'l', 'r'), &hdlr)
+      || (p = payload (data, &hdlr, 8, &version)) == NULL)
+    return FALSE;
+  return GST_READ_UINT32_BE (p + 4) == FOURCC ('s', 'o', 'u', 'n');
+}
+
+/* The moov of the file @stream reads: its bytes (g_free), where it
+ * starts and whether its head is 32-bit.  NULL, with @why, if none. */
+static guint8 *
+read_moov (GInputStream * stream, guint64 file_size, guint64 * moov_pos,
+    Box * moov, const gchar ** why, GError ** error)
+{
+  guint64 pos = 0;
+
+  while (file_size - pos >= 8) {
+    guint8 head[16];
+    guint64 size;
+    guint32 type;
+    gsize got;
+    guint8 *data;
+
+    if (!g_seekable_seek (G_SEEKABLE (stream), pos, G_SEEK_SET, NULL, error)
+        || !g_input_stream_read_all (stream, head, 16, &got, NULL, error))
+      return NULL;
+    if (got < 8)
+      break;
+    size = GST_READ_UINT32_BE (head);
+    type = GST_READ_UINT32_BE (head + 4);
+    if (size == 1 && got == 16)
+      size = GST_READ_UINT64_BE (head + 8);
+    else if (size == 0)
+      size = file_size - pos;
+    /* an MP4 or MOV starts with one of these; other files stop here */
+    if (size < 8 || size > file_size - pos || (pos == 0
+            && type != FOURCC ('f', 't', 'y', 'p')
+            && type != FOURCC ('m', 'o', 'o', 'v')
+            && type != FOURCC ('m', 'd', 'a', 't')
+            && type != FOURCC ('w', 'i', 'd', 'e')
+            && type != FOURCC ('f', 'r', 'e', 'e')
+            && type != FOURCC ('s', 'k', 'i', 'p'))) {
+      *why = "not an MP4 or MOV";
+      return NULL;
+    }
+    if (type == FOURCC ('m', 'o', 'o', 'v')) {
+      if (size > MAX_MOOV) {
+        *why = "its moov is too large";
+        return NULL;
+      }
+      data = g_malloc (size);
+      if (!g_seekable_seek (G_SEEKABLE (stream), pos, G_SEEK_SET, NULL, error)
+          || !g_input_stream_read_all (stream, data, size, &got, NULL, error)
+          || got != size || !box_at (data, 0, size, moov)) {
+        g_free (data);
+        *why = "its moov cannot be read";
+        return NULL;
+      }
+      *moov_pos = pos;
+      return data;
+    }
+    pos += size;
+  }
+  *why = "no moov";
+  return NULL;
+}
+
+static guint64
+file_size_of (GFile * file, GError ** error)
+{
+  g_autoptr (GFileInfo) info = g_file_query_info (file,
+      G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL, error);
+
+  return info ? (guint64) g_file_info_get_size (info) : 0;
+}
+
+/* The sample table of @stbl into @a: every packet's offset, size and
+ * decode time.  NULL, or why not. */
+static const gchar *
+read_samples (const guint8 * data, const Box * stbl, guint64 file_size,
+    BatchMp4Audio * a)
+{
+  Box stts, stsz, stsc, stco;
+  const guint8 *p_stts, *p_stsz, *p_stsc, *p_stco;
+  guint8 version;
+  guint32 n_stts, n_stsc, n_chunks, fixed_size;
+  gboolean wide_offsets;
+  guint64 t = 0;
+  guint i, j, sample = 0;
+
+  if (!child (data, stbl, FOURCC ('s', 't', 't', 's'), &stts)
+      || !child (data, stbl, FOURCC ('s', 't', 's', 'z'), &stsz)
+      || !child (data, stbl, FOURCC ('s', 't', 's', 'c'), &stsc))
+    return "its sample table lacks stts, stsz or stsc";
+  wide_offsets = !child (data, stbl, FOURCC ('s', 't', 'c', 'o'), &stco);
+  if (wide_offsets && !child (data, stbl, FOURCC ('c', 'o', '6', '4'), &stco))
+    return "its sample table has no chunk offsets";
+
+  if ((p_stsz = payload (data, &stsz, 8, &version)) == NULL)
+    return "its stsz is cut short";
+  fixed_size = GST_READ_UINT32_BE (p_stsz);
+  a->n = GST_READ_UINT32_BE (p_stsz + 4);
+  if (a->n == 0 || a->n > MAX_PACKETS)
+    return "it has no packets, or too many";
+  if (fixed_size == 0 && (stsz.size - stsz.head - 12) / 4 < a->n)
+    return "its stsz is cut short";
+
+  a->offsets = g_new (guint64, a->n);
+  a->sizes = g_new (guint32, a->n);
+  a->times = g_new (guint64, a->n + 1);
+  for (i = 0; i < a->n; i++)
+    a->sizes[i] = fixed_size ? fixed_size :
+        GST_READ_UINT32_BE (p_stsz + 8 + 4 * i);
+
+  /* decode times: runs of (count, delta) */
+  if ((p_stts = payload (data, &stts, 4, &version)) == NULL)
+    return "its stts is cut short";
+  n_stts = GST_READ_UINT32_BE (p_stts);
+  if ((stts.size - stts.head - 8) / 8 < n_stts)
+    return "its stts is cut short";
+  for (i = 0; i < n_stts; i++) {
+    guint32 count = GST_READ_UINT32_BE (p_stts + 4 + 8 * i);
+    guint32 delta = GST_READ_UINT32_BE (p_stts + 8 + 8 * i);
+
+    for (j = 0; j < count && sample < a->n; j++) {
+      a->times[sample++] = t;
+      t += delta;
+    }
+  }
+  if (sample != a->n)
+    return "its stts does not time every packet";
+  a->times[a->n] = t;
+
+  /* offsets: chunks of runs given by stsc (first chunk, packets each) */
+  if ((p_stsc = payload (data, &stsc, 4, &version)) == NULL
+      || (p_stco = payload (data, &stco, 4, &version)) == NULL)
+    return "its stsc or chunk offsets are cut short";
+  n_stsc = GST_READ_UINT32_BE (p_stsc);
+  n_chunks = GST_READ_UINT32_BE (p_stco);
+  if ((stsc.size - stsc.head - 8) / 12 < n_stsc || n_stsc == 0
+      || (stco.size - stco.head - 8) / (wide_offsets ? 8 : 4) < n_chunks)
+    return "its stsc or chunk offsets are cut short";
+  sample = 0;
+  for (i = 0; i < n_stsc && sample < a->n; i++) {
+    guint32 first = GST_READ_UINT32_BE (p_stsc + 4 + 12 * i);
+    guint32 per_chunk = GST_READ_UINT32_BE (p_stsc + 8 + 12 * i);
+    guint32 last = i + 1 < n_stsc ?
+        GST_READ_UINT32_BE (p_stsc + 4 + 12 * (i + 1)) : n_chunks + 1;
+    guint32 chunk;
+
+    if (first == 0 || last <= first || last > n_chunks + 1 || per_chunk == 0)
+      return "its stsc is inconsistent";
+    for (chunk = first; chunk < last && sample < a->n; chunk++) {
+      guint64 offset = wide_offsets ?
+          GST_READ_UINT64_BE (p_stco + 4 + 8 * (chunk - 1)) :
+          GST_READ_UINT32_BE (p_stco + 4 + 4 * (chunk - 1));
+
+      for (j = 0; j < per_chunk && sample < a->n; j++) {
+        if (offset > file_size || a->sizes[sample] > file_size - offset)
+          return "a packet lies past the file's end";
+        a->offsets[sample++] = offset;
+        offset += a->sizes[sample - 1];
+      }
+    }
+  }
+  if (sample != a->n)
+    return "its chunks do not hold every packet";
+  return NULL;
+}
+
+/* Why the track in @trak is not one this file handles, or NULL. */
+static const gchar *
+read_track (const guint8 * data, const Box * trak, const Box * mdia,
+    guint64 file_size, BatchMp4Audio * a)
+{
+  Box edts, elst, mdhd, minf, stbl, stsd;
+  const guint8 *p;
+  guint8 version;
+  gint64 media_time;
+  gboolean wide;
+  guint32 codec;
+
+  if (!child (data, trak, FOURCC ('e', 'd', 't', 's'), &edts)
+      || !child (data, &edts, FOURCC ('e', 'l', 's', 't'), &elst)
+      || (p = payload (data, &elst, 4, &version)) == NULL || version > 1)
+    return "no edit list";
+  if (GST_READ_UINT32_BE (p) != 1)
+    return "an edit list of more than one edit";
+  if (elst.size - elst.head - 8 < (version ? 20u : 12u))
+    return "its edit list is cut short";
+  if (version) {
+    a->edit_duration = GST_READ_UINT64_BE (p + 4);
+    media_time = (gint64) GST_READ_UINT64_BE (p + 12);
+    p += 20;
+  } else {
+    a->edit_duration = GST_READ_UINT32_BE (p + 4);
+    media_time = (gint32) GST_READ_UINT32_BE (p + 8);
+    p += 12;
+  }
+  if (GST_READ_UINT32_BE (p) != 0x10000)
+    return "its edit plays at another rate";
+  /* No priming skipped: qtdemux and the muxer keep every packet. */
+  if (media_time <= 0)
+    return "no priming skipped";
+  a->media_time = media_time;
+
+  if (!child (data, mdia, FOURCC ('m', 'd', 'h', 'd'), &mdhd)
+      || !header_scale (data, &mdhd, &a->media_scale, NULL, &wide)
+      || !child (data, mdia, FOURCC ('m', 'i', 'n', 'f'), &minf)
+      || !child (data, &minf, FOURCC ('s', 't', 'b', 'l'), &stbl)
+      || !child (data, &stbl, FOURCC ('s', 't', 's', 'd'), &stsd)
+      || (p = payload (data, &stsd, 12, &version)) == NULL)
+    return "no media header or sample description";
+  /* AAC and Opus: packets that qtdemux and the parsers pass whole */
+  codec = GST_READ_UINT32_BE (p + 8);
+  if (codec != FOURCC ('m', 'p', '4', 'a') && codec != FOURCC ('O', 'p',
+          'u', 's'))
+    return "not AAC or Opus";
+  if (child (data, &stbl, FOURCC ('c', 't', 't', 's'), &stsd))
+    return "composition offsets";
+  return read_samples (data, &stbl, file_size, a);
+}
+
+void
+batch_mp4_audio_clear (BatchMp4Audio * audio)
+{
+  g_free (audio->offsets);
+  g_free (audio->sizes);
+  g_free (audio->times);
+  memset (audio, 0, sizeof (*audio));
+}
+
+/**
+ * batch_mp4_audio_read:
+ * @path: the input
+ * @audio: (out caller-allocates): its audio track, zeroed by the caller
+ *
+ * Reads the one audio track of the MP4 or MOV at @path if its one edit
+ * skips priming (media time > 0): AAC or Opus, as FFmpeg and phones
+ * write them.  Worker thread.
+ *
+ * Returns: whether @path has such a track; if not (any other file, or
+ * one this reader does not take), qtdemux copies its audio as before.
+ */
+gboolean
+batch_mp4_audio_read (const gchar * path, BatchMp4Audio * audio)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) stream = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree guint8 *data = NULL;
+  const gchar *why = NULL;
+  guint64 file_size, moov_pos;
+  Box moov, mvhd, box, trak, mdia;
+  guint sounds = 0;
+  gsize pos;
+  gboolean wide;
+
+  if ((file_size = file_size_of (file, &error)) == 0
+      || (stream = g_file_read (file, NULL, &error)) == NULL
+      || (data = read_moov (G_INPUT_STREAM (stream), file_size, &moov_pos,
+              &moov, &why, &error)) == NULL)
+    goto not_taken;
+  if (child (data, &moov, FOURCC ('m', 'v', 'e', 'x'), &box)) {
+    why = "fragmented";
+    goto not_taken;
+  }
+  if (!child (data, &moov, FOURCC ('m', 'v', 'h', 'd'), &mvhd)
+      || !header_scale (data, &mvhd, &audio->movie_scale, NULL, &wide)) {
+    why = "no movie header";
+    goto not_taken;
+  }
+  for (pos = moov.head; box_at (data, pos, moov.size, &box); pos += box.size)
+    if (box.type == FOURCC ('t', 'r', 'a', 'k') && is_sound (data, &box,
+            &mdia) && sounds++ == 0)
+      trak = box;
+  if (sounds != 1) {
+    why = sounds ? "several audio tracks" : "no audio track";
+    goto not_taken;
+  }
+  if (!is_sound (data, &trak, &mdia)
+      || (why = read_track (data, &trak, &mdia, file_size, audio)) != NULL)
+    goto not_taken;
+  GST_INFO ("%s: audio packets read from the file (%u, priming %"
+      G_GUINT64_FORMAT " of %u a second)", path, audio->n, audio->media_time,
+      audio->media_scale);
+  return TRUE;
+
+not_taken:
+  GST_DEBUG ("%s: audio left to qtdemux: %s", path, error ? error->message :
+      why);
+  batch_mp4_audio_clear (audio);
+  return FALSE;
+}
+
+/* @a's edit in the output track @trak (@data: the output's moov):
+ * @entries gets the elst box, from the output's empty edits (a late
+ * start) and one edit of @a's length that skips @a's priming. */
+static gboolean
+make_elst (const guint8 * data, const Box * trak, const Box * mdia,
+    guint32 movie_scale, const BatchMp4Audio * a, GByteArray * elst,
+    guint64 * total)
+{
+  Box edts, old, mdhd;
+  guint32 media_scale;
+  guint64 duration, empty = 0;
+  gint64 media_time, base = 0;
+  gboolean wide, have_base = FALSE;
+  GArray *entries = g_array_new (FALSE, FALSE, sizeof (gint64));
+  guint8 version, head[16];
+  guint i;
+
+  if (!child (data, mdia, FOURCC ('m', 'd', 'h', 'd'), &mdhd)
+      || !header_scale (data, &mdhd, &media_scale, NULL, &wide)) {
+    g_array_unref (entries);
+    return FALSE;
+  }
+  /* the muxer's edits: empty ones kept, the media one's start added */
+  if (child (data, trak, FOURCC ('e', 'd', 't', 's'), &edts)
+      && child (data, &edts, FOURCC ('e', 'l', 's', 't'), &old)) {
+    const guint8 *p = payload (data, &old, 4, &version);
+    guint32 n = p ? GST_READ_UINT32_BE (p) : 0;
+    gsize each = version ? 20 : 12;
+
+    if (p == NULL || version > 1 || (old.size - old.head - 8) / each < n) {
+      g_array_unref (entries);
+      return FALSE;
+    }
+    for (i = 0; i < n; i++) {
+      const guint8 *e = p + 4 + each * i;
+      guint64 d = version ? GST_READ_UINT64_BE (e) : GST_READ_UINT32_BE (e);
+      gint64 m = version ? (gint64) GST_READ_UINT64_BE (e + 8) :
+          (gint32) GST_READ_UINT32_BE (e + 4);
+
+      if (m == -1) {
+        gint64 pair[2] = { d, -1 };
+        g_array_append_vals (entries, pair, 2);
+        empty += d;
+      } else if (!have_base) {
+        base = m;
+        have_base = TRUE;
+      }
+    }
+  }
+  duration = gst_util_uint64_scale_round (a->edit_duration, movie_scale,
+      a->movie_scale);
+  media_time = base + (gint64) gst_util_uint64_scale_round (a->media_time,
+      media_scale, a->media_scale);
+  {
+    gint64 pair[2] = { duration, media_time };
+    g_array_append_vals (entries, pair, 2);
+  }
+  *total = empty + duration;
+
+  /* version 1 only where version 0's fields cannot hold the values */
+  version = *total > G_MAXUINT32 || media_time > G_MAXINT32;
+  GST_WRITE_UINT32_BE (head, 16 + (entries->len / 2) * (version ? 20 : 12));
+  GST_WRITE_UINT32_BE (head + 4, FOURCC ('e', 'l', 's', 't'));
+  GST_WRITE_UINT32_BE (head + 8, (guint32) version << 24);
+  GST_WRITE_UINT32_BE (head + 12, entries->len / 2);
+  g_byte_array_append (elst, head, 16);
+  for (i = 0; i < entries->len; i += 2) {
+    guint64 d = g_array_index (entries, gint64, i);
+    gint64 m = g_array_index (entries, gint64, i + 1);
+    guint8 e[20];
+
+    if (version) {
+      GST_WRITE_UINT64_BE (e, d);
+      GST_WRITE_UINT64_BE (e + 8, (guint64) m);
+      GST_WRITE_UINT32_BE (e + 16, 0x10000);
+    } else {
+      GST_WRITE_UINT32_BE (e, (guint32) d);
+      GST_WRITE_UINT32_BE (e + 4, (guint32) m);
+      GST_WRITE_UINT32_BE (e + 8, 0x10000);
+    }
+    g_byte_array_append (elst, e, version ? 20 : 12);
+  }
+  g_array_unref (entries);
+  return TRUE;
+}
+
+/**
+ * batch_mp4_audio_write_edit:
+ * @path: the muxed output (mp4mux or qtmux, its moov last)
+ * @audio: the input's track (batch_mp4_audio_read ())
+ * @error: why not
+ *
+ * Writes @audio's edit into the output's audio track, whose packets the
+ * muxer got from the media's start: the track then skips the priming
+ * and ends where the input's does.  Its tkhd's duration and the mvhd's
+ * follow.  Worker thread, on the temporary file.
+ */
+gboolean
+batch_mp4_audio_write_edit (const gchar * path, const BatchMp4Audio * audio,
+    GError ** error)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileIOStream) io = NULL;
+  g_autofree guint8 *data = NULL;
+  g_autofree guint8 *tail = NULL;
+  guint64 tail_size;
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) elst = g_byte_array_new ();
+  const gchar *why = NULL;
+  guint64 file_size, moov_pos, total = 0, longest = 0;
+  guint32 movie_scale;
+  Box moov, mvhd, box, trak, mdia, tkhd, edts;
+  gsize pos, cut_from, cut_to, at, mvhd_at;
+  guint sounds = 0;
+  gboolean wide, mvhd_wide;
+  gsize written;
+  guint8 head[8];
+
+  if ((file_size = file_size_of (file, error)) == 0
+      || (io = g_file_open_readwrite (file, NULL, error)) == NULL)
+    return FALSE;
+  data = read_moov (g_io_stream_get_input_stream (G_IO_STREAM (io)),
+      file_size, &moov_pos, &moov, &why, error);
+  if (data == NULL) {
+    if (error && *error == NULL)
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+          "cannot write its audio's edit list: %s", why);
+    return FALSE;
+  }
+  /* what follows the moov (mp4mux's XMP box) moves with it: no media
+   * data, which would move its chunks */
+  tail_size = file_size - moov_pos - moov.size;
+  pos = 0;
+  if (tail_size <= MAX_TAIL) {
+    gsize got = 0;
+
+    tail = g_malloc (tail_size + 1);
+    if (!g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM
+                (io)), tail, tail_size, &got, NULL, error))
+      return FALSE;
+    for (pos = 0; got == tail_size && box_at (tail, pos, tail_size, &box)
+        && box.type != FOURCC ('m', 'd', 'a', 't'); pos += box.size);
+  }
+  if (moov.head != 8 || tail == NULL || pos != tail_size
+      || !child (data, &moov, FOURCC ('m', 'v', 'h', 'd'), &mvhd)
+      || !header_scale (data, &mvhd, &movie_scale, &mvhd_at, &mvhd_wide)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+        "cannot write its audio's edit list: the muxer's moov is not after "
+        "its media");
+    return FALSE;
+  }
+  for (pos = moov.head; box_at (data, pos, moov.size, &box); pos += box.size)
+    if (box.type == FOURCC ('t', 'r', 'a', 'k') && is_sound (data, &box,
+            &mdia) && sounds++ == 0)
+      trak = box;
+  if (sounds != 1 || trak.head != 8 || !is_sound (data, &trak, &mdia)
+      || !child (data, &trak, FOURCC ('t', 'k', 'h', 'd'), &tkhd)
+      || !make_elst (data, &trak, &mdia, movie_scale, audio, elst, &total)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+        "cannot write its audio's edit list: %u audio tracks written", sounds);
+    return FALSE;
+  }
+
+  /* the new edts replaces the muxer's, or follows the tkhd */
+  if (child (data, &trak, FOURCC ('e', 'd', 't', 's'), &edts)) {
+    cut_from = edts.pos;
+    cut_to = edts.pos + edts.size;
+  } else {
+    cut_from = cut_to = tkhd.pos + tkhd.size;
+  }
+  g_byte_array_append (out, data, cut_from);
+  GST_WRITE_UINT32_BE (head, 8 + elst->len);
+  GST_WRITE_UINT32_BE (head + 4, FOURCC ('e', 'd', 't', 's'));
+  g_byte_array_append (out, head, 8);
+  g_byte_array_append (out, elst->data, elst->len);
+  g_byte_array_append (out, data + cut_to, moov.size - cut_to);
+  GST_WRITE_UINT32_BE (out->data, out->len);
+  GST_WRITE_UINT32_BE (out->data + trak.pos, trak.size + out->len - moov.size);
+
+  /* durations: the track's is its edits'; the movie's the longest */
+  if (!track_duration_at (out->data, &tkhd, &at, &wide)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+        "cannot write its audio's edit list: its tkhd is cut short");
+    return FALSE;
+  }
+  write_uint (out->data, at, wide, total);
+  if (!box_at (out->data, 0, out->len, &moov)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+        "cannot write its audio's edit list");
+    return FALSE;
+  }
+  for (pos = moov.head; box_at (out->data, pos, out->len, &box);
+      pos += box.size)
+    if (box.type == FOURCC ('t', 'r', 'a', 'k')
+        && child (out->data, &box, FOURCC ('t', 'k', 'h', 'd'), &tkhd)
+        && track_duration_at (out->data, &tkhd, &at, &wide))
+      longest = MAX (longest, read_uint (out->data, at, wide));
+  write_uint (out->data, mvhd_at, mvhd_wide, longest);
+  g_byte_array_append (out, tail, tail_size);
+
+  if (!g_seekable_seek (G_SEEKABLE (io), moov_pos, G_SEEK_SET, NULL, error)
+      || !g_output_stream_write_all (g_io_stream_get_output_stream
+          (G_IO_STREAM (io)), out->data, out->len, &written, NULL, error)
+      || !g_seekable_truncate (G_SEEKABLE (io), moov_pos + out->len, NULL,
+          error)
+      || !g_io_stream_close (G_IO_STREAM (io), NULL, error))
+    return FALSE;
+  GST_INFO ("%s: audio edit written: %" G_GUINT64_FORMAT " of %u a second",
+      path, total, movie_scale);
+  return TRUE;
+}
