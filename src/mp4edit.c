@@ -42,6 +42,38 @@
 #define FOURCC(a, b, c, d)                                                  \
   ((guint32) (a) << 24 | (guint32) (b) << 16 | (guint32) (c) << 8 | (d))
 
+/* Big-endian fields at any address (GStreamer's GST_READ_UINT32_BE
+ * loads a whole word where unaligned loads are allowed, which UBSan
+ * rightly counts as undefined). */
+static inline guint32
+be32 (const guint8 * p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 |
+      p[3];
+}
+
+static inline guint64
+be64 (const guint8 * p)
+{
+  return (guint64) be32 (p) << 32 | be32 (p + 4);
+}
+
+static inline void
+put_be32 (guint8 * p, guint32 v)
+{
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
+}
+
+static inline void
+put_be64 (guint8 * p, guint64 v)
+{
+  put_be32 (p, v >> 32);
+  put_be32 (p + 4, (guint32) v);
+}
+
 typedef struct
 {
   gsize pos;                    /* in the buffer */
@@ -58,13 +90,13 @@ box_at (const guint8 * data, gsize pos, gsize end, Box * box)
 
   if (end < pos || end - pos < 8)
     return FALSE;
-  size = GST_READ_UINT32_BE (data + pos);
-  box->type = GST_READ_UINT32_BE (data + pos + 4);
+  size = be32 (data + pos);
+  box->type = be32 (data + pos + 4);
   box->head = 8;
   if (size == 1) {
     if (end - pos < 16)
       return FALSE;
-    size = GST_READ_UINT64_BE (data + pos + 8);
+    size = be64 (data + pos + 8);
     box->head = 16;
   } else if (size == 0) {
     size = end - pos;
@@ -117,7 +149,7 @@ header_scale (const guint8 * data, const Box * box, guint32 * scale,
           && payload (data, box, 28, &version) == NULL))
     return FALSE;
   *wide = version == 1;
-  *scale = GST_READ_UINT32_BE (p + (version ? 16 : 8));
+  *scale = be32 (p + (version ? 16 : 8));
   if (duration_at)
     *duration_at = (p - data) + (version ? 20 : 12);
   return *scale > 0;
@@ -141,16 +173,16 @@ track_duration_at (const guint8 * data, const Box * tkhd, gsize * at,
 static guint64
 read_uint (const guint8 * data, gsize at, gboolean wide)
 {
-  return wide ? GST_READ_UINT64_BE (data + at) : GST_READ_UINT32_BE (data + at);
+  return wide ? be64 (data + at) : be32 (data + at);
 }
 
 static void
 write_uint (guint8 * data, gsize at, gboolean wide, guint64 value)
 {
   if (wide)
-    GST_WRITE_UINT64_BE (data + at, value);
+    put_be64 (data + at, value);
   else
-    GST_WRITE_UINT32_BE (data + at, MIN (value, G_MAXUINT32));
+    put_be32 (data + at, MIN (value, G_MAXUINT32));
 }
 
 static gboolean
@@ -164,7 +196,7 @@ is_sound (const guint8 * data, const Box * trak, Box * mdia)
       || !child (data, mdia, FOURCC ('h', 'd', 'l', 'r'), &hdlr)
       || (p = payload (data, &hdlr, 8, &version)) == NULL)
     return FALSE;
-  return GST_READ_UINT32_BE (p + 4) == FOURCC ('s', 'o', 'u', 'n');
+  return be32 (p + 4) == FOURCC ('s', 'o', 'u', 'n');
 }
 
 /* The moov of the file @stream reads: its bytes (g_free), where it
@@ -187,10 +219,10 @@ read_moov (GInputStream * stream, guint64 file_size, guint64 * moov_pos,
       return NULL;
     if (got < 8)
       break;
-    size = GST_READ_UINT32_BE (head);
-    type = GST_READ_UINT32_BE (head + 4);
+    size = be32 (head);
+    type = be32 (head + 4);
     if (size == 1 && got == 16)
-      size = GST_READ_UINT64_BE (head + 8);
+      size = be64 (head + 8);
     else if (size == 0)
       size = file_size - pos;
     /* an MP4 or MOV starts with one of these; other files stop here */
@@ -259,29 +291,32 @@ read_samples (const guint8 * data, const Box * stbl, guint64 file_size,
 
   if ((p_stsz = payload (data, &stsz, 8, &version)) == NULL)
     return "its stsz is cut short";
-  fixed_size = GST_READ_UINT32_BE (p_stsz);
-  a->n = GST_READ_UINT32_BE (p_stsz + 4);
+  fixed_size = be32 (p_stsz);
+  a->n = be32 (p_stsz + 4);
   if (a->n == 0 || a->n > MAX_PACKETS)
     return "it has no packets, or too many";
   if (fixed_size == 0 && (stsz.size - stsz.head - 12) / 4 < a->n)
     return "its stsz is cut short";
+  /* packets of one size: as many as the file can hold, not as many as
+   * the table says (the memory below follows the file) */
+  if (fixed_size && a->n > file_size / fixed_size)
+    return "its stsz counts more packets than the file holds";
 
   a->offsets = g_new (guint64, a->n);
   a->sizes = g_new (guint32, a->n);
   a->times = g_new (guint64, a->n + 1);
   for (i = 0; i < a->n; i++)
-    a->sizes[i] = fixed_size ? fixed_size :
-        GST_READ_UINT32_BE (p_stsz + 8 + 4 * i);
+    a->sizes[i] = fixed_size ? fixed_size : be32 (p_stsz + 8 + 4 * i);
 
   /* decode times: runs of (count, delta) */
   if ((p_stts = payload (data, &stts, 4, &version)) == NULL)
     return "its stts is cut short";
-  n_stts = GST_READ_UINT32_BE (p_stts);
+  n_stts = be32 (p_stts);
   if ((stts.size - stts.head - 8) / 8 < n_stts)
     return "its stts is cut short";
   for (i = 0; i < n_stts; i++) {
-    guint32 count = GST_READ_UINT32_BE (p_stts + 4 + 8 * i);
-    guint32 delta = GST_READ_UINT32_BE (p_stts + 8 + 8 * i);
+    guint32 count = be32 (p_stts + 4 + 8 * i);
+    guint32 delta = be32 (p_stts + 8 + 8 * i);
 
     for (j = 0; j < count && sample < a->n; j++) {
       a->times[sample++] = t;
@@ -296,25 +331,25 @@ read_samples (const guint8 * data, const Box * stbl, guint64 file_size,
   if ((p_stsc = payload (data, &stsc, 4, &version)) == NULL
       || (p_stco = payload (data, &stco, 4, &version)) == NULL)
     return "its stsc or chunk offsets are cut short";
-  n_stsc = GST_READ_UINT32_BE (p_stsc);
-  n_chunks = GST_READ_UINT32_BE (p_stco);
+  n_stsc = be32 (p_stsc);
+  n_chunks = be32 (p_stco);
   if ((stsc.size - stsc.head - 8) / 12 < n_stsc || n_stsc == 0
       || (stco.size - stco.head - 8) / (wide_offsets ? 8 : 4) < n_chunks)
     return "its stsc or chunk offsets are cut short";
   sample = 0;
   for (i = 0; i < n_stsc && sample < a->n; i++) {
-    guint32 first = GST_READ_UINT32_BE (p_stsc + 4 + 12 * i);
-    guint32 per_chunk = GST_READ_UINT32_BE (p_stsc + 8 + 12 * i);
+    guint32 first = be32 (p_stsc + 4 + 12 * i);
+    guint32 per_chunk = be32 (p_stsc + 8 + 12 * i);
     guint32 last = i + 1 < n_stsc ?
-        GST_READ_UINT32_BE (p_stsc + 4 + 12 * (i + 1)) : n_chunks + 1;
+        be32 (p_stsc + 4 + 12 * (i + 1)) : n_chunks + 1;
     guint32 chunk;
 
     if (first == 0 || last <= first || last > n_chunks + 1 || per_chunk == 0)
       return "its stsc is inconsistent";
     for (chunk = first; chunk < last && sample < a->n; chunk++) {
       guint64 offset = wide_offsets ?
-          GST_READ_UINT64_BE (p_stco + 4 + 8 * (chunk - 1)) :
-          GST_READ_UINT32_BE (p_stco + 4 + 4 * (chunk - 1));
+          be64 (p_stco + 4 + 8 * (chunk - 1)) :
+          be32 (p_stco + 4 + 4 * (chunk - 1));
 
       for (j = 0; j < per_chunk && sample < a->n; j++) {
         if (offset > file_size || a->sizes[sample] > file_size - offset)
@@ -345,20 +380,20 @@ read_track (const guint8 * data, const Box * trak, const Box * mdia,
       || !child (data, &edts, FOURCC ('e', 'l', 's', 't'), &elst)
       || (p = payload (data, &elst, 4, &version)) == NULL || version > 1)
     return "no edit list";
-  if (GST_READ_UINT32_BE (p) != 1)
+  if (be32 (p) != 1)
     return "an edit list of more than one edit";
   if (elst.size - elst.head - 8 < (version ? 20u : 12u))
     return "its edit list is cut short";
   if (version) {
-    a->edit_duration = GST_READ_UINT64_BE (p + 4);
-    media_time = (gint64) GST_READ_UINT64_BE (p + 12);
+    a->edit_duration = be64 (p + 4);
+    media_time = (gint64) be64 (p + 12);
     p += 20;
   } else {
-    a->edit_duration = GST_READ_UINT32_BE (p + 4);
-    media_time = (gint32) GST_READ_UINT32_BE (p + 8);
+    a->edit_duration = be32 (p + 4);
+    media_time = (gint32) be32 (p + 8);
     p += 12;
   }
-  if (GST_READ_UINT32_BE (p) != 0x10000)
+  if (be32 (p) != 0x10000)
     return "its edit plays at another rate";
   /* No priming skipped: qtdemux and the muxer keep every packet. */
   if (media_time <= 0)
@@ -373,7 +408,7 @@ read_track (const guint8 * data, const Box * trak, const Box * mdia,
       || (p = payload (data, &stsd, 12, &version)) == NULL)
     return "no media header or sample description";
   /* AAC and Opus: packets that qtdemux and the parsers pass whole */
-  codec = GST_READ_UINT32_BE (p + 8);
+  codec = be32 (p + 8);
   if (codec != FOURCC ('m', 'p', '4', 'a') && codec != FOURCC ('O', 'p',
           'u', 's'))
     return "not AAC or Opus";
@@ -480,7 +515,7 @@ make_elst (const guint8 * data, const Box * trak, const Box * mdia,
   if (child (data, trak, FOURCC ('e', 'd', 't', 's'), &edts)
       && child (data, &edts, FOURCC ('e', 'l', 's', 't'), &old)) {
     const guint8 *p = payload (data, &old, 4, &version);
-    guint32 n = p ? GST_READ_UINT32_BE (p) : 0;
+    guint32 n = p ? be32 (p) : 0;
     gsize each = version ? 20 : 12;
 
     if (p == NULL || version > 1 || (old.size - old.head - 8) / each < n) {
@@ -489,9 +524,8 @@ make_elst (const guint8 * data, const Box * trak, const Box * mdia,
     }
     for (i = 0; i < n; i++) {
       const guint8 *e = p + 4 + each * i;
-      guint64 d = version ? GST_READ_UINT64_BE (e) : GST_READ_UINT32_BE (e);
-      gint64 m = version ? (gint64) GST_READ_UINT64_BE (e + 8) :
-          (gint32) GST_READ_UINT32_BE (e + 4);
+      guint64 d = version ? be64 (e) : be32 (e);
+      gint64 m = version ? (gint64) be64 (e + 8) : (gint32) be32 (e + 4);
 
       if (m == -1) {
         gint64 pair[2] = { d, -1 };
@@ -515,10 +549,10 @@ make_elst (const guint8 * data, const Box * trak, const Box * mdia,
 
   /* version 1 only where version 0's fields cannot hold the values */
   version = *total > G_MAXUINT32 || media_time > G_MAXINT32;
-  GST_WRITE_UINT32_BE (head, 16 + (entries->len / 2) * (version ? 20 : 12));
-  GST_WRITE_UINT32_BE (head + 4, FOURCC ('e', 'l', 's', 't'));
-  GST_WRITE_UINT32_BE (head + 8, (guint32) version << 24);
-  GST_WRITE_UINT32_BE (head + 12, entries->len / 2);
+  put_be32 (head, 16 + (entries->len / 2) * (version ? 20 : 12));
+  put_be32 (head + 4, FOURCC ('e', 'l', 's', 't'));
+  put_be32 (head + 8, (guint32) version << 24);
+  put_be32 (head + 12, entries->len / 2);
   g_byte_array_append (elst, head, 16);
   for (i = 0; i < entries->len; i += 2) {
     guint64 d = g_array_index (entries, gint64, i);
@@ -526,13 +560,13 @@ make_elst (const guint8 * data, const Box * trak, const Box * mdia,
     guint8 e[20];
 
     if (version) {
-      GST_WRITE_UINT64_BE (e, d);
-      GST_WRITE_UINT64_BE (e + 8, (guint64) m);
-      GST_WRITE_UINT32_BE (e + 16, 0x10000);
+      put_be64 (e, d);
+      put_be64 (e + 8, (guint64) m);
+      put_be32 (e + 16, 0x10000);
     } else {
-      GST_WRITE_UINT32_BE (e, (guint32) d);
-      GST_WRITE_UINT32_BE (e + 4, (guint32) m);
-      GST_WRITE_UINT32_BE (e + 8, 0x10000);
+      put_be32 (e, (guint32) d);
+      put_be32 (e + 4, (guint32) m);
+      put_be32 (e + 8, 0x10000);
     }
     g_byte_array_append (elst, e, version ? 20 : 12);
   }
@@ -572,8 +606,13 @@ batch_mp4_audio_write_edit (const gchar * path, const BatchMp4Audio * audio,
   gsize written;
   guint8 head[8];
 
-  if ((file_size = file_size_of (file, error)) == 0
-      || (io = g_file_open_readwrite (file, NULL, error)) == NULL)
+  if ((file_size = file_size_of (file, error)) == 0) {
+    if (error && *error == NULL)
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+          "cannot write its audio's edit list: the muxer wrote nothing");
+    return FALSE;
+  }
+  if ((io = g_file_open_readwrite (file, NULL, error)) == NULL)
     return FALSE;
   data = read_moov (g_io_stream_get_input_stream (G_IO_STREAM (io)),
       file_size, &moov_pos, &moov, &why, error);
@@ -625,13 +664,13 @@ batch_mp4_audio_write_edit (const gchar * path, const BatchMp4Audio * audio,
     cut_from = cut_to = tkhd.pos + tkhd.size;
   }
   g_byte_array_append (out, data, cut_from);
-  GST_WRITE_UINT32_BE (head, 8 + elst->len);
-  GST_WRITE_UINT32_BE (head + 4, FOURCC ('e', 'd', 't', 's'));
+  put_be32 (head, 8 + elst->len);
+  put_be32 (head + 4, FOURCC ('e', 'd', 't', 's'));
   g_byte_array_append (out, head, 8);
   g_byte_array_append (out, elst->data, elst->len);
   g_byte_array_append (out, data + cut_to, moov.size - cut_to);
-  GST_WRITE_UINT32_BE (out->data, out->len);
-  GST_WRITE_UINT32_BE (out->data + trak.pos, trak.size + out->len - moov.size);
+  put_be32 (out->data, out->len);
+  put_be32 (out->data + trak.pos, trak.size + out->len - moov.size);
 
   /* durations: the track's is its edits'; the movie's the longest */
   if (!track_duration_at (out->data, &tkhd, &at, &wide)) {

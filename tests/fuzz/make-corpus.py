@@ -13,6 +13,9 @@ CORPUSDIR/npy/      one small valid .npy file per variant the reader
                     and 3.0 -- written by NumPy itself.
 CORPUSDIR/overlay/  inputs of fuzz-overlay (layout in fuzz-overlay.c):
                     every video format, with a synthetic image or a .npy.
+CORPUSDIR/mp4/      inputs of fuzz-mp4: tiny MP4 and MOV files made by
+                    gst-launch-1.0 (H.264 and AAC), with and without the
+                    edit that skips AAC's priming (tests/batch/mp4.py).
 
 The files are committed (each is well under a few KB); run this again
 only when a variant is added.  Deterministic: same output every run.
@@ -24,6 +27,10 @@ import sys
 
 import numpy as np
 from numpy.lib import format as npformat
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "batch"))
+from mp4 import add_priming_edit, mp4_boxes  # noqa: E402
 
 # Must match the table in fuzz-overlay.c.
 N_FORMATS = 20
@@ -125,6 +132,43 @@ def main():
             with open(os.path.join(ov_dir, "hdr%d-fmt%02d-synth" % (hdr, fmt)),
                       "wb") as f:
                 f.write(head + bytes([0, 8, 5]) + logo.tobytes())
+
+    write_mp4(os.path.join(out, "mp4"))
+
+
+def write_mp4(folder):
+    """Four frames of 16x16 H.264 and five AAC packets in each container,
+    the muxers' times zeroed (so that every run writes the same bytes)."""
+    import subprocess
+    os.makedirs(folder, exist_ok=True)
+    for name, muxer, rate in (("plain.mp4", "mp4mux", 48000),
+                              ("plain.mov", "qtmux", 44100)):
+        path = os.path.join(folder, name)
+        subprocess.run(
+            ["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=4", "!",
+             "video/x-raw,width=16,height=16,framerate=25/1", "!", "x264enc",
+             "threads=1", "!", "h264parse", "!", "queue", "!", muxer,
+             "name=m", "!", "filesink", "location=" + path, "audiotestsrc",
+             "num-buffers=5", "samplesperbuffer=1024", "!",
+             "audio/x-raw,rate=%d,channels=1" % rate, "!", "avenc_aac", "!",
+             "aacparse", "!", "queue", "!", "m."], check=True)
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+        for kind in (b"mvhd", b"tkhd", b"mdhd"):
+            pos = data.find(kind)
+            while pos > 0:
+                if data[pos + 4] == 0:
+                    data[pos + 8:pos + 16] = bytes(8)
+                pos = data.find(kind, pos + 4)
+        # the muxer's own XMP box after the moov carries its time too
+        data = data[:sum(b[3] for b in mp4_boxes(data, 0, len(data))
+                         if b[0] != b"uuid")]
+        with open(path, "wb") as f:
+            f.write(data)
+        primed = os.path.join(folder, "primed-" + name)
+        with open(primed, "wb") as f:
+            f.write(data)
+        add_priming_edit(primed, 1024 if muxer == "mp4mux" else 2112, 300)
 
 
 if __name__ == "__main__":
