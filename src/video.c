@@ -733,8 +733,9 @@ typedef struct
   GHashTable *durations;        /* with lock: demuxed frames' PTS ->
                                  * duration, until decoded */
   /* The audio read from the file (plan->audio.n > 0): its appsrc, the
-   * file and the next packet; the input pad's streaming thread only,
-   * after on_pad_added () set them. */
+   * file and the next packet, used by the input pad's streaming thread
+   * after on_pad_added () set them; the file is set with lock too, for
+   * the worker that writes the edit once the pipeline has stopped. */
   GstElement *audio_src;
   GFileInputStream *audio_file;
   guint audio_next;
@@ -1529,13 +1530,16 @@ add_read_audio_branch (Run * run, GstPad * pad, const GstCaps * caps,
     GError ** error)
 {
   g_autoptr (GFile) file = g_file_new_for_path (run->video->input_path);
+  GFileInputStream *stream = g_file_read (file, NULL, error);
   GstElement *src, *queue, *sink;
   GstElement *drain[] = { NULL, NULL };
   g_autoptr (GstPad) queue_src = NULL;
 
-  run->audio_file = g_file_read (file, NULL, error);
-  if (run->audio_file == NULL)
+  if (stream == NULL)
     return FALSE;
+  g_mutex_lock (&run->lock);
+  run->audio_file = stream;
+  g_mutex_unlock (&run->lock);
   src = gst_element_factory_make ("appsrc", NULL);
   queue = make_queue (QUEUE_TIME);
   sink = gst_element_factory_make ("fakesink", NULL);
@@ -1755,6 +1759,7 @@ batch_video_process (const BatchWorkerSettings * s, const BatchPicture * video,
   g_autofree gchar *temp = NULL;
   g_autofree gchar *folder = NULL;
   GstElement *src, *parse, *sink;
+  GFileInputStream *read_audio;
   gint fd;
   gint expected = 0;
   gboolean ok = FALSE;
@@ -1830,9 +1835,13 @@ batch_video_process (const BatchWorkerSettings * s, const BatchPicture * video,
   if (run.created)
     gst_date_time_unref (run.created);
   g_hash_table_unref (run.durations);
+  g_mutex_lock (&run.lock);
+  read_audio = run.audio_file;
+  g_mutex_unlock (&run.lock);
   g_mutex_clear (&run.lock);
-  if (run.audio_file) {
-    g_object_unref (run.audio_file);
+  /* the audio was read from the file: its edit goes into the output */
+  if (read_audio) {
+    g_object_unref (read_audio);
     if (ok)
       ok = batch_mp4_audio_write_edit (temp, &plan.audio, error);
   }

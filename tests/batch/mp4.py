@@ -158,3 +158,10 @@ def add_priming_edit(path, priming, padding):
     with open(path, "wb") as f:
         f.write(data)
 
+
+
+if __name__ == "__main__":
+    # mp4.py FILE PRIMING PADDING: gives FILE's audio a priming edit
+    # (scripts/run-sanitizers, for the batch command's run under TSan)
+    import sys
+    add_priming_edit(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
