@@ -23,6 +23,9 @@
  *     videoscale ! capsfilter ! npywatermark ! videoconvert ! capsfilter !
  *     ENCODER ! PARSER ! queue ! MUXER ! filesink (temporary name)
  *   parsebin ! queue ! MUXER       (each audio and subtitle stream)
+ *   appsrc ! queue ! MUXER         (AAC whose MP4/MOV edit skips its
+ *                                   priming, read from the file: mp4edit.h;
+ *                                   parsebin's pad ! fakesink paces it)
  *
  * Every queue is limited in time only, so that a muxer waiting for one
  * stream while the encoder holds its look-ahead never starves. */
