@@ -68,6 +68,15 @@ def audio_src(seconds, rate=48000):
             "audio/x-raw,rate=%d,channels=2" % (n, rate))
 
 
+def h264_aac(folder, name, video, audio, muxer="mp4mux", x264=""):
+    """Writes @name in @folder: @video as H.264 (x264's ultrafast, then
+    @x264's settings) and @audio as AAC, muxed by @muxer (with its
+    settings)."""
+    gst('%s ! x264enc speed-preset=ultrafast %s ! h264parse ! queue ! %s '
+        'name=m ! filesink location=%s  %s ! avenc_aac ! aacparse ! queue ! '
+        'm.' % (video, x264, muxer, name, audio), folder)
+
+
 TAG = re.compile(r'([\w-]+)=\(\w+\)("(?:[^"\\]|\\.)*"|[^,;]+)')
 
 
@@ -266,14 +275,11 @@ def make_containers(folder):
     Each 1 s, small, with audio."""
     os.makedirs(folder, exist_ok=True)
     made = {}
-    gst('%s ! x264enc speed-preset=ultrafast key-int-max=10 ! h264parse ! '
-        'queue ! mp4mux name=m ! filesink location=clip.mp4  %s ! avenc_aac '
-        '! aacparse ! queue ! m.' % (video_src(160, 120, 25), audio_src(1)),
-        folder)
+    h264_aac(folder, "clip.mp4", video_src(160, 120, 25), audio_src(1),
+             x264="key-int-max=10")
     made["clip.mp4"] = ("iso-bmff", "video/x-h264")
-    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! qtmux '
-        'name=m ! filesink location=Phone.MOV  %s ! avenc_aac ! aacparse ! '
-        'queue ! m.' % (video_src(160, 120, 30, 30), audio_src(1)), folder)
+    h264_aac(folder, "Phone.MOV", video_src(160, 120, 30, 30), audio_src(1),
+             muxer="qtmux")
     made["Phone.MOV"] = ("iso-bmff:qt", "video/x-h264")
     gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! '
         'matroskamux name=m ! filesink location=talk.mkv  %s ! opusenc ! '
@@ -373,9 +379,7 @@ def group_containers(tmp):
     # second (GStreamer's default) fill with audio would never finish
     slow = os.path.join(tmp, "slow")
     os.makedirs(slow)
-    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! mp4mux '
-        'name=m ! filesink location=s.mp4  %s ! avenc_aac ! aacparse ! '
-        'queue ! m.' % (video_src(96, 64, 100), audio_src(4)), slow)
+    h264_aac(slow, "s.mp4", video_src(96, 64, 100), audio_src(4))
     r = run(tmp, "--input", "slow", "--npy", "logo.npy", "--videos",
             "--video-preset", "veryslow", "--height", "64",
             timeout=RUN_TIMEOUT)
@@ -553,10 +557,8 @@ def group_rotation(tmp):
     wm = make_watermark(tmp, 20, 12)
     folder = os.path.join(tmp, "in")
     os.makedirs(folder)
-    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! mp4mux '
-        'name=m ! filesink location=phone.mp4  %s ! avenc_aac ! aacparse ! '
-        'queue ! m.' % (video_src(128, 96, 10, pattern="ball"),
-                        audio_src(0.4)), folder)
+    h264_aac(folder, "phone.mp4", video_src(128, 96, 10, pattern="ball"),
+             audio_src(0.4))
     patch_rotation(os.path.join(folder, "phone.mp4"), 90)
     _, tags = pull_all(os.path.join(folder, "phone.mp4"))
     tap.eq(tags.get("image-orientation"), "rotate-90",
@@ -683,10 +685,8 @@ def group_bad(tmp):
     make_watermark(tmp)
     folder = os.path.join(tmp, "in")
     os.makedirs(folder)
-    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! mp4mux '
-        'faststart=true name=m ! filesink location=whole.mp4  %s ! avenc_aac '
-        '! aacparse ! queue ! m.' % (video_src(160, 120, 50), audio_src(2)),
-        folder)
+    h264_aac(folder, "whole.mp4", video_src(160, 120, 50), audio_src(2),
+             muxer="mp4mux faststart=true")
     with open(os.path.join(folder, "whole.mp4"), "rb") as f:
         data = f.read()
     with open(os.path.join(folder, "cut.mp4"), "wb") as f:
@@ -724,9 +724,7 @@ def group_interrupt(tmp):
     make_watermark(tmp)
     folder = os.path.join(tmp, "in")
     os.makedirs(folder)
-    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! mp4mux '
-        'name=m ! filesink location=long.mp4  %s ! avenc_aac ! aacparse ! '
-        'queue ! m.' % (video_src(640, 360, 400, 25), audio_src(16)), folder)
+    h264_aac(folder, "long.mp4", video_src(640, 360, 400, 25), audio_src(16))
     out = os.path.join(folder, "output")
     for sig in (signal.SIGTERM, signal.SIGINT):
         proc = subprocess.Popen(
@@ -771,9 +769,7 @@ def group_report(tmp):
     make_watermark(tmp)
     folder = os.path.join(tmp, "in")
     os.makedirs(os.path.join(folder, "sub"))
-    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! mp4mux '
-        'name=m ! filesink location=sub/A.M4V  %s ! avenc_aac ! aacparse ! '
-        'queue ! m.' % (video_src(160, 120, 25), audio_src(1)), folder)
+    h264_aac(folder, "sub/A.M4V", video_src(160, 120, 25), audio_src(1))
     # variable frame rate: frames at irregular times
     times = [0, 40, 70, 150, 160, 300, 310, 320, 500, 560]
     pipeline = Gst.parse_launch(
@@ -1171,14 +1167,10 @@ def group_priming(tmp):
     make_watermark(tmp)
     folder = os.path.join(tmp, "in")
     os.makedirs(folder)
-    gst('%s ! x264enc speed-preset=ultrafast key-int-max=10 ! h264parse ! '
-        'queue ! mp4mux name=m ! filesink location=clip.mp4  %s ! avenc_aac '
-        '! aacparse ! queue ! m.' % (video_src(160, 120, 50), audio_src(2)),
-        folder)
-    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! qtmux '
-        'name=m ! filesink location=Phone.MOV  %s ! avenc_aac ! aacparse ! '
-        'queue ! m.' % (video_src(160, 120, 45, 30), audio_src(1.5, 44100)),
-        folder)
+    h264_aac(folder, "clip.mp4", video_src(160, 120, 50), audio_src(2),
+             x264="key-int-max=10")
+    h264_aac(folder, "Phone.MOV", video_src(160, 120, 45, 30),
+             audio_src(1.5, 44100), muxer="qtmux")
     # FFmpeg's AAC priming (1024) and Apple's (2112, not a whole packet)
     add_priming_edit(os.path.join(folder, "clip.mp4"), 1024, 700)
     add_priming_edit(os.path.join(folder, "Phone.MOV"), 2112, 321)
