@@ -1235,17 +1235,24 @@ markup_to_text (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Links @last (the end of @pad's branch) to a new pad of the muxer;
- * @template: that pad's template, when the branch turns its caps into
- * ones the muxer takes (its caps query still says the old ones). */
+/* Links @last (the end of @pad's branch, whose stream has @caps) to a
+ * new pad of the muxer; @template: that pad's template, for a branch
+ * whose own caps query cannot answer yet (the read audio's appsrc, before
+ * the stream's caps event), taken if @caps intersect its caps. */
 static gboolean
 link_to_muxer (Run * run, GstPad * pad, const GstCaps * caps,
     GstElement * last, const gchar * template, GError ** error)
 {
   g_autoptr (GstPad) src = gst_element_get_static_pad (last, "src");
-  g_autoptr (GstPad) sink = template ?
-      gst_element_request_pad_simple (run->mux, template) :
-      gst_element_get_compatible_pad (run->mux, src, NULL);
+  GstPadTemplate *templ = template ?
+      gst_element_get_pad_template (run->mux, template) : NULL;
+  g_autoptr (GstPad) sink = NULL;
+
+  if (template == NULL)
+    sink = gst_element_get_compatible_pad (run->mux, src, NULL);
+  else if (templ && gst_caps_can_intersect (caps,
+          GST_PAD_TEMPLATE_CAPS (templ)))
+    sink = gst_element_request_pad (run->mux, templ, NULL, NULL);
 
   if (sink == NULL || gst_pad_link_full (src, sink, template ?
           GST_PAD_LINK_CHECK_HIERARCHY : GST_PAD_LINK_CHECK_DEFAULT) !=
@@ -1543,12 +1550,16 @@ add_read_audio_branch (Run * run, GstPad * pad, const GstCaps * caps,
   src = gst_element_factory_make ("appsrc", NULL);
   queue = make_queue (QUEUE_TIME);
   sink = gst_element_factory_make ("fakesink", NULL);
-  g_object_set (src, "format", GST_FORMAT_TIME, "caps", caps, NULL);
+  /* unfixed caps (MP3: parsebin gives the pad before its caps) come
+   * fixed in the stream's caps event (pace_audio ()), before its first
+   * packet; appsrc would send on any it is given */
+  g_object_set (src, "format", GST_FORMAT_TIME, "caps",
+      gst_caps_is_fixed (caps) ? caps : NULL, NULL);
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
   run->audio_src = src;
   gst_bin_add_many (GST_BIN (run->pipeline), src, queue, NULL);
   if (!gst_element_link (src, queue)
-      || !link_to_muxer (run, pad, caps, queue, NULL, error))
+      || !link_to_muxer (run, pad, caps, queue, "audio_%u", error))
     return FALSE;
   queue_src = gst_element_get_static_pad (queue, "src");
   gst_pad_add_probe (queue_src, GST_PAD_PROBE_TYPE_BUFFER, stream_end, run,
@@ -1582,8 +1593,7 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
   g_mutex_lock (&run->lock);
   if (kind == STREAM_VIDEO && !run->have_video)
     first_video = run->have_video = TRUE;
-  if (kind == STREAM_AUDIO && run->plan->audio.n > 0 && !run->audio_taken
-      && gst_caps_is_fixed (caps))
+  if (kind == STREAM_AUDIO && run->plan->audio.n > 0 && !run->audio_taken)
     read_audio = run->audio_taken = TRUE;
   g_mutex_unlock (&run->lock);
 

@@ -1161,9 +1161,9 @@ def group_memory(tmp):
 
 
 def group_priming(tmp):
-    """AAC whose edit list skips the encoder's priming (FFmpeg's and
-    phones' MP4 and MOV): every packet is kept, the priming one and the
-    last one too, and the output's edit skips the same priming."""
+    """AAC (and MP3) whose edit list skips the encoder's priming (FFmpeg's
+    and phones' MP4 and MOV): every packet is kept, the priming one and
+    the last one too, and the output's edit skips the same priming."""
     make_watermark(tmp)
     folder = os.path.join(tmp, "in")
     os.makedirs(folder)
@@ -1171,12 +1171,21 @@ def group_priming(tmp):
              x264="key-int-max=10")
     h264_aac(folder, "Phone.MOV", video_src(160, 120, 45, 30),
              audio_src(1.5, 44100), muxer="qtmux")
-    # FFmpeg's AAC priming (1024) and Apple's (2112, not a whole packet)
+    # MP3 too, whose pad parsebin gives before its caps
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! mp4mux '
+        'name=m ! filesink location=song.mp4  audiotestsrc num-buffers=90 '
+        'samplesperbuffer=1152 wave=ticks ! audio/x-raw,rate=44100,'
+        'channels=2 ! lamemp3enc ! mpegaudioparse ! queue ! m.'
+        % video_src(160, 120, 50), folder)
+    # FFmpeg's AAC priming (1024), Apple's (2112, not a whole packet) and
+    # LAME's MP3 delay (1105, as FFmpeg writes it)
     add_priming_edit(os.path.join(folder, "clip.mp4"), 1024, 700)
     add_priming_edit(os.path.join(folder, "Phone.MOV"), 2112, 321)
+    add_priming_edit(os.path.join(folder, "song.mp4"), 1105, 400)
     r = run(tmp, "--input", "in", "--npy", "logo.npy", "--videos",
             "--height", "120", timeout=RUN_TIMEOUT)
-    tap.eq(r.returncode, 0, "primed AAC in MP4 and MOV: exit 0", r.stderr)
+    tap.eq(r.returncode, 0, "primed AAC in MP4 and MOV, MP3 in MP4: exit 0",
+           r.stderr)
     # .MOV names no type GStreamer knows: every typefinder runs, the
     # plugin's application/x-npy too, which loads the plugin (on the test
     # plugin path, as installed) beside the command's own npywatermark
@@ -1184,7 +1193,8 @@ def group_priming(tmp):
               "no CRITICAL or WARNING when a typefind loads the plugin",
               r.stderr)
     for name, container in (("clip.mp4", "iso-bmff"),
-                            ("Phone.MOV", "iso-bmff:qt")):
+                            ("Phone.MOV", "iso-bmff:qt"),
+                            ("song.mp4", "iso-bmff")):
         src = os.path.join(folder, name)
         dst = os.path.join(folder, "output", name)
         check_kept(src, dst, name, container, "video/x-h264")
