@@ -407,11 +407,12 @@ read_track (const guint8 * data, const Box * trak, const Box * mdia,
       || !child (data, &stbl, FOURCC ('s', 't', 's', 'd'), &stsd)
       || (p = payload (data, &stsd, 12, &version)) == NULL)
     return "no media header or sample description";
-  /* AAC and Opus: packets that qtdemux and the parsers pass whole */
+  /* mp4a (AAC, or MP3 in MP4) and Opus: packets that qtdemux and the
+   * parsers pass whole */
   codec = be32 (p + 8);
   if (codec != FOURCC ('m', 'p', '4', 'a') && codec != FOURCC ('O', 'p',
           'u', 's'))
-    return "not AAC or Opus";
+    return "not AAC, MP3 or Opus";
   if (child (data, &stbl, FOURCC ('c', 't', 't', 's'), &stsd))
     return "composition offsets";
   return read_samples (data, &stbl, file_size, a);
@@ -432,7 +433,7 @@ batch_mp4_audio_clear (BatchMp4Audio * audio)
  * @audio: (out caller-allocates): its audio track, zeroed by the caller
  *
  * Reads the one audio track of the MP4 or MOV at @path if its one edit
- * skips priming (media time > 0): AAC or Opus, as FFmpeg and phones
+ * skips priming (media time > 0): AAC, MP3 or Opus, as FFmpeg and phones
  * write them.  Worker thread.
  *
  * Returns: whether @path has such a track; if not (any other file, or
