@@ -17,8 +17,8 @@
  * the input and the edit written into the output's moov.  Both run on a
  * worker thread (video.c): the read before the pipeline starts, the
  * write on the finished temporary file before it is renamed.  Anything
- * this reader does not take (fragments, several audio tracks, an edit
- * list of more than one edit) leaves the track to qtdemux as before. */
+ * this reader does not take (fragments, an edit list of more than one
+ * edit, other codecs) leaves the track to qtdemux as before. */
 
 #include <string.h>
 #include <gst/gst.h>
@@ -419,37 +419,52 @@ read_track (const guint8 * data, const Box * trak, const Box * mdia,
 }
 
 void
-batch_mp4_audio_clear (BatchMp4Audio * audio)
+batch_mp4_audio_free (BatchMp4Audio * audio)
 {
   g_free (audio->offsets);
   g_free (audio->sizes);
   g_free (audio->times);
-  memset (audio, 0, sizeof (*audio));
+  g_free (audio);
+}
+
+/* tkhd's track ID, 0 if none. */
+static guint32
+track_id_of (const guint8 * data, const Box * trak)
+{
+  Box tkhd;
+  guint8 version;
+  const guint8 *p;
+
+  if (!child (data, trak, FOURCC ('t', 'k', 'h', 'd'), &tkhd)
+      || (p = payload (data, &tkhd, 20, &version)) == NULL || version > 1)
+    return 0;
+  return be32 (p + (version ? 16 : 8));
 }
 
 /**
  * batch_mp4_audio_read:
  * @path: the input
- * @audio: (out caller-allocates): its audio track, zeroed by the caller
  *
- * Reads the one audio track of the MP4 or MOV at @path if its one edit
- * skips priming (media time > 0): AAC, MP3 or Opus, as FFmpeg and phones
- * write them.  Worker thread.
+ * Reads each audio track of the MP4 or MOV at @path whose one edit skips
+ * priming (media time > 0): AAC, MP3 or Opus, as FFmpeg and phones write
+ * them.  Worker thread.
  *
- * Returns: whether @path has such a track; if not (any other file, or
- * one this reader does not take), qtdemux copies its audio as before.
+ * Returns: (transfer full) (nullable): those tracks (BatchMp4Audio), or
+ * NULL if none (any other file, or tracks this reader does not take,
+ * whose audio qtdemux copies as before).
  */
-gboolean
-batch_mp4_audio_read (const gchar * path, BatchMp4Audio * audio)
+GPtrArray *
+batch_mp4_audio_read (const gchar * path)
 {
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GFileInputStream) stream = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree guint8 *data = NULL;
+  GPtrArray *tracks = NULL;
   const gchar *why = NULL;
   guint64 file_size, moov_pos;
-  Box moov, mvhd, box, trak, mdia;
-  guint sounds = 0;
+  guint32 movie_scale;
+  Box moov, mvhd, box, mdia;
   gsize pos;
   gboolean wide;
 
@@ -463,31 +478,66 @@ batch_mp4_audio_read (const gchar * path, BatchMp4Audio * audio)
     goto not_taken;
   }
   if (!child (data, &moov, FOURCC ('m', 'v', 'h', 'd'), &mvhd)
-      || !header_scale (data, &mvhd, &audio->movie_scale, NULL, &wide)) {
+      || !header_scale (data, &mvhd, &movie_scale, NULL, &wide)) {
     why = "no movie header";
     goto not_taken;
   }
-  for (pos = moov.head; box_at (data, pos, moov.size, &box); pos += box.size)
-    if (box.type == FOURCC ('t', 'r', 'a', 'k') && is_sound (data, &box,
-            &mdia) && sounds++ == 0)
-      trak = box;
-  if (sounds != 1) {
-    why = sounds ? "several audio tracks" : "no audio track";
-    goto not_taken;
+  for (pos = moov.head; box_at (data, pos, moov.size, &box); pos += box.size) {
+    BatchMp4Audio *audio;
+
+    if (box.type != FOURCC ('t', 'r', 'a', 'k') || !is_sound (data, &box,
+            &mdia))
+      continue;
+    audio = g_new0 (BatchMp4Audio, 1);
+    audio->movie_scale = movie_scale;
+    audio->track_id = track_id_of (data, &box);
+    why = audio->track_id ? read_track (data, &box, &mdia, file_size,
+        audio) : "no track ID";
+    if (why) {
+      GST_DEBUG ("%s: audio track %u left to qtdemux: %s", path,
+          audio->track_id, why);
+      batch_mp4_audio_free (audio);
+      continue;
+    }
+    GST_INFO ("%s: audio track %u read from the file (%u packets, priming %"
+        G_GUINT64_FORMAT " of %u a second)", path, audio->track_id,
+        audio->n, audio->media_time, audio->media_scale);
+    if (tracks == NULL)
+      tracks = g_ptr_array_new_with_free_func ((GDestroyNotify)
+          batch_mp4_audio_free);
+    g_ptr_array_add (tracks, audio);
   }
-  if (!is_sound (data, &trak, &mdia)
-      || (why = read_track (data, &trak, &mdia, file_size, audio)) != NULL)
-    goto not_taken;
-  GST_INFO ("%s: audio packets read from the file (%u, priming %"
-      G_GUINT64_FORMAT " of %u a second)", path, audio->n, audio->media_time,
-      audio->media_scale);
-  return TRUE;
+  return tracks;
 
 not_taken:
   GST_DEBUG ("%s: audio left to qtdemux: %s", path, error ? error->message :
       why);
-  batch_mp4_audio_clear (audio);
-  return FALSE;
+  return NULL;
+}
+
+/* Whether the output track @mdia holds @a's packets: as many, each of
+ * the same size (the muxer got them byte for byte). */
+static gboolean
+same_packets (const guint8 * data, const Box * mdia, const BatchMp4Audio * a)
+{
+  Box minf, stbl, stsz;
+  const guint8 *p;
+  guint8 version;
+  guint32 fixed, n, i;
+
+  if (!child (data, mdia, FOURCC ('m', 'i', 'n', 'f'), &minf)
+      || !child (data, &minf, FOURCC ('s', 't', 'b', 'l'), &stbl)
+      || !child (data, &stbl, FOURCC ('s', 't', 's', 'z'), &stsz)
+      || (p = payload (data, &stsz, 8, &version)) == NULL)
+    return FALSE;
+  fixed = be32 (p);
+  n = be32 (p + 4);
+  if (n != a->n || (fixed == 0 && (stsz.size - stsz.head - 12) / 4 < n))
+    return FALSE;
+  for (i = 0; i < n; i++)
+    if ((fixed ? fixed : be32 (p + 8 + 4 * i)) != a->sizes[i])
+      return FALSE;
+  return TRUE;
 }
 
 /* @a's edit in the output track @trak (@data: the output's moov):
@@ -575,37 +625,73 @@ make_elst (const guint8 * data, const Box * trak, const Box * mdia,
   return TRUE;
 }
 
+/* Appends @trak (a box of @data) to @out with @elst as its edts, in
+ * place of the muxer's or after the tkhd, and @total as its tkhd's
+ * duration. */
+static gboolean
+append_trak (GByteArray * out, const guint8 * data, const Box * trak,
+    const GByteArray * elst, guint64 total)
+{
+  gsize start = out->len, pos, at;
+  guint8 head[8];
+  gboolean wide, done = FALSE;
+  Box box;
+
+  g_byte_array_append (out, data + trak->pos, 8);
+  for (pos = trak->pos + trak->head; box_at (data, pos, trak->pos +
+          trak->size, &box); pos += box.size) {
+    if (box.type == FOURCC ('e', 'd', 't', 's'))
+      continue;
+    g_byte_array_append (out, data + box.pos, box.size);
+    if (box.type == FOURCC ('t', 'k', 'h', 'd') && !done) {
+      Box tkhd = box;
+
+      tkhd.pos = out->len - box.size;
+      if (!track_duration_at (out->data, &tkhd, &at, &wide))
+        return FALSE;
+      write_uint (out->data, at, wide, total);
+      put_be32 (head, 8 + elst->len);
+      put_be32 (head + 4, FOURCC ('e', 'd', 't', 's'));
+      g_byte_array_append (out, head, 8);
+      g_byte_array_append (out, elst->data, elst->len);
+      done = TRUE;
+    }
+  }
+  put_be32 (out->data + start, out->len - start);
+  return done && pos == trak->pos + trak->size;
+}
+
 /**
- * batch_mp4_audio_write_edit:
- * @path: the muxed output (mp4mux or qtmux, its moov last)
- * @audio: the input's track (batch_mp4_audio_read ())
+ * batch_mp4_audio_write_edits:
+ * @path: the muxed output (mp4mux or qtmux, its moov after its media)
+ * @tracks: (element-type BatchMp4Audio): the input's tracks
+ *   (batch_mp4_audio_read ()) whose packets the muxer got
  * @error: why not
  *
- * Writes @audio's edit into the output's audio track, whose packets the
- * muxer got from the media's start: the track then skips the priming
- * and ends where the input's does.  Its tkhd's duration and the mvhd's
- * follow.  Worker thread, on the temporary file.
+ * Writes each track's edit into the output's audio track that holds its
+ * packets, which the muxer got from the media's start: the track then
+ * skips the priming and ends where the input's does.  Their tkhds'
+ * durations and the mvhd's follow.  Worker thread, on the temporary
+ * file.
  */
 gboolean
-batch_mp4_audio_write_edit (const gchar * path, const BatchMp4Audio * audio,
+batch_mp4_audio_write_edits (const gchar * path, GPtrArray * tracks,
     GError ** error)
 {
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GFileIOStream) io = NULL;
   g_autofree guint8 *data = NULL;
   g_autofree guint8 *tail = NULL;
+  g_autofree gboolean *used = g_new0 (gboolean, tracks->len + 1);
   guint64 tail_size;
   g_autoptr (GByteArray) out = g_byte_array_new ();
-  g_autoptr (GByteArray) elst = g_byte_array_new ();
   const gchar *why = NULL;
-  guint64 file_size, moov_pos, total = 0, longest = 0;
+  guint64 file_size, moov_pos, longest = 0;
   guint32 movie_scale;
-  Box moov, mvhd, box, trak, mdia, tkhd, edts;
-  gsize pos, cut_from, cut_to, at, mvhd_at;
-  guint sounds = 0;
+  Box moov, mvhd, box, mdia, tkhd;
+  gsize pos, at, mvhd_at, written;
+  guint i, found = 0;
   gboolean wide, mvhd_wide;
-  gsize written;
-  guint8 head[8];
 
   if ((file_size = file_size_of (file, error)) == 0) {
     if (error && *error == NULL)
@@ -645,42 +731,49 @@ batch_mp4_audio_write_edit (const gchar * path, const BatchMp4Audio * audio,
         "its media");
     return FALSE;
   }
-  for (pos = moov.head; box_at (data, pos, moov.size, &box); pos += box.size)
-    if (box.type == FOURCC ('t', 'r', 'a', 'k') && is_sound (data, &box,
-            &mdia) && sounds++ == 0)
-      trak = box;
-  if (sounds != 1 || trak.head != 8 || !is_sound (data, &trak, &mdia)
-      || !child (data, &trak, FOURCC ('t', 'k', 'h', 'd'), &tkhd)
-      || !make_elst (data, &trak, &mdia, movie_scale, audio, elst, &total)) {
+
+  /* the moov again, each audio track holding a read track's packets with
+   * that track's edit */
+  g_byte_array_append (out, data, moov.head);
+  for (pos = moov.head; box_at (data, pos, moov.size, &box); pos += box.size) {
+    const BatchMp4Audio *a = NULL;
+    g_autoptr (GByteArray) elst = NULL;
+    guint64 total = 0;
+
+    if (box.type == FOURCC ('t', 'r', 'a', 'k') && box.head == 8
+        && is_sound (data, &box, &mdia))
+      for (i = 0; i < tracks->len && a == NULL; i++)
+        if (!used[i] && same_packets (data, &mdia, g_ptr_array_index (tracks,
+                    i))) {
+          a = g_ptr_array_index (tracks, i);
+          used[i] = TRUE;
+        }
+    if (a == NULL) {
+      g_byte_array_append (out, data + box.pos, box.size);
+      continue;
+    }
+    elst = g_byte_array_new ();
+    if (!make_elst (data, &box, &mdia, movie_scale, a, elst, &total)
+        || !append_trak (out, data, &box, elst, total)) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
+          "cannot write its audio's edit list: the muxer's audio track is "
+          "malformed");
+      return FALSE;
+    }
+    found++;
+  }
+  if (pos != moov.size || found != tracks->len) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
-        "cannot write its audio's edit list: %u audio tracks written", sounds);
+        "cannot write its audio's edit list: %u of its %u read audio tracks "
+        "found in the output", found, tracks->len);
     return FALSE;
   }
-
-  /* the new edts replaces the muxer's, or follows the tkhd */
-  if (child (data, &trak, FOURCC ('e', 'd', 't', 's'), &edts)) {
-    cut_from = edts.pos;
-    cut_to = edts.pos + edts.size;
-  } else {
-    cut_from = cut_to = tkhd.pos + tkhd.size;
-  }
-  g_byte_array_append (out, data, cut_from);
-  put_be32 (head, 8 + elst->len);
-  put_be32 (head + 4, FOURCC ('e', 'd', 't', 's'));
-  g_byte_array_append (out, head, 8);
-  g_byte_array_append (out, elst->data, elst->len);
-  g_byte_array_append (out, data + cut_to, moov.size - cut_to);
   put_be32 (out->data, out->len);
-  put_be32 (out->data + trak.pos, trak.size + out->len - moov.size);
 
-  /* durations: the track's is its edits'; the movie's the longest */
-  if (!track_duration_at (out->data, &tkhd, &at, &wide)) {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
-        "cannot write its audio's edit list: its tkhd is cut short");
-    return FALSE;
-  }
-  write_uint (out->data, at, wide, total);
-  if (!box_at (out->data, 0, out->len, &moov)) {
+  /* the movie lasts as long as its longest track */
+  if (!box_at (out->data, 0, out->len, &moov)
+      || !child (out->data, &moov, FOURCC ('m', 'v', 'h', 'd'), &mvhd)
+      || !header_scale (out->data, &mvhd, &movie_scale, &mvhd_at, &mvhd_wide)) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
         "cannot write its audio's edit list");
     return FALSE;
@@ -701,7 +794,6 @@ batch_mp4_audio_write_edit (const gchar * path, const BatchMp4Audio * audio,
           error)
       || !g_io_stream_close (G_IO_STREAM (io), NULL, error))
     return FALSE;
-  GST_INFO ("%s: audio edit written: %" G_GUINT64_FORMAT " of %u a second",
-      path, total, movie_scale);
+  GST_INFO ("%s: the edits of %u audio tracks written", path, found);
   return TRUE;
 }

@@ -31,6 +31,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
+  guint32 track_id;             /* the input's tkhd */
   guint32 movie_scale;          /* the input's mvhd */
   guint32 media_scale;          /* the track's mdhd */
   guint64 edit_duration;        /* the one edit, in movie_scale */
@@ -42,12 +43,12 @@ typedef struct
                                  * last is the media's end */
 } BatchMp4Audio;
 
-gboolean batch_mp4_audio_read (const gchar * path, BatchMp4Audio * audio);
+GPtrArray *batch_mp4_audio_read (const gchar * path);
 
-void batch_mp4_audio_clear (BatchMp4Audio * audio);
+void batch_mp4_audio_free (BatchMp4Audio * audio);
 
-gboolean batch_mp4_audio_write_edit (const gchar * path,
-    const BatchMp4Audio * audio, GError ** error);
+gboolean batch_mp4_audio_write_edits (const gchar * path, GPtrArray * tracks,
+    GError ** error);
 
 G_END_DECLS
 

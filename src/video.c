@@ -548,9 +548,9 @@ typedef struct
   /* the first video stream's caps as the probe's parsebin gave them (the
    * run's gives the same stream): its pad may come before its caps */
   GstCaps *in_caps;
-  /* the input's audio when its edit skips priming (mp4edit.h), written
-   * by mp4mux or qtmux: n == 0 if not */
-  BatchMp4Audio audio;
+  /* the input's audio tracks whose edit skips priming (mp4edit.h),
+   * written by mp4mux or qtmux; NULL if none */
+  GPtrArray *audio;
 } Plan;
 
 static void
@@ -559,7 +559,7 @@ plan_clear (Plan * plan)
   g_free (plan->output_path);
   g_free (plan->fallback);
   gst_clear_caps (&plan->in_caps);
-  batch_mp4_audio_clear (&plan->audio);
+  g_clear_pointer (&plan->audio, g_ptr_array_unref);
 }
 
 static gboolean
@@ -721,7 +721,8 @@ typedef struct
   GError *error;                /* with lock: the first one */
   gboolean have_video;          /* with lock */
   guint audio_pads, subtitle_pads;      /* with lock */
-  gboolean audio_taken;         /* with lock: the read audio's pad came */
+  GPtrArray *reads;             /* with lock: ReadAudio, one per track read
+                                 * from the file */
   GstElement *size;             /* the scaler's capsfilter */
   GstElement *format;           /* the encoder's capsfilter */
   GstElement *mark;
@@ -732,16 +733,28 @@ typedef struct
   GstDateTime *created;         /* with lock: the input's creation time */
   GHashTable *durations;        /* with lock: demuxed frames' PTS ->
                                  * duration, until decoded */
-  /* The audio read from the file (plan->audio.n > 0): its appsrc, the
-   * file and the next packet, used by the input pad's streaming thread
-   * after on_pad_added () set them; the file is set with lock too, for
-   * the worker that writes the edit once the pipeline has stopped. */
-  GstElement *audio_src;
-  GFileInputStream *audio_file;
-  guint audio_next;
   gint64 last_progress;         /* worker: when frames_out last moved */
   gint last_frames;             /* worker: frames_out then */
 } Run;
+
+/* An audio track read from the file (plan->audio): its appsrc, the file
+ * and the next packet, used by its demuxer pad's streaming thread only,
+ * after on_pad_added () set them. */
+typedef struct
+{
+  Run *run;
+  const BatchMp4Audio *track;
+  GstElement *src;
+  GFileInputStream *file;
+  guint next;
+} ReadAudio;
+
+static void
+read_audio_free (ReadAudio * r)
+{
+  g_object_unref (r->file);
+  g_free (r);
+}
 
 static void
 run_fail (Run * run, GError * error)
@@ -1440,17 +1453,16 @@ add_video_branch (Run * run, GstPad * pad, const GstCaps * caps,
   return link_to_muxer (run, pad, caps, elements[n - 1], NULL, error);
 }
 
-/* Gives the muxer the input's audio packets (plan->audio) up to @until,
- * all if NONE, read from the file and timed from the media's start,
- * priming included: the edit written afterwards skips it.  The input
- * pad's streaming thread. */
+/* Gives the muxer @r's audio packets up to @until, all if NONE, read
+ * from the file and timed from the media's start, priming included: the
+ * edit written afterwards skips it.  The input pad's streaming thread. */
 static gboolean
-push_audio (Run * run, GstClockTime until)
+push_audio (ReadAudio * r, GstClockTime until)
 {
-  const BatchMp4Audio *a = &run->plan->audio;
+  const BatchMp4Audio *a = r->track;
 
-  while (run->audio_next < a->n) {
-    guint i = run->audio_next;
+  while (r->next < a->n) {
+    guint i = r->next;
     GstClockTime start = gst_util_uint64_scale (a->times[i], GST_SECOND,
         a->media_scale);
     GstClockTime end = gst_util_uint64_scale (a->times[i + 1], GST_SECOND,
@@ -1465,13 +1477,13 @@ push_audio (Run * run, GstClockTime until)
       break;
     buffer = gst_buffer_new_allocate (NULL, a->sizes[i], NULL);
     gst_buffer_map (buffer, &map, GST_MAP_WRITE);
-    ok = g_seekable_seek (G_SEEKABLE (run->audio_file), a->offsets[i],
-        G_SEEK_SET, NULL, &error)
-        && g_input_stream_read_all (G_INPUT_STREAM (run->audio_file),
+    ok = g_seekable_seek (G_SEEKABLE (r->file), a->offsets[i], G_SEEK_SET,
+        NULL, &error)
+        && g_input_stream_read_all (G_INPUT_STREAM (r->file),
         map.data, map.size, &got, NULL, &error) && got == map.size;
     gst_buffer_unmap (buffer, &map);
     if (!ok) {
-      run_fail (run, g_error_new (GST_RESOURCE_ERROR,
+      run_fail (r->run, g_error_new (GST_RESOURCE_ERROR,
               GST_RESOURCE_ERROR_READ, "cannot read its audio: %s",
               error ? error->message : "the file ends before its packets"));
       g_clear_error (&error);
@@ -1482,10 +1494,9 @@ push_audio (Run * run, GstClockTime until)
     GST_BUFFER_DURATION (buffer) = end - start;
     if (i == 0)
       GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
-    run->audio_next++;
+    r->next++;
     /* not OK: the pipeline is stopping */
-    if (gst_app_src_push_buffer (GST_APP_SRC (run->audio_src), buffer) !=
-        GST_FLOW_OK)
+    if (gst_app_src_push_buffer (GST_APP_SRC (r->src), buffer) != GST_FLOW_OK)
       return FALSE;
   }
   return TRUE;
@@ -1498,14 +1509,14 @@ push_audio (Run * run, GstClockTime until)
 static GstPadProbeReturn
 pace_audio (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  Run *run = data;
+  ReadAudio *r = data;
   GstEvent *event;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
 
     if (GST_BUFFER_DTS_OR_PTS (buffer) != GST_CLOCK_TIME_NONE)
-      push_audio (run, GST_BUFFER_DTS_OR_PTS (buffer));
+      push_audio (r, GST_BUFFER_DTS_OR_PTS (buffer));
     return GST_PAD_PROBE_DROP;
   }
   event = GST_PAD_PROBE_INFO_EVENT (info);
@@ -1514,15 +1525,15 @@ pace_audio (GstPad * pad, GstPadProbeInfo * info, gpointer data)
       GstCaps *caps;
 
       gst_event_parse_caps (event, &caps);
-      g_object_set (run->audio_src, "caps", caps, NULL);
+      g_object_set (r->src, "caps", caps, NULL);
       break;
     }
     case GST_EVENT_TAG:
-      gst_element_send_event (run->audio_src, gst_event_ref (event));
+      gst_element_send_event (r->src, gst_event_ref (event));
       break;
     case GST_EVENT_EOS:
-      if (push_audio (run, GST_CLOCK_TIME_NONE))
-        gst_app_src_end_of_stream (GST_APP_SRC (run->audio_src));
+      if (push_audio (r, GST_CLOCK_TIME_NONE))
+        gst_app_src_end_of_stream (GST_APP_SRC (r->src));
       break;
     default:
       break;
@@ -1530,22 +1541,27 @@ pace_audio (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* The audio read from the file: appsrc ! queue ! MUXER, and qtdemux's
+/* @track, read from the file: appsrc ! queue ! MUXER, and qtdemux's
  * pad to a fakesink through pace_audio (). */
 static gboolean
 add_read_audio_branch (Run * run, GstPad * pad, const GstCaps * caps,
-    GError ** error)
+    const BatchMp4Audio * track, GError ** error)
 {
   g_autoptr (GFile) file = g_file_new_for_path (run->video->input_path);
   GFileInputStream *stream = g_file_read (file, NULL, error);
   GstElement *src, *queue, *sink;
   GstElement *drain[] = { NULL, NULL };
   g_autoptr (GstPad) queue_src = NULL;
+  ReadAudio *r;
 
   if (stream == NULL)
     return FALSE;
+  r = g_new0 (ReadAudio, 1);
+  r->run = run;
+  r->track = track;
+  r->file = stream;
   g_mutex_lock (&run->lock);
-  run->audio_file = stream;
+  g_ptr_array_add (run->reads, r);
   g_mutex_unlock (&run->lock);
   src = gst_element_factory_make ("appsrc", NULL);
   queue = make_queue (QUEUE_TIME);
@@ -1556,7 +1572,7 @@ add_read_audio_branch (Run * run, GstPad * pad, const GstCaps * caps,
   g_object_set (src, "format", GST_FORMAT_TIME, "caps",
       gst_caps_is_fixed (caps) ? caps : NULL, NULL);
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-  run->audio_src = src;
+  r->src = src;
   gst_bin_add_many (GST_BIN (run->pipeline), src, queue, NULL);
   if (!gst_element_link (src, queue)
       || !link_to_muxer (run, pad, caps, queue, "audio_%u", error))
@@ -1567,9 +1583,39 @@ add_read_audio_branch (Run * run, GstPad * pad, const GstCaps * caps,
   gst_element_sync_state_with_parent (queue);
   gst_element_sync_state_with_parent (src);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, pace_audio, run, NULL);
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, pace_audio, r, NULL);
   drain[0] = sink;
   return add_branch (run, pad, drain);
+}
+
+/* The read track (plan->audio) whose packets @pad gives, by the track ID
+ * that ends qtdemux's stream ID ("<upstream>/<track ID>"), if no pad
+ * took it yet.  With the run's lock. */
+static const BatchMp4Audio *
+track_of (Run * run, GstPad * pad)
+{
+  g_autofree gchar *id = gst_pad_get_stream_id (pad);
+  const gchar *slash = id ? strrchr (id, '/') : NULL;
+  gchar *end = NULL;
+  guint64 track_id;
+  guint i, j;
+
+  if (slash == NULL)
+    return NULL;
+  track_id = g_ascii_strtoull (slash + 1, &end, 10);
+  if (end == slash + 1 || *end != '\0')
+    return NULL;
+  for (i = 0; i < run->plan->audio->len; i++) {
+    const BatchMp4Audio *track = g_ptr_array_index (run->plan->audio, i);
+
+    if (track->track_id != track_id)
+      continue;
+    for (j = 0; j < run->reads->len; j++)
+      if (((ReadAudio *) g_ptr_array_index (run->reads, j))->track == track)
+        return NULL;
+    return track;
+  }
+  return NULL;
 }
 
 static void
@@ -1579,7 +1625,8 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GError *error = NULL;
   StreamKind kind;
-  gboolean first_video = FALSE, read_audio = FALSE;
+  gboolean first_video = FALSE;
+  const BatchMp4Audio *read_track = NULL;
 
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
@@ -1593,15 +1640,15 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
   g_mutex_lock (&run->lock);
   if (kind == STREAM_VIDEO && !run->have_video)
     first_video = run->have_video = TRUE;
-  if (kind == STREAM_AUDIO && run->plan->audio.n > 0 && !run->audio_taken)
-    read_audio = run->audio_taken = TRUE;
+  if (kind == STREAM_AUDIO && run->plan->audio)
+    read_track = track_of (run, pad);
   g_mutex_unlock (&run->lock);
 
   if (first_video) {
     if (!add_video_branch (run, pad, caps, &error))
       run_fail (run, error);
-  } else if (read_audio) {
-    if (!add_read_audio_branch (run, pad, caps, &error)) {
+  } else if (read_track) {
+    if (!add_read_audio_branch (run, pad, caps, read_track, &error)) {
       if (error == NULL)
         g_set_error (&error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
             "its audio could not be linked");
@@ -1769,7 +1816,7 @@ batch_video_process (const BatchWorkerSettings * s, const BatchPicture * video,
   g_autofree gchar *temp = NULL;
   g_autofree gchar *folder = NULL;
   GstElement *src, *parse, *sink;
-  GFileInputStream *read_audio;
+  g_autoptr (GPtrArray) reads = NULL;
   gint fd;
   gint expected = 0;
   gboolean ok = FALSE;
@@ -1782,7 +1829,7 @@ batch_video_process (const BatchWorkerSettings * s, const BatchPicture * video,
   }
   probe_clear (&probe);
   if (g_str_equal (plan.muxer, "mp4mux") || g_str_equal (plan.muxer, "qtmux"))
-    batch_mp4_audio_read (video->input_path, &plan.audio);
+    plan.audio = batch_mp4_audio_read (video->input_path);
   if (plan.fallback)
     GST_WARNING ("%s: %s", video->relative, plan.fallback);
 
@@ -1805,6 +1852,8 @@ batch_video_process (const BatchWorkerSettings * s, const BatchPicture * video,
   run.end = GST_CLOCK_TIME_NONE;
   run.durations = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
       g_free);
+  run.reads = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      read_audio_free);
   g_mutex_init (&run.lock);
   run.pipeline = gst_pipeline_new ("video");
   src = gst_element_factory_make ("filesrc", NULL);
@@ -1846,14 +1895,18 @@ batch_video_process (const BatchWorkerSettings * s, const BatchPicture * video,
     gst_date_time_unref (run.created);
   g_hash_table_unref (run.durations);
   g_mutex_lock (&run.lock);
-  read_audio = run.audio_file;
+  reads = g_steal_pointer (&run.reads);
   g_mutex_unlock (&run.lock);
   g_mutex_clear (&run.lock);
-  /* the audio was read from the file: its edit goes into the output */
-  if (read_audio) {
-    g_object_unref (read_audio);
-    if (ok)
-      ok = batch_mp4_audio_write_edit (temp, &plan.audio, error);
+  /* tracks read from the file: their edits go into the output */
+  if (ok && reads->len > 0) {
+    g_autoptr (GPtrArray) tracks = g_ptr_array_new ();
+    guint i;
+
+    for (i = 0; i < reads->len; i++)
+      g_ptr_array_add (tracks, (gpointer) ((ReadAudio *)
+              g_ptr_array_index (reads, i))->track);
+    ok = batch_mp4_audio_write_edits (temp, tracks, error);
   }
 
   if (ok && (g_chmod (temp, s->file_mode) != 0 ||

@@ -33,10 +33,11 @@ def mp4_child(data, box, kind):
     return None
 
 
-def mp4_audio(path):
-    """The one audio track of an MP4 or MOV: {"scale": media timescale,
-    "movie_scale", "edits": [(duration, media time)], "tkhd": its
-    duration, "packets": [(decode time, duration, bytes)]}."""
+def mp4_audio(path, index=None):
+    """The one audio track of an MP4 or MOV (or the @index'th of several):
+    {"scale": media timescale, "movie_scale", "edits": [(duration, media
+    time)], "tkhd": its duration, "packets": [(decode time, duration,
+    bytes)]}."""
     with open(path, "rb") as f:
         data = f.read()
     moov = [b for b in mp4_boxes(data, 0, len(data)) if b[0] == b"moov"][0]
@@ -51,8 +52,10 @@ def mp4_audio(path):
         hdlr = mp4_child(data, mp4_child(data, b, b"mdia"), b"hdlr")
         if data[hdlr[1] + 16:hdlr[1] + 20] == b"soun":
             traks.append(b)
-    assert len(traks) == 1, "%s: one audio track" % path
-    trak = traks[0]
+    if index is None:
+        assert len(traks) == 1, "%s: one audio track" % path
+        index = 0
+    trak = traks[index]
     mdia = mp4_child(data, trak, b"mdia")
     mdhd = mp4_child(data, mdia, b"mdhd")
     v = data[mdhd[1] + 8]
@@ -108,23 +111,26 @@ def mp4_audio(path):
             "tkhd": tkhd_duration, "packets": packets}
 
 
-def add_priming_edit(path, priming, padding):
-    """Gives an MP4's audio track the edit FFmpeg and phones write for
-    AAC: it skips @priming samples of the encoder's delay and ends
-    @padding samples before the media does.  1.22's mp4mux writes the
+def add_priming_edit(path, priming, padding, index=None):
+    """Gives an MP4's audio track (the @index'th of several) the edit
+    FFmpeg and phones write for AAC: it skips @priming samples of the
+    encoder's delay and ends @padding samples before the media does.  1.22's mp4mux writes the
     moov last, after every chunk, so no chunk offset moves."""
     with open(path, "rb") as f:
         data = bytearray(f.read())
     moov = list(mp4_boxes(data, 0, len(data)))
     moov = [b for b in moov if b[0] == b"moov"][0]
     _, mpos, _, msize = moov
-    track = mp4_audio(path)
+    track = mp4_audio(path, index)
+    sounds = 0
     for b in mp4_boxes(data, mpos + 8, mpos + msize):
         if b[0] != b"trak":
             continue
         hdlr = mp4_child(data, mp4_child(data, b, b"mdia"), b"hdlr")
         if data[hdlr[1] + 16:hdlr[1] + 20] == b"soun":
-            break
+            sounds += 1
+            if sounds > (index or 0):
+                break
     _, tpos, _, tsize = b
     old = mp4_child(data, b, b"edts")
     if old:

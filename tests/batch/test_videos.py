@@ -1162,8 +1162,9 @@ def group_memory(tmp):
 
 def group_priming(tmp):
     """AAC (and MP3) whose edit list skips the encoder's priming (FFmpeg's
-    and phones' MP4 and MOV): every packet is kept, the priming one and
-    the last one too, and the output's edit skips the same priming."""
+    and phones' MP4 and MOV), in one audio track or two: every packet is
+    kept, the priming one and the last one too, and the output's edit
+    skips the same priming."""
     make_watermark(tmp)
     folder = os.path.join(tmp, "in")
     os.makedirs(folder)
@@ -1177,30 +1178,42 @@ def group_priming(tmp):
         'samplesperbuffer=1152 wave=ticks ! audio/x-raw,rate=44100,'
         'channels=2 ! lamemp3enc ! mpegaudioparse ! queue ! m.'
         % video_src(160, 120, 50), folder)
+    # two audio tracks (two languages), each with its own priming
+    gst('%s ! x264enc speed-preset=ultrafast ! h264parse ! queue ! mp4mux '
+        'name=m ! filesink location=two.mp4  %s ! avenc_aac ! aacparse ! '
+        'queue ! m.  %s ! avenc_aac ! aacparse ! queue ! m.'
+        % (video_src(160, 120, 50), audio_src(2), audio_src(1.8, 44100)),
+        folder)
     # FFmpeg's AAC priming (1024), Apple's (2112, not a whole packet) and
     # LAME's MP3 delay (1105, as FFmpeg writes it)
     add_priming_edit(os.path.join(folder, "clip.mp4"), 1024, 700)
     add_priming_edit(os.path.join(folder, "Phone.MOV"), 2112, 321)
     add_priming_edit(os.path.join(folder, "song.mp4"), 1105, 400)
+    add_priming_edit(os.path.join(folder, "two.mp4"), 1024, 500, 0)
+    add_priming_edit(os.path.join(folder, "two.mp4"), 2112, 300, 1)
     r = run(tmp, "--input", "in", "--npy", "logo.npy", "--videos",
             "--height", "120", timeout=RUN_TIMEOUT)
-    tap.eq(r.returncode, 0, "primed AAC in MP4 and MOV, MP3 in MP4: exit 0",
-           r.stderr)
+    tap.eq(r.returncode, 0, "primed AAC in MP4 and MOV, MP3 in MP4, two "
+           "tracks: exit 0", r.stderr)
     # .MOV names no type GStreamer knows: every typefinder runs, the
     # plugin's application/x-npy too, which loads the plugin (on the test
     # plugin path, as installed) beside the command's own npywatermark
     tap.check("CRITICAL" not in r.stderr and "WARNING" not in r.stderr,
               "no CRITICAL or WARNING when a typefind loads the plugin",
               r.stderr)
-    for name, container in (("clip.mp4", "iso-bmff"),
-                            ("Phone.MOV", "iso-bmff:qt"),
-                            ("song.mp4", "iso-bmff")):
-        src = os.path.join(folder, name)
-        dst = os.path.join(folder, "output", name)
-        check_kept(src, dst, name, container, "video/x-h264")
+    for name, container, tracks in (("clip.mp4", "iso-bmff", None),
+                                    ("Phone.MOV", "iso-bmff:qt", None),
+                                    ("song.mp4", "iso-bmff", None),
+                                    ("two.mp4 0", "iso-bmff", 0),
+                                    ("two.mp4 1", "iso-bmff", 1)):
+        src = os.path.join(folder, name.split()[0])
+        dst = os.path.join(folder, "output", name.split()[0])
+        if tracks is None:      # (it takes one audio track)
+            check_kept(src, dst, name, container, "video/x-h264")
         if not os.path.exists(dst):
+            tap.check(False, "%s written" % name)
             continue
-        a, b = mp4_audio(src), mp4_audio(dst)
+        a, b = mp4_audio(src, tracks), mp4_audio(dst, tracks)
         tap.check(len(a["packets"]) == len(b["packets"]) and
                   [p[2] for p in a["packets"]] == [p[2] for p in b["packets"]],
                   "%s: all %d audio packets kept, the priming and the last "

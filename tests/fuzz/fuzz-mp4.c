@@ -62,10 +62,23 @@ check_track (const BatchMp4Audio * a, gsize size)
   }
 }
 
+/* Every track of @tracks (may be NULL) by check_track (). */
+static void
+check_tracks (GPtrArray * tracks, gsize size)
+{
+  guint i;
+
+  if (tracks == NULL)
+    return;
+  FUZZ_CHECK (tracks->len > 0);
+  for (i = 0; i < tracks->len; i++)
+    check_track (g_ptr_array_index (tracks, i), size);
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
-  BatchMp4Audio audio = { 0, };
+  GPtrArray *tracks;
   GError *error = NULL;
   gboolean written;
 
@@ -80,34 +93,40 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
   }
   FUZZ_CHECK (g_file_set_contents (path, (const gchar *) data, size, NULL));
 
-  if (batch_mp4_audio_read (path, &audio)) {
-    check_track (&audio, size);
-  } else {
-    FUZZ_CHECK (audio.n == 0 && audio.offsets == NULL);
+  tracks = batch_mp4_audio_read (path);
+  check_tracks (tracks, size);
+  if (tracks == NULL) {
     /* a track as FFmpeg's AAC has it, to write into this file */
-    audio.movie_scale = 1000;
-    audio.media_scale = 48000;
-    audio.edit_duration = 4000;
-    audio.media_time = 1024;
+    BatchMp4Audio *audio = g_new0 (BatchMp4Audio, 1);
+
+    audio->track_id = 2;
+    audio->movie_scale = 1000;
+    audio->media_scale = 48000;
+    audio->edit_duration = 4000;
+    audio->media_time = 1024;
+    tracks = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        batch_mp4_audio_free);
+    g_ptr_array_add (tracks, audio);
   }
 
-  written = batch_mp4_audio_write_edit (path, &audio, &error);
+  written = batch_mp4_audio_write_edits (path, tracks, &error);
   FUZZ_CHECK (written == (error == NULL));
   if (error) {
     FUZZ_CHECK (g_utf8_validate (error->message, -1, NULL));
     g_clear_error (&error);
   } else {
-    BatchMp4Audio again = { 0, };
+    GPtrArray *again;
     gchar *contents = NULL;
     gsize length = 0;
 
     /* the file stays one the reader walks without harm */
     FUZZ_CHECK (g_file_get_contents (path, &contents, &length, NULL));
-    if (batch_mp4_audio_read (path, &again))
-      check_track (&again, length);
-    batch_mp4_audio_clear (&again);
+    again = batch_mp4_audio_read (path);
+    check_tracks (again, length);
+    if (again)
+      g_ptr_array_unref (again);
     g_free (contents);
   }
-  batch_mp4_audio_clear (&audio);
+  g_ptr_array_unref (tracks);
   return 0;
 }
