@@ -1588,13 +1588,12 @@ add_read_audio_branch (Run * run, GstPad * pad, const GstCaps * caps,
   return add_branch (run, pad, drain);
 }
 
-/* The read track (plan->audio) whose packets @pad gives, by the track ID
- * that ends qtdemux's stream ID ("<upstream>/<track ID>"), if no pad
- * took it yet.  With the run's lock. */
+/* The read track (plan->audio) whose packets the pad of stream @id
+ * gives, by the track ID that ends qtdemux's stream IDs ("<upstream>/<track
+ * ID>"), if no pad took it yet.  With the run's lock. */
 static const BatchMp4Audio *
-track_of (Run * run, GstPad * pad)
+track_of (Run * run, const gchar * id)
 {
-  g_autofree gchar *id = gst_pad_get_stream_id (pad);
   const gchar *slash = id ? strrchr (id, '/') : NULL;
   gchar *end = NULL;
   guint64 track_id;
@@ -1623,6 +1622,7 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
 {
   Run *run = data;
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  g_autofree gchar *stream_id = gst_pad_get_stream_id (pad);
   GError *error = NULL;
   StreamKind kind;
   gboolean first_video = FALSE;
@@ -1641,7 +1641,7 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer data)
   if (kind == STREAM_VIDEO && !run->have_video)
     first_video = run->have_video = TRUE;
   if (kind == STREAM_AUDIO && run->plan->audio)
-    read_track = track_of (run, pad);
+    read_track = track_of (run, stream_id);
   g_mutex_unlock (&run->lock);
 
   if (first_video) {
