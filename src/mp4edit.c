@@ -541,8 +541,8 @@ same_packets (const guint8 * data, const Box * mdia, const BatchMp4Audio * a)
 }
 
 /* @a's edit in the output track @trak (@data: the output's moov):
- * @entries gets the elst box, from the output's empty edits (a late
- * start) and one edit of @a's length that skips @a's priming. */
+ * @elst gets the box, from the output's empty edits (a late start) and
+ * one edit of @a's length that skips @a's priming; @total, their length. */
 static gboolean
 make_elst (const guint8 * data, const Box * trak, const Box * mdia,
     guint32 movie_scale, const BatchMp4Audio * a, GByteArray * elst,
