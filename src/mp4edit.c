@@ -267,14 +267,40 @@ file_size_of (GFile * file, GError ** error)
   return info ? (guint64) g_file_info_get_size (info) : 0;
 }
 
+/* The stsz of @stbl: how many packets, each @fixed bytes or (@fixed 0)
+ * as the table at @table says (packet_size ()).  FALSE if it is missing
+ * or cut short. */
+static gboolean
+packet_sizes (const guint8 * data, const Box * stbl, guint32 * fixed,
+    guint32 * n, const guint8 ** table)
+{
+  Box stsz;
+  guint8 version;
+  const guint8 *p;
+
+  if (!child (data, stbl, FOURCC ('s', 't', 's', 'z'), &stsz)
+      || (p = payload (data, &stsz, 8, &version)) == NULL)
+    return FALSE;
+  *fixed = be32 (p);
+  *n = be32 (p + 4);
+  *table = p + 8;
+  return *fixed != 0 || (stsz.size - stsz.head - 12) / 4 >= *n;
+}
+
+static inline guint32
+packet_size (guint32 fixed, const guint8 * table, guint32 i)
+{
+  return fixed ? fixed : be32 (table + 4 * i);
+}
+
 /* The sample table of @stbl into @a: every packet's offset, size and
  * decode time.  NULL, or why not. */
 static const gchar *
 read_samples (const guint8 * data, const Box * stbl, guint64 file_size,
     BatchMp4Audio * a)
 {
-  Box stts, stsz, stsc, stco;
-  const guint8 *p_stts, *p_stsz, *p_stsc, *p_stco;
+  Box stts, stsc, stco;
+  const guint8 *p_stts, *p_sizes, *p_stsc, *p_stco;
   guint8 version;
   guint32 n_stts, n_stsc, n_chunks, fixed_size;
   gboolean wide_offsets;
@@ -282,21 +308,16 @@ read_samples (const guint8 * data, const Box * stbl, guint64 file_size,
   guint i, j, sample = 0;
 
   if (!child (data, stbl, FOURCC ('s', 't', 't', 's'), &stts)
-      || !child (data, stbl, FOURCC ('s', 't', 's', 'z'), &stsz)
       || !child (data, stbl, FOURCC ('s', 't', 's', 'c'), &stsc))
-    return "its sample table lacks stts, stsz or stsc";
+    return "its sample table lacks stts or stsc";
   wide_offsets = !child (data, stbl, FOURCC ('s', 't', 'c', 'o'), &stco);
   if (wide_offsets && !child (data, stbl, FOURCC ('c', 'o', '6', '4'), &stco))
     return "its sample table has no chunk offsets";
 
-  if ((p_stsz = payload (data, &stsz, 8, &version)) == NULL)
-    return "its stsz is cut short";
-  fixed_size = be32 (p_stsz);
-  a->n = be32 (p_stsz + 4);
+  if (!packet_sizes (data, stbl, &fixed_size, &a->n, &p_sizes))
+    return "its stsz is missing or cut short";
   if (a->n == 0 || a->n > MAX_PACKETS)
     return "it has no packets, or too many";
-  if (fixed_size == 0 && (stsz.size - stsz.head - 12) / 4 < a->n)
-    return "its stsz is cut short";
   /* packets of one size: as many as the file can hold, not as many as
    * the table says (the memory below follows the file) */
   if (fixed_size && a->n > file_size / fixed_size)
@@ -306,7 +327,7 @@ read_samples (const guint8 * data, const Box * stbl, guint64 file_size,
   a->sizes = g_new (guint32, a->n);
   a->times = g_new (guint64, a->n + 1);
   for (i = 0; i < a->n; i++)
-    a->sizes[i] = fixed_size ? fixed_size : be32 (p_stsz + 8 + 4 * i);
+    a->sizes[i] = packet_size (fixed_size, p_sizes, i);
 
   /* decode times: runs of (count, delta) */
   if ((p_stts = payload (data, &stts, 4, &version)) == NULL)
@@ -520,22 +541,16 @@ not_taken:
 static gboolean
 same_packets (const guint8 * data, const Box * mdia, const BatchMp4Audio * a)
 {
-  Box minf, stbl, stsz;
-  const guint8 *p;
-  guint8 version;
+  Box minf, stbl;
+  const guint8 *table;
   guint32 fixed, n, i;
 
   if (!child (data, mdia, FOURCC ('m', 'i', 'n', 'f'), &minf)
       || !child (data, &minf, FOURCC ('s', 't', 'b', 'l'), &stbl)
-      || !child (data, &stbl, FOURCC ('s', 't', 's', 'z'), &stsz)
-      || (p = payload (data, &stsz, 8, &version)) == NULL)
-    return FALSE;
-  fixed = be32 (p);
-  n = be32 (p + 4);
-  if (n != a->n || (fixed == 0 && (stsz.size - stsz.head - 12) / 4 < n))
+      || !packet_sizes (data, &stbl, &fixed, &n, &table) || n != a->n)
     return FALSE;
   for (i = 0; i < n; i++)
-    if ((fixed ? fixed : be32 (p + 8 + 4 * i)) != a->sizes[i])
+    if (packet_size (fixed, table, i) != a->sizes[i])
       return FALSE;
   return TRUE;
 }
@@ -725,7 +740,7 @@ batch_mp4_audio_write_edits (const gchar * path, GPtrArray * tracks,
   }
   if (moov.head != 8 || tail == NULL || pos != tail_size
       || !child (data, &moov, FOURCC ('m', 'v', 'h', 'd'), &mvhd)
-      || !header_scale (data, &mvhd, &movie_scale, &mvhd_at, &mvhd_wide)) {
+      || !header_scale (data, &mvhd, &movie_scale, NULL, &mvhd_wide)) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_MUX,
         "cannot write its audio's edit list: the muxer's moov is not after "
         "its media");

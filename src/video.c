@@ -1513,10 +1513,10 @@ pace_audio (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GstEvent *event;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime ts = GST_BUFFER_DTS_OR_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
 
-    if (GST_BUFFER_DTS_OR_PTS (buffer) != GST_CLOCK_TIME_NONE)
-      push_audio (r, GST_BUFFER_DTS_OR_PTS (buffer));
+    if (GST_CLOCK_TIME_IS_VALID (ts))
+      push_audio (r, ts);
     return GST_PAD_PROBE_DROP;
   }
   event = GST_PAD_PROBE_INFO_EVENT (info);

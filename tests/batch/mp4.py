@@ -33,6 +33,19 @@ def mp4_child(data, box, kind):
     return None
 
 
+def mp4_sounds(data):
+    """@data's moov box and its audio traks, in file order."""
+    moov = [b for b in mp4_boxes(data, 0, len(data)) if b[0] == b"moov"][0]
+    sounds = []
+    for b in mp4_boxes(data, moov[1] + 8, moov[1] + moov[3]):
+        if b[0] != b"trak":
+            continue
+        hdlr = mp4_child(data, mp4_child(data, b, b"mdia"), b"hdlr")
+        if data[hdlr[1] + 16:hdlr[1] + 20] == b"soun":
+            sounds.append(b)
+    return moov, sounds
+
+
 def mp4_audio(path, index=None):
     """The one audio track of an MP4 or MOV (or the @index'th of several):
     {"scale": media timescale, "movie_scale", "edits": [(duration, media
@@ -40,18 +53,11 @@ def mp4_audio(path, index=None):
     bytes)]}."""
     with open(path, "rb") as f:
         data = f.read()
-    moov = [b for b in mp4_boxes(data, 0, len(data)) if b[0] == b"moov"][0]
+    moov, traks = mp4_sounds(data)
     mvhd = mp4_child(data, moov, b"mvhd")
     v = data[mvhd[1] + 8]
     movie_scale = struct.unpack(">I", data[mvhd[1] + (20 if v == 0 else 28):
                                             ][:4])[0]
-    traks = []
-    for b in mp4_boxes(data, moov[1] + 8, moov[1] + moov[3]):
-        if b[0] != b"trak":
-            continue
-        hdlr = mp4_child(data, mp4_child(data, b, b"mdia"), b"hdlr")
-        if data[hdlr[1] + 16:hdlr[1] + 20] == b"soun":
-            traks.append(b)
     if index is None:
         assert len(traks) == 1, "%s: one audio track" % path
         index = 0
@@ -114,23 +120,14 @@ def mp4_audio(path, index=None):
 def add_priming_edit(path, priming, padding, index=None):
     """Gives an MP4's audio track (the @index'th of several) the edit
     FFmpeg and phones write for AAC: it skips @priming samples of the
-    encoder's delay and ends @padding samples before the media does.  1.22's mp4mux writes the
-    moov last, after every chunk, so no chunk offset moves."""
+    encoder's delay and ends @padding samples before the media does.
+    1.22's mp4mux writes the moov last, after every chunk, so no chunk
+    offset moves."""
     with open(path, "rb") as f:
         data = bytearray(f.read())
-    moov = list(mp4_boxes(data, 0, len(data)))
-    moov = [b for b in moov if b[0] == b"moov"][0]
-    _, mpos, _, msize = moov
+    (_, mpos, _, msize), sounds = mp4_sounds(data)
     track = mp4_audio(path, index)
-    sounds = 0
-    for b in mp4_boxes(data, mpos + 8, mpos + msize):
-        if b[0] != b"trak":
-            continue
-        hdlr = mp4_child(data, mp4_child(data, b, b"mdia"), b"hdlr")
-        if data[hdlr[1] + 16:hdlr[1] + 20] == b"soun":
-            sounds += 1
-            if sounds > (index or 0):
-                break
+    b = sounds[index or 0]
     _, tpos, _, tsize = b
     old = mp4_child(data, b, b"edts")
     if old:
