@@ -249,6 +249,7 @@ walk_folder (Walk * w, const gchar * relative, GError ** error)
 
       p->relative = g_steal_pointer (&rel);
       p->input_path = g_steal_pointer (&path);
+      p->size = st.st_size;
       if (kind == NAME_KEPT) {
         p->output_path = build_kept_path (w->output_folder, p->relative);
       } else if (kind == NAME_AS_PNG) {

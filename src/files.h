@@ -34,6 +34,8 @@ typedef struct
                                  * GIF get ".png"; NULL if unsupported */
   const gchar *unsupported;     /* why it is not a picture we take, or NULL */
   gboolean video;               /* a video file taken by --videos (video.c) */
+  gint64 size;                  /* bytes, as the walk found it (the
+                                 * workers take the largest first) */
   const gchar *failure;         /* why a picture's name cannot be read (a
                                  * broken link, a FIFO): it fails before
                                  * the run, never opened; output_path NULL */

@@ -277,11 +277,9 @@ order_jobs (Run * run)
 
   for (i = 0; i < n; i++) {
     const BatchPicture *p = g_ptr_array_index (run->pictures, i);
-    GStatBuf st;
 
     jobs[i].index = i;
-    jobs[i].size = run->results[i] == RESULT_PENDING && p->input_path &&
-        g_stat (p->input_path, &st) == 0 ? (gint64) st.st_size : 0;
+    jobs[i].size = run->results[i] == RESULT_PENDING ? p->size : 0;
   }
   /* stable: equal sizes keep their order */
   g_qsort_with_data (jobs, n, sizeof (Job), larger_first, NULL);
