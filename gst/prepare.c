@@ -257,8 +257,8 @@ struct _NpwPrepared
   NpwGeometry geom;
   gint w, h;                    /* drawn size of one copy */
   NpwWindow wx, wy;
-  NpyImage canvas;              /* scaled, tiled, cropped (or rgba NULL) */
-  gboolean canvas_window;       /* the canvas is a window into the image */
+  NpyImage canvas;              /* scaled, tiled, cropped (or rgba NULL);
+                                 * a stride: a window into the image */
   NpwOverlay *overlay;          /* the canvas, converted; NULL: empty */
   /* a copy wider than the frame kept whole: the columns the frame needs
    * (and a margin), which is what the blend reads (npw_prepared_ensure ()) */
@@ -386,17 +386,18 @@ canvas_is_window (const NpyImage * image, gboolean deep, gint w, gint h,
 }
 
 /* Lets the canvas go: freed when it was made, forgotten when it is a
- * window into the source's image. */
+ * window into the source's image (its stride, the image's width: a made
+ * canvas is packed). */
 static void
 canvas_clear (NpwPrepared * prep)
 {
-  if (!prep->canvas_window) {
+  if (prep->canvas.stride == 0) {
     g_free (prep->canvas.rgba);
     g_free (prep->canvas.rgba16);
   }
   prep->canvas.rgba = NULL;
   prep->canvas.rgba16 = NULL;
-  prep->canvas_window = FALSE;
+  prep->canvas.stride = 0;
 }
 
 static void
@@ -531,7 +532,6 @@ npw_prepared_new (NpwSource * source, const GstVideoInfo * info,
         prep->canvas.rgba16 = image->rgba16 + first;
       else
         prep->canvas.rgba = image->rgba + first;
-      prep->canvas_window = TRUE;
     } else {
       guint8 *pixels;
 
